@@ -1,0 +1,71 @@
+"""The `buendnisbot` command: run (default), console, db upgrade, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+
+
+def _secrets(settings: Settings) -> list[str]:
+    found: list[str] = []
+    if settings.telegram:
+        found += [settings.telegram.token.reveal(), settings.telegram.webhook_secret.reveal()]
+    if settings.matrix:
+        found += [settings.matrix.password.reveal(), settings.matrix.access_token.reveal()]
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="buendnisbot", description="Bündnisbot")
+    parser.add_argument("--config", type=Path, help="TOML file (default: config/buendnisbot.toml)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="start every configured transport (the default)")
+    sub.add_parser("console", help="chat with the bot in this terminal, on the local database")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    sub.add_parser("check-config", help="read the configuration and report problems")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"buendnisbot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    command = args.command or "run"
+    # The console prints the bot's replies on stdout; keep the log to warnings there.
+    setup_logging("WARNING" if command == "console" else settings.log_level, _secrets(settings))
+
+    from bot.app import App, build_app
+
+    if command == "check-config":
+        print("configuration OK")
+        return 0
+    if command == "db":
+        app = App(settings, [])
+
+        async def upgrade() -> None:
+            try:
+                await app.prepare_database()
+            finally:
+                await app.services.db.dispose()
+
+        asyncio.run(upgrade())
+        print("database is up to date")
+        return 0
+    try:
+        asyncio.run(build_app(settings, console=command == "console").run())
+    except ConfigError as exc:
+        print(f"buendnisbot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

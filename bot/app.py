@@ -1,0 +1,113 @@
+"""Wiring: settings -> database, scheduler, dispatcher, transports; start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import Settings
+from bot.context import Services
+from bot.core import Transport
+from bot.dispatch import Dispatcher
+from bot.i18n import Translator
+from handlers import registry
+from storage.db import Database
+from storage.seed import seed_ags
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(self, settings: Settings, transports: list[Transport]) -> None:
+        self.settings = settings
+        self.services = Services(
+            settings=settings,
+            db=Database(settings.database_url),
+            translator=Translator(),
+            registry=registry.load(),
+            transports={t.platform: t for t in transports},
+            scheduler=AsyncIOScheduler(timezone=settings.tz),
+        )
+        self.dispatcher = Dispatcher(self.services)
+        self._stopping = asyncio.Event()
+        self._started: list[Transport] = []
+
+    @property
+    def transports(self) -> list[Transport]:
+        return list(self.services.transports.values())
+
+    async def prepare_database(self) -> None:
+        db = self.services.db
+        await db.upgrade()
+        async with db.write() as session:
+            await seed_ags(session, self.settings.ags_file)
+
+    async def start(self) -> None:
+        await self.prepare_database()
+        if self.services.scheduler is not None:
+            self.services.scheduler.start()
+        for transport in self.transports:
+            await transport.start(self.dispatcher)
+            self._started.append(transport)
+            log.info("%s transport started", transport.platform)
+
+    async def stop(self) -> None:
+        for transport in reversed(self._started):
+            try:
+                await transport.stop()
+            except Exception:
+                log.exception("%s transport did not stop cleanly", transport.platform)
+        self._started.clear()
+        await self.dispatcher.drain()
+        if self.services.scheduler is not None and self.services.scheduler.running:
+            self.services.scheduler.shutdown(wait=False)
+        await self.services.db.dispose()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Start, run until SIGTERM/SIGINT (or the console's end of input), stop."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.request_stop)
+        waiters = [asyncio.create_task(self._stopping.wait())]
+        for transport in self.transports:
+            finished = getattr(transport, "finished", None)
+            if isinstance(finished, asyncio.Event):
+                waiters.append(asyncio.create_task(finished.wait()))
+        try:
+            await self.start()
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await self.stop()
+
+
+def build_transports(settings: Settings, *, console: bool = False) -> list[Transport]:
+    """Every transport whose settings are present; the console when none is (or asked)."""
+    transports: list[Transport] = []
+    if not console:
+        if settings.telegram is not None:
+            from bot.transports.telegram import TelegramTransport
+
+            transports.append(TelegramTransport(settings.telegram))
+        if settings.matrix is not None:
+            from bot.transports.matrix import MatrixTransport
+
+            transports.append(MatrixTransport(settings.matrix))
+    if not transports:
+        from bot.transports.console import ConsoleTransport
+
+        transports.append(ConsoleTransport(settings.console_user))
+    return transports
+
+
+def build_app(settings: Settings, *, console: bool = False) -> App:
+    return App(settings, build_transports(settings, console=console))

@@ -1,0 +1,138 @@
+"""Commands declare themselves: name, parameters, who may run them, where, and help.
+
+`/help`, usage errors and the command menus of the networks are generated from these
+declarations, so there is one place to look for what the bot understands.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.i18n import N_
+
+if TYPE_CHECKING:
+    pass
+
+
+class Right(enum.IntEnum):
+    """Who may run a command. MEMBER and LEAD refer to the AG the command names."""
+
+    ANYONE = 0
+    MEMBER = 1
+    LEAD = 2
+    ADMIN = 3
+
+
+class Where(enum.Enum):
+    ANY = "any"
+    DIRECT = "direct"
+    GROUP = "group"
+
+
+class Kind(enum.Enum):
+    AG = "ag"  # an AG reference: ag2, "AG 2", 2, transparenz
+    WORD = "word"  # one word
+    TEXT = "text"  # the rest of the line
+    USER = "user"  # @someone
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: Kind
+    label: str  # shown in usage, translated: N_("AG")
+    optional: bool = False
+    # AG parameters: when omitted, use the AG this chat is linked to.
+    from_chat: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # "join", or "ag new" for a sub-command
+    handler: Callable[..., Awaitable[None]]
+    help: str
+    params: tuple[Param, ...] = ()
+    right: Right = Right.ANYONE
+    where: Where = Where.ANY
+    needs_person: bool = False
+    examples: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    menu: bool = True  # offered in the network's command menu
+
+    @property
+    def words(self) -> list[str]:
+        return self.name.split()
+
+    @property
+    def ag_param(self) -> Param | None:
+        return next((p for p in self.params if p.kind is Kind.AG), None)
+
+
+@dataclass
+class Registry:
+    commands: dict[str, Command] = field(default_factory=dict)
+
+    def command(
+        self,
+        name: str,
+        *,
+        help: str,
+        params: tuple[Param, ...] = (),
+        right: Right = Right.ANYONE,
+        where: Where = Where.ANY,
+        needs_person: bool = False,
+        examples: tuple[str, ...] = (),
+        aliases: tuple[str, ...] = (),
+        menu: bool = True,
+    ) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
+        def register(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+            cmd = Command(
+                name, fn, help, params, right, where, needs_person, examples, aliases, menu
+            )
+            for key in (name, *aliases):
+                if key in self.commands:
+                    raise ValueError(f"command {key!r} declared twice")
+                self.commands[key] = cmd
+            return fn
+
+        return register
+
+    def lookup(self, words: list[str]) -> tuple[Command | None, int]:
+        """The command named by the first one or two words, and how many words it took."""
+        if len(words) >= 2 and (cmd := self.commands.get(f"{words[0]} {words[1]}".lower())):
+            return cmd, 2
+        if words and (cmd := self.commands.get(words[0].lower())):
+            return cmd, 1
+        return None, 0
+
+    def groups(self) -> set[str]:
+        """Command words that only lead to sub-commands (`ag` for `ag new`)."""
+        return {name.split()[0] for name in self.commands if " " in name}
+
+    def unique(self) -> list[Command]:
+        seen: dict[str, Command] = {}
+        for cmd in self.commands.values():
+            seen.setdefault(cmd.name, cmd)
+        return sorted(seen.values(), key=lambda c: c.name)
+
+
+def ag(*, optional: bool = False, from_chat: bool = False) -> Param:
+    return Param("ag", Kind.AG, N_("AG"), optional=optional, from_chat=from_chat)
+
+
+def word(name: str, label: str, *, optional: bool = False) -> Param:
+    return Param(name, Kind.WORD, label, optional=optional)
+
+
+def text(name: str, label: str, *, optional: bool = False) -> Param:
+    return Param(name, Kind.TEXT, label, optional=optional)
+
+
+def user(name: str = "user") -> Param:
+    return Param(name, Kind.USER, N_("@Person"))
+
+
+HandlerArgs = dict[str, Any]

@@ -1,0 +1,279 @@
+"""Settings from a TOML file, overridden by environment variables.
+
+Any invalid value stops start-up with one line that names the key (ConfigError).
+Secrets are wrapped so that they never show in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_CONFIG = Path("config/buendnisbot.toml")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/buendnisbot.db"
+LANGUAGES = ("de", "en")
+_ADMIN = re.compile(r"^(telegram:-?\d+|matrix:@[^:\s]+:\S+|console:\S+)$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, phrased for the person who runs the bot."""
+
+
+class Secret(str):
+    """A string that hides itself in reprs and formatted output."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+    def __format__(self, spec: str) -> str:
+        return "***" if self else ""
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return "***" if self else ""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: Secret
+    mode: str = "polling"
+    webhook_url: str = ""
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: Secret = Secret("")
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    homeserver: str
+    user_id: str
+    password: Secret = Secret("")
+    access_token: Secret = Secret("")
+    device_id: str = "BUENDNISBOT"
+    store_path: Path = Path("data/matrix-store")
+    allowed_inviters: tuple[str, ...] = ()
+
+    @property
+    def server_name(self) -> str:
+        return self.user_id.split(":", 1)[1]
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    language: str = "de"
+    timezone: str = "Europe/Berlin"
+    admins: frozenset[str] = frozenset()
+    chat_languages: Mapping[str, str] = field(default_factory=dict)
+    ags_file: Path = Path("config/ags.toml")
+    log_level: str = "INFO"
+    console_user: str = "du"
+    telegram: TelegramSettings | None = None
+    matrix: MatrixSettings | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def is_admin(self, platform: str, external_id: str) -> bool:
+        return f"{platform}:{external_id}" in self.admins
+
+
+ENV = {
+    "database_url": "BUENDNISBOT_DATABASE_URL",
+    "language": "BUENDNISBOT_LANGUAGE",
+    "timezone": "BUENDNISBOT_TIMEZONE",
+    "admins": "BUENDNISBOT_ADMINS",
+    "log_level": "BUENDNISBOT_LOG_LEVEL",
+    "telegram.token": "BUENDNISBOT_TELEGRAM_TOKEN",
+    "telegram.mode": "BUENDNISBOT_TELEGRAM_MODE",
+    "telegram.webhook_url": "BUENDNISBOT_TELEGRAM_WEBHOOK_URL",
+    "telegram.webhook_secret": "BUENDNISBOT_TELEGRAM_WEBHOOK_SECRET",
+    "matrix.homeserver": "BUENDNISBOT_MATRIX_HOMESERVER",
+    "matrix.user_id": "BUENDNISBOT_MATRIX_USER_ID",
+    "matrix.password": "BUENDNISBOT_MATRIX_PASSWORD",
+    "matrix.access_token": "BUENDNISBOT_MATRIX_ACCESS_TOKEN",
+    "matrix.store_path": "BUENDNISBOT_MATRIX_STORE",
+    "matrix.device_id": "BUENDNISBOT_MATRIX_DEVICE_ID",
+}
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    explicit = path or (Path(env["BUENDNISBOT_CONFIG"]) if env.get("BUENDNISBOT_CONFIG") else None)
+    data: dict[str, Any] = {}
+    if explicit is not None:
+        if not explicit.exists():
+            raise ConfigError(f"BUENDNISBOT_CONFIG: file not found: {explicit}")
+        data = _read_toml(explicit)
+    elif DEFAULT_CONFIG.exists():
+        data = _read_toml(DEFAULT_CONFIG)
+
+    flat = _flatten(data)
+    for key, var in ENV.items():
+        if env.get(var, "").strip():
+            flat[key] = env[var].strip()
+    return _build(flat, data.get("chat_languages", {}))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("telegram", "matrix", "console") and isinstance(value, Mapping):
+            for sub, subvalue in value.items():
+                flat[f"{key}.{sub}"] = subvalue
+        elif key != "chat_languages":
+            flat[key] = value
+    return flat
+
+
+def _name(key: str) -> str:
+    return ENV.get(key, key)
+
+
+def _str(flat: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = flat.get(key, default)
+    if not isinstance(value, str | int):
+        raise ConfigError(f"{_name(key)}: expected text, got {type(value).__name__}")
+    return str(value).strip()
+
+
+def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
+    known = set(ENV) | {
+        "ags_file", "chat_languages", "telegram.webhook_listen", "telegram.webhook_port",
+        "matrix.allowed_inviters", "console.user",
+    }  # fmt: skip
+    for key in flat:
+        if key not in known:
+            raise ConfigError(f"{key}: unknown setting (see config/buendnisbot.example.toml)")
+
+    language = _str(flat, "language", "de").lower()
+    if language not in LANGUAGES:
+        raise ConfigError(
+            f"{_name('language')}: must be one of {', '.join(LANGUAGES)}, not {language!r}"
+        )
+    timezone = _str(flat, "timezone", "Europe/Berlin")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{_name('timezone')}: unknown time zone {timezone!r}") from None
+    log_level = _str(flat, "log_level", "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"{_name('log_level')}: must be DEBUG, INFO, WARNING or ERROR")
+
+    admins_raw = flat.get("admins", [])
+    admins = (
+        [a.strip() for a in admins_raw.split(",")] if isinstance(admins_raw, str) else admins_raw
+    )
+    if not isinstance(admins, list):
+        raise ConfigError(f"{_name('admins')}: expected a list of account ids")
+    for admin in admins:
+        if not isinstance(admin, str) or not _ADMIN.match(admin.strip()):
+            raise ConfigError(
+                f"{_name('admins')}: {admin!r} is not telegram:ID, matrix:@user:server or console:NAME"
+            )
+
+    if not isinstance(chat_languages, Mapping) or any(
+        v not in LANGUAGES for v in chat_languages.values()
+    ):
+        raise ConfigError(f"chat_languages: values must be one of {', '.join(LANGUAGES)}")
+
+    database_url = _str(flat, "database_url", DEFAULT_DATABASE_URL)
+    if not database_url.startswith(
+        ("sqlite+aiosqlite://", "postgresql+asyncpg://", "postgresql://")
+    ):
+        raise ConfigError(
+            f"{_name('database_url')}: use sqlite+aiosqlite:///path or postgresql+asyncpg://..."
+        )
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+asyncpg://" + database_url.removeprefix("postgresql://")
+
+    return Settings(
+        database_url=database_url,
+        language=language,
+        timezone=timezone,
+        admins=frozenset(a.strip() for a in admins),
+        chat_languages=dict(chat_languages),
+        ags_file=Path(_str(flat, "ags_file", "config/ags.toml")),
+        log_level=log_level,
+        console_user=_str(flat, "console.user", "du") or "du",
+        telegram=_telegram(flat),
+        matrix=_matrix(flat),
+    )
+
+
+def _telegram(flat: Mapping[str, Any]) -> TelegramSettings | None:
+    token = _str(flat, "telegram.token")
+    if not token:
+        return None
+    if not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", token):
+        raise ConfigError(
+            f"{_name('telegram.token')}: does not look like a BotFather token (123456:ABC...)"
+        )
+    mode = _str(flat, "telegram.mode", "polling").lower()
+    if mode not in ("polling", "webhook"):
+        raise ConfigError(f"{_name('telegram.mode')}: must be 'polling' or 'webhook'")
+    webhook_url = _str(flat, "telegram.webhook_url")
+    if mode == "webhook" and not webhook_url.startswith("https://"):
+        raise ConfigError(f"{_name('telegram.webhook_url')}: webhook mode needs an https:// URL")
+    port = flat.get("telegram.webhook_port", 8443)
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError("telegram.webhook_port: must be a port number")
+    return TelegramSettings(
+        token=Secret(token),
+        mode=mode,
+        webhook_url=webhook_url,
+        webhook_listen=_str(flat, "telegram.webhook_listen", "0.0.0.0"),
+        webhook_port=port,
+        webhook_secret=Secret(_str(flat, "telegram.webhook_secret")),
+    )
+
+
+def _matrix(flat: Mapping[str, Any]) -> MatrixSettings | None:
+    homeserver = _str(flat, "matrix.homeserver")
+    user_id = _str(flat, "matrix.user_id")
+    password = _str(flat, "matrix.password")
+    token = _str(flat, "matrix.access_token")
+    if not (homeserver or user_id or password or token):
+        return None
+    if not homeserver.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{_name('matrix.homeserver')}: needs a URL like https://matrix.example.org"
+        )
+    if not re.fullmatch(r"@[^:\s]+:\S+", user_id):
+        raise ConfigError(f"{_name('matrix.user_id')}: needs a full user id like @bot:example.org")
+    if not (password or token):
+        raise ConfigError(
+            f"{_name('matrix.password')}: set a password or {_name('matrix.access_token')}"
+        )
+    inviters = flat.get("matrix.allowed_inviters", [])
+    if not isinstance(inviters, list) or not all(isinstance(i, str) for i in inviters):
+        raise ConfigError(
+            "matrix.allowed_inviters: expected a list like ['@anna:example.org', ':example.org']"
+        )
+    server = user_id.split(":", 1)[1]
+    return MatrixSettings(
+        homeserver=homeserver.rstrip("/"),
+        user_id=user_id,
+        password=Secret(password),
+        access_token=Secret(token),
+        device_id=_str(flat, "matrix.device_id", "BUENDNISBOT") or "BUENDNISBOT",
+        store_path=Path(_str(flat, "matrix.store_path", "data/matrix-store")),
+        allowed_inviters=tuple(inviters) if inviters else (f":{server}",),
+    )

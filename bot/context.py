@@ -1,0 +1,111 @@
+"""What a handler gets: the message, the reader's language, the services, and `reply`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import ChatRef, IncomingMessage, SentRef, Transport, UserRef
+from bot.i18n import Lang, Translator
+from bot.rich import Rich, chunk
+from storage import repo
+from storage.models import Role
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.commands import Registry
+    from bot.config import Settings
+    from storage.db import Database
+
+
+class UserError(Exception):
+    """A problem the user can fix; its message is shown to them as the reply."""
+
+    def __init__(self, message: Rich) -> None:
+        super().__init__(message.plain)
+        self.message = message
+
+
+@dataclass
+class Services:
+    """Everything built once at start-up and shared by all handlers."""
+
+    settings: Settings
+    db: Database
+    translator: Translator
+    registry: Registry
+    transports: dict[str, Transport]
+    scheduler: AsyncIOScheduler | None = None
+
+
+class Context:
+    def __init__(
+        self,
+        services: Services,
+        transport: Transport,
+        message: IncomingMessage,
+        lang: Lang,
+        person_id: int | None,
+    ) -> None:
+        self.services = services
+        self.transport = transport
+        self.message = message
+        self.lang = lang
+        self.person_id = person_id
+        self.replies: list[SentRef] = []
+
+    @property
+    def chat(self) -> ChatRef:
+        return self.message.chat
+
+    @property
+    def sender(self) -> UserRef:
+        return self.message.sender
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def is_admin(self) -> bool:
+        return self.services.settings.is_admin(self.sender.platform, self.sender.id)
+
+    def t(self, message: str, **values: Rich | str | int) -> Rich:
+        return self.lang.t(message, **values)
+
+    def tn(self, singular: str, plural: str, n: int, **values: Rich | str | int) -> Rich:
+        return self.lang.tn(singular, plural, n, **values)
+
+    def cmd(self, name: str) -> str:
+        """A command as the user types it on this network (`/join` or `!join`)."""
+        prefix: str = getattr(self.transport, "command_prefix", "/")
+        return prefix + name
+
+    async def reply(self, message: Rich) -> None:
+        limit = self.transport.capabilities.max_message_length
+        for part in chunk(message, limit):
+            self.replies.append(await self.transport.send(self.chat, part))
+
+    async def ensure_person(self) -> int:
+        """The sender's person id, creating person and account on first use."""
+        if self.person_id is None:
+            sender = self.sender
+
+            async def create(session: AsyncSession) -> int:
+                account = await repo.ensure_account(
+                    session, sender.platform, sender.id, sender.display_name, sender.username
+                )
+                return account.person_id
+
+            self.person_id = await self.db.run(create)
+        return self.person_id
+
+    async def role_in(self, ag_id: int) -> Role | None:
+        if self.person_id is None:
+            return None
+        async with self.db.read() as session:
+            membership = await repo.membership(session, self.person_id, ag_id)
+        return Role(membership.role) if membership else None

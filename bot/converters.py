@@ -1,0 +1,101 @@
+"""Typed arguments: text from the user -> AG, word, person. Failures are UserErrors
+with a translated message that says what would work."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.context import Context, UserError
+from bot.rich import code, join
+from storage import repo
+from storage.models import Account, Ag
+
+_AG_NUMBER = re.compile(r"^(?:ag)?\s*[-_#]?\s*(\d{1,3})$")
+
+
+def normalize(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def match_ag(raw: str, ags: list[Ag]) -> list[Ag]:
+    """AGs a user meant by `raw`: `ag2`, `AG 2`, `2`, `#2` or a word of the name."""
+    value = normalize(raw)
+    if not value:
+        return []
+    squashed = re.sub(r"\s+", "", value)
+    by_slug = {ag.slug.lower(): ag for ag in ags}
+    if squashed in by_slug:
+        return [by_slug[squashed]]
+    if number := _AG_NUMBER.match(value):
+        hit = by_slug.get(f"ag{int(number.group(1))}")
+        return [hit] if hit else []
+    if len(value) < 3:
+        return []
+    if exact := [ag for ag in ags if normalize(ag.name) == value]:
+        return exact
+    words = value.split()
+    return [
+        ag
+        for ag in ags
+        if all(any(w.startswith(q) for w in re.findall(r"\w+", normalize(ag.name))) for q in words)
+    ]
+
+
+async def convert_ag(ctx: Context, raw: str) -> Ag:
+    async with ctx.db.read() as session:
+        ags = await repo.all_ags(session)
+    hits = match_ag(raw, ags)
+    if len(hits) == 1:
+        return hits[0]
+    valid = join([code(ag.slug) for ag in ags], ", ")
+    if len(hits) > 1:
+        options = join([code(ag.slug) for ag in hits], ", ")
+        raise UserError(
+            ctx.t(
+                "„{raw}“ passt zu mehreren AGs: {options}. Bitte gib die Nummer an.",
+                raw=raw,
+                options=options,
+            )
+        )
+    if not ags:
+        raise UserError(ctx.t("Es gibt noch keine AGs."))
+    raise UserError(
+        ctx.t("Die AG „{raw}“ kenne ich nicht. Gültig sind: {valid}.", raw=raw[:60], valid=valid)
+    )
+
+
+async def chat_ag(ctx: Context) -> Ag | None:
+    """The AG this chat is linked to, if exactly one."""
+    async with ctx.db.read() as session:
+        ags = await repo.linked_ags(session, ctx.chat.platform, ctx.chat.id)
+    return ags[0] if len(ags) == 1 else None
+
+
+async def convert_user(ctx: Context, raw: str) -> Account:
+    """A person named by mention: a network mention entity first, then @username / id."""
+    value = raw.strip()
+    async with ctx.db.read() as session:
+        for mentioned in ctx.message.mentions:
+            if value.lstrip("@").lower() in (
+                mentioned.id.lower(),
+                (mentioned.username or "").lower(),
+                mentioned.display_name.lower(),
+            ):
+                account = await repo.find_account(session, mentioned.platform, mentioned.id)
+                if account:
+                    return account
+        platform = ctx.chat.platform
+        account = await repo.find_account(session, platform, value)
+        if account is None:
+            found = await repo.accounts_by_username(session, platform, value.lstrip("@"))
+            account = found[0] if len(found) == 1 else None
+    if account is None:
+        raise UserError(
+            ctx.t(
+                "Ich kenne {who} noch nicht. Die Person muss mir zuerst einmal schreiben (z. B. {help}).",
+                who=value[:80],
+                help=code(ctx.cmd("help")),
+            )
+        )
+    return account

@@ -1,0 +1,276 @@
+"""Text -> command -> arguments -> permission check -> handler, each message as a task.
+
+A handler's UserError becomes its reply; any other exception is logged (with ids, never
+message text) and the user gets a short apology. The receive loops of the transports
+never wait for a handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+import re
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import Command, Kind, Param, Right, Where
+from bot.context import Context, Services, UserError
+from bot.converters import chat_ag, convert_ag, convert_user
+from bot.core import IncomingMessage, Transport
+from bot.i18n import Lang
+from bot.rich import AccountRef, Rich, code
+from storage import repo
+from storage.models import Ag, Role
+
+log = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r'\s*(?:"([^"]*)"|„([^“”]*)[“”]|“([^”]*)”|(\S+))')
+
+
+class Dispatcher:
+    """The bot's Inbox: every transport hands its messages here."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._last: dict[tuple[str, str], asyncio.Task[None]] = {}
+
+    # --- Inbox -----------------------------------------------------------------------
+
+    async def message(self, message: IncomingMessage) -> asyncio.Task[None]:
+        """Handle as a task; one sender's messages in one chat keep their order."""
+        key = (message.chat.key, message.sender.key)
+        previous = self._last.get(key)
+        task = asyncio.create_task(self._after(previous, message), name="command")
+        self._last[key] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(
+            lambda t: self._last.pop(key, None) if self._last.get(key) is t else None
+        )
+        return task
+
+    async def _after(self, previous: asyncio.Task[None] | None, message: IncomingMessage) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        await self.handle(message)
+
+    async def chat_migrated(self, platform: str, old_id: str, new_id: str) -> None:
+        async def move(session: AsyncSession) -> bool:
+            return await repo.migrate_chat(session, platform, old_id, new_id)
+
+        if await self.services.db.run(move):
+            log.info("chat moved to its new id on %s", platform)
+
+    async def direct_reachable(self, account: AccountRef, reachable: bool) -> None:
+        async def mark(session: AsyncSession) -> None:
+            await repo.set_direct_reachable(
+                session, account.platform, account.external_id, reachable
+            )
+
+        await self.services.db.run(mark)
+
+    async def drain(self) -> None:
+        """Wait for the handlers still running (at shutdown, end of console input)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # --- handling --------------------------------------------------------------------
+
+    async def handle(self, message: IncomingMessage) -> None:
+        transport = self.services.transports[message.chat.platform]
+        ctx: Context | None = None
+        try:
+            ctx = await self._context(transport, message)
+            await self._run(ctx)
+        except UserError as exc:
+            if ctx is not None:
+                await ctx.reply(exc.message)
+        except Exception:
+            log.exception("command failed on %s", message.chat.platform)
+            if ctx is not None:
+                try:
+                    await ctx.reply(
+                        ctx.t(
+                            "Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal."
+                        )
+                    )
+                except Exception:
+                    log.exception("could not send the apology")
+
+    async def _context(self, transport: Transport, message: IncomingMessage) -> Context:
+        settings = self.services.settings
+        person_id: int | None = None
+        language: str | None = None
+        if not message.sender.anonymous:
+            async with self.services.db.read() as session:
+                account = await repo.find_account(
+                    session, message.sender.platform, message.sender.id
+                )
+                if account is not None:
+                    person_id = account.person_id
+                    language = await repo.person_language(session, person_id)
+                    if message.is_direct and not account.direct_reachable:
+                        await self.direct_reachable(message.sender.as_account(), True)
+        language = language or settings.chat_languages.get(message.chat.key) or settings.language
+        lang: Lang = self.services.translator.for_language(language)
+        return Context(self.services, transport, message, lang, person_id)
+
+    async def _run(self, ctx: Context) -> None:
+        registry = self.services.registry
+        words = ctx.message.text.split()
+        if not words:
+            return
+        cmd, used = registry.lookup(words)
+        if cmd is None:
+            await self._unknown(ctx, words[0])
+            return
+        rest = ctx.message.text.strip()
+        for _ in range(used):
+            rest = rest[len(rest.split(None, 1)[0]) :].lstrip()
+        await self._check_place(ctx, cmd)
+        if cmd.needs_person and ctx.sender.anonymous:
+            raise UserError(
+                ctx.t(
+                    "Du schreibst anonym im Namen der Gruppe, darum weiß ich nicht, wer du bist. "
+                    "Schalte „Anonym bleiben“ in deinen Admin-Rechten aus oder schreib mir privat."
+                )
+            )
+        args = await self._convert(ctx, cmd, rest)
+        await self._check_right(ctx, cmd, args.get("ag"))
+        if cmd.needs_person:
+            await ctx.ensure_person()
+            if ctx.message.is_direct:
+                await self.direct_reachable(ctx.sender.as_account(), True)
+        await cmd.handler(ctx, **args)
+
+    async def _unknown(self, ctx: Context, word: str) -> None:
+        registry = self.services.registry
+        if word.lower() in registry.groups():
+            from handlers.help import describe_group
+
+            raise UserError(describe_group(ctx, word.lower()))
+        names = sorted({c.name.split()[0] for c in registry.unique()})
+        close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.75)
+        if close:
+            raise UserError(
+                ctx.t(
+                    "Meintest du {cmd}? Alle Befehle: {help}",
+                    cmd=code(ctx.cmd(close[0])),
+                    help=code(ctx.cmd("help")),
+                )
+            )
+        if ctx.message.is_direct:
+            raise UserError(
+                ctx.t(
+                    "Den Befehl kenne ich nicht. {help} zeigt, was ich kann.",
+                    help=code(ctx.cmd("help")),
+                )
+            )
+        # In groups, unknown commands may be meant for another bot: stay quiet.
+
+    async def _check_place(self, ctx: Context, cmd: Command) -> None:
+        if cmd.where is Where.GROUP and ctx.message.is_direct:
+            raise UserError(
+                ctx.t(
+                    "{cmd} funktioniert nur in einer Gruppe oder einem Raum, nicht im privaten Chat.",
+                    cmd=code(ctx.cmd(cmd.name)),
+                )
+            )
+        if cmd.where is Where.DIRECT and not ctx.message.is_direct:
+            raise UserError(
+                ctx.t(
+                    "{cmd} funktioniert nur im privaten Chat mit mir.", cmd=code(ctx.cmd(cmd.name))
+                )
+            )
+
+    async def _convert(self, ctx: Context, cmd: Command, rest: str) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        remaining = rest
+        for index, param in enumerate(cmd.params):
+            last = index == len(cmd.params) - 1
+            raw, remaining = _take(param, remaining, last)
+            if not raw:
+                if param.kind is Kind.AG and param.from_chat and (linked := await chat_ag(ctx)):
+                    args[param.name] = linked
+                    continue
+                if param.optional:
+                    args[param.name] = None
+                    continue
+                raise UserError(usage(ctx, cmd, missing=param))
+            args[param.name] = await _convert_one(ctx, param, raw)
+        if remaining.strip():
+            raise UserError(usage(ctx, cmd))
+        return args
+
+    async def _check_right(self, ctx: Context, cmd: Command, ag: Ag | None) -> None:
+        if cmd.right is Right.ANYONE or ctx.is_admin:
+            return
+        if cmd.right is Right.ADMIN:
+            raise UserError(ctx.t("Das dürfen nur Admins des Bündnisses."))
+        role = await ctx.role_in(ag.id) if ag is not None else None
+        if cmd.right is Right.LEAD and role is not Role.LEAD:
+            name = ag.name if ag else ""
+            raise UserError(ctx.t("Das dürfen nur die Leitung der AG „{ag}“ und Admins.", ag=name))
+        if cmd.right is Right.MEMBER and role is None:
+            name = ag.name if ag else ""
+            slug = ag.slug if ag else ""
+            raise UserError(
+                ctx.t(
+                    "Das sehen nur Mitglieder der AG „{ag}“. Mit {join} kannst du beitreten.",
+                    ag=name,
+                    join=code(ctx.cmd(f"join {slug}")),
+                )
+            )
+
+
+def _take(param: Param, text: str, last: bool) -> tuple[str, str]:
+    """Cut the text for one parameter off the front of `text`."""
+    text = text.strip()
+    if not text:
+        return "", ""
+    if param.kind is Kind.TEXT or (param.kind is Kind.AG and last):
+        return _unquote(text), ""
+    match = _TOKEN.match(text)
+    if not match:
+        return "", text
+    token = next(g for g in match.groups() if g is not None)
+    rest = text[match.end() :]
+    if param.kind is Kind.AG and token.lower() == "ag" and (num := re.match(r"\s*(\d+)\b", rest)):
+        return f"ag{num.group(1)}", rest[num.end() :]
+    return token, rest
+
+
+def _unquote(text: str) -> str:
+    match = _TOKEN.fullmatch(text)
+    if match and match.group(4) is None:
+        return next(g for g in match.groups() if g is not None)
+    return text
+
+
+async def _convert_one(ctx: Context, param: Param, raw: str) -> Any:
+    if param.kind is Kind.AG:
+        return await convert_ag(ctx, raw)
+    if param.kind is Kind.USER:
+        return await convert_user(ctx, raw)
+    return raw
+
+
+def usage(ctx: Context, cmd: Command, *, missing: Param | None = None) -> Rich:
+    """`So geht's: /join <AG>` plus an example, in the reader's language."""
+    parts = [ctx.cmd(cmd.name)]
+    for p in cmd.params:
+        label = ctx.lang.gettext(p.label)
+        parts.append(f"[{label}]" if p.optional or p.from_chat else f"<{label}>")
+    message = ctx.t("So geht's: {usage}", usage=code(" ".join(parts)))
+    if missing is not None:
+        message = (
+            ctx.t("Da fehlt noch etwas: {what}.", what=ctx.lang.gettext(missing.label))
+            + " "
+            + message
+        )
+    if cmd.examples:
+        message += " " + ctx.t("Beispiel: {example}", example=code(ctx.cmd(cmd.examples[0])))
+    return message

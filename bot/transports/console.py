@@ -1,0 +1,133 @@
+"""Chat with the bot in a terminal, or drive it from a script, without any token.
+
+Script lines: `:as NAME` switches the sender, `:in CHAT` the chat (`:in dm` is the
+private chat), `:sleep SECONDS` waits; every other line is a message. Each bot message
+prints as `[CHAT] bot: TEXT`, continuation lines indented.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from typing import TextIO
+
+from bot.core import Capabilities, ChatRef, Inbox, IncomingMessage, SentRef, UserRef
+from bot.rich import AccountRef, Rich, render_plain
+
+DIRECT = "dm"
+
+
+class ConsoleTransport:
+    platform = "console"
+    command_prefix = "/"
+    capabilities = Capabilities(max_message_length=4096)
+
+    def __init__(
+        self,
+        user: str = "du",
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        interactive: bool | None = None,
+    ) -> None:
+        self.user = user
+        self.chat = DIRECT
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.interactive = self.stdin.isatty() if interactive is None else interactive
+        self.finished = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._counter = 0
+
+    async def start(self, inbox: Inbox) -> None:
+        if self.interactive:
+            self._print_line("Bündnisbot – console. /help shows the commands; Ctrl-D ends.")
+        self._reader = asyncio.create_task(self._read(inbox), name="console-reader")
+
+    async def _read(self, inbox: Inbox) -> None:
+        lines: asyncio.Queue[str] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def pump() -> None:
+            # A daemon thread: a blocked readline must never keep the process alive.
+            while True:
+                line = self.stdin.readline()
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+                if not line:
+                    return
+
+        threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+        try:
+            while True:
+                if self.interactive:
+                    self.stdout.write(f"[{self.chat}] {self.user}> ")
+                    self.stdout.flush()
+                line = await lines.get()
+                if not line:
+                    break
+                await self._line(inbox, line.rstrip("\n"))
+        finally:
+            self.finished.set()
+
+    async def _line(self, inbox: Inbox, line: str) -> None:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            return
+        if stripped.startswith(":"):
+            directive, _, arg = stripped[1:].partition(" ")
+            arg = arg.strip()
+            if directive == "as" and arg:
+                self.user = arg
+            elif directive == "in" and arg:
+                self.chat = arg
+            elif directive == "sleep":
+                try:
+                    await asyncio.sleep(float(arg or "1"))
+                except ValueError:
+                    self._print_line(f"(:sleep needs seconds, not {arg!r})")
+            else:
+                self._print_line(
+                    f"(unknown directive {stripped!r}; use :as NAME, :in CHAT, :sleep S)"
+                )
+            return
+        if stripped[0] not in "/!":
+            if self.chat == DIRECT:
+                self._print_line("(commands start with /, e.g. /help)")
+            return
+        self._counter += 1
+        message = IncomingMessage(
+            chat=self.chat_ref(self.chat),
+            sender=UserRef(self.platform, self.user, self.user, username=self.user),
+            text=stripped[1:],
+            message_id=str(self._counter),
+        )
+        done = await inbox.message(message)
+        if done is not None:
+            await done
+
+    def chat_ref(self, name: str) -> ChatRef:
+        return ChatRef(self.platform, name, is_direct=name == DIRECT, title=name)
+
+    async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        self._print(chat.id, render_plain(message, lambda a: "@" + (a.username or a.display_name)))
+        return SentRef(chat, None)
+
+    async def send_direct(
+        self, account: AccountRef, message: Rich, *, key: str | None = None
+    ) -> SentRef:
+        chat = ChatRef(self.platform, f"{DIRECT}:{account.external_id}", is_direct=True)
+        return await self.send(chat, message, key=key)
+
+    def _print(self, chat: str, text: str) -> None:
+        first, *rest = text.split("\n")
+        out = [f"[{chat}] bot: {first}", *(f"    {line}" for line in rest)]
+        self._print_line("\n".join(out))
+
+    def _print_line(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    async def stop(self) -> None:
+        if self._reader and not self._reader.done():
+            self._reader.cancel()

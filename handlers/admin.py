@@ -1,0 +1,263 @@
+"""Running the alliance: creating and editing AGs, naming leads, binding chats to AGs."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import commands as c
+from bot.context import Context, UserError
+from bot.i18n import N_
+from bot.rich import code, mention
+from handlers.ags import ag_title
+from handlers.people import account_ref
+from handlers.registry import commands
+from storage import repo
+from storage.models import AG_DESCRIPTION_MAX, AG_NAME_MAX, AG_SLUG_MAX, Account, Ag, Role
+
+_SLUG = re.compile(rf"^[a-z][a-z0-9_-]{{1,{AG_SLUG_MAX - 1}}}$")
+
+
+def _clean(value: str) -> str:
+    """One line of visible text: control characters out, runs of blanks squashed."""
+    return " ".join("".join(ch for ch in value if ch.isprintable()).split())
+
+
+def _checked_name(ctx: Context, name: str) -> str:
+    name = _clean(name)
+    if not name:
+        raise UserError(ctx.t("Die AG braucht einen Namen."))
+    if len(name) > AG_NAME_MAX:
+        raise UserError(ctx.t("Der Name ist zu lang (höchstens {max} Zeichen).", max=AG_NAME_MAX))
+    return name
+
+
+def _checked_description(ctx: Context, text: str) -> str:
+    text = _clean(text)
+    if len(text) > AG_DESCRIPTION_MAX:
+        raise UserError(
+            ctx.t("Die Beschreibung ist zu lang (höchstens {max} Zeichen).", max=AG_DESCRIPTION_MAX)
+        )
+    return text
+
+
+@commands.command(
+    "ag new",
+    help=N_("Eine neue AG anlegen"),
+    params=(c.text("spec", N_("Kürzel Name -- Beschreibung")),),
+    right=c.Right.ADMIN,
+    examples=("ag new ag4 Energie -- Bürgerenergie im Revier",),
+)
+async def ag_new(ctx: Context, spec: str) -> None:
+    head, _, description = spec.partition("--")
+    slug, _, name = head.strip().partition(" ")
+    slug = slug.strip().lower()
+    if not _SLUG.match(slug):
+        raise UserError(
+            ctx.t(
+                "Das Kürzel „{slug}“ geht nicht: 2 bis {max} Zeichen, Kleinbuchstaben, Ziffern, - oder _, am Anfang ein Buchstabe (z. B. {example}).",
+                slug=slug[:40],
+                max=AG_SLUG_MAX,
+                example=code("ag4"),
+            )
+        )
+    name = _checked_name(ctx, name)
+    description = _checked_description(ctx, description)
+
+    async def work(session: AsyncSession) -> Ag | None:
+        if await repo.ag_by_slug(session, slug) is not None:
+            return None
+        ag = Ag(slug=slug, name=name, description=description)
+        session.add(ag)
+        await session.flush()
+        return ag
+
+    ag = await ctx.db.run(work)
+    if ag is None:
+        raise UserError(ctx.t("Eine AG mit dem Kürzel {slug} gibt es schon.", slug=code(slug)))
+    await ctx.reply(
+        ctx.t(
+            "AG {ag} angelegt. Verbinde einen Chat mit {link} und bestimme eine Leitung mit {lead}.",
+            ag=ag_title(ag),
+            link=code(ctx.cmd(f"link {slug}")),
+            lead=code(ctx.cmd(f"lead {slug} @name")),
+        )
+    )
+
+
+@commands.command(
+    "ag edit",
+    help=N_("Name oder Beschreibung einer AG ändern"),
+    params=(
+        c.Param("ag", c.Kind.AG, N_("AG")),
+        c.word("field", N_("name|beschreibung")),
+        c.text("value", N_("neuer Text")),
+    ),
+    right=c.Right.ADMIN,
+    examples=("ag edit ag2 beschreibung Macht Entscheidungen im Strukturwandel transparenter",),
+)
+async def ag_edit(ctx: Context, ag: Ag, field: str, value: str) -> None:
+    key = field.lower()
+    if key in ("name",):
+        new_name = _checked_name(ctx, value)
+        updates = {"name": new_name}
+    elif key in ("beschreibung", "description", "desc"):
+        updates = {"description": _checked_description(ctx, value)}
+    else:
+        raise UserError(
+            ctx.t(
+                "Ändern kann ich {name} oder {description}.",
+                name=code("name"),
+                description=code("beschreibung"),
+            )
+        )
+
+    async def work(session: AsyncSession) -> Ag:
+        row = await _get_ag(session, ag.id)
+        for attr, new in updates.items():
+            setattr(row, attr, new)
+        return row
+
+    updated = await ctx.db.run(work)
+    await ctx.reply(ctx.t("AG {ag} geändert.", ag=ag_title(updated)))
+
+
+@commands.command(
+    "ag archive",
+    help=N_("Eine AG archivieren (Mitglieder und Chats bleiben erhalten)"),
+    params=(c.Param("ag", c.Kind.AG, N_("AG")),),
+    right=c.Right.ADMIN,
+    examples=("ag archive ag3",),
+)
+async def ag_archive(ctx: Context, ag: Ag) -> None:
+    async def work(session: AsyncSession) -> None:
+        row = await _get_ag(session, ag.id)
+        row.archived = True
+
+    await ctx.db.run(work)
+    await ctx.reply(
+        ctx.t(
+            "AG {ag} ist archiviert. Zurückholen mit {restore}.",
+            ag=ag_title(ag),
+            restore=code(ctx.cmd(f"ag restore {ag.slug}")),
+        )
+    )
+
+
+@commands.command(
+    "ag restore",
+    help=N_("Eine archivierte AG zurückholen"),
+    params=(c.word("slug", N_("Kürzel")),),
+    right=c.Right.ADMIN,
+    examples=("ag restore ag3",),
+)
+async def ag_restore(ctx: Context, slug: str) -> None:
+    async def work(session: AsyncSession) -> Ag | None:
+        row = await repo.ag_by_slug(session, slug.lower())
+        if row is not None:
+            row.archived = False
+        return row
+
+    ag = await ctx.db.run(work)
+    if ag is None:
+        raise UserError(ctx.t("Die AG „{raw}“ kenne ich nicht.", raw=slug[:60]))
+    await ctx.reply(ctx.t("AG {ag} ist wieder aktiv.", ag=ag_title(ag)))
+
+
+async def _get_ag(session: AsyncSession, ag_id: int) -> Ag:
+    row = await session.get(Ag, ag_id)
+    if row is None:
+        raise LookupError(f"AG {ag_id} vanished")
+    return row
+
+
+async def _set_role(ctx: Context, ag: Ag, account: Account, role: Role) -> bool:
+    async def work(session: AsyncSession) -> bool:
+        if role is Role.MEMBER and await repo.membership(session, account.person_id, ag.id) is None:
+            return False
+        return await repo.set_role(session, account.person_id, ag.id, role)
+
+    return bool(await ctx.db.run(work))
+
+
+@commands.command(
+    "lead",
+    help=N_("Jemanden zur Leitung einer AG machen"),
+    params=(c.Param("ag", c.Kind.AG, N_("AG")), c.user()),
+    right=c.Right.ADMIN,
+    examples=("lead ag2 @anna",),
+)
+async def lead(ctx: Context, ag: Ag, user: Account) -> None:
+    who = mention(account_ref(user))
+    if await _set_role(ctx, ag, user, Role.LEAD):
+        await ctx.reply(ctx.t("{who} leitet jetzt die AG {ag}.", who=who, ag=ag_title(ag)))
+    else:
+        await ctx.reply(ctx.t("{who} leitet die AG {ag} schon.", who=who, ag=ag_title(ag)))
+
+
+@commands.command(
+    "unlead",
+    help=N_("Jemandem die Leitung einer AG abnehmen (bleibt Mitglied)"),
+    params=(c.Param("ag", c.Kind.AG, N_("AG")), c.user()),
+    right=c.Right.ADMIN,
+    examples=("unlead ag2 @anna",),
+)
+async def unlead(ctx: Context, ag: Ag, user: Account) -> None:
+    who = mention(account_ref(user), notify=False)
+    if await _set_role(ctx, ag, user, Role.MEMBER):
+        await ctx.reply(
+            ctx.t(
+                "{who} leitet die AG {ag} nicht mehr und bleibt Mitglied.", who=who, ag=ag_title(ag)
+            )
+        )
+    else:
+        await ctx.reply(ctx.t("{who} leitet die AG {ag} nicht.", who=who, ag=ag_title(ag)))
+
+
+@commands.command(
+    "link",
+    help=N_("Diesen Chat mit einer AG verbinden"),
+    params=(c.Param("ag", c.Kind.AG, N_("AG")),),
+    right=c.Right.LEAD,
+    where=c.Where.GROUP,
+    examples=("link ag2",),
+)
+async def link(ctx: Context, ag: Ag) -> None:
+    chat = ctx.chat
+
+    async def work(session: AsyncSession) -> bool:
+        row = await repo.ensure_chat(session, chat.platform, chat.id, chat.title, chat.is_direct)
+        return await repo.link(session, ag.id, row.id)
+
+    if await ctx.db.run(work):
+        await ctx.reply(
+            ctx.t(
+                "Dieser Chat gehört jetzt zur AG {ag}. Hier kann man mit {join} beitreten.",
+                ag=ag_title(ag),
+                join=code(ctx.cmd("join")),
+            )
+        )
+    else:
+        await ctx.reply(ctx.t("Dieser Chat gehört schon zur AG {ag}.", ag=ag_title(ag)))
+
+
+@commands.command(
+    "unlink",
+    help=N_("Die Verbindung dieses Chats zu einer AG lösen"),
+    params=(c.ag(from_chat=True),),
+    right=c.Right.LEAD,
+    where=c.Where.GROUP,
+    examples=("unlink ag2",),
+)
+async def unlink(ctx: Context, ag: Ag) -> None:
+    chat = ctx.chat
+
+    async def work(session: AsyncSession) -> bool:
+        row = await repo.find_chat(session, chat.platform, chat.id)
+        return row is not None and await repo.unlink(session, ag.id, row.id)
+
+    if await ctx.db.run(work):
+        await ctx.reply(ctx.t("Dieser Chat gehört nicht mehr zur AG {ag}.", ag=ag_title(ag)))
+    else:
+        await ctx.reply(ctx.t("Dieser Chat war nicht mit der AG {ag} verbunden.", ag=ag_title(ag)))

@@ -1,0 +1,135 @@
+"""Joining, leaving and looking at AGs: what every member does."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import commands as c
+from bot.context import Context
+from bot.i18n import N_
+from bot.rich import Rich, bold, code, italic, join, lines
+from handlers.people import person_label, role_label
+from handlers.registry import commands
+from storage import repo
+from storage.models import Ag
+
+
+def ag_title(ag: Ag) -> Rich:
+    return bold(ag.name) + " (" + code(ag.slug) + ")"
+
+
+@commands.command(
+    "join",
+    help=N_("Einer AG beitreten"),
+    params=(c.ag(from_chat=True),),
+    needs_person=True,
+    examples=("join ag2", "join transparenz"),
+    aliases=("beitreten",),
+)
+async def join_ag(ctx: Context, ag: Ag) -> None:
+    person_id = await ctx.ensure_person()
+
+    async def work(session: AsyncSession) -> bool:
+        return await repo.join(session, person_id, ag.id)
+
+    if await ctx.db.run(work):
+        await ctx.reply(
+            ctx.t(
+                "Willkommen in der AG {ag}! Mit {my} siehst du deine AGs, mit {leave} trittst du wieder aus.",
+                ag=ag_title(ag),
+                my=code(ctx.cmd("my")),
+                leave=code(ctx.cmd(f"leave {ag.slug}")),
+            )
+        )
+    else:
+        await ctx.reply(ctx.t("Du bist schon in der AG {ag}.", ag=ag_title(ag)))
+
+
+@commands.command(
+    "leave",
+    help=N_("Eine AG verlassen"),
+    params=(c.ag(from_chat=True),),
+    needs_person=True,
+    examples=("leave ag2",),
+    aliases=("austreten",),
+)
+async def leave_ag(ctx: Context, ag: Ag) -> None:
+    person_id = await ctx.ensure_person()
+
+    async def work(session: AsyncSession) -> tuple[bool, int]:
+        left = await repo.leave(session, person_id, ag.id)
+        return left, await repo.count_leads(session, ag.id)
+
+    left, leads = await ctx.db.run(work)
+    if not left:
+        await ctx.reply(ctx.t("Du bist nicht in der AG {ag}.", ag=ag_title(ag)))
+        return
+    message = ctx.t("Du hast die AG {ag} verlassen.", ag=ag_title(ag))
+    if leads == 0:
+        message += " " + ctx.t(
+            "Die AG hat jetzt keine Leitung mehr; ein Admin kann eine bestimmen."
+        )
+    await ctx.reply(message)
+
+
+@commands.command("ags", help=N_("Alle AGs mit Beschreibung und Mitgliederzahl"), aliases=("list",))
+async def list_ags(ctx: Context) -> None:
+    async with ctx.db.read() as session:
+        summaries = await repo.list_ags(session)
+    if not summaries:
+        await ctx.reply(ctx.t("Es gibt noch keine AGs."))
+        return
+    rows: list[Rich] = [bold(ctx.t("Die AGs des Bündnisses:"))]
+    for s in summaries:
+        count = ctx.tn("{n} Mitglied", "{n} Mitglieder", s.members)
+        rows.append("• " + code(s.ag.slug) + " " + bold(s.ag.name) + " – " + count)
+        if s.ag.description:
+            rows.append("   " + italic(s.ag.description))
+    rows.append(
+        ctx.t(
+            "Beitreten mit {join}, z. B. {example}.",
+            join=code(ctx.cmd("join <AG>")),
+            example=code(ctx.cmd("join ag2")),
+        )
+    )
+    await ctx.reply(lines(*rows))
+
+
+@commands.command("my", help=N_("Meine AGs und meine Rolle darin"), aliases=("meine",))
+async def my_ags(ctx: Context) -> None:
+    memberships: list[tuple[Ag, str]] = []
+    if ctx.person_id is not None:
+        async with ctx.db.read() as session:
+            memberships = await repo.memberships_of(session, ctx.person_id)
+    if not memberships:
+        await ctx.reply(
+            ctx.t(
+                "Du bist noch in keiner AG. {ags} zeigt alle AGs, {join} tritt einer bei.",
+                ags=code(ctx.cmd("ags")),
+                join=code(ctx.cmd("join ag2")),
+            )
+        )
+        return
+    rows: list[Rich] = [bold(ctx.t("Deine AGs:"))]
+    for ag, role in memberships:
+        suffix = " " + ctx.t("(archiviert)") if ag.archived else Rich()
+        rows.append("• " + ag_title(ag) + " – " + role_label(ctx, role) + suffix)
+    await ctx.reply(lines(*rows))
+
+
+@commands.command(
+    "members",
+    help=N_("Die Mitglieder einer AG (nur für ihre Mitglieder)"),
+    params=(c.ag(from_chat=True),),
+    right=c.Right.MEMBER,
+    examples=("members ag2",),
+    aliases=("mitglieder",),
+)
+async def members(ctx: Context, ag: Ag) -> None:
+    async with ctx.db.read() as session:
+        rows = await repo.members_of(session, ag.id)
+    header = bold(ctx.tn("{n} Mitglied in {ag}:", "{n} Mitglieder in {ag}:", len(rows), ag=ag.name))
+    entries = [
+        "• " + person_label(row.accounts) + " – " + role_label(ctx, row.role) for row in rows
+    ]
+    await ctx.reply(lines(header, join(entries, "\n")) if entries else header)

@@ -1,0 +1,161 @@
+"""Greeting, help generated from the command declarations, and the language setting."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import commands as c
+from bot.context import Context, UserError
+from bot.i18n import N_
+from bot.rich import Rich, bold, code, lines
+from handlers.registry import commands
+from storage import repo
+from storage.models import Role
+
+_LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+
+
+async def _visible(ctx: Context) -> list[c.Command]:
+    """The commands this person may use in this chat."""
+    is_lead = False
+    if ctx.person_id is not None:
+        async with ctx.db.read() as session:
+            is_lead = any(
+                role == Role.LEAD.value
+                for _, role in await repo.memberships_of(session, ctx.person_id)
+            )
+    shown = []
+    for cmd in commands.unique():
+        if cmd.right is c.Right.ADMIN and not ctx.is_admin:
+            continue
+        if cmd.right is c.Right.LEAD and not (is_lead or ctx.is_admin):
+            continue
+        if cmd.where is c.Where.GROUP and ctx.message.is_direct:
+            continue
+        if cmd.where is c.Where.DIRECT and not ctx.message.is_direct:
+            continue
+        shown.append(cmd)
+    return shown
+
+
+def signature(ctx: Context, cmd: c.Command) -> str:
+    parts = [ctx.cmd(cmd.name)]
+    for p in cmd.params:
+        label = ctx.lang.gettext(p.label)
+        parts.append(f"[{label}]" if p.optional or p.from_chat else f"<{label}>")
+    return " ".join(parts)
+
+
+def describe(ctx: Context, cmd: c.Command) -> Rich:
+    rows: list[Rich | str] = [code(signature(ctx, cmd)) + " – " + ctx.lang.gettext(cmd.help)]
+    for example in cmd.examples:
+        rows.append(ctx.t("Beispiel: {example}", example=code(ctx.cmd(example))))
+    if cmd.aliases:
+        rows.append(ctx.t("Auch: {aliases}", aliases=", ".join(ctx.cmd(a) for a in cmd.aliases)))
+    if cmd.right is c.Right.ADMIN:
+        rows.append(ctx.t("Nur für Admins."))
+    elif cmd.right is c.Right.LEAD:
+        rows.append(ctx.t("Für die Leitung der AG und Admins."))
+    elif cmd.right is c.Right.MEMBER:
+        rows.append(ctx.t("Für Mitglieder der AG."))
+    if cmd.where is c.Where.GROUP:
+        rows.append(ctx.t("Nur in Gruppen und Räumen."))
+    elif cmd.where is c.Where.DIRECT:
+        rows.append(ctx.t("Nur im privaten Chat."))
+    return lines(*rows)
+
+
+def describe_group(ctx: Context, word: str) -> Rich:
+    subs = [cmd for cmd in commands.unique() if cmd.words[0] == word]
+    return lines(
+        ctx.t("{cmd} braucht einen Unterbefehl:", cmd=code(ctx.cmd(word))),
+        *["• " + code(signature(ctx, cmd)) + " – " + ctx.lang.gettext(cmd.help) for cmd in subs],
+    )
+
+
+@commands.command(
+    "help",
+    help=N_("Zeigt, was du hier tun kannst, oder erklärt einen Befehl"),
+    params=(c.text("topic", N_("Befehl"), optional=True),),
+    examples=("help join",),
+    aliases=("hilfe",),
+)
+async def help_command(ctx: Context, topic: str | None) -> None:
+    if topic:
+        words = topic.lstrip("/!").split()
+        cmd, _ = commands.lookup(words)
+        if cmd is None and words and words[0].lower() in commands.groups():
+            await ctx.reply(describe_group(ctx, words[0].lower()))
+            return
+        if cmd is None:
+            raise UserError(
+                ctx.t(
+                    "Den Befehl „{topic}“ gibt es nicht. {help} zeigt alle.",
+                    topic=topic[:40],
+                    help=code(ctx.cmd("help")),
+                )
+            )
+        await ctx.reply(describe(ctx, cmd))
+        return
+    rows: list[Rich | str] = [bold(ctx.t("Das kannst du hier tun:"))]
+    for cmd in await _visible(ctx):
+        rows.append("• " + code(signature(ctx, cmd)) + " – " + ctx.lang.gettext(cmd.help))
+    rows.append(ctx.t("Mehr zu einem Befehl: {example}", example=code(ctx.cmd("help join"))))
+    await ctx.reply(lines(*rows))
+
+
+@commands.command("start", help=N_("Begrüßung und erste Schritte"), menu=False)
+async def start(ctx: Context) -> None:
+    greeting = ctx.t(
+        "Hallo {name}! Ich bin der Bündnisbot und helfe bei der Arbeit in den AGs des Bündnisses.",
+        name=ctx.sender.display_name[:60],
+    )
+    steps = lines(
+        ctx.t("So geht's los:"),
+        "• " + ctx.t("{ags} zeigt alle AGs", ags=code(ctx.cmd("ags"))),
+        "• " + ctx.t("{join} – einer AG beitreten", join=code(ctx.cmd("join ag2"))),
+        "• " + ctx.t("{my} – deine AGs", my=code(ctx.cmd("my"))),
+        "• " + ctx.t("{lang} – switch to English", lang=code(ctx.cmd("lang en"))),
+        "• " + ctx.t("{help} – alle Befehle", help=code(ctx.cmd("help"))),
+    )
+    await ctx.reply(lines(greeting, steps))
+
+
+@commands.command(
+    "lang",
+    help=N_("Sprache wählen (de oder en)"),
+    params=(c.word("language", N_("de|en"), optional=True),),
+    needs_person=True,
+    examples=("lang en",),
+    aliases=("sprache", "language"),
+)
+async def lang(ctx: Context, language: str | None) -> None:
+    translator = ctx.services.translator
+    choices = ", ".join(code(lang).plain for lang in translator.languages)
+    if not language:
+        await ctx.reply(
+            ctx.t(
+                "Deine Sprache ist {current}. Wählbar: {choices}, z. B. {example}.",
+                current=_LANGUAGE_NAMES.get(ctx.lang.code, ctx.lang.code),
+                choices=choices,
+                example=code(ctx.cmd("lang en")),
+            )
+        )
+        return
+    code_ = language.lower()[:5]
+    if not translator.supports(code_):
+        raise UserError(
+            ctx.t(
+                "Die Sprache „{lang}“ gibt es nicht. Wählbar: {choices}.",
+                lang=language[:20],
+                choices=choices,
+            )
+        )
+    person_id = await ctx.ensure_person()
+
+    async def work(session: AsyncSession) -> None:
+        await repo.set_language(session, person_id, code_)
+
+    await ctx.db.run(work)
+    ctx.lang = translator.for_language(code_)
+    await ctx.reply(ctx.t("Ich schreibe dir ab jetzt auf Deutsch."))

@@ -1,0 +1,18 @@
+"""The table of commands. Handler modules add themselves with `@commands.command(...)`;
+`load()` imports them all so the table is complete."""
+
+from __future__ import annotations
+
+import importlib
+
+from bot.commands import Registry
+
+commands = Registry()
+
+MODULES = ("handlers.help", "handlers.ags", "handlers.admin")
+
+
+def load() -> Registry:
+    for module in MODULES:
+        importlib.import_module(module)
+    return commands

@@ -1,0 +1,299 @@
+"""Queries. Each function takes the session of the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    CHAT_TITLE_MAX,
+    DISPLAY_NAME_MAX,
+    Account,
+    Ag,
+    AgChat,
+    Chat,
+    Membership,
+    Person,
+    Role,
+)
+
+
+def _insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+# --- people and accounts -------------------------------------------------------------
+
+
+async def find_account(session: AsyncSession, platform: str, external_id: str) -> Account | None:
+    return await session.scalar(
+        select(Account).where(Account.platform == platform, Account.external_id == external_id)
+    )
+
+
+async def ensure_account(
+    session: AsyncSession,
+    platform: str,
+    external_id: str,
+    display_name: str,
+    username: str | None = None,
+) -> Account:
+    """The account of this network id, created with a new person on first contact."""
+    display_name = display_name[:DISPLAY_NAME_MAX] or external_id[:DISPLAY_NAME_MAX]
+    account = await find_account(session, platform, external_id)
+    if account is None:
+        person = Person()
+        session.add(person)
+        await session.flush()
+        account = Account(
+            person_id=person.id,
+            platform=platform,
+            external_id=external_id,
+            display_name=display_name,
+            username=username,
+            direct_reachable=False,
+        )
+        session.add(account)
+        await session.flush()
+    elif account.display_name != display_name or account.username != username:
+        account.display_name = display_name
+        account.username = username
+    return account
+
+
+async def accounts_by_username(
+    session: AsyncSession, platform: str, username: str
+) -> list[Account]:
+    rows = await session.scalars(
+        select(Account).where(
+            Account.platform == platform, func.lower(Account.username) == username.lower()
+        )
+    )
+    return list(rows)
+
+
+async def accounts_of(session: AsyncSession, person_id: int) -> list[Account]:
+    rows = await session.scalars(
+        select(Account).where(Account.person_id == person_id).order_by(Account.id)
+    )
+    return list(rows)
+
+
+async def set_language(session: AsyncSession, person_id: int, language: str | None) -> None:
+    await session.execute(update(Person).where(Person.id == person_id).values(language=language))
+
+
+async def person_language(session: AsyncSession, person_id: int) -> str | None:
+    return await session.scalar(select(Person.language).where(Person.id == person_id))
+
+
+async def set_direct_reachable(
+    session: AsyncSession, platform: str, external_id: str, reachable: bool
+) -> None:
+    await session.execute(
+        update(Account)
+        .where(Account.platform == platform, Account.external_id == external_id)
+        .values(direct_reachable=reachable)
+    )
+
+
+# --- AGs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgSummary:
+    ag: Ag
+    members: int
+
+
+async def list_ags(session: AsyncSession, *, include_archived: bool = False) -> list[AgSummary]:
+    count = select(func.count()).where(Membership.ag_id == Ag.id).correlate(Ag).scalar_subquery()
+    query = select(Ag, count).order_by(Ag.slug)
+    if not include_archived:
+        query = query.where(Ag.archived.is_(False))
+    return [AgSummary(ag, n) for ag, n in (await session.execute(query)).all()]
+
+
+async def all_ags(session: AsyncSession, *, include_archived: bool = False) -> list[Ag]:
+    query = select(Ag).order_by(Ag.slug)
+    if not include_archived:
+        query = query.where(Ag.archived.is_(False))
+    return list(await session.scalars(query))
+
+
+async def ag_by_slug(session: AsyncSession, slug: str) -> Ag | None:
+    return await session.scalar(select(Ag).where(Ag.slug == slug))
+
+
+async def ag_count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Ag)) or 0)
+
+
+# --- memberships ---------------------------------------------------------------------
+
+
+async def membership(session: AsyncSession, person_id: int, ag_id: int) -> Membership | None:
+    return await session.get(Membership, (person_id, ag_id))
+
+
+async def join(session: AsyncSession, person_id: int, ag_id: int) -> bool:
+    """Add the membership; False if it already existed (safe under concurrent joins)."""
+    stmt = (
+        _insert(session)(Membership)
+        .values(person_id=person_id, ag_id=ag_id, role=Role.MEMBER.value)
+        .on_conflict_do_nothing()
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def leave(session: AsyncSession, person_id: int, ag_id: int) -> bool:
+    result = await session.execute(
+        delete(Membership).where(Membership.person_id == person_id, Membership.ag_id == ag_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_role(session: AsyncSession, person_id: int, ag_id: int, role: Role) -> bool:
+    """Give a role, joining the person to the AG if needed; False if it was already so."""
+    current = await membership(session, person_id, ag_id)
+    if current is None:
+        session.add(Membership(person_id=person_id, ag_id=ag_id, role=role.value))
+        return True
+    if current.role == role.value:
+        return False
+    current.role = role.value
+    return True
+
+
+async def memberships_of(session: AsyncSession, person_id: int) -> list[tuple[Ag, str]]:
+    rows = await session.execute(
+        select(Ag, Membership.role)
+        .join(Membership, Membership.ag_id == Ag.id)
+        .where(Membership.person_id == person_id)
+        .order_by(Ag.slug)
+    )
+    return [(ag, role) for ag, role in rows.all()]
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    person_id: int
+    role: str
+    accounts: list[Account]
+
+
+async def members_of(session: AsyncSession, ag_id: int) -> list[MemberRow]:
+    rows = (
+        await session.execute(
+            select(Membership.person_id, Membership.role, Account)
+            .join(Account, Account.person_id == Membership.person_id)
+            .where(Membership.ag_id == ag_id)
+            .order_by(Membership.role.desc(), func.lower(Account.display_name), Account.id)
+        )
+    ).all()
+    by_person: dict[int, MemberRow] = {}
+    for person_id, role, account in rows:
+        by_person.setdefault(person_id, MemberRow(person_id, role, [])).accounts.append(account)
+    return list(by_person.values())
+
+
+async def count_leads(session: AsyncSession, ag_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).where(
+                Membership.ag_id == ag_id, Membership.role == Role.LEAD.value
+            )
+        )
+        or 0
+    )
+
+
+# --- chats ---------------------------------------------------------------------------
+
+
+async def find_chat(session: AsyncSession, platform: str, external_id: str) -> Chat | None:
+    return await session.scalar(
+        select(Chat).where(Chat.platform == platform, Chat.external_id == external_id)
+    )
+
+
+async def ensure_chat(
+    session: AsyncSession, platform: str, external_id: str, title: str | None, is_direct: bool
+) -> Chat:
+    chat = await find_chat(session, platform, external_id)
+    title = title[:CHAT_TITLE_MAX] if title else None
+    if chat is None:
+        chat = Chat(platform=platform, external_id=external_id, title=title, is_direct=is_direct)
+        session.add(chat)
+        await session.flush()
+    elif title and chat.title != title:
+        chat.title = title
+    return chat
+
+
+async def linked_ags(session: AsyncSession, platform: str, external_id: str) -> list[Ag]:
+    rows = await session.scalars(
+        select(Ag)
+        .join(AgChat, AgChat.ag_id == Ag.id)
+        .join(Chat, Chat.id == AgChat.chat_id)
+        .where(Chat.platform == platform, Chat.external_id == external_id, Ag.archived.is_(False))
+        .order_by(Ag.slug)
+    )
+    return list(rows)
+
+
+async def chats_of_ag(session: AsyncSession, ag_id: int) -> list[Chat]:
+    rows = await session.scalars(
+        select(Chat)
+        .join(AgChat, AgChat.chat_id == Chat.id)
+        .where(AgChat.ag_id == ag_id)
+        .order_by(Chat.platform, Chat.id)
+    )
+    return list(rows)
+
+
+async def link(session: AsyncSession, ag_id: int, chat_id: int) -> bool:
+    result = await session.execute(
+        _insert(session)(AgChat).values(ag_id=ag_id, chat_id=chat_id).on_conflict_do_nothing()
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def unlink(session: AsyncSession, ag_id: int, chat_id: int) -> bool:
+    result = await session.execute(
+        delete(AgChat).where(and_(AgChat.ag_id == ag_id, AgChat.chat_id == chat_id))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def migrate_chat(session: AsyncSession, platform: str, old_id: str, new_id: str) -> bool:
+    """Move a chat to its new network id, keeping its links and settings.
+
+    If the new id is already known (a message from the supergroup arrived first), the
+    old chat's links are merged into it.
+    """
+    old = await find_chat(session, platform, old_id)
+    if old is None:
+        return False
+    new = await find_chat(session, platform, new_id)
+    if new is None:
+        old.external_id = new_id
+        old.is_direct = False
+        return True
+    links: Sequence[int] = list(
+        await session.scalars(select(AgChat.ag_id).where(AgChat.chat_id == old.id))
+    )
+    for ag_id in links:
+        await link(session, ag_id, new.id)
+    if new.language is None:
+        new.language = old.language
+    await session.delete(old)
+    return True

@@ -1,0 +1,119 @@
+"""A recording transport and a chat-like harness, so handler tests read like a chat:
+
+await group.say("alice", "/join ag2")
+assert "Willkommen" in group.last()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.app import App
+from bot.config import Settings
+from bot.core import Capabilities, ChatRef, Inbox, IncomingMessage, SentRef, UserRef
+from bot.rich import AccountRef, Rich, render_plain
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Sent:
+    chat: ChatRef
+    message: Rich
+
+    @property
+    def text(self) -> str:
+        return render_plain(self.message, lambda a: "@" + (a.username or a.display_name))
+
+
+@dataclass
+class FakeTransport:
+    platform: str = "fake"
+    command_prefix: str = "/"
+    capabilities: Capabilities = field(
+        default_factory=lambda: Capabilities(html=True, mentions=True, max_message_length=4096)
+    )
+    sent: list[Sent] = field(default_factory=list)
+    inbox: Inbox | None = None
+
+    async def start(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+    async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        self.sent.append(Sent(chat, message))
+        return SentRef(chat, str(len(self.sent)))
+
+    async def send_direct(
+        self, account: AccountRef, message: Rich, *, key: str | None = None
+    ) -> SentRef:
+        return await self.send(ChatRef(self.platform, f"dm-{account.external_id}", True), message)
+
+    async def stop(self) -> None:
+        self.inbox = None
+
+
+class Chat:
+    def __init__(self, harness: BotHarness, ref: ChatRef) -> None:
+        self.harness = harness
+        self.ref = ref
+
+    async def say(self, who: str, text: str, *, mentions: tuple[str, ...] = ()) -> list[str]:
+        """Send `text` as `who`; return the plain text of every reply it caused."""
+        return await self.harness.say(self.ref, who, text, mentions=mentions)
+
+    def last(self) -> str:
+        replies = [s.text for s in self.harness.transport.sent if s.chat == self.ref]
+        assert replies, f"the bot never answered in {self.ref.id}"
+        return replies[-1]
+
+
+class BotHarness:
+    """The whole bot (dispatcher, handlers, database) behind a FakeTransport."""
+
+    def __init__(self, app: App, transport: FakeTransport) -> None:
+        self.app = app
+        self.transport = transport
+
+    @classmethod
+    async def create(
+        cls, database_url: str, *, admins: tuple[str, ...] = ("fake:admin",)
+    ) -> BotHarness:
+        settings = Settings(
+            database_url=database_url,
+            admins=frozenset(admins),
+            ags_file=ROOT / "config" / "ags.toml",
+        )
+        transport = FakeTransport()
+        app = App(settings, [transport])
+        await app.prepare_database()
+        await transport.start(app.dispatcher)
+        return cls(app, transport)
+
+    def dm(self, who: str) -> Chat:
+        return Chat(self, ChatRef("fake", f"dm-{who}", is_direct=True, title=None))
+
+    def group(self, name: str = "gruppe") -> Chat:
+        return Chat(self, ChatRef("fake", name, is_direct=False, title=name.title()))
+
+    def user(self, who: str) -> UserRef:
+        return UserRef("fake", who, who.title(), username=who)
+
+    async def say(
+        self, chat: ChatRef, who: str, text: str, *, mentions: tuple[str, ...] = ()
+    ) -> list[str]:
+        assert text[:1] in "/!", "commands start with / or !"
+        before = len(self.transport.sent)
+        message = IncomingMessage(
+            chat=chat,
+            sender=self.user(who),
+            text=text[1:],
+            message_id=str(before),
+            mentions=tuple(self.user(m) for m in mentions),
+        )
+        task = await self.app.dispatcher.message(message)
+        await task
+        return [s.text for s in self.transport.sent[before:]]
+
+    async def close(self) -> None:
+        await self.app.services.db.dispose()

@@ -1,0 +1,54 @@
+"""Pytest fixtures around ``PostgresServer``.
+
+Import them into a test module (``from tests.support.postgres_fixtures import postgres_url``)
+or list this module in the root conftest's ``pytest_plugins``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.postgres import PostgresServer
+
+
+def unique_database_name(prefix: str = "test") -> str:
+    """A database name no other test uses: all tests share the session's one server."""
+    return f"{prefix}_{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole session (initdb + start cost about half a second).
+
+    A server that cannot start fails the test with PostgreSQL's log tail: skipping would hide
+    a broken database setup behind a green run.
+    """
+    server = PostgresServer()
+    try:
+        server.start(tmp_path_factory.mktemp("postgres"))
+    except RuntimeError as exc:
+        pytest.fail(f"PostgreSQL did not start: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty database for one test, as a ``postgresql+asyncpg://`` URL.
+
+    Dropped afterwards; a test that left the server paused gets it resumed first, so the
+    next test does not inherit the outage.
+    """
+    name = unique_database_name()
+    url = postgres_server.create_database(name)
+    try:
+        yield url
+    finally:
+        if postgres_server.paused:
+            postgres_server.resume()
+        postgres_server.drop_database(name)
