@@ -85,9 +85,14 @@ class Context:
         return prefix + name
 
     async def reply(self, message: Rich) -> None:
+        """Answer in the chat of the message. Each part carries a key derived from the
+        incoming message, so a network that supports it can drop a retried duplicate."""
         limit = self.transport.capabilities.max_message_length
         for part in chunk(message, limit):
-            self.replies.append(await self.transport.send(self.chat, part))
+            key = None
+            if self.message.message_id is not None:
+                key = f"reply:{self.chat.key}:{self.message.message_id}:{len(self.replies)}"
+            self.replies.append(await self.transport.send(self.chat, part, key=key))
 
     async def ensure_person(self) -> int:
         """The sender's person id, creating person and account on first use."""
