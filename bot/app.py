@@ -14,6 +14,7 @@ from bot.context import Services
 from bot.core import Transport
 from bot.dispatch import Dispatcher
 from bot.i18n import Translator
+from bot.menus import build_menus
 from handlers import registry
 from storage.db import Database
 from storage.seed import seed_ags
@@ -50,9 +51,16 @@ class App:
         await self.prepare_database()
         if self.services.scheduler is not None:
             self.services.scheduler.start()
+        menus = build_menus(self.services.registry, self.services.translator)
         for transport in self.transports:
             await transport.start(self.dispatcher)
             self._started.append(transport)
+            publish = getattr(transport, "publish_menus", None)
+            if publish is not None:
+                try:
+                    await publish(menus)
+                except Exception:
+                    log.exception("%s: could not publish the command menus", transport.platform)
             log.info("%s transport started", transport.platform)
 
     async def stop(self) -> None:
