@@ -1,0 +1,30 @@
+# Bündnisbot: slim image, non-root, state in /data (SQLite database and Matrix store).
+FROM python:3.12-slim AS build
+WORKDIR /src
+COPY pyproject.toml constraints.txt README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
+ && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt .
+
+FROM python:3.12-slim
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin buendnisbot \
+ && mkdir -p /data /app/config \
+ && chown buendnisbot /data
+COPY --from=build /opt/venv /opt/venv
+COPY config /app/config
+WORKDIR /app
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    BUENDNISBOT_DATABASE_URL=sqlite+aiosqlite:////data/buendnisbot.db \
+    BUENDNISBOT_MATRIX_STORE=/data/matrix-store
+USER buendnisbot
+VOLUME ["/data"]
+# Healthy while the process runs and its configuration and database are usable.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["buendnisbot", "check-config"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["buendnisbot"]
+CMD ["run"]
