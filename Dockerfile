@@ -19,12 +19,13 @@ WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     BUENDNISBOT_DATABASE_URL=sqlite+aiosqlite:////data/buendnisbot.db \
-    BUENDNISBOT_MATRIX_STORE=/data/matrix-store
+    BUENDNISBOT_MATRIX_STORE=/data/matrix-store \
+    BUENDNISBOT_HEARTBEAT_FILE=/data/heartbeat
 USER buendnisbot
 VOLUME ["/data"]
-# Healthy while the process runs and its configuration and database are usable.
-HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
-  CMD ["buendnisbot", "check-config"]
+# Healthy while the bot's event loop runs: it touches /data/heartbeat every 30 s.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["buendnisbot", "health"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["buendnisbot"]
 CMD ["run"]

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check-config", help="read the configuration and report problems")
+    sub.add_parser("health", help="exit 0 if a running bot wrote its heartbeat recently")
     args = parser.parse_args(argv)
 
     try:
@@ -42,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.app import App, build_app
 
+    if command == "health":
+        from bot.app import is_alive
+
+        alive = is_alive(settings.heartbeat_file)
+        print("alive" if alive else f"no recent heartbeat in {settings.heartbeat_file}")
+        return 0 if alive else 1
     if command == "check-config":
         print("configuration OK")
         return 0

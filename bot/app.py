@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
+from pathlib import Path
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -20,6 +23,20 @@ from storage.db import Database
 from storage.seed import seed_ags
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 30
+
+
+def _touch(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+
+
+def is_alive(path: Path, max_age: float = 4 * HEARTBEAT_SECONDS) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < max_age
+    except OSError:
+        return False
 
 
 class App:
@@ -75,6 +92,16 @@ class App:
             self.services.scheduler.shutdown(wait=False)
         await self.services.db.dispose()
 
+    async def _heartbeat(self) -> None:
+        """Touch the heartbeat file while the event loop runs (`buendnisbot health`)."""
+        path = self.settings.heartbeat_file
+        while True:
+            try:
+                await asyncio.to_thread(_touch, path)
+            except OSError as exc:
+                log.warning("cannot write the heartbeat file %s: %s", path, exc.strerror)
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
     def request_stop(self) -> None:
         self._stopping.set()
 
@@ -84,13 +111,14 @@ class App:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
-        waiters = [asyncio.create_task(self._stopping.wait())]
+        waiters: list[asyncio.Task[Any]] = [asyncio.create_task(self._stopping.wait())]
         for transport in self.transports:
             finished = getattr(transport, "finished", None)
             if isinstance(finished, asyncio.Event):
                 waiters.append(asyncio.create_task(finished.wait()))
         try:
             await self.start()
+            waiters.append(asyncio.create_task(self._heartbeat()))
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:

@@ -76,6 +76,7 @@ class Settings:
     ags_file: Path = Path("config/ags.toml")
     log_level: str = "INFO"
     console_user: str = "du"
+    heartbeat_file: Path = Path("data/heartbeat")
     telegram: TelegramSettings | None = None
     matrix: MatrixSettings | None = None
 
@@ -93,6 +94,7 @@ ENV = {
     "timezone": "BUENDNISBOT_TIMEZONE",
     "admins": "BUENDNISBOT_ADMINS",
     "log_level": "BUENDNISBOT_LOG_LEVEL",
+    "heartbeat_file": "BUENDNISBOT_HEARTBEAT_FILE",
     "telegram.token": "BUENDNISBOT_TELEGRAM_TOKEN",
     "telegram.mode": "BUENDNISBOT_TELEGRAM_MODE",
     "telegram.webhook_url": "BUENDNISBOT_TELEGRAM_WEBHOOK_URL",
@@ -213,6 +215,7 @@ def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
         ags_file=Path(_str(flat, "ags_file", "config/ags.toml")),
         log_level=log_level,
         console_user=_str(flat, "console.user", "du") or "du",
+        heartbeat_file=Path(_str(flat, "heartbeat_file", "data/heartbeat")),
         telegram=_telegram(flat),
         matrix=_matrix(flat),
     )
