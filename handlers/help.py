@@ -159,3 +159,15 @@ async def lang(ctx: Context, language: str | None) -> None:
     await ctx.db.run(work)
     ctx.lang = translator.for_language(code_)
     await ctx.reply(ctx.t("Ich schreibe dir ab jetzt auf Deutsch."))
+
+
+@commands.command(
+    "whoami",
+    help=N_("Zeigt deine Konto-Kennung (z. B. für die Admin-Liste)"),
+    aliases=("id",),
+)
+async def whoami(ctx: Context) -> None:
+    account = f"{ctx.sender.platform}:{ctx.sender.id}"
+    role = ctx.t("Du bist Admin des Bündnisses.") if ctx.is_admin else Rich()
+    message = ctx.t("Deine Konto-Kennung: {account}", account=code(account))
+    await ctx.reply(message + (" " + role if role else Rich()))
