@@ -25,6 +25,7 @@ from storage.seed import seed_ags
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
+STOP_GRACE_SECONDS = 10
 
 
 def _touch(path: Path) -> None:
@@ -81,13 +82,24 @@ class App:
             log.info("%s transport started", transport.platform)
 
     async def stop(self) -> None:
+        """Stop taking messages, let running commands finish and reply, then disconnect."""
+        for transport in self._started:
+            stop_receiving = getattr(transport, "stop_receiving", None)
+            if stop_receiving is not None:
+                try:
+                    await stop_receiving()
+                except Exception:
+                    log.exception("%s transport did not stop receiving", transport.platform)
+        try:
+            await asyncio.wait_for(self.dispatcher.drain(), timeout=STOP_GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("stopping with commands still running")
         for transport in reversed(self._started):
             try:
                 await transport.stop()
             except Exception:
                 log.exception("%s transport did not stop cleanly", transport.platform)
         self._started.clear()
-        await self.dispatcher.drain()
         if self.services.scheduler is not None and self.services.scheduler.running:
             self.services.scheduler.shutdown(wait=False)
         await self.services.db.dispose()
@@ -133,7 +145,9 @@ def build_transports(settings: Settings, *, console: bool = False) -> list[Trans
         if settings.telegram is not None:
             from bot.transports.telegram import TelegramTransport
 
-            transports.append(TelegramTransport(settings.telegram))
+            transports.append(
+                TelegramTransport(settings.telegram, default_language=settings.language)
+            )
         if settings.matrix is not None:
             from bot.transports.matrix import MatrixTransport
 
