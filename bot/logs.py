@@ -9,7 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-NOISY = ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "nio", "aiohttp.access")
+NOISY = (
+    "httpx",
+    "httpcore",
+    "telegram.ext.Updater",
+    "apscheduler",
+    "nio",
+    "aiohttp.access",
+    "alembic.runtime.plugins",  # seven "setup plugin" lines on every start
+)
 
 
 class RedactingFilter(logging.Filter):
@@ -20,7 +28,12 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A malformed call (`log.info("%s %s", one)`): raising here would reach the
+            # caller, and logging's own error report would print the raw arguments.
+            message = f"{record.msg} {record.args!r}"
         redacted = self.redact(message)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

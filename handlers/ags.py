@@ -11,7 +11,7 @@ from bot.rich import Rich, bold, code, italic, join, lines
 from handlers.people import person_label, role_label
 from handlers.registry import commands
 from storage import repo
-from storage.models import Ag
+from storage.models import Ag, Role
 
 
 def ag_title(ag: Ag) -> Rich:
@@ -56,16 +56,19 @@ async def join_ag(ctx: Context, ag: Ag) -> None:
 async def leave_ag(ctx: Context, ag: Ag) -> None:
     person_id = await ctx.ensure_person()
 
-    async def work(session: AsyncSession) -> tuple[bool, int]:
+    async def work(session: AsyncSession) -> tuple[bool, bool]:
+        """Leave; and whether that took the AG's last lead."""
+        current = await repo.membership(session, person_id, ag.id)
+        was_lead = current is not None and current.role == Role.LEAD.value
         left = await repo.leave(session, person_id, ag.id)
-        return left, await repo.count_leads(session, ag.id)
+        return left, was_lead and await repo.count_leads(session, ag.id) == 0
 
-    left, leads = await ctx.db.run(work)
+    left, last_lead_left = await ctx.db.run(work)
     if not left:
         await ctx.reply(ctx.t("Du bist nicht in der AG {ag}.", ag=ag_title(ag)))
         return
     message = ctx.t("Du hast die AG {ag} verlassen.", ag=ag_title(ag))
-    if leads == 0:
+    if last_lead_left:
         message += " " + ctx.t(
             "Die AG hat jetzt keine Leitung mehr; ein Admin kann eine bestimmen."
         )

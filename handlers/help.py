@@ -81,6 +81,10 @@ def describe_group(ctx: Context, word: str) -> Rich:
     aliases=("hilfe",),
 )
 async def help_command(ctx: Context, topic: str | None) -> None:
+    # Writing /help is how someone makes themselves known (convert_user's advice), e.g.
+    # before an admin names them lead; an anonymous sender still gets the help.
+    if not ctx.sender.anonymous:
+        await ctx.ensure_person()
     if topic:
         words = topic.lstrip("/!").split()
         cmd, _ = commands.lookup(words)

@@ -57,7 +57,9 @@ class Person(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    accounts: Mapped[list[Account]] = relationship(back_populates="person")
+    # The database deletes a person's accounts (ON DELETE CASCADE); without passive_deletes
+    # the ORM would first try to set their person_id to NULL and fail.
+    accounts: Mapped[list[Account]] = relationship(back_populates="person", passive_deletes=True)
 
 
 class Account(Base):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,12 +191,14 @@ class MemberRow:
 
 
 async def members_of(session: AsyncSession, ag_id: int) -> list[MemberRow]:
+    """The AG's members, leads first, then by name."""
+    leads_first = case((Membership.role == Role.LEAD.value, 0), else_=1)
     rows = (
         await session.execute(
             select(Membership.person_id, Membership.role, Account)
             .join(Account, Account.person_id == Membership.person_id)
             .where(Membership.ag_id == ag_id)
-            .order_by(Membership.role.desc(), func.lower(Account.display_name), Account.id)
+            .order_by(leads_first, func.lower(Account.display_name), Account.id)
         )
     ).all()
     by_person: dict[int, MemberRow] = {}
