@@ -7,12 +7,14 @@ import asyncio
 import sys
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
 
 def _secrets(settings: Settings) -> list[str]:
-    found: list[str] = []
+    found: list[str] = [make_url(settings.database_url).password or ""]
     if settings.telegram:
         found += [settings.telegram.token.reveal(), settings.telegram.webhook_secret.reveal()]
     if settings.matrix:

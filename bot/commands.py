@@ -47,6 +47,8 @@ class Param:
     optional: bool = False
     # AG parameters: when omitted, use the AG this chat is linked to.
     from_chat: bool = False
+    # AG parameters: archived AGs count too (to leave or restore them).
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,8 @@ class Registry:
         return sorted(seen.values(), key=lambda c: c.name)
 
 
-def ag(*, optional: bool = False, from_chat: bool = False) -> Param:
-    return Param("ag", Kind.AG, N_("AG"), optional=optional, from_chat=from_chat)
+def ag(*, optional: bool = False, from_chat: bool = False, archived: bool = False) -> Param:
+    return Param("ag", Kind.AG, N_("AG"), optional=optional, from_chat=from_chat, archived=archived)
 
 
 def word(name: str, label: str, *, optional: bool = False) -> Param:

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import ChatRef, IncomingMessage, SentRef, Transport, UserRef
+from bot.core import (
+    ChatRef,
+    DirectMessageUnavailable,
+    IncomingMessage,
+    SentRef,
+    Transport,
+    UserRef,
+)
 from bot.i18n import Lang, Translator
 from bot.rich import Rich, chunk
 from storage import repo
@@ -93,6 +100,29 @@ class Context:
             if self.message.message_id is not None:
                 key = f"reply:{self.chat.key}:{self.message.message_id}:{len(self.replies)}"
             self.replies.append(await self.transport.send(self.chat, part, key=key))
+
+    async def reply_private(self, message: Rich) -> bool:
+        """Send to the sender's private chat. In a group, say so there; if the network
+        cannot reach them privately, tell them how to open the private chat instead."""
+        if self.message.is_direct:
+            await self.reply(message)
+            return True
+        limit = self.transport.capabilities.max_message_length
+        try:
+            for part in chunk(message, limit):
+                await self.transport.send_direct(self.sender.as_account(), part)
+        except DirectMessageUnavailable as exc:
+            start = exc.hint_url or self.cmd("start")
+            await self.reply(
+                self.t(
+                    "Das schicke ich dir nur privat, aber ich kann dir noch nicht schreiben. "
+                    "Öffne bitte zuerst den privaten Chat mit mir: {start}",
+                    start=start,
+                )
+            )
+            return False
+        await self.reply(self.t("Ich habe es dir privat geschickt."))
+        return True
 
     async def ensure_person(self) -> int:
         """The sender's person id, creating person and account on first use."""

@@ -42,13 +42,15 @@ def match_ag(raw: str, ags: list[Ag]) -> list[Ag]:
     ]
 
 
-async def convert_ag(ctx: Context, raw: str) -> Ag:
+async def convert_ag(ctx: Context, raw: str, *, archived: bool = False) -> Ag:
     async with ctx.db.read() as session:
         ags = await repo.all_ags(session)
+        if archived:
+            ags += [ag for ag in await repo.all_ags(session, include_archived=True) if ag.archived]
     hits = match_ag(raw, ags)
     if len(hits) == 1:
         return hits[0]
-    valid = join([code(ag.slug) for ag in ags], ", ")
+    valid = join([code(ag.slug) for ag in ags if not ag.archived], ", ")
     if len(hits) > 1:
         options = join([code(ag.slug) for ag in hits], ", ")
         raise UserError(
@@ -65,10 +67,12 @@ async def convert_ag(ctx: Context, raw: str) -> Ag:
     )
 
 
-async def chat_ag(ctx: Context) -> Ag | None:
+async def chat_ag(ctx: Context, *, archived: bool = False) -> Ag | None:
     """The AG this chat is linked to, if exactly one."""
     async with ctx.db.read() as session:
-        ags = await repo.linked_ags(session, ctx.chat.platform, ctx.chat.id)
+        ags = await repo.linked_ags(
+            session, ctx.chat.platform, ctx.chat.id, include_archived=archived
+        )
     return ags[0] if len(ags) == 1 else None
 
 

@@ -193,7 +193,11 @@ class Dispatcher:
             last = index == len(cmd.params) - 1
             raw, remaining = _take(param, remaining, last)
             if not raw:
-                if param.kind is Kind.AG and param.from_chat and (linked := await chat_ag(ctx)):
+                if (
+                    param.kind is Kind.AG
+                    and param.from_chat
+                    and (linked := await chat_ag(ctx, archived=param.archived))
+                ):
                     args[param.name] = linked
                     continue
                 if param.optional:
@@ -252,7 +256,7 @@ def _unquote(text: str) -> str:
 
 async def _convert_one(ctx: Context, param: Param, raw: str) -> Any:
     if param.kind is Kind.AG:
-        return await convert_ag(ctx, raw)
+        return await convert_ag(ctx, raw, archived=param.archived)
     if param.kind is Kind.USER:
         return await convert_user(ctx, raw)
     return raw

@@ -90,7 +90,7 @@ async def ag_new(ctx: Context, spec: str) -> None:
     "ag edit",
     help=N_("Name oder Beschreibung einer AG ändern"),
     params=(
-        c.Param("ag", c.Kind.AG, N_("AG")),
+        c.ag(),
         c.word("field", N_("name|beschreibung")),
         c.text("value", N_("neuer Text")),
     ),
@@ -126,7 +126,7 @@ async def ag_edit(ctx: Context, ag: Ag, field: str, value: str) -> None:
 @commands.command(
     "ag archive",
     help=N_("Eine AG archivieren (Mitglieder und Chats bleiben erhalten)"),
-    params=(c.Param("ag", c.Kind.AG, N_("AG")),),
+    params=(c.ag(),),
     right=c.Right.ADMIN,
     examples=("ag archive ag3",),
 )
@@ -148,20 +148,16 @@ async def ag_archive(ctx: Context, ag: Ag) -> None:
 @commands.command(
     "ag restore",
     help=N_("Eine archivierte AG zurückholen"),
-    params=(c.word("slug", N_("Kürzel")),),
+    params=(c.ag(archived=True),),
     right=c.Right.ADMIN,
     examples=("ag restore ag3",),
 )
-async def ag_restore(ctx: Context, slug: str) -> None:
-    async def work(session: AsyncSession) -> Ag | None:
-        row = await repo.ag_by_slug(session, slug.lower())
-        if row is not None:
-            row.archived = False
-        return row
+async def ag_restore(ctx: Context, ag: Ag) -> None:
+    async def work(session: AsyncSession) -> None:
+        row = await _get_ag(session, ag.id)
+        row.archived = False
 
-    ag = await ctx.db.run(work)
-    if ag is None:
-        raise UserError(ctx.t("Die AG „{raw}“ kenne ich nicht.", raw=slug[:60]))
+    await ctx.db.run(work)
     await ctx.reply(ctx.t("AG {ag} ist wieder aktiv.", ag=ag_title(ag)))
 
 
@@ -184,7 +180,7 @@ async def _set_role(ctx: Context, ag: Ag, account: Account, role: Role) -> bool:
 @commands.command(
     "lead",
     help=N_("Jemanden zur Leitung einer AG machen"),
-    params=(c.Param("ag", c.Kind.AG, N_("AG")), c.user()),
+    params=(c.ag(), c.user()),
     right=c.Right.ADMIN,
     examples=("lead ag2 @anna",),
 )
@@ -199,7 +195,7 @@ async def lead(ctx: Context, ag: Ag, user: Account) -> None:
 @commands.command(
     "unlead",
     help=N_("Jemandem die Leitung einer AG abnehmen (bleibt Mitglied)"),
-    params=(c.Param("ag", c.Kind.AG, N_("AG")), c.user()),
+    params=(c.ag(), c.user()),
     right=c.Right.ADMIN,
     examples=("unlead ag2 @anna",),
 )
@@ -218,7 +214,7 @@ async def unlead(ctx: Context, ag: Ag, user: Account) -> None:
 @commands.command(
     "link",
     help=N_("Diesen Chat mit einer AG verbinden"),
-    params=(c.Param("ag", c.Kind.AG, N_("AG")),),
+    params=(c.ag(),),
     right=c.Right.LEAD,
     where=c.Where.GROUP,
     examples=("link ag2",),
@@ -245,7 +241,7 @@ async def link(ctx: Context, ag: Ag) -> None:
 @commands.command(
     "unlink",
     help=N_("Die Verbindung dieses Chats zu einer AG lösen"),
-    params=(c.ag(from_chat=True),),
+    params=(c.ag(from_chat=True, archived=True),),
     right=c.Right.LEAD,
     where=c.Where.GROUP,
     examples=("unlink ag2",),

@@ -48,7 +48,7 @@ async def join_ag(ctx: Context, ag: Ag) -> None:
 @commands.command(
     "leave",
     help=N_("Eine AG verlassen"),
-    params=(c.ag(from_chat=True),),
+    params=(c.ag(from_chat=True, archived=True),),
     needs_person=True,
     examples=("leave ag2",),
     aliases=("austreten",),
@@ -135,4 +135,5 @@ async def members(ctx: Context, ag: Ag) -> None:
     entries = [
         "• " + person_label(row.accounts) + " – " + role_label(ctx, row.role) for row in rows
     ]
-    await ctx.reply(lines(header, join(entries, "\n")) if entries else header)
+    # A group may hold people outside the AG: the list goes to the asker privately.
+    await ctx.reply_private(lines(header, join(entries, "\n")) if entries else header)

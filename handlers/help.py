@@ -129,7 +129,6 @@ async def start(ctx: Context) -> None:
     "lang",
     help=N_("Sprache wählen (de oder en)"),
     params=(c.word("language", N_("de|en"), optional=True),),
-    needs_person=True,
     examples=("lang en",),
     aliases=("sprache", "language"),
 )
@@ -142,11 +141,19 @@ async def lang(ctx: Context, language: str | None) -> None:
                 "Deine Sprache ist {current}. Wählbar: {choices}, z. B. {example}.",
                 current=_LANGUAGE_NAMES.get(ctx.lang.code, ctx.lang.code),
                 choices=choices,
-                example=code(ctx.cmd("lang en")),
+                example=code(
+                    ctx.cmd("lang " + next(x for x in translator.languages if x != ctx.lang.code))
+                ),
             )
         )
         return
     code_ = language.lower()[:5]
+    if ctx.sender.anonymous:
+        raise UserError(
+            ctx.t(
+                "Schreib mir dafür bitte privat; als anonymer Admin kann ich mir keine Sprache merken."
+            )
+        )
     if not translator.supports(code_):
         raise UserError(
             ctx.t(

@@ -241,15 +241,19 @@ async def ensure_chat(
     return chat
 
 
-async def linked_ags(session: AsyncSession, platform: str, external_id: str) -> list[Ag]:
-    rows = await session.scalars(
+async def linked_ags(
+    session: AsyncSession, platform: str, external_id: str, *, include_archived: bool = False
+) -> list[Ag]:
+    query = (
         select(Ag)
         .join(AgChat, AgChat.ag_id == Ag.id)
         .join(Chat, Chat.id == AgChat.chat_id)
-        .where(Chat.platform == platform, Chat.external_id == external_id, Ag.archived.is_(False))
+        .where(Chat.platform == platform, Chat.external_id == external_id)
         .order_by(Ag.slug)
     )
-    return list(rows)
+    if not include_archived:
+        query = query.where(Ag.archived.is_(False))
+    return list(await session.scalars(query))
 
 
 async def chats_of_ag(session: AsyncSession, ag_id: int) -> list[Chat]:

@@ -184,7 +184,9 @@ async def test_archive_and_restore_keep_the_members(bot: BotHarness) -> None:
 
 
 async def test_restore_of_an_unknown_ag(bot: BotHarness) -> None:
-    assert await admin_says(bot, "/ag restore ag9") == ["Die AG „ag9“ kenne ich nicht."]
+    assert await admin_says(bot, "/ag restore ag9") == [
+        "Die AG „ag9“ kenne ich nicht. Gültig sind: ag1, ag2, ag3."
+    ]
 
 
 async def test_a_member_may_not_archive(bot: BotHarness) -> None:
@@ -376,3 +378,21 @@ async def test_a_group_linked_to_two_ags_needs_the_ag_named(bot: BotHarness) -> 
     ]
     assert await group.say("alice", "/join ag3") != []
     assert await roles_of(bot, "alice") == {"ag3": "member"}
+
+
+async def test_restore_understands_every_way_of_naming_the_ag(bot: BotHarness) -> None:
+    await admin_says(bot, "/ag archive ag3")
+
+    assert await admin_says(bot, "/ag restore AG 3") == [
+        "AG Interne Struktur und Vernetzung (ag3) ist wieder aktiv."
+    ]
+
+
+async def test_a_chat_linked_to_an_archived_ag_can_be_unlinked(bot: BotHarness) -> None:
+    group = bot.group("ag3-gruppe")
+    await group.say("admin", "/link ag3")
+    await admin_says(bot, "/ag archive ag3")
+
+    assert await group.say("admin", "/unlink") == [
+        "Dieser Chat gehört nicht mehr zur AG Interne Struktur und Vernetzung (ag3)."
+    ]

@@ -31,7 +31,7 @@ ADMIN_LINES = [
     "• /ag archive <AG> – Eine AG archivieren (Mitglieder und Chats bleiben erhalten)",
     "• /ag edit <AG> <name|beschreibung> <neuer Text> – Name oder Beschreibung einer AG ändern",
     "• /ag new <Kürzel Name -- Beschreibung> – Eine neue AG anlegen",
-    "• /ag restore <Kürzel> – Eine archivierte AG zurückholen",
+    "• /ag restore <AG> – Eine archivierte AG zurückholen",
     "• /lead <AG> <@Person> – Jemanden zur Leitung einer AG machen",
     "• /unlead <AG> <@Person> – Jemandem die Leitung einer AG abnehmen (bleibt Mitglied)",
 ]
@@ -157,7 +157,7 @@ async def test_ag_without_a_sub_command_lists_the_sub_commands(bot: BotHarness, 
         "• /ag archive <AG> – Eine AG archivieren (Mitglieder und Chats bleiben erhalten)",
         "• /ag edit <AG> <name|beschreibung> <neuer Text> – Name oder Beschreibung einer AG ändern",
         "• /ag new <Kürzel Name -- Beschreibung> – Eine neue AG anlegen",
-        "• /ag restore <Kürzel> – Eine archivierte AG zurückholen",
+        "• /ag restore <AG> – Eine archivierte AG zurückholen",
     ]
 
 

@@ -268,5 +268,38 @@ async def test_members_in_a_linked_group_without_naming_the_ag(bot: BotHarness) 
     await group.say("alice", "/join")
 
     assert await group.say("alice", "/members") == [
-        "1 Mitglied in Transparenz und Beteiligung:\n• @alice – Mitglied"
+        "1 Mitglied in Transparenz und Beteiligung:\n• @alice – Mitglied",
+        "Ich habe es dir privat geschickt.",
+    ]
+    # The list went to alice's private chat, not to the group.
+    assert bot.dm("alice").last().startswith("1 Mitglied in Transparenz")
+    assert group.last() == "Ich habe es dir privat geschickt."
+
+
+async def test_members_in_a_group_when_the_person_cannot_be_written_to_privately(
+    bot: BotHarness,
+) -> None:
+    await link_group_to_ag2(bot)
+    group = bot.group("ag2-gruppe")
+    await group.say("alice", "/join")
+    bot.transport.unreachable.add("alice")
+
+    assert await group.say("alice", "/members") == [
+        "Das schicke ich dir nur privat, aber ich kann dir noch nicht schreiben. "
+        "Öffne bitte zuerst den privaten Chat mit mir: https://example.org/start-bot"
+    ]
+
+
+async def test_an_archived_ag_can_still_be_left(bot: BotHarness) -> None:
+    dm = bot.dm("alice")
+    await dm.say("alice", "/join ag3")
+    await bot.dm("admin").say("admin", "/ag archive ag3")
+
+    assert await dm.say("alice", "/leave ag3") == [
+        "Du hast die AG Interne Struktur und Vernetzung (ag3) verlassen."
+    ]
+    assert await roles_of(bot, "alice") == {}
+    # ... but nobody can join it while it is archived.
+    assert await dm.say("alice", "/join ag3") == [
+        "Die AG „ag3“ kenne ich nicht. Gültig sind: ag1, ag2."
     ]

@@ -243,9 +243,13 @@ async def test_group_becoming_a_supergroup_keeps_its_ag(tg: TelegramBot) -> None
     assert await tg.linked(GROUP["id"]) == []
     assert await tg.linked(SUPERGROUP["id"]) == ["ag2"]
 
-    [members] = await tg.say(SUPERGROUP, ANNA, "/members")
+    # The member list goes to Anna privately; the supergroup is told so.
+    [members, notice] = await tg.say(SUPERGROUP, ANNA, "/members")
     assert "Mitglied in Transparenz und Beteiligung" in members
     assert "Anna Berg" in members
+    assert tg.api.delivered()[-2]["chat_id"] == ANNA["id"]
+    assert notice == "Ich habe es dir privat geschickt."
+    assert tg.api.delivered()[-1]["chat_id"] == SUPERGROUP["id"]
 
 
 async def test_send_follows_a_migrated_chat(tg: TelegramBot) -> None:

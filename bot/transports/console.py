@@ -116,8 +116,9 @@ class ConsoleTransport:
     async def send_direct(
         self, account: AccountRef, message: Rich, *, key: str | None = None
     ) -> SentRef:
-        chat = ChatRef(self.platform, f"{DIRECT}:{account.external_id}", is_direct=True)
-        return await self.send(chat, message, key=key)
+        """The current user's private chat is `dm`; someone else's is `dm:NAME`."""
+        name = DIRECT if account.external_id == self.user else f"{DIRECT}:{account.external_id}"
+        return await self.send(ChatRef(self.platform, name, is_direct=True), message, key=key)
 
     def _print(self, chat: str, text: str) -> None:
         first, *rest = text.split("\n")

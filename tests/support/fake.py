@@ -11,7 +11,15 @@ from pathlib import Path
 
 from bot.app import App
 from bot.config import Settings
-from bot.core import Capabilities, ChatRef, Inbox, IncomingMessage, SentRef, UserRef
+from bot.core import (
+    Capabilities,
+    ChatRef,
+    DirectMessageUnavailable,
+    Inbox,
+    IncomingMessage,
+    SentRef,
+    UserRef,
+)
 from bot.rich import AccountRef, Rich, render_plain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +43,8 @@ class FakeTransport:
         default_factory=lambda: Capabilities(html=True, mentions=True, max_message_length=4096)
     )
     sent: list[Sent] = field(default_factory=list)
+    # Accounts that cannot be written to privately (never started the bot).
+    unreachable: set[str] = field(default_factory=set)
     inbox: Inbox | None = None
 
     async def start(self, inbox: Inbox) -> None:
@@ -47,6 +57,8 @@ class FakeTransport:
     async def send_direct(
         self, account: AccountRef, message: Rich, *, key: str | None = None
     ) -> SentRef:
+        if account.external_id in self.unreachable:
+            raise DirectMessageUnavailable("https://example.org/start-bot")
         return await self.send(ChatRef(self.platform, f"dm-{account.external_id}", True), message)
 
     async def stop(self) -> None:

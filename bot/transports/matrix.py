@@ -1,0 +1,813 @@
+"""Matrix through matrix-nio: commands in (plain and end-to-end encrypted) rooms, notices out.
+
+Why it looks the way it does:
+- One device for the bot's whole life: a fixed device id, nio's store and the access token
+  kept in the store folder, so encrypted rooms survive restarts and no devices pile up.
+- Our own sync loop instead of `sync_forever`: the first sync (the backlog) is read for state
+  but never answered, errors back off instead of spinning, and handlers run as tasks of the
+  Inbox, so a slow handler never stalls receiving.
+- Every send has a transaction id derived from its key: a retry after a rate limit or an
+  outage reuses it, and the homeserver drops the duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import html
+import json
+import logging
+import os
+import re
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import aiohttp
+import nio
+
+from bot.config import MatrixSettings
+from bot.core import (
+    Capabilities,
+    ChatRef,
+    DirectMessageUnavailable,
+    Inbox,
+    IncomingMessage,
+    SentRef,
+    UserRef,
+)
+from bot.rich import AccountRef, Mention, Rich, mentioned_accounts, render_html, render_plain
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "matrix"
+CREDENTIALS_FILE = "credentials.json"
+SYNC_TIMEOUT_MS = 30_000
+SEND_BUDGET = 60.0  # seconds a send may keep retrying (rate limits, outages)
+STOP_GRACE = 10.0  # seconds stop() waits for sends still in flight
+MAX_BACKOFF = 8.0
+MAX_UNDECRYPTED = 200
+# The backlog is never answered, so the first sync needs room state but hardly any timeline.
+FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
+HTML_FORMAT = "org.matrix.custom.html"
+
+_PREFIXED = re.compile(r"^[!/](?=[^\W_])(.*)$", re.S)
+_MX_REPLY = re.compile(r"^\s*<mx-reply>.*?</mx-reply>", re.S | re.I)
+_PILL = re.compile(
+    r"""<a\s[^>]*?href\s*=\s*["']https?://matrix\.to/#/([^"'?]+)[^"']*["'][^>]*>(.*?)</a>""",
+    re.S | re.I,
+)
+_TAG = re.compile(r"<[^>]+>")
+
+
+class MatrixSendError(RuntimeError):
+    """A send the homeserver refused for good, or that kept failing for SEND_BUDGET."""
+
+
+class MatrixLoginError(RuntimeError):
+    """The bot could not log in; the message names the cause, never a secret."""
+
+
+# --- pure helpers (unit-tested without a homeserver) -------------------------------------
+
+
+def transaction_id(key: str | None) -> str:
+    """The same key always gives the same id, so the homeserver drops a retried duplicate."""
+    if key is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Drop the `> <@x:y> quoted` lines (and the blank line after them) of a reply."""
+    lines = body.split("\n")
+    quoted = 0
+    while quoted < len(lines) and lines[quoted].startswith(">"):
+        quoted += 1
+    if quoted == 0:
+        return body
+    if quoted < len(lines) and not lines[quoted].strip():
+        quoted += 1
+    return "\n".join(lines[quoted:])
+
+
+def pills(formatted_body: str | None) -> list[tuple[str, str]]:
+    """(user id, label) of every user pill in an HTML body, in order."""
+    found: list[tuple[str, str]] = []
+    for target, label in _PILL.findall(formatted_body or ""):
+        user_id = unquote(target)
+        if user_id.startswith("@") and ":" in user_id:
+            found.append((user_id, html.unescape(_TAG.sub("", label)).strip()))
+    return found
+
+
+def parse_command(
+    body: str,
+    formatted_body: str | None = None,
+    *,
+    is_reply: bool = False,
+    bot_id: str = "",
+    bot_names: Iterable[str] = (),
+) -> str | None:
+    """The command text of a message (`join ag2`), or None if it is not meant for the bot.
+
+    A command starts with `!` or `/`; after a mention of the bot (`Bot: join ag2`, a pill or
+    the plain name) the prefix is optional.
+    """
+    if is_reply:
+        body = strip_reply_fallback(body)
+        formatted_body = _MX_REPLY.sub("", formatted_body or "")
+    text = body.strip()
+    rest = _after_address(text, formatted_body, bot_id, bot_names)
+    if rest is not None:
+        text = rest
+    if match := _PREFIXED.match(text):
+        command = match.group(1).strip()
+        return command or None
+    if rest and rest[0].isalnum():
+        return rest.strip()
+    return None
+
+
+def _after_address(
+    text: str, formatted_body: str | None, bot_id: str, bot_names: Iterable[str]
+) -> str | None:
+    """The text after a leading mention of the bot, or None if it does not start with one.
+
+    A pill or a typed `@bot` may be followed by a blank; a bare name needs `:` or `,`
+    (`Bündnisbot: join ag2`), so that `Bündnisbot ist super` stays a remark, not a command.
+    """
+    explicit: set[str] = set()
+    if bot_id:
+        explicit |= {bot_id, bot_id.split(":", 1)[0]}
+    bare = {n for n in bot_names if n} | ({_localpart(bot_id)} if bot_id else set())
+    match = _PILL.match(formatted_body.lstrip()) if formatted_body else None
+    if match and unquote(match.group(1)) == bot_id:
+        label = html.unescape(_TAG.sub("", match.group(2))).strip()
+        if label:
+            explicit.add(label)
+    candidates = [(n, True) for n in explicit] + [(n, False) for n in bare - explicit]
+    for name, blank_ok in sorted(candidates, key=lambda c: len(c[0]), reverse=True):
+        if text[: len(name)].casefold() != name.casefold():
+            continue
+        rest = text[len(name) :]
+        if rest[:1] in (":", ",") or not rest or (blank_ok and rest[0].isspace()):
+            return rest.lstrip(":, \t\n")
+    return None
+
+
+def pills_to_ids(text: str, found: Iterable[tuple[str, str]], bot_id: str = "") -> str:
+    """Put the user id where a client wrote a pill's display name (`lead ag2 Anna Beispiel`
+    becomes `lead ag2 @anna:example.org`): one word the argument parser can resolve."""
+    for user_id, label in found:
+        if not label or user_id == bot_id:
+            continue
+        match = re.search(rf"(?<!\S){re.escape(label)}(?!\S)", text)
+        if match:
+            text = text[: match.start()] + user_id + text[match.end() :]
+    return text
+
+
+def matrix_to(user_id: str) -> str:
+    return "https://matrix.to/#/" + quote(user_id, safe="@:._=-/+")
+
+
+def _pill_html(node: Mention) -> str | None:
+    account = node.account
+    if account.platform != PLATFORM:
+        return None
+    href = html.escape(matrix_to(account.external_id), quote=True)
+    return f'<a href="{href}">{html.escape(account.display_name, quote=False)}</a>'
+
+
+def notice_content(message: Rich) -> dict[str, Any]:
+    """An `m.notice` (bots answer in notices, so other bots don't answer back).
+
+    `m.mentions` lists only the Matrix accounts meant to be pinged: with it present, clients
+    no longer ping people merely because their name appears in the text.
+    """
+    user_ids: list[str] = []
+    for account in mentioned_accounts(message):
+        if account.platform == PLATFORM and account.external_id not in user_ids:
+            user_ids.append(account.external_id)
+    return {
+        "msgtype": "m.notice",
+        "body": render_plain(message),
+        "format": HTML_FORMAT,
+        "formatted_body": render_html(message, _pill_html, newline="<br>"),
+        "m.mentions": {"user_ids": user_ids},
+    }
+
+
+def inviter_allowed(inviter: str, allowed: Iterable[str]) -> bool:
+    """`@anna:example.org` allows that user; `:example.org` everyone on that server."""
+    server = inviter.split(":", 1)[1] if ":" in inviter else ""
+    for entry in allowed:
+        entry = entry.strip()
+        if entry.startswith("@"):
+            if inviter == entry:
+                return True
+        elif entry and server == entry.removeprefix(":"):
+            return True
+    return False
+
+
+def _localpart(user_id: str) -> str:
+    return user_id.split(":", 1)[0].lstrip("@")
+
+
+# --- credentials ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Credentials:
+    homeserver: str
+    user_id: str
+    device_id: str
+    access_token: str
+
+
+def _read_credentials(path: Path) -> _Credentials | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return _Credentials(
+            str(data["homeserver"]),
+            str(data["user_id"]),
+            str(data["device_id"]),
+            str(data["access_token"]),
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        log.warning("ignoring unreadable %s; logging in with the password", path.name)
+        return None
+
+
+def _write_credentials(path: Path, creds: _Credentials) -> None:
+    """Owner-only file, written whole (temp file + rename) so a crash never leaves half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.chmod(0o700)  # the store beside it holds the device's private keys
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(creds.__dict__, fh)
+    os.replace(tmp, path)
+
+
+def _prepare_store(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        path.chmod(0o700)
+
+
+# --- the transport ----------------------------------------------------------------------
+
+
+class MatrixTransport:
+    platform = PLATFORM
+    command_prefix = "!"
+    capabilities = Capabilities(
+        html=True, mentions=True, native_polls=True, files=True, max_message_length=16000
+    )
+
+    def __init__(self, settings: MatrixSettings, *, send_budget: float = SEND_BUDGET) -> None:
+        self.settings = settings
+        self.send_budget = send_budget
+        self.client = nio.AsyncClient(
+            settings.homeserver,
+            settings.user_id,
+            device_id=settings.device_id,
+            store_path=str(settings.store_path),
+            config=nio.AsyncClientConfig(
+                store_sync_tokens=True,
+                encryption_enabled=True,
+                max_timeout_retry_wait_time=5,  # reconnect within seconds after an outage
+            ),
+        )
+        self.rate_limited = 0  # M_LIMIT_EXCEEDED answers seen (nio waits and retries them)
+        self._inbox: Inbox | None = None
+        self._live = False
+        self._live_rooms: set[str] = set()
+        self._sync_task: asyncio.Task[None] | None = None
+        self._synced = asyncio.Condition()
+        self._background: set[asyncio.Task[Any]] = set()
+        self._handled_invites: set[str] = set()
+        self._undecrypted: OrderedDict[str, list[tuple[nio.MatrixRoom, nio.MegolmEvent]]] = (
+            OrderedDict()
+        )
+        self._direct_rooms: dict[str, str] = {}
+        self._direct_locks: dict[str, asyncio.Lock] = {}
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopped = False
+        self._callbacks_registered = False
+
+    @property
+    def user_id(self) -> str:
+        return self.settings.user_id
+
+    @property
+    def _credentials_path(self) -> Path:
+        return self.settings.store_path / CREDENTIALS_FILE
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self, inbox: Inbox) -> None:
+        """Log in, read the backlog without answering it, then sync in the background."""
+        self._inbox = inbox
+        self._stopped = False
+        await asyncio.to_thread(_prepare_store, self.settings.store_path)
+        self._register_callbacks()
+        await self._login()
+        await self._first_sync()
+        self._live_rooms = set(self.client.rooms)
+        self._live = True
+        await self._housekeeping()
+        self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
+        log.info("matrix: logged in as %s (device %s)", self.user_id, self.client.device_id)
+
+    async def stop(self) -> None:
+        self._live = False
+        task, self._sync_task = self._sync_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        try:
+            async with asyncio.timeout(STOP_GRACE):
+                await self._idle.wait()
+        except TimeoutError:
+            log.warning("matrix: %d sends still running at shutdown", self._in_flight)
+        for job in list(self._background):
+            job.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._stopped = True  # nio would quietly open a new HTTP session for a late send
+        await self.client.close()
+
+    def _register_callbacks(self) -> None:
+        if self._callbacks_registered:
+            return
+        self._callbacks_registered = True
+        client = self.client
+        client.add_event_callback(self._on_text, nio.RoomMessageText)
+        client.add_event_callback(self._on_undecryptable, nio.MegolmEvent)
+        client.add_event_callback(self._on_invite, nio.InviteMemberEvent)
+        client.add_event_callback(self._on_member, nio.RoomMemberEvent)
+        client.add_to_device_callback(
+            self._on_room_key, (nio.RoomKeyEvent, nio.ForwardedRoomKeyEvent)
+        )
+        client.add_response_callback(self._on_keys_query, nio.KeysQueryResponse)
+        client.add_response_callback(self._on_error_response, nio.ErrorResponse)
+
+    # --- login ----------------------------------------------------------------------------
+
+    async def _login(self) -> None:
+        """Access token from the settings, else the saved one, else the password."""
+        s = self.settings
+        token = s.access_token.reveal()
+        if token:
+            device_id = await self._whoami(token)
+            if device_id is None:
+                raise MatrixLoginError(f"the access token for {s.user_id} was rejected")
+            if device_id != s.device_id:
+                log.warning("matrix: the access token belongs to device %s", device_id)
+            self.client.restore_login(s.user_id, device_id, token)
+            return
+        saved = await asyncio.to_thread(_read_credentials, self._credentials_path)
+        if (
+            saved is not None
+            and (saved.homeserver, saved.user_id, saved.device_id)
+            == (s.homeserver, s.user_id, s.device_id)
+            and await self._whoami(saved.access_token) == saved.device_id
+        ):
+            self.client.restore_login(s.user_id, saved.device_id, saved.access_token)
+            log.debug("matrix: reusing the saved login of device %s", saved.device_id)
+            return
+        await self._password_login()
+
+    async def _whoami(self, token: str) -> str | None:
+        """The device a token belongs to, or None if the homeserver rejects the token."""
+        self.client.access_token = token
+        resp = await self.client.whoami()
+        self.client.access_token = ""
+        if isinstance(resp, nio.WhoamiResponse) and resp.user_id == self.user_id:
+            return str(resp.device_id or self.settings.device_id)
+        log.info("matrix: saved login no longer valid (%s)", getattr(resp, "status_code", "?"))
+        return None
+
+    async def _password_login(self) -> None:
+        s = self.settings
+        password = s.password.reveal()
+        if not password:
+            raise MatrixLoginError(f"no valid access token and no password for {s.user_id}")
+        self.client.device_id = s.device_id
+        resp = await self.client.login(password, device_name="Bündnisbot")
+        if not isinstance(resp, nio.LoginResponse):
+            raise MatrixLoginError(
+                f"login of {s.user_id} failed: {getattr(resp, 'status_code', None) or 'error'}"
+            )
+        creds = _Credentials(s.homeserver, s.user_id, str(resp.device_id), str(resp.access_token))
+        await asyncio.to_thread(_write_credentials, self._credentials_path, creds)
+        log.info(
+            "matrix: logged in with the password; device %s kept for next time", creds.device_id
+        )
+
+    # --- syncing --------------------------------------------------------------------------
+
+    async def _first_sync(self) -> None:
+        failures = 0
+        while True:
+            resp = await self.client.sync(timeout=0, sync_filter=FIRST_SYNC_FILTER, full_state=True)
+            if isinstance(resp, nio.SyncResponse):
+                return
+            failures += 1
+            if _http_status(resp) == 400 and self.client.loaded_sync_token:
+                # A token from before a homeserver reset: start over (the backlog is
+                # ignored anyway).
+                log.warning("matrix: saved sync position not accepted; syncing from scratch")
+                self.client.loaded_sync_token = None
+                continue
+            await self._sync_failed(resp, failures)
+
+    async def _sync_loop(self) -> None:
+        """Long-poll forever; nio itself reconnects (backoff up to 5 s) when the server is gone."""
+        failures = 0
+        while True:
+            try:
+                resp = await self.client.sync(timeout=SYNC_TIMEOUT_MS)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                log.warning("matrix: sync raised %s; retrying", type(exc).__name__)
+                await asyncio.sleep(_backoff(failures))
+                continue
+            if not isinstance(resp, nio.SyncResponse):
+                failures += 1
+                await self._sync_failed(resp, failures)
+                continue
+            if failures:
+                log.info("matrix: syncing again after %d failed attempts", failures)
+                failures = 0
+            # Rooms whose join event fell out of a limited timeline: answer from now on.
+            self._live_rooms.update(self.client.rooms)
+            await self._housekeeping()
+            async with self._synced:
+                self._synced.notify_all()
+
+    async def _sync_failed(self, resp: Any, failures: int) -> None:
+        code = getattr(resp, "status_code", None)
+        log.warning("matrix: sync failed (%s), attempt %d", code or "error", failures)
+        if code == "M_UNKNOWN_TOKEN" and self.settings.password:
+            with contextlib.suppress(MatrixLoginError):
+                await self._password_login()
+        retry_ms = getattr(resp, "retry_after_ms", None)
+        await asyncio.sleep(retry_ms / 1000 if retry_ms else _backoff(failures))
+
+    async def _housekeeping(self) -> None:
+        """What `sync_forever` does between syncs: keys and queued to-device messages."""
+        client = self.client
+        try:
+            if client.should_upload_keys:
+                await client.keys_upload()
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+            await client.send_to_device_messages()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("matrix: key maintenance failed; retrying after the next sync")
+
+    # --- callbacks (never raise, never wait for a handler) --------------------------------
+
+    async def _on_text(self, room: nio.MatrixRoom, event: nio.RoomMessageText) -> None:
+        try:
+            if not self._live or room.room_id not in self._live_rooms:
+                log.debug(
+                    "matrix: not answering %s (from before the bot started or joined)",
+                    event.event_id,
+                )
+                return
+            if event.sender == self.user_id or self._inbox is None:
+                return
+            message = self._incoming(room, event)
+            if message is not None:
+                await self._inbox.message(message)
+        except Exception:
+            log.exception("matrix: could not take message %s", event.event_id)
+
+    def _incoming(self, room: nio.MatrixRoom, event: nio.RoomMessageText) -> IncomingMessage | None:
+        content = event.source.get("content") or {}
+        relates = content.get("m.relates_to") or {}
+        if relates.get("rel_type") == "m.replace":
+            return None  # an edit of a command would run it twice
+        formatted = event.formatted_body if event.format == HTML_FORMAT else None
+        text = parse_command(
+            event.body or "",
+            formatted,
+            is_reply="m.in_reply_to" in relates,
+            bot_id=self.user_id,
+            bot_names=self._names_of(room, self.user_id),
+        )
+        if text is None:
+            return None
+        if "m.in_reply_to" in relates and formatted:
+            formatted = _MX_REPLY.sub("", formatted)
+        text = pills_to_ids(text, pills(formatted), self.user_id)
+        chat = ChatRef(
+            PLATFORM, room.room_id, is_direct=room.joined_count == 2, title=room.display_name
+        )
+        return IncomingMessage(
+            chat=chat,
+            sender=self._user(room, event.sender),
+            text=text,
+            message_id=event.event_id,
+            mentions=self._mentions(room, content, formatted),
+        )
+
+    def _names_of(self, room: nio.MatrixRoom, user_id: str) -> list[str]:
+        names = [_localpart(user_id)]
+        member = room.users.get(user_id)
+        if member is not None and member.display_name:
+            names.append(member.display_name)
+        return names
+
+    def _user(self, room: nio.MatrixRoom, user_id: str, label: str | None = None) -> UserRef:
+        name = room.user_name(user_id) or label
+        if not name or name == user_id:
+            name = _localpart(user_id)
+        return UserRef(PLATFORM, user_id, display_name=name, username=user_id)
+
+    def _mentions(
+        self, room: nio.MatrixRoom, content: dict[str, Any], formatted: str | None
+    ) -> tuple[UserRef, ...]:
+        labels: dict[str, str | None] = {}
+        declared = (content.get("m.mentions") or {}).get("user_ids") or []
+        for user_id in declared if isinstance(declared, list) else []:
+            if isinstance(user_id, str) and user_id.startswith("@"):
+                labels.setdefault(user_id, None)
+        for user_id, label in pills(formatted):
+            if not labels.get(user_id):
+                labels[user_id] = label or None
+        return tuple(self._user(room, uid, label) for uid, label in labels.items())
+
+    async def _on_undecryptable(self, room: nio.MatrixRoom, event: nio.MegolmEvent) -> None:
+        """Keep the event, ask for its key; `_on_room_key` answers it once the key comes."""
+        try:
+            if not self._live or room.room_id not in self._live_rooms:
+                return
+            log.debug(
+                "matrix: cannot decrypt %s in %s yet; requesting the room key",
+                event.event_id,
+                room.room_id,
+            )
+            waiting = self._undecrypted.setdefault(event.session_id, [])
+            waiting.append((room, event))
+            while sum(len(v) for v in self._undecrypted.values()) > MAX_UNDECRYPTED:
+                self._undecrypted.popitem(last=False)
+            self._spawn(self._request_key(event), "room key request")
+        except Exception:
+            log.exception("matrix: could not handle undecryptable event %s", event.event_id)
+
+    async def _request_key(self, event: nio.MegolmEvent) -> None:
+        with contextlib.suppress(nio.LocalProtocolError):  # already requested
+            await self.client.request_room_key(event)
+
+    async def _on_room_key(self, event: nio.RoomKeyEvent) -> None:
+        try:
+            for room, megolm in self._undecrypted.pop(event.session_id, []):
+                try:
+                    decrypted = self.client.decrypt_event(megolm)
+                except nio.EncryptionError:
+                    log.debug("matrix: key for %s still does not fit", megolm.event_id)
+                    continue
+                if isinstance(decrypted, nio.RoomMessageText):
+                    await self._on_text(room, decrypted)
+        except Exception:
+            log.exception("matrix: could not use a received room key")
+
+    async def _on_invite(self, room: nio.MatrixRoom, event: nio.InviteMemberEvent) -> None:
+        try:
+            if event.state_key != self.user_id or event.membership != "invite":
+                return
+            if room.room_id in self._handled_invites:
+                return
+            self._handled_invites.add(room.room_id)
+            if inviter_allowed(event.sender, self.settings.allowed_inviters):
+                log.info("matrix: joining %s, invited by %s", room.room_id, event.sender)
+                self._spawn(self._answer_invite(room.room_id, join=True), "join")
+            else:
+                log.info(
+                    "matrix: declining the invite to %s from %s (not an allowed inviter)",
+                    room.room_id,
+                    event.sender,
+                )
+                self._spawn(self._answer_invite(room.room_id, join=False), "decline")
+        except Exception:
+            log.exception("matrix: could not handle the invite to %s", room.room_id)
+
+    async def _answer_invite(self, room_id: str, *, join: bool) -> None:
+        try:
+            if join:
+                await self._retrying(lambda: self.client.join(room_id), nio.JoinResponse, "join")
+            else:
+                await self._retrying(
+                    lambda: self.client.room_leave(room_id), nio.RoomLeaveResponse, "decline"
+                )
+        except MatrixSendError as exc:
+            log.warning("matrix: could not answer the invite to %s: %s", room_id, exc)
+        finally:
+            self._handled_invites.discard(room_id)
+
+    async def _on_member(self, room: nio.MatrixRoom, event: nio.RoomMemberEvent) -> None:
+        if event.state_key != self.user_id:
+            return
+        if event.membership == "join":
+            self._live_rooms.add(room.room_id)  # history before our join stays unanswered
+        elif event.membership in ("leave", "ban"):
+            self._live_rooms.discard(room.room_id)
+            for user, room_id in list(self._direct_rooms.items()):
+                if room_id == room.room_id:
+                    del self._direct_rooms[user]
+
+    async def _on_keys_query(self, _resp: nio.KeysQueryResponse) -> None:
+        """Trust on first use: a device seen for the first time is taken as verified.
+
+        Sends go out with `ignore_unverified_devices` anyway; marking devices keeps nio from
+        treating every new member's device as suspicious. nio keeps a device's first keys
+        and ignores changed ones, which is what makes this trust *on first use*.
+        """
+        try:
+            for device in self.client.device_store:
+                if device.user_id == self.user_id and device.id == self.client.device_id:
+                    continue
+                if device.deleted or device.verified or device.blacklisted or device.ignored:
+                    continue
+                self.client.verify_device(device)
+        except Exception:
+            log.exception("matrix: could not mark devices as trusted")
+
+    async def _on_error_response(self, resp: nio.ErrorResponse) -> None:
+        if resp.status_code == "M_LIMIT_EXCEEDED":
+            self.rate_limited += 1
+            log.debug("matrix: rate limited, retry after %s ms", resp.retry_after_ms)
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        async def run() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("matrix: %s failed", name)
+
+        task = asyncio.create_task(run(), name=f"matrix-{name}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- sending --------------------------------------------------------------------------
+
+    async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        event_id = await self._send_content(chat.id, notice_content(message), transaction_id(key))
+        return SentRef(chat, event_id)
+
+    async def send_direct(
+        self, account: AccountRef, message: Rich, *, key: str | None = None
+    ) -> SentRef:
+        if account.platform != PLATFORM:
+            raise DirectMessageUnavailable()
+        room_id = await self._direct_room(account.external_id)
+        chat = ChatRef(PLATFORM, room_id, is_direct=True, title=account.display_name)
+        return await self.send(chat, message, key=key)
+
+    async def _send_content(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
+        if self._stopped:
+            raise MatrixSendError("the Matrix transport is stopped")
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            resp = await self._retrying(
+                lambda: self.client.room_send(
+                    room_id,
+                    "m.room.message",
+                    dict(content),
+                    tx_id=tx_id,
+                    ignore_unverified_devices=True,
+                ),
+                nio.RoomSendResponse,
+                "send",
+            )
+            return str(resp.event_id)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _retrying(self, call: Callable[[], Awaitable[Any]], expected: type, what: str) -> Any:
+        """Repeat `call` through rate limits and outages for at most `send_budget` seconds.
+
+        nio already waits out `M_LIMIT_EXCEEDED` and reconnects inside one call (with the
+        same transaction id in the URL); this loop bounds that and retries server errors.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.send_budget
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with asyncio.timeout_at(deadline):
+                    resp = await call()
+            except TimeoutError:
+                raise MatrixSendError(f"{what}: gave up after {self.send_budget:.0f} s") from None
+            except nio.LocalProtocolError as exc:
+                raise MatrixSendError(f"{what}: {exc}") from None
+            except (aiohttp.ClientError, OSError) as exc:
+                resp = exc  # nio retries connection errors itself; anything else lands here
+            if isinstance(resp, expected):
+                return resp
+            delay = retry_delay(resp, attempt)
+            if delay is None or loop.time() + delay > deadline:
+                raise MatrixSendError(f"{what}: {getattr(resp, 'status_code', None) or resp}")
+            log.debug("matrix: %s failed (%s); retry in %.1f s", what, resp, delay)
+            await asyncio.sleep(delay)
+
+    # --- direct chats ---------------------------------------------------------------------
+
+    async def _direct_room(self, user_id: str) -> str:
+        lock = self._direct_locks.setdefault(user_id, asyncio.Lock())
+        async with lock:
+            known = self._direct_rooms.get(user_id)
+            if known is not None and self._is_direct_with(known, user_id):
+                return known
+            for room_id in self.client.rooms:
+                if self._is_direct_with(room_id, user_id):
+                    self._direct_rooms[user_id] = room_id
+                    return room_id
+            room_id = await self._create_direct_room(user_id)
+            self._direct_rooms[user_id] = room_id
+            return room_id
+
+    def _is_direct_with(self, room_id: str, user_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return (
+            room is not None
+            and user_id in room.users
+            and self.user_id in room.users
+            and room.member_count == 2
+        )
+
+    async def _create_direct_room(self, user_id: str) -> str:
+        # Synapse invites even ids nobody has; a room for no one helps no one.
+        # (Synapse answers 404 with M_NOT_FOUND or M_UNKNOWN "No row found".)
+        profile = await self.client.get_profile(user_id)
+        if isinstance(profile, nio.ErrorResponse) and _http_status(profile) == 404:
+            log.info("matrix: no direct chat with %s: no such user", user_id)
+            raise DirectMessageUnavailable()
+        try:
+            resp = await self._retrying(
+                lambda: self.client.room_create(
+                    is_direct=True, invite=[user_id], preset=nio.RoomPreset.private_chat
+                ),
+                nio.RoomCreateResponse,
+                "create direct chat",
+            )
+        except MatrixSendError as exc:
+            log.info("matrix: no direct chat with %s possible: %s", user_id, exc)
+            raise DirectMessageUnavailable() from None
+        room_id = str(resp.room_id)
+        # nio only sends into rooms it has synced; the new room shows up in the next sync.
+        try:
+            async with asyncio.timeout(15), self._synced:
+                await self._synced.wait_for(lambda: room_id in self.client.rooms)
+        except TimeoutError:
+            raise DirectMessageUnavailable() from None
+        return room_id
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(0.5 * 2 ** max(attempt - 1, 0), MAX_BACKOFF))
+
+
+def retry_delay(resp: Any, attempt: int) -> float | None:
+    """Seconds to wait before retrying an error answer, or None if retrying cannot help."""
+    if getattr(resp, "status_code", None) == "M_LIMIT_EXCEEDED":
+        retry_ms = getattr(resp, "retry_after_ms", None)
+        return retry_ms / 1000 if retry_ms else _backoff(attempt)
+    status = _http_status(resp)
+    if status is None or status >= 500 or status == 429:
+        return _backoff(attempt)
+    return None
+
+
+def _http_status(resp: Any) -> int | None:
+    status = getattr(getattr(resp, "transport_response", None), "status", None)
+    return status if isinstance(status, int) else None
