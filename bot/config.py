@@ -146,7 +146,8 @@ def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _name(key: str) -> str:
-    return ENV.get(key, key)
+    """How to name a key in an error: the TOML key and its environment variable."""
+    return f"{key} ({ENV[key]})" if key in ENV else key
 
 
 def _str(flat: Mapping[str, Any], key: str, default: str = "") -> str:
