@@ -98,14 +98,20 @@ def _print(rows: list[Row]) -> None:
 async def main() -> None:
     rows = [await command_path()]
     _print(rows)
-    machine = f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {sys.version.split()[0]}"
+    machine = (
+        f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {sys.version.split()[0]}"
+    )
     print(f"\nmachine: {machine}")
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"bench-{stamp}.json"
     out.write_text(
         json.dumps(
-            {"machine": machine, "when": stamp, "rows": [asdict(r) | {"ratio": r.ratio} for r in rows]},
+            {
+                "machine": machine,
+                "when": stamp,
+                "rows": [asdict(r) | {"ratio": r.ratio} for r in rows],
+            },
             indent=2,
         )
     )

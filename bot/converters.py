@@ -79,13 +79,11 @@ async def chat_ag(ctx: Context, *, archived: bool = False) -> Ag | None:
 async def convert_user(ctx: Context, raw: str) -> Account:
     """A person named by mention: a network mention entity first, then @username / id."""
     value = raw.strip()
+    bare = value.lstrip("@").lower()
     async with ctx.db.read() as session:
         for mentioned in ctx.message.mentions:
-            if value.lstrip("@").lower() in (
-                mentioned.id.lower(),
-                (mentioned.username or "").lower(),
-                mentioned.display_name.lower(),
-            ):
+            names = (mentioned.id, mentioned.username or "", mentioned.display_name)
+            if bare in (name.lstrip("@").lower() for name in names):
                 account = await repo.find_account(session, mentioned.platform, mentioned.id)
                 if account:
                     return account

@@ -71,9 +71,12 @@ async def ensure_account(
 async def accounts_by_username(
     session: AsyncSession, platform: str, username: str
 ) -> list[Account]:
+    """Accounts by username, written with or without the leading @ (Matrix ids have it)."""
+    bare = username.lstrip("@").lower()
     rows = await session.scalars(
         select(Account).where(
-            Account.platform == platform, func.lower(Account.username) == username.lower()
+            Account.platform == platform,
+            func.lower(Account.username).in_((bare, "@" + bare)),
         )
     )
     return list(rows)

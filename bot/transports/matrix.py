@@ -307,6 +307,7 @@ class MatrixTransport:
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopped = False
+        self._receiving = False
         self._callbacks_registered = False
 
     @property
@@ -323,6 +324,7 @@ class MatrixTransport:
         """Log in, read the backlog without answering it, then sync in the background."""
         self._inbox = inbox
         self._stopped = False
+        self._receiving = True
         await asyncio.to_thread(_prepare_store, self.settings.store_path)
         self._register_callbacks()
         await self._login()
@@ -333,13 +335,21 @@ class MatrixTransport:
         self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
         log.info("matrix: logged in as %s (device %s)", self.user_id, self.client.device_id)
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """Take no new messages; commands already received may still send their replies."""
         self._live = False
+        self._receiving = False
         task, self._sync_task = self._sync_task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        async with self._synced:
+            self._synced.notify_all()  # a direct chat waiting for its room syncs by itself
+
+    async def stop(self) -> None:
+        """Stop receiving, let sends already under way finish, then close the connection."""
+        await self.stop_receiving()
         try:
             async with asyncio.timeout(STOP_GRACE):
                 await self._idle.wait()
@@ -597,6 +607,8 @@ class MatrixTransport:
 
     async def _on_invite(self, room: nio.MatrixRoom, event: nio.InviteMemberEvent) -> None:
         try:
+            if not self._receiving:
+                return  # shutting down: the invite stays for the next start
             if event.state_key != self.user_id or event.membership != "invite":
                 return
             if room.room_id in self._handled_invites:
@@ -766,8 +778,9 @@ class MatrixTransport:
         )
 
     async def _create_direct_room(self, user_id: str) -> str:
-        # Synapse invites even ids nobody has; a room for no one helps no one.
-        # (Synapse answers 404 with M_NOT_FOUND or M_UNKNOWN "No row found".)
+        # Synapse invites even ids nobody has (or deactivated ones); a room for no one helps
+        # no one. Its profile answer is 404 then (errcode M_UNKNOWN or M_NOT_FOUND). The
+        # price: someone who cleared both display name and avatar also gets 404.
         profile = await self.client.get_profile(user_id)
         if isinstance(profile, nio.ErrorResponse) and _http_status(profile) == 404:
             log.info("matrix: no direct chat with %s: no such user", user_id)
@@ -786,8 +799,17 @@ class MatrixTransport:
         room_id = str(resp.room_id)
         # nio only sends into rooms it has synced; the new room shows up in the next sync.
         try:
-            async with asyncio.timeout(15), self._synced:
-                await self._synced.wait_for(lambda: room_id in self.client.rooms)
+            async with asyncio.timeout(15):
+                while room_id not in self.client.rooms:
+                    if self._sync_task is None:
+                        # Shutting down (receiving stopped): sync once ourselves; messages
+                        # are not taken any more, so nothing in it gets answered.
+                        await self.client.sync(timeout=0)
+                        continue
+                    async with self._synced:
+                        await self._synced.wait_for(
+                            lambda: room_id in self.client.rooms or self._sync_task is None
+                        )
         except TimeoutError:
             raise DirectMessageUnavailable() from None
         return room_id

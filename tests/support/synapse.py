@@ -672,7 +672,8 @@ class MatrixHuman:
             if room is None:
                 return False
             if membership == "join":
-                return user_id in room.users
+                # room.users also holds invited members; only a real join counts.
+                return user_id in room.users and user_id not in room.invited_users
             if membership == "invite":
                 return user_id in room.invited_users
             if membership in ("leave", "ban"):
