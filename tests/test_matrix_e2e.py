@@ -20,14 +20,14 @@ import pytest
 
 from bot.core import DirectMessageUnavailable
 from bot.rich import AccountRef, bold, mention, text
-from bot.transports.matrix import (
-    CREDENTIALS_FILE,
+from bot.transports.matrix import retry_delay
+from bot.transports.matrix_session import CREDENTIALS_FILE
+from bot.transports.matrix_text import (
     inviter_allowed,
     notice_content,
     parse_command,
     pills,
     pills_to_ids,
-    retry_delay,
     strip_reply_fallback,
     transaction_id,
 )

@@ -14,19 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import html
-import json
 import logging
-import os
-import re
-import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
 
 import aiohttp
 import nio
@@ -41,12 +33,30 @@ from bot.core import (
     SentRef,
     UserRef,
 )
-from bot.rich import AccountRef, Mention, Rich, mentioned_accounts, render_html, render_plain
+from bot.rich import AccountRef, Rich
+from bot.transports.matrix_session import (
+    CREDENTIALS_FILE,
+    Credentials,
+    prepare_store,
+    read_credentials,
+    write_credentials,
+)
+from bot.transports.matrix_text import (
+    HTML_FORMAT,
+    MX_REPLY,
+    PLATFORM,
+    inviter_allowed,
+    localpart,
+    notice_content,
+    parse_command,
+    pills,
+    pills_to_ids,
+    transaction_id,
+)
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "matrix"
-CREDENTIALS_FILE = "credentials.json"
+
 SYNC_TIMEOUT_MS = 30_000
 SEND_BUDGET = 60.0  # seconds a send may keep retrying (rate limits, outages)
 STOP_GRACE = 10.0  # seconds stop() waits for sends still in flight
@@ -54,15 +64,6 @@ MAX_BACKOFF = 8.0
 MAX_UNDECRYPTED = 200
 # The backlog is never answered, so the first sync needs room state but hardly any timeline.
 FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
-HTML_FORMAT = "org.matrix.custom.html"
-
-_PREFIXED = re.compile(r"^[!/](?=[^\W_])(.*)$", re.S)
-_MX_REPLY = re.compile(r"^\s*<mx-reply>.*?</mx-reply>", re.S | re.I)
-_PILL = re.compile(
-    r"""<a\s[^>]*?href\s*=\s*["']https?://matrix\.to/#/([^"'?]+)[^"']*["'][^>]*>(.*?)</a>""",
-    re.S | re.I,
-)
-_TAG = re.compile(r"<[^>]+>")
 
 
 class MatrixSendError(RuntimeError):
@@ -71,199 +72,6 @@ class MatrixSendError(RuntimeError):
 
 class MatrixLoginError(RuntimeError):
     """The bot could not log in; the message names the cause, never a secret."""
-
-
-# --- pure helpers (unit-tested without a homeserver) -------------------------------------
-
-
-def transaction_id(key: str | None) -> str:
-    """The same key always gives the same id, so the homeserver drops a retried duplicate."""
-    if key is None:
-        return uuid.uuid4().hex
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def strip_reply_fallback(body: str) -> str:
-    """Drop the `> <@x:y> quoted` lines (and the blank line after them) of a reply."""
-    lines = body.split("\n")
-    quoted = 0
-    while quoted < len(lines) and lines[quoted].startswith(">"):
-        quoted += 1
-    if quoted == 0:
-        return body
-    if quoted < len(lines) and not lines[quoted].strip():
-        quoted += 1
-    return "\n".join(lines[quoted:])
-
-
-def pills(formatted_body: str | None) -> list[tuple[str, str]]:
-    """(user id, label) of every user pill in an HTML body, in order."""
-    found: list[tuple[str, str]] = []
-    for target, label in _PILL.findall(formatted_body or ""):
-        user_id = unquote(target)
-        if user_id.startswith("@") and ":" in user_id:
-            found.append((user_id, html.unescape(_TAG.sub("", label)).strip()))
-    return found
-
-
-def parse_command(
-    body: str,
-    formatted_body: str | None = None,
-    *,
-    is_reply: bool = False,
-    bot_id: str = "",
-    bot_names: Iterable[str] = (),
-) -> str | None:
-    """The command text of a message (`join ag2`), or None if it is not meant for the bot.
-
-    A command starts with `!` or `/`; after a mention of the bot (`Bot: join ag2`, a pill or
-    the plain name) the prefix is optional.
-    """
-    if is_reply:
-        body = strip_reply_fallback(body)
-        formatted_body = _MX_REPLY.sub("", formatted_body or "")
-    text = body.strip()
-    rest = _after_address(text, formatted_body, bot_id, bot_names)
-    if rest is not None:
-        text = rest
-    if match := _PREFIXED.match(text):
-        command = match.group(1).strip()
-        return command or None
-    if rest and rest[0].isalnum():
-        return rest.strip()
-    return None
-
-
-def _after_address(
-    text: str, formatted_body: str | None, bot_id: str, bot_names: Iterable[str]
-) -> str | None:
-    """The text after a leading mention of the bot, or None if it does not start with one.
-
-    A pill or a typed `@bot` may be followed by a blank; a bare name needs `:` or `,`
-    (`Bündnisbot: join ag2`), so that `Bündnisbot ist super` stays a remark, not a command.
-    """
-    explicit: set[str] = set()
-    if bot_id:
-        explicit |= {bot_id, bot_id.split(":", 1)[0]}
-    bare = {n for n in bot_names if n} | ({_localpart(bot_id)} if bot_id else set())
-    match = _PILL.match(formatted_body.lstrip()) if formatted_body else None
-    if match and unquote(match.group(1)) == bot_id:
-        label = html.unescape(_TAG.sub("", match.group(2))).strip()
-        if label:
-            explicit.add(label)
-    candidates = [(n, True) for n in explicit] + [(n, False) for n in bare - explicit]
-    for name, blank_ok in sorted(candidates, key=lambda c: len(c[0]), reverse=True):
-        if text[: len(name)].casefold() != name.casefold():
-            continue
-        rest = text[len(name) :]
-        if rest[:1] in (":", ",") or not rest or (blank_ok and rest[0].isspace()):
-            return rest.lstrip(":, \t\n")
-    return None
-
-
-def pills_to_ids(text: str, found: Iterable[tuple[str, str]], bot_id: str = "") -> str:
-    """Put the user id where a client wrote a pill's display name (`lead ag2 Anna Beispiel`
-    becomes `lead ag2 @anna:example.org`): one word the argument parser can resolve."""
-    for user_id, label in found:
-        if not label or user_id == bot_id:
-            continue
-        match = re.search(rf"(?<!\S){re.escape(label)}(?!\S)", text)
-        if match:
-            text = text[: match.start()] + user_id + text[match.end() :]
-    return text
-
-
-def matrix_to(user_id: str) -> str:
-    return "https://matrix.to/#/" + quote(user_id, safe="@:._=-/+")
-
-
-def _pill_html(node: Mention) -> str | None:
-    account = node.account
-    if account.platform != PLATFORM:
-        return None
-    href = html.escape(matrix_to(account.external_id), quote=True)
-    return f'<a href="{href}">{html.escape(account.display_name, quote=False)}</a>'
-
-
-def notice_content(message: Rich) -> dict[str, Any]:
-    """An `m.notice` (bots answer in notices, so other bots don't answer back).
-
-    `m.mentions` lists only the Matrix accounts meant to be pinged: with it present, clients
-    no longer ping people merely because their name appears in the text.
-    """
-    user_ids: list[str] = []
-    for account in mentioned_accounts(message):
-        if account.platform == PLATFORM and account.external_id not in user_ids:
-            user_ids.append(account.external_id)
-    return {
-        "msgtype": "m.notice",
-        "body": render_plain(message),
-        "format": HTML_FORMAT,
-        "formatted_body": render_html(message, _pill_html, newline="<br>"),
-        "m.mentions": {"user_ids": user_ids},
-    }
-
-
-def inviter_allowed(inviter: str, allowed: Iterable[str]) -> bool:
-    """`@anna:example.org` allows that user; `:example.org` everyone on that server."""
-    server = inviter.split(":", 1)[1] if ":" in inviter else ""
-    for entry in allowed:
-        entry = entry.strip()
-        if entry.startswith("@"):
-            if inviter == entry:
-                return True
-        elif entry and server == entry.removeprefix(":"):
-            return True
-    return False
-
-
-def _localpart(user_id: str) -> str:
-    return user_id.split(":", 1)[0].lstrip("@")
-
-
-# --- credentials ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Credentials:
-    homeserver: str
-    user_id: str
-    device_id: str
-    access_token: str
-
-
-def _read_credentials(path: Path) -> _Credentials | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return _Credentials(
-            str(data["homeserver"]),
-            str(data["user_id"]),
-            str(data["device_id"]),
-            str(data["access_token"]),
-        )
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError):
-        log.warning("ignoring unreadable %s; logging in with the password", path.name)
-        return None
-
-
-def _write_credentials(path: Path, creds: _Credentials) -> None:
-    """Owner-only file, written whole (temp file + rename) so a crash never leaves half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        path.parent.chmod(0o700)  # the store beside it holds the device's private keys
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(creds.__dict__, fh)
-    os.replace(tmp, path)
-
-
-def _prepare_store(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        path.chmod(0o700)
 
 
 # --- the transport ----------------------------------------------------------------------
@@ -325,7 +133,7 @@ class MatrixTransport:
         self._inbox = inbox
         self._stopped = False
         self._receiving = True
-        await asyncio.to_thread(_prepare_store, self.settings.store_path)
+        await asyncio.to_thread(prepare_store, self.settings.store_path)
         self._register_callbacks()
         await self._login()
         await self._first_sync()
@@ -390,7 +198,7 @@ class MatrixTransport:
                 log.warning("matrix: the access token belongs to device %s", device_id)
             self.client.restore_login(s.user_id, device_id, token)
             return
-        saved = await asyncio.to_thread(_read_credentials, self._credentials_path)
+        saved = await asyncio.to_thread(read_credentials, self._credentials_path)
         if (
             saved is not None
             and (saved.homeserver, saved.user_id, saved.device_id)
@@ -423,8 +231,8 @@ class MatrixTransport:
             raise MatrixLoginError(
                 f"login of {s.user_id} failed: {getattr(resp, 'status_code', None) or 'error'}"
             )
-        creds = _Credentials(s.homeserver, s.user_id, str(resp.device_id), str(resp.access_token))
-        await asyncio.to_thread(_write_credentials, self._credentials_path, creds)
+        creds = Credentials(s.homeserver, s.user_id, str(resp.device_id), str(resp.access_token))
+        await asyncio.to_thread(write_credentials, self._credentials_path, creds)
         log.info(
             "matrix: logged in with the password; device %s kept for next time", creds.device_id
         )
@@ -531,7 +339,7 @@ class MatrixTransport:
         if text is None:
             return None
         if "m.in_reply_to" in relates and formatted:
-            formatted = _MX_REPLY.sub("", formatted)
+            formatted = MX_REPLY.sub("", formatted)
         text = pills_to_ids(text, pills(formatted), self.user_id)
         chat = ChatRef(
             PLATFORM, room.room_id, is_direct=room.joined_count == 2, title=room.display_name
@@ -545,7 +353,7 @@ class MatrixTransport:
         )
 
     def _names_of(self, room: nio.MatrixRoom, user_id: str) -> list[str]:
-        names = [_localpart(user_id)]
+        names = [localpart(user_id)]
         member = room.users.get(user_id)
         if member is not None and member.display_name:
             names.append(member.display_name)
@@ -554,7 +362,7 @@ class MatrixTransport:
     def _user(self, room: nio.MatrixRoom, user_id: str, label: str | None = None) -> UserRef:
         name = room.user_name(user_id) or label
         if not name or name == user_id:
-            name = _localpart(user_id)
+            name = localpart(user_id)
         return UserRef(PLATFORM, user_id, display_name=name, username=user_id)
 
     def _mentions(
