@@ -73,9 +73,40 @@ class Command:
         return next((p for p in self.params if p.kind is Kind.AG), None)
 
 
+ButtonHandler = Callable[..., Awaitable["str | None"]]
+EventHandler = Callable[..., Awaitable[None]]
+
+
 @dataclass
 class Registry:
     commands: dict[str, Command] = field(default_factory=dict)
+    # Button presses by the prefix of their data ("rsvp" for "rsvp:m12:yes").
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    # Network events by name: "poll_vote", "poll_counts".
+    events: dict[str, EventHandler] = field(default_factory=dict)
+
+    def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
+        """Declare the handler of buttons whose data starts with `prefix:`.
+        It is called as `handler(ctx, data)` and may return a short toast text."""
+
+        def register(fn: ButtonHandler) -> ButtonHandler:
+            if prefix in self.buttons:
+                raise ValueError(f"button prefix {prefix!r} declared twice")
+            self.buttons[prefix] = fn
+            return fn
+
+        return register
+
+    def event(self, name: str) -> Callable[[EventHandler], EventHandler]:
+        """Declare the handler of a network event, called as `handler(services, event)`."""
+
+        def register(fn: EventHandler) -> EventHandler:
+            if name in self.events:
+                raise ValueError(f"event {name!r} declared twice")
+            self.events[name] = fn
+            return fn
+
+        return register
 
     def command(
         self,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.rich import AccountRef, Rich
@@ -86,6 +87,74 @@ class Capabilities:
     max_message_length: int = 4096
 
 
+@dataclass(frozen=True)
+class PollSpec:
+    """A poll to show natively where the network has polls.
+
+    `fallback` is the whole poll as text (question, numbered options, how to answer with
+    the vote command), in the chat's language: shown where native polls are missing, and
+    as the text fallback inside native polls (Matrix's `org.matrix.msc1767.text`).
+    """
+
+    poll_id: str  # the bot's short id
+    question: str
+    options: tuple[str, ...]
+    fallback: Rich
+    multi: bool = False
+    anonymous: bool = False
+
+
+@dataclass(frozen=True)
+class SentPoll:
+    """Where a poll landed: `native_id` is Telegram's poll id or Matrix's start event id."""
+
+    chat: ChatRef
+    message_id: str | None
+    native_id: str | None
+
+
+@dataclass(frozen=True)
+class PollVote:
+    """One person's current answer to a native poll; an empty `options` retracts it.
+
+    `voter` is None where the network does not say who voted (anonymous native polls).
+    `at` orders votes (Matrix origin_server_ts); None means "now".
+    """
+
+    platform: str
+    native_id: str
+    voter: UserRef | None
+    options: tuple[int, ...]  # 0-based indexes into PollSpec.options
+    at: datetime | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PollCounts:
+    """Totals per option of an anonymous native poll (Telegram `poll` updates)."""
+
+    platform: str
+    native_id: str
+    counts: tuple[int, ...]
+    total_voters: int
+
+
+@dataclass(frozen=True)
+class Button:
+    """An answer button under a message; pressing it arrives as a `ButtonPress`."""
+
+    label: str
+    data: str  # at most 64 bytes (Telegram's limit), e.g. "rsvp:m12:yes"
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    chat: ChatRef
+    presser: UserRef
+    data: str
+    press_id: str | None = None  # to acknowledge it (Telegram callback query id)
+
+
 class DirectMessageUnavailable(Exception):
     """The person cannot be written to privately (e.g. never started the Telegram bot)."""
 
@@ -107,6 +176,15 @@ class Inbox(Protocol):
     async def direct_reachable(self, account: AccountRef, reachable: bool) -> None:
         """The person can (or no longer can) be written to privately."""
 
+    async def poll_vote(self, vote: PollVote) -> None:
+        """Someone answered (or changed or retracted their answer to) a native poll."""
+
+    async def poll_counts(self, counts: PollCounts) -> None:
+        """New totals of an anonymous native poll."""
+
+    async def button_pressed(self, press: ButtonPress) -> str | None:
+        """A button under a bot message was pressed; returns a short toast text or None."""
+
 
 @runtime_checkable
 class Transport(Protocol):
@@ -126,3 +204,47 @@ class Transport(Protocol):
 
     async def stop(self) -> None:
         """Stop receiving, finish in-flight sends, disconnect."""
+
+
+class PollTransport(Protocol):
+    """What a transport with `capabilities.native_polls` offers in addition."""
+
+    async def send_poll(self, chat: ChatRef, poll: PollSpec, *, key: str | None = None) -> SentPoll:
+        """Post a native poll."""
+
+    async def close_poll(self, sent: SentPoll, result: Rich, *, key: str | None = None) -> None:
+        """End the poll on the network (Telegram stopPoll, Matrix poll.end with `result`)."""
+
+    async def fetch_poll_votes(self, sent: SentPoll) -> list[PollVote]:
+        """Every current answer the network holds (Matrix: the poll's relations), to catch
+        up on votes cast while the bot was down. Networks that cannot say return []."""
+
+
+class FileTransport(Protocol):
+    """What a transport with `capabilities.files` offers: documents and images."""
+
+    async def send_file(
+        self,
+        chat: ChatRef,
+        filename: str,
+        data: bytes,
+        mime: str,
+        caption: Rich | None = None,
+        *,
+        key: str | None = None,
+    ) -> SentRef:
+        """Send a file; `image/png` is shown as a picture where the network can."""
+
+
+class ButtonTransport(Protocol):
+    """What a transport with `capabilities.buttons` offers: messages with answer buttons."""
+
+    async def send_with_buttons(
+        self,
+        chat: ChatRef,
+        message: Rich,
+        buttons: tuple[Button, ...],
+        *,
+        key: str | None = None,
+    ) -> SentRef:
+        """Send a message with one row of buttons under it."""

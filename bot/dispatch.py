@@ -11,6 +11,7 @@ import asyncio
 import difflib
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands import Command, Kind, Param, Right, Where
 from bot.context import Context, Services, UserError
 from bot.converters import chat_ag, convert_ag, convert_user
-from bot.core import IncomingMessage, Transport
+from bot.core import ButtonPress, IncomingMessage, PollCounts, PollVote, Transport
 from bot.i18n import Lang
 from bot.rich import AccountRef, Rich, code
 from storage import repo
@@ -34,28 +35,14 @@ class Dispatcher:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._last: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._last: dict[tuple[str, ...], asyncio.Task[Any]] = {}
 
     # --- Inbox -----------------------------------------------------------------------
 
     async def message(self, message: IncomingMessage) -> asyncio.Task[None]:
         """Handle as a task; one sender's messages in one chat keep their order."""
-        key = (message.chat.key, message.sender.key)
-        previous = self._last.get(key)
-        task = asyncio.create_task(self._after(previous, message), name="command")
-        self._last[key] = task
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(
-            lambda t: self._last.pop(key, None) if self._last.get(key) is t else None
-        )
-        return task
-
-    async def _after(self, previous: asyncio.Task[None] | None, message: IncomingMessage) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])
-        await self.handle(message)
+        return self._spawn((message.chat.key, message.sender.key), lambda: self.handle(message))
 
     async def chat_migrated(self, platform: str, old_id: str, new_id: str) -> None:
         async def move(session: AsyncSession) -> bool:
@@ -71,6 +58,70 @@ class Dispatcher:
             )
 
         await self.services.db.run(mark)
+
+    async def poll_vote(self, vote: PollVote) -> None:
+        voter = vote.voter.key if vote.voter else ""
+        self._spawn(("vote", vote.native_id, voter), lambda: self._event("poll_vote", vote))
+
+    async def poll_counts(self, counts: PollCounts) -> None:
+        self._spawn(("counts", counts.native_id, ""), lambda: self._event("poll_counts", counts))
+
+    async def _event(self, name: str, event: object) -> None:
+        handler = self.services.registry.events.get(name)
+        if handler is None:
+            log.debug("no handler for %s events", name)
+            return
+        try:
+            await handler(self.services, event)
+        except Exception:
+            log.exception("%s event failed", name)
+
+    async def button_pressed(self, press: ButtonPress) -> str | None:
+        """Run the button's handler as a task and wait for its toast text."""
+        message = IncomingMessage(press.chat, press.presser, press.data, press.press_id)
+        task = self._spawn(
+            (press.chat.key, press.presser.key, "button"), lambda: self._press(message)
+        )
+        return await asyncio.shield(task)
+
+    async def _press(self, message: IncomingMessage) -> str | None:
+        prefix = message.text.split(":", 1)[0]
+        handler = self.services.registry.buttons.get(prefix)
+        transport = self.services.transports[message.chat.platform]
+        ctx: Context | None = None
+        try:
+            ctx = await self._context(transport, message)
+            if handler is None or message.sender.anonymous:
+                return None
+            result: str | None = await handler(ctx, message.text)
+            return result
+        except UserError as exc:
+            return exc.message.plain[:200]
+        except Exception:
+            log.exception("button handler failed on %s", message.chat.platform)
+            if ctx is None:
+                return None
+            return ctx.lang.gettext(
+                "Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal."
+            )
+
+    def _spawn(self, key: tuple[str, ...], work: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any]:
+        """Run `work` as a task after the previous task with the same key (keeps order)."""
+        previous = self._last.get(key)
+
+        async def ordered() -> Any:
+            if previous is not None:
+                await asyncio.wait([previous])
+            return await work()
+
+        task = asyncio.create_task(ordered())
+        self._last[key] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(
+            lambda t: self._last.pop(key, None) if self._last.get(key) is t else None
+        )
+        return task
 
     async def drain(self) -> None:
         """Wait for the handlers still running (at shutdown, end of console input)."""
