@@ -47,6 +47,20 @@ class Services:
     transports: dict[str, Transport]
     scheduler: AsyncIOScheduler | None = None
 
+    def transport_for(self, chat: ChatRef) -> Transport | None:
+        """The running transport of a chat's network (None if that network is not configured)."""
+        return self.transports.get(chat.platform)
+
+    async def ag_chats(self, ag_id: int) -> list[ChatRef]:
+        """Every chat linked to the AG on a network that is running now."""
+        async with self.db.read() as session:
+            rows = await repo.chats_of_ag(session, ag_id)
+        return [
+            ChatRef(row.platform, row.external_id, row.is_direct, row.title)
+            for row in rows
+            if row.platform in self.transports
+        ]
+
 
 class Context:
     def __init__(

@@ -145,6 +145,8 @@ class Button:
 
     label: str
     data: str  # at most 64 bytes (Telegram's limit), e.g. "rsvp:m12:yes"
+    # Networks without buttons may offer a reaction instead (Matrix): one emoji.
+    emoji: str | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,13 @@ from bot.commands import Registry
 
 commands = Registry()
 
-MODULES = ("handlers.help", "handlers.ags", "handlers.admin")
+MODULES = (
+    "handlers.help",
+    "handlers.ags",
+    "handlers.admin",
+    "handlers.polls",
+    "handlers.meetings",
+)
 
 
 def load() -> Registry:

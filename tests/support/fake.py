@@ -12,11 +12,15 @@ from pathlib import Path
 from bot.app import App
 from bot.config import Settings
 from bot.core import (
+    Button,
     Capabilities,
     ChatRef,
     DirectMessageUnavailable,
     Inbox,
     IncomingMessage,
+    PollSpec,
+    PollVote,
+    SentPoll,
     SentRef,
     UserRef,
 )
@@ -36,15 +40,37 @@ class Sent:
 
 
 @dataclass
+class SentFile:
+    chat: ChatRef
+    filename: str
+    data: bytes
+    mime: str
+    caption: Rich | None
+
+
+@dataclass
 class FakeTransport:
     platform: str = "fake"
     command_prefix: str = "/"
     capabilities: Capabilities = field(
-        default_factory=lambda: Capabilities(html=True, mentions=True, max_message_length=4096)
+        default_factory=lambda: Capabilities(
+            html=True,
+            mentions=True,
+            native_polls=True,
+            buttons=True,
+            files=True,
+            max_message_length=4096,
+        )
     )
     sent: list[Sent] = field(default_factory=list)
     # Accounts that cannot be written to privately (never started the bot).
     unreachable: set[str] = field(default_factory=set)
+    polls: list[tuple[SentPoll, PollSpec]] = field(default_factory=list)
+    closed_polls: list[tuple[SentPoll, Rich]] = field(default_factory=list)
+    # What `fetch_poll_votes` answers, by native poll id (votes "held by the network").
+    network_votes: dict[str, list[PollVote]] = field(default_factory=dict)
+    files: list[SentFile] = field(default_factory=list)
+    buttons: list[tuple[ChatRef, tuple[Button, ...]]] = field(default_factory=list)
     inbox: Inbox | None = None
 
     async def start(self, inbox: Inbox) -> None:
@@ -60,6 +86,42 @@ class FakeTransport:
         if account.external_id in self.unreachable:
             raise DirectMessageUnavailable("https://example.org/start-bot")
         return await self.send(ChatRef(self.platform, f"dm-{account.external_id}", True), message)
+
+    async def send_poll(self, chat: ChatRef, poll: PollSpec, *, key: str | None = None) -> SentPoll:
+        native_id = f"native-{len(self.polls) + 1}"
+        sent = SentPoll(chat, f"poll-msg-{len(self.polls) + 1}", native_id)
+        self.polls.append((sent, poll))
+        return sent
+
+    async def close_poll(self, sent: SentPoll, result: Rich, *, key: str | None = None) -> None:
+        self.closed_polls.append((sent, result))
+
+    async def fetch_poll_votes(self, sent: SentPoll) -> list[PollVote]:
+        return list(self.network_votes.get(sent.native_id or "", []))
+
+    async def send_file(
+        self,
+        chat: ChatRef,
+        filename: str,
+        data: bytes,
+        mime: str,
+        caption: Rich | None = None,
+        *,
+        key: str | None = None,
+    ) -> SentRef:
+        self.files.append(SentFile(chat, filename, data, mime, caption))
+        return SentRef(chat, f"file-{len(self.files)}")
+
+    async def send_with_buttons(
+        self,
+        chat: ChatRef,
+        message: Rich,
+        buttons: tuple[Button, ...],
+        *,
+        key: str | None = None,
+    ) -> SentRef:
+        self.buttons.append((chat, buttons))
+        return await self.send(chat, message, key=key)
 
     async def stop(self) -> None:
         self.inbox = None

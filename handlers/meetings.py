@@ -1,0 +1,1 @@
+"""Meetings and reminders (issue 4, being built)."""
