@@ -80,6 +80,11 @@ class App:
                 except Exception:
                     log.exception("%s: could not publish the command menus", transport.platform)
             log.info("%s transport started", transport.platform)
+        for hook in self.services.registry.start_hooks:
+            try:
+                await hook(self.services)
+            except Exception:
+                log.exception("start-up step %s failed", getattr(hook, "__qualname__", hook))
 
     async def stop(self) -> None:
         """Stop taking messages, let running commands finish and reply, then disconnect."""

@@ -75,6 +75,7 @@ class Command:
 
 ButtonHandler = Callable[..., Awaitable["str | None"]]
 EventHandler = Callable[..., Awaitable[None]]
+StartHook = Callable[..., Awaitable[None]]
 
 
 @dataclass
@@ -84,6 +85,13 @@ class Registry:
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     # Network events by name: "poll_vote", "poll_counts".
     events: dict[str, EventHandler] = field(default_factory=dict)
+    start_hooks: list[StartHook] = field(default_factory=list)
+
+    def on_start(self, fn: StartHook) -> StartHook:
+        """Declare work for start-up, after the transports run: called as `fn(services)`
+        (e.g. rebuild scheduler jobs from the database, catch up on missed votes)."""
+        self.start_hooks.append(fn)
+        return fn
 
     def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
         """Declare the handler of buttons whose data starts with `prefix:`.
