@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +20,7 @@ from bot.core import (
 from bot.i18n import Lang, Translator
 from bot.rich import Rich, chunk
 from storage import repo
-from storage.models import Role
+from storage.models import Role, utcnow
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -46,6 +48,12 @@ class Services:
     registry: Registry
     transports: dict[str, Transport]
     scheduler: AsyncIOScheduler | None = None
+    # The time, replaceable in tests (a controllable clock instead of sleeping).
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        return self.clock()
 
     def transport_for(self, chat: ChatRef) -> Transport | None:
         """The running transport of a chat's network (None if that network is not configured)."""
