@@ -99,6 +99,9 @@ class App:
             await asyncio.wait_for(self.dispatcher.drain(), timeout=STOP_GRACE_SECONDS)
         except TimeoutError:
             log.warning("stopping with commands still running")
+        if self.services.reminders is not None:
+            # Sends cut short stay `sending` in the database and resume at the next start.
+            await self.services.reminders.stop()
         for transport in reversed(self._started):
             try:
                 await transport.stop()

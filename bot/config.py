@@ -11,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -74,15 +75,35 @@ class Settings:
     admins: frozenset[str] = frozenset()
     chat_languages: Mapping[str, str] = field(default_factory=dict)
     ags_file: Path = Path("config/ags.toml")
+    survey_file: Path = Path("config/survey.toml")
     log_level: str = "INFO"
     console_user: str = "du"
     heartbeat_file: Path = Path("data/heartbeat")
     telegram: TelegramSettings | None = None
     matrix: MatrixSettings | None = None
+    # Keys the one-vote-per-person hashes of anonymous polls. Kept out of the database,
+    # so a copy of the database alone cannot tell who voted. Empty: a random key in
+    # `secret_key_file`, created on first use.
+    secret_key: Secret = Secret("")
+    secret_key_file: Path | None = None
+    # Meeting reminders: how long before a meeting (per AG overridable with /reminders),
+    # and how many sends of one reminder run at once (the networks' limits pace them).
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=1))
+    reminder_parallel_sends: int = 8
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def key_file(self) -> Path:
+        """`secret_key_file`, else next to the SQLite database, else beside the heartbeat."""
+        if self.secret_key_file is not None:
+            return self.secret_key_file
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            return Path(self.database_url.removeprefix(prefix)).parent / "secret.key"
+        return self.heartbeat_file.parent / "secret.key"
 
     def is_admin(self, platform: str, external_id: str) -> bool:
         return f"{platform}:{external_id}" in self.admins
@@ -95,6 +116,9 @@ ENV = {
     "admins": "BUENDNISBOT_ADMINS",
     "log_level": "BUENDNISBOT_LOG_LEVEL",
     "heartbeat_file": "BUENDNISBOT_HEARTBEAT_FILE",
+    "secret_key": "BUENDNISBOT_SECRET_KEY",
+    "secret_key_file": "BUENDNISBOT_SECRET_KEY_FILE",
+    "reminders.offsets": "BUENDNISBOT_REMINDER_OFFSETS",
     "telegram.token": "BUENDNISBOT_TELEGRAM_TOKEN",
     "telegram.mode": "BUENDNISBOT_TELEGRAM_MODE",
     "telegram.webhook_url": "BUENDNISBOT_TELEGRAM_WEBHOOK_URL",
@@ -137,7 +161,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        if key in ("telegram", "matrix", "console") and isinstance(value, Mapping):
+        if key in ("telegram", "matrix", "console", "reminders") and isinstance(value, Mapping):
             for sub, subvalue in value.items():
                 flat[f"{key}.{sub}"] = subvalue
         elif key != "chat_languages":
@@ -159,8 +183,8 @@ def _str(flat: Mapping[str, Any], key: str, default: str = "") -> str:
 
 def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
     known = set(ENV) | {
-        "ags_file", "chat_languages", "telegram.webhook_listen", "telegram.webhook_port",
-        "matrix.allowed_inviters", "console.user",
+        "ags_file", "survey_file", "chat_languages", "telegram.webhook_listen", "telegram.webhook_port",
+        "matrix.allowed_inviters", "console.user", "reminders.parallel_sends",
     }  # fmt: skip
     for key in flat:
         if key not in known:
@@ -214,12 +238,41 @@ def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
         admins=frozenset(a.strip() for a in admins),
         chat_languages=dict(chat_languages),
         ags_file=Path(_str(flat, "ags_file", "config/ags.toml")),
+        survey_file=Path(_str(flat, "survey_file", "config/survey.toml")),
         log_level=log_level,
         console_user=_str(flat, "console.user", "du") or "du",
         heartbeat_file=Path(_str(flat, "heartbeat_file", "data/heartbeat")),
         telegram=_telegram(flat),
         matrix=_matrix(flat),
+        secret_key=Secret(_str(flat, "secret_key")),
+        secret_key_file=Path(key_file) if (key_file := _str(flat, "secret_key_file")) else None,
+        reminder_offsets=_reminder_offsets(flat),
+        reminder_parallel_sends=_parallel_sends(flat),
     )
+
+
+def _reminder_offsets(flat: Mapping[str, Any]) -> tuple[timedelta, ...]:
+    """`"1d 1h"` (or a list `["1d", "1h"]`): how long before a meeting reminders go out."""
+    from bot.when import WhenError, parse_offsets
+
+    raw = flat.get("reminders.offsets", "1d 1h")
+    items = raw.split() if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f'{_name("reminders.offsets")}: expected text like "1d 1h"')
+    try:
+        return tuple(parse_offsets(items))
+    except WhenError:
+        raise ConfigError(
+            f'{_name("reminders.offsets")}: {raw!r} is not a list of offsets like "2d 1h 10m" '
+            "(each between 1m and 30d, at most ten)"
+        ) from None
+
+
+def _parallel_sends(flat: Mapping[str, Any]) -> int:
+    value = flat.get("reminders.parallel_sends", 8)
+    if not isinstance(value, int) or not 1 <= value <= 100:
+        raise ConfigError("reminders.parallel_sends: must be a number from 1 to 100")
+    return value
 
 
 def _telegram(flat: Mapping[str, Any]) -> TelegramSettings | None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from bot.commands import Registry
     from bot.config import Settings
+    from bot.reminders import ReminderEngine
     from storage.db import Database
 
 
@@ -50,6 +51,8 @@ class Services:
     scheduler: AsyncIOScheduler | None = None
     # The time, replaceable in tests (a controllable clock instead of sleeping).
     clock: Callable[[], datetime] = field(default=utcnow)
+    # Meeting reminders (handlers/reminders.py creates it on first use).
+    reminders: ReminderEngine | None = None
 
     def now(self) -> datetime:
         """The current time, aware, in UTC."""

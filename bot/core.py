@@ -82,6 +82,10 @@ class Capabilities:
     html: bool = False
     mentions: bool = False
     native_polls: bool = False
+    # Native polls that hide who voted from everyone, the bot included (Telegram's
+    # anonymous polls). Where missing, anonymous polls are posted as text and answered
+    # privately with the vote command: a native poll would show each vote to the room.
+    anonymous_polls: bool = False
     buttons: bool = False
     files: bool = False
     max_message_length: int = 4096

@@ -265,6 +265,10 @@ class Dispatcher:
             return
         if cmd.right is Right.ADMIN:
             raise UserError(ctx.t("Das dürfen nur Admins des Bündnisses."))
+        if cmd.ag_param is None:
+            # The AG comes from elsewhere (a poll id, a --ag option): the handler checks
+            # the right once it knows the AG; the declaration still shapes help and menus.
+            return
         role = await ctx.role_in(ag.id) if ag is not None else None
         if cmd.right is Right.LEAD and role is not Role.LEAD:
             name = ag.name if ag else ""

@@ -14,6 +14,12 @@ MODULES = (
     "handlers.ags",
     "handlers.admin",
     "handlers.polls",
+    "handlers.poll_votes",
+    "handlers.poll_lifecycle",
+    "handlers.poll_results",
+    "handlers.poll_export",
+    "handlers.vote",
+    "handlers.survey",
     "handlers.meetings",
 )
 

@@ -46,6 +46,8 @@ ADMIN = user(111, "Ada", username="ada_admin")
 ANNA = user(222, "Anna", last_name="Berg", username="anna_b")
 GROUP = group(-4001, "AG 2 Transparenz")
 SUPERGROUP = supergroup(-1001234567890, "AG 2 Transparenz")
+# Messages, votes in polls, poll totals and button presses; nothing else is sent.
+ALLOWED = ["message", "poll_answer", "poll", "callback_query"]
 
 
 @dataclass
@@ -142,7 +144,7 @@ async def test_private_start_through_real_polling(tg: TelegramBot) -> None:
     assert tg.api.calls_to("deleteWebhook"), "polling starts by removing any webhook"
     polls = tg.api.calls_to("getUpdates")
     assert len(polls) >= 2, "the update was fetched, then confirmed by the next offset"
-    assert all(call.params["allowed_updates"] == ["message"] for call in polls)
+    assert all(call.params["allowed_updates"] == ALLOWED for call in polls)
     assert all(call.params["timeout"] == 10 for call in polls)
 
 
@@ -405,7 +407,7 @@ async def test_webhook_mode(start_bot: StartBot) -> None:
     [hook] = tg.api.calls_to("setWebhook")
     assert hook.params["url"] == "https://bot.example.org/telegram/hook"
     assert hook.params["secret_token"] == secret
-    assert hook.params["allowed_updates"] == ["message"]
+    assert hook.params["allowed_updates"] == ALLOWED
     assert not tg.api.calls_to("getUpdates")
 
     url = f"http://127.0.0.1:{port}/telegram/hook"

@@ -8,6 +8,8 @@ Why it looks the way it does:
   Inbox, so a slow handler never stalls receiving.
 - Every send has a transaction id derived from its key: a retry after a rate limit or an
   outage reuses it, and the homeserver drops the duplicate.
+- Polls (MSC3381) live in matrix_poll_io, files and reaction "buttons" in matrix_media_io;
+  this class routes their events there and lends them its sending and retrying.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +27,21 @@ import nio
 
 from bot.config import MatrixSettings
 from bot.core import (
+    Button,
     Capabilities,
     ChatRef,
     DirectMessageUnavailable,
     Inbox,
     IncomingMessage,
+    PollSpec,
+    PollVote,
+    SentPoll,
     SentRef,
     UserRef,
 )
 from bot.rich import AccountRef, Rich
+from bot.transports.matrix_media_io import MatrixMedia
+from bot.transports.matrix_poll_io import MatrixPolls
 from bot.transports.matrix_session import (
     CREDENTIALS_FILE,
     Credentials,
@@ -80,8 +88,14 @@ class MatrixLoginError(RuntimeError):
 class MatrixTransport:
     platform = PLATFORM
     command_prefix = "!"
+    # `buttons`: offered as reactions the bot puts under its message (see matrix_media).
     capabilities = Capabilities(
-        html=True, mentions=True, native_polls=True, files=True, max_message_length=16000
+        html=True,
+        mentions=True,
+        native_polls=True,
+        buttons=True,
+        files=True,
+        max_message_length=16000,
     )
 
     def __init__(self, settings: MatrixSettings, *, send_budget: float = SEND_BUDGET) -> None:
@@ -117,10 +131,16 @@ class MatrixTransport:
         self._stopped = False
         self._receiving = False
         self._callbacks_registered = False
+        self._polls = MatrixPolls(self)
+        self._media = MatrixMedia(self)
 
     @property
     def user_id(self) -> str:
         return self.settings.user_id
+
+    @property
+    def inbox(self) -> Inbox | None:
+        return self._inbox
 
     @property
     def _credentials_path(self) -> Path:
@@ -175,6 +195,8 @@ class MatrixTransport:
         self._callbacks_registered = True
         client = self.client
         client.add_event_callback(self._on_text, nio.RoomMessageText)
+        client.add_event_callback(self._on_unknown, nio.UnknownEvent)
+        client.add_event_callback(self._on_reaction, nio.ReactionEvent)
         client.add_event_callback(self._on_undecryptable, nio.MegolmEvent)
         client.add_event_callback(self._on_invite, nio.InviteMemberEvent)
         client.add_event_callback(self._on_member, nio.RoomMemberEvent)
@@ -276,6 +298,10 @@ class MatrixTransport:
                 failures = 0
             # Rooms whose join event fell out of a limited timeline: answer from now on.
             self._live_rooms.update(self.client.rooms)
+            for room_id, joined in resp.rooms.join.items():
+                if joined.timeline.limited and room_id in self._live_rooms:
+                    # Poll responses may have fallen into the gap: read them back.
+                    self.spawn(self._polls.catch_up(room_id), "poll catch-up")
             await self._housekeeping()
             async with self._synced:
                 self._synced.notify_all()
@@ -341,11 +367,8 @@ class MatrixTransport:
         if "m.in_reply_to" in relates and formatted:
             formatted = MX_REPLY.sub("", formatted)
         text = pills_to_ids(text, pills(formatted), self.user_id)
-        chat = ChatRef(
-            PLATFORM, room.room_id, is_direct=room.joined_count == 2, title=room.display_name
-        )
         return IncomingMessage(
-            chat=chat,
+            chat=self.chat_ref(room),
             sender=self._user(room, event.sender),
             text=text,
             message_id=event.event_id,
@@ -358,6 +381,16 @@ class MatrixTransport:
         if member is not None and member.display_name:
             names.append(member.display_name)
         return names
+
+    def chat_ref(self, room: nio.MatrixRoom) -> ChatRef:
+        return ChatRef(
+            PLATFORM, room.room_id, is_direct=room.joined_count == 2, title=room.display_name
+        )
+
+    def user_ref(self, room: nio.MatrixRoom | None, user_id: str) -> UserRef:
+        if room is None:
+            return UserRef(PLATFORM, user_id, display_name=localpart(user_id), username=user_id)
+        return self._user(room, user_id)
 
     def _user(self, room: nio.MatrixRoom, user_id: str, label: str | None = None) -> UserRef:
         name = room.user_name(user_id) or label
@@ -378,6 +411,30 @@ class MatrixTransport:
                 labels[user_id] = label or None
         return tuple(self._user(room, uid, label) for uid, label in labels.items())
 
+    def _takes(self, room: nio.MatrixRoom, event: Any) -> bool:
+        """Live events from others only: the backlog and the bot's own events are left."""
+        return (
+            self._live
+            and room.room_id in self._live_rooms
+            and event.sender != self.user_id
+            and self._inbox is not None
+        )
+
+    async def _on_unknown(self, room: nio.MatrixRoom, event: nio.UnknownEvent) -> None:
+        """Poll responses (plain, or decrypted by nio) go to the poll half."""
+        try:
+            if self._takes(room, event):
+                self._polls.on_event(room, event)
+        except Exception:
+            log.exception("matrix: could not take event %s", event.event_id)
+
+    async def _on_reaction(self, room: nio.MatrixRoom, event: nio.ReactionEvent) -> None:
+        try:
+            if self._takes(room, event):
+                self._media.on_reaction(room, event)
+        except Exception:
+            log.exception("matrix: could not take reaction %s", event.event_id)
+
     async def _on_undecryptable(self, room: nio.MatrixRoom, event: nio.MegolmEvent) -> None:
         """Keep the event, ask for its key; `_on_room_key` answers it once the key comes."""
         try:
@@ -392,7 +449,7 @@ class MatrixTransport:
             waiting.append((room, event))
             while sum(len(v) for v in self._undecrypted.values()) > MAX_UNDECRYPTED:
                 self._undecrypted.popitem(last=False)
-            self._spawn(self._request_key(event), "room key request")
+            self.spawn(self._request_key(event), "room key request")
         except Exception:
             log.exception("matrix: could not handle undecryptable event %s", event.event_id)
 
@@ -410,6 +467,10 @@ class MatrixTransport:
                     continue
                 if isinstance(decrypted, nio.RoomMessageText):
                     await self._on_text(room, decrypted)
+                elif isinstance(decrypted, nio.UnknownEvent):
+                    await self._on_unknown(room, decrypted)
+                elif isinstance(decrypted, nio.ReactionEvent):
+                    await self._on_reaction(room, decrypted)
         except Exception:
             log.exception("matrix: could not use a received room key")
 
@@ -424,23 +485,23 @@ class MatrixTransport:
             self._handled_invites.add(room.room_id)
             if inviter_allowed(event.sender, self.settings.allowed_inviters):
                 log.info("matrix: joining %s, invited by %s", room.room_id, event.sender)
-                self._spawn(self._answer_invite(room.room_id, join=True), "join")
+                self.spawn(self._answer_invite(room.room_id, join=True), "join")
             else:
                 log.info(
                     "matrix: declining the invite to %s from %s (not an allowed inviter)",
                     room.room_id,
                     event.sender,
                 )
-                self._spawn(self._answer_invite(room.room_id, join=False), "decline")
+                self.spawn(self._answer_invite(room.room_id, join=False), "decline")
         except Exception:
             log.exception("matrix: could not handle the invite to %s", room.room_id)
 
     async def _answer_invite(self, room_id: str, *, join: bool) -> None:
         try:
             if join:
-                await self._retrying(lambda: self.client.join(room_id), nio.JoinResponse, "join")
+                await self.retrying(lambda: self.client.join(room_id), nio.JoinResponse, "join")
             else:
-                await self._retrying(
+                await self.retrying(
                     lambda: self.client.room_leave(room_id), nio.RoomLeaveResponse, "decline"
                 )
         except MatrixSendError as exc:
@@ -481,7 +542,9 @@ class MatrixTransport:
             self.rate_limited += 1
             log.debug("matrix: rate limited, retry after %s ms", resp.retry_after_ms)
 
-    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+    def spawn(self, coro: Awaitable[Any], name: str) -> None:
+        """A background task that logs its failure and is cancelled at stop()."""
+
         async def run() -> None:
             try:
                 await coro
@@ -500,6 +563,37 @@ class MatrixTransport:
         event_id = await self._send_content(chat.id, notice_content(message), transaction_id(key))
         return SentRef(chat, event_id)
 
+    async def send_poll(self, chat: ChatRef, poll: PollSpec, *, key: str | None = None) -> SentPoll:
+        return await self._polls.send_poll(chat, poll, key=key)
+
+    async def close_poll(self, sent: SentPoll, result: Rich, *, key: str | None = None) -> None:
+        await self._polls.close_poll(sent, result, key=key)
+
+    async def fetch_poll_votes(self, sent: SentPoll) -> list[PollVote]:
+        return await self._polls.fetch_poll_votes(sent)
+
+    async def send_file(
+        self,
+        chat: ChatRef,
+        filename: str,
+        data: bytes,
+        mime: str,
+        caption: Rich | None = None,
+        *,
+        key: str | None = None,
+    ) -> SentRef:
+        return await self._media.send_file(chat, filename, data, mime, caption, key=key)
+
+    async def send_with_buttons(
+        self,
+        chat: ChatRef,
+        message: Rich,
+        buttons: tuple[Button, ...],
+        *,
+        key: str | None = None,
+    ) -> SentRef:
+        return await self._media.send_with_buttons(chat, message, buttons, key=key)
+
     async def send_direct(
         self, account: AccountRef, message: Rich, *, key: str | None = None
     ) -> SentRef:
@@ -510,36 +604,66 @@ class MatrixTransport:
         return await self.send(chat, message, key=key)
 
     async def _send_content(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
-        if self._stopped:
-            raise MatrixSendError("the Matrix transport is stopped")
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            resp = await self._retrying(
+        return await self.send_event(room_id, "m.room.message", content, tx_id)
+
+    async def send_event(
+        self,
+        room_id: str,
+        event_type: str,
+        content: dict[str, Any],
+        tx_id: str,
+        *,
+        done: Callable[[Any], bool] | None = None,
+    ) -> str:
+        """Send any room event (encrypted where the room is); returns its event id, or ""
+        when `done` accepted an error answer as success."""
+        async with self.busy():
+            resp = await self.retrying(
                 lambda: self.client.room_send(
                     room_id,
-                    "m.room.message",
+                    event_type,
                     dict(content),
                     tx_id=tx_id,
                     ignore_unverified_devices=True,
                 ),
                 nio.RoomSendResponse,
                 "send",
+                done=done,
             )
-            return str(resp.event_id)
+            return str(resp.event_id) if isinstance(resp, nio.RoomSendResponse) else ""
+
+    @contextlib.asynccontextmanager
+    async def busy(self) -> AsyncIterator[None]:
+        """Around each send or upload: stop() waits for these, and refuses new ones after."""
+        if self._stopped:
+            raise MatrixSendError("the Matrix transport is stopped")
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            yield
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
 
-    async def _retrying(self, call: Callable[[], Awaitable[Any]], expected: type, what: str) -> Any:
-        """Repeat `call` through rate limits and outages for at most `send_budget` seconds.
+    async def retrying(
+        self,
+        call: Callable[[], Awaitable[Any]],
+        expected: type,
+        what: str,
+        *,
+        budget: float | None = None,
+        done: Callable[[Any], bool] | None = None,
+    ) -> Any:
+        """Repeat `call` through rate limits and outages for at most `budget` seconds
+        (default `send_budget`); `done` may accept an error answer as the end.
 
         nio already waits out `M_LIMIT_EXCEEDED` and reconnects inside one call (with the
         same transaction id in the URL); this loop bounds that and retries server errors.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.send_budget
+        budget = self.send_budget if budget is None else budget
+        deadline = loop.time() + budget
         attempt = 0
         while True:
             attempt += 1
@@ -547,12 +671,12 @@ class MatrixTransport:
                 async with asyncio.timeout_at(deadline):
                     resp = await call()
             except TimeoutError:
-                raise MatrixSendError(f"{what}: gave up after {self.send_budget:.0f} s") from None
+                raise MatrixSendError(f"{what}: gave up after {budget:.0f} s") from None
             except nio.LocalProtocolError as exc:
                 raise MatrixSendError(f"{what}: {exc}") from None
             except (aiohttp.ClientError, OSError) as exc:
                 resp = exc  # nio retries connection errors itself; anything else lands here
-            if isinstance(resp, expected):
+            if isinstance(resp, expected) or (done is not None and done(resp)):
                 return resp
             delay = retry_delay(resp, attempt)
             if delay is None or loop.time() + delay > deadline:
@@ -594,7 +718,7 @@ class MatrixTransport:
             log.info("matrix: no direct chat with %s: no such user", user_id)
             raise DirectMessageUnavailable()
         try:
-            resp = await self._retrying(
+            resp = await self.retrying(
                 lambda: self.client.room_create(
                     is_direct=True, invite=[user_id], preset=nio.RoomPreset.private_chat
                 ),

@@ -7,15 +7,18 @@ through PTB's `AIORateLimiter`, which keeps to Telegram's flood limits and retri
 
 Only new messages count: an edited message is ignored, so a corrected command is not
 run a second time. The bot needs nothing but commands, so privacy mode may stay on.
+
+Beyond text: native polls (`sendPoll`; votes arrive as `poll_answer` for named polls and
+as `poll` totals for anonymous ones), files (`sendPhoto` for PNG images, `sendDocument`
+otherwise) and answer buttons (inline keyboards; presses arrive as `callback_query`).
+PTB handles one update after the other, so nothing received here waits for a handler.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,49 +29,44 @@ from telegram import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
-    LinkPreviewOptions,
+    CallbackQuery,
     Message,
     MessageEntity,
     Update,
     User,
 )
-from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    ChatMigrated,
-    Conflict,
-    Forbidden,
-    InvalidToken,
-    TelegramError,
-)
+from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
-    ExtBot,
+    CallbackQueryHandler,
     MessageHandler,
+    PollAnswerHandler,
+    PollHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
 from bot.config import ConfigError, TelegramSettings
-from bot.core import (
-    Capabilities,
-    ChatRef,
-    DirectMessageUnavailable,
-    Inbox,
-    IncomingMessage,
-    SentRef,
-    UserRef,
-)
+from bot.core import Capabilities, Inbox, IncomingMessage, UserRef
 from bot.menus import MenuEntry
-from bot.rich import AccountRef, Mention, Rich, render_html
+from bot.transports.telegram_convert import (
+    PLATFORM,
+    TOAST_LIMIT,
+    button_press,
+    chat_as_sender,
+    chat_ref,
+    poll_counts,
+    poll_vote,
+    user_ref,
+)
+from bot.transports.telegram_send import TelegramApp, TelegramSender
+from bot.transports.telegram_send import mention_html as mention_html  # lived here before
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 # What the bot handles; Telegram sends nothing else (edits, reactions, ...) at all.
-ALLOWED_UPDATES = (Update.MESSAGE,)
+ALLOWED_UPDATES = (Update.MESSAGE, Update.POLL_ANSWER, Update.POLL, Update.CALLBACK_QUERY)
 MENU_SCOPES: Mapping[str, BotCommandScope] = {
     "direct": BotCommandScopeAllPrivateChats(),
     "group": BotCommandScopeAllGroupChats(),
@@ -76,24 +74,22 @@ MENU_SCOPES: Mapping[str, BotCommandScope] = {
 }
 # The alliance's language: its menu is also shown to everyone whose language has none.
 DEFAULT_MENU_LANGUAGE = "de"
-START_PAYLOAD = "hello"
 RATE_LIMIT_RETRIES = 5
+# The presser's app shows a spinner until the query is answered: answer by then, with the
+# handler's toast if it is ready, without it otherwise (the handler still finishes).
+PRESS_ANSWER_SECONDS = 5.0
 _MENU_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 _DEEP_LINK = re.compile(r"^start\s+[A-Za-z0-9_-]{1,64}$", re.IGNORECASE)
-_GONE = ("chat not found", "chat was deactivated", "peer_id_invalid", "user is deactivated")
-_SENT_KEYS_KEPT = 2048
-
-# ExtBot[int]: the AIORateLimiter takes a retry count per call.
-TelegramApp = Application[ExtBot[int], Any, Any, Any, Any, Any]
 
 
-class TelegramTransport:
+class TelegramTransport(TelegramSender):
     platform = PLATFORM
     command_prefix = "/"
     capabilities = Capabilities(
         html=True,
         mentions=True,
         native_polls=True,
+        anonymous_polls=True,  # Telegram's anonymous polls hide voters from the bot too
         buttons=True,
         files=True,
         max_message_length=4096,
@@ -106,37 +102,14 @@ class TelegramTransport:
         request: BaseRequest | None = None,
         get_updates_request: BaseRequest | None = None,
         default_language: str = DEFAULT_MENU_LANGUAGE,
+        press_answer_seconds: float = PRESS_ANSWER_SECONDS,
     ) -> None:
+        super().__init__()
         self.settings = settings
         self.default_language = default_language
+        self.press_answer_seconds = press_answer_seconds
         self._request = request
         self._get_updates_request = get_updates_request
-        self._app: TelegramApp | None = None
-        self._inbox: Inbox | None = None
-        self._me: User | None = None
-        self._sent: OrderedDict[str, SentRef] = OrderedDict()
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    # --- identity ----------------------------------------------------------------------
-
-    @property
-    def bot_username(self) -> str:
-        """The bot's @username (without @), known once `start` has called getMe."""
-        if self._me is None or not self._me.username:
-            raise RuntimeError("the Telegram transport has not started yet")
-        return self._me.username
-
-    def hint_url(self, payload: str = START_PAYLOAD) -> str:
-        """A link that opens the private chat with the bot (and offers its Start button)."""
-        return f"https://t.me/{self.bot_username}?start={payload}"
-
-    @property
-    def application(self) -> TelegramApp:
-        if self._app is None:
-            raise RuntimeError("the Telegram transport has not started yet")
-        return self._app
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -158,6 +131,9 @@ class TelegramTransport:
         app.add_handler(
             MessageHandler(new_messages & filters.StatusUpdate.MIGRATE, self._on_migrate)
         )
+        app.add_handler(PollAnswerHandler(self._on_poll_answer))
+        app.add_handler(PollHandler(self._on_poll))
+        app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_error_handler(self._on_error)
 
         self._app = app
@@ -241,7 +217,8 @@ class TelegramTransport:
             await app.updater.stop()
 
     async def stop(self) -> None:
-        """Stop receiving, let sends already under way finish, then close the connection."""
+        """Stop receiving, let sends already under way finish (and button presses be
+        answered: `app.stop()` waits for them), then close the connection."""
         app = self._app
         if app is None:
             return
@@ -300,13 +277,12 @@ class TelegramTransport:
         sender = self._sender(message)
         if sender is None:
             return None
-        chat = message.chat
+        chat = chat_ref(message.chat)
         text = word + message.text[len(command_text) :]
-        is_direct = chat.type == chat.PRIVATE
-        if is_direct and _DEEP_LINK.match(text):
+        if chat.is_direct and _DEEP_LINK.match(text):
             text = "start"  # a t.me/<bot>?start=... link: greet, whatever the payload
         return IncomingMessage(
-            chat=ChatRef(PLATFORM, str(chat.id), is_direct=is_direct, title=chat.effective_name),
+            chat=chat,
             sender=sender,
             text=text.strip(),
             message_id=str(message.message_id),
@@ -320,19 +296,12 @@ class TelegramTransport:
         Checked before `is_bot`: Telegram fills `from` of such messages with a service
         bot (GroupAnonymousBot, Channel_Bot).
         """
-        sender_chat = message.sender_chat
-        if sender_chat is not None:
-            return UserRef(
-                PLATFORM,
-                f"chat{sender_chat.id}",
-                display_name=sender_chat.effective_name or "?",
-                username=sender_chat.username,
-                anonymous=True,
-            )
+        if message.sender_chat is not None:
+            return chat_as_sender(message.sender_chat)
         user = message.from_user
         if user is None or user.is_bot:
             return None
-        return _user_ref(user)
+        return user_ref(user)
 
     @staticmethod
     def _mentions(message: Message) -> tuple[UserRef, ...]:
@@ -341,12 +310,61 @@ class TelegramTransport:
         `@username` mentions stay in the text; the core resolves usernames it knows.
         """
         return tuple(
-            _user_ref(entity.user)
+            user_ref(entity.user)
             for entity in message.entities
             if entity.type == MessageEntity.TEXT_MENTION
             and entity.user is not None
             and not entity.user.is_bot
         )
+
+    async def _on_poll_answer(self, update: Update, _context: object) -> None:
+        """A vote, changed vote or retraction in a named poll the bot sent. The answer
+        names no chat: the core knows the chat by the poll's id."""
+        answer = update.poll_answer
+        if answer is None or self._inbox is None:
+            return
+        await self._inbox.poll_vote(poll_vote(answer))  # returns at once
+
+    async def _on_poll(self, update: Update, _context: object) -> None:
+        """New totals of one of the bot's polls; only anonymous polls' totals are passed
+        on, the votes of named polls arrive one by one."""
+        poll = update.poll
+        if poll is None or self._inbox is None:
+            return
+        counts = poll_counts(poll)
+        if counts is not None:
+            await self._inbox.poll_counts(counts)  # returns at once
+
+    async def _on_button(self, update: Update, _context: object) -> None:
+        """Answer the press in a task of its own: PTB waits for this callback before it
+        takes the next update, and a button's handler may touch the database."""
+        query = update.callback_query
+        if query is not None:
+            self.application.create_task(self._answer_press(query), update=update)
+
+    async def _answer_press(self, query: CallbackQuery) -> None:
+        """Ask the core for the toast, then answer the query: always, also when the handler
+        fails, and within `press_answer_seconds` (a slow handler still finishes, but its
+        toast is not shown)."""
+        toast: str | None = None
+        press = button_press(query)
+        try:
+            if press is not None and self._inbox is not None:
+                work = asyncio.ensure_future(self._inbox.button_pressed(press))
+                work.add_done_callback(_forget)
+                toast = await asyncio.wait_for(asyncio.shield(work), self.press_answer_seconds)
+        except TimeoutError:
+            log.warning(
+                "telegram: a button handler took longer than %s s; answered without a text",
+                self.press_answer_seconds,
+            )
+        except Exception as exc:
+            log.error("telegram: a button press failed: %s", type(exc).__name__, exc_info=exc)
+        try:
+            await query.answer(text=toast[:TOAST_LIMIT] if toast else None)
+        except TelegramError as exc:
+            # Mostly "query is too old": the press came in while the bot was down.
+            log.warning("telegram: could not answer a button press: %s", exc.message)
 
     async def _on_error(self, update: object, context: Any) -> None:
         """Log a failed update without its content (message texts stay private)."""
@@ -367,78 +385,6 @@ class TelegramTransport:
             )
         else:
             log.warning("telegram: polling failed (%s); retrying", type(error).__name__)
-
-    # --- sending -----------------------------------------------------------------------
-
-    async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
-        """Send to a chat. A chat the bot can no longer write to (removed, blocked, deleted)
-        is logged and skipped, so one gone chat never breaks a handler or a reminder run."""
-        try:
-            return await self._deliver(chat, message, key)
-        except (Forbidden, BadRequest) as exc:
-            if isinstance(exc, BadRequest) and not _chat_gone(exc):
-                raise
-            log.warning(
-                "telegram: cannot write to chat %s, message dropped: %s", chat.id, exc.message
-            )
-            if chat.is_direct and self._inbox is not None:
-                account = AccountRef(PLATFORM, chat.id, chat.title or chat.id)
-                await self._inbox.direct_reachable(account, False)
-            return SentRef(chat, None)
-
-    async def send_direct(
-        self, account: AccountRef, message: Rich, *, key: str | None = None
-    ) -> SentRef:
-        """Write privately. Telegram lets a bot do so only after the person has started it
-        (and not blocked it); otherwise the caller gets a link that opens the bot's chat."""
-        if account.platform != PLATFORM:
-            raise ValueError(f"not a Telegram account: {account.platform}")
-        chat = ChatRef(PLATFORM, account.external_id, is_direct=True, title=account.display_name)
-        try:
-            return await self._deliver(chat, message, key)
-        except (Forbidden, BadRequest) as exc:
-            if isinstance(exc, BadRequest) and not _chat_gone(exc):
-                raise
-            log.info("telegram: no private chat with %s: %s", account.external_id, exc.message)
-            if self._inbox is not None:
-                await self._inbox.direct_reachable(account, False)
-            raise DirectMessageUnavailable(hint_url=self.hint_url()) from None
-
-    async def _deliver(self, chat: ChatRef, message: Rich, key: str | None) -> SentRef:
-        """One message, sent once per key in this process; follows a group that became a
-        supergroup."""
-        if key is not None and key in self._sent:
-            return self._sent[key]
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            text = render_html(message, mention_html)
-            try:
-                sent = await self._send_html(chat, text)
-            except ChatMigrated as exc:
-                new_id = str(exc.new_chat_id)
-                if self._inbox is not None:
-                    await self._inbox.chat_migrated(PLATFORM, chat.id, new_id)
-                chat = ChatRef(PLATFORM, new_id, is_direct=False, title=chat.title)
-                sent = await self._send_html(chat, text)
-        finally:
-            self._in_flight -= 1
-            if not self._in_flight:
-                self._idle.set()
-        ref = SentRef(chat, str(sent.message_id))
-        if key is not None:
-            self._sent[key] = ref
-            while len(self._sent) > _SENT_KEYS_KEPT:
-                self._sent.popitem(last=False)
-        return ref
-
-    async def _send_html(self, chat: ChatRef, text: str) -> Message:
-        return await self.application.bot.send_message(
-            chat_id=_chat_id(chat.id),
-            text=text,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
 
     # --- command menus -----------------------------------------------------------------
 
@@ -463,33 +409,8 @@ class TelegramTransport:
         log.info("telegram: command menus published")
 
 
-def _user_ref(user: User) -> UserRef:
-    return UserRef(
-        PLATFORM,
-        str(user.id),
-        display_name=user.full_name,
-        username=user.username,
-        language_hint=user.language_code,
-    )
-
-
-def mention_html(node: Mention) -> str | None:
-    """A Telegram account as a link that notifies it; anything else falls back to its
-    name in bold (done by the renderer)."""
-    account = node.account
-    if account.platform != PLATFORM or not node.notify or not account.external_id.isdigit():
-        return None
-    name = html.escape(account.display_name, quote=False)
-    return f'<a href="tg://user?id={account.external_id}">{name}</a>'
-
-
-def _chat_id(value: str) -> int | str:
-    """Telegram ids are integers; a channel may also be addressed as `@name`."""
-    try:
-        return int(value)
-    except ValueError:
-        return value
-
-
-def _chat_gone(exc: BadRequest) -> bool:
-    return any(marker in exc.message.lower() for marker in _GONE)
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Collect the outcome of a button handler nobody waits for any more (it outlived the
+    answer), so asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.app import App
-from bot.config import Settings
+from bot.config import Secret, Settings
 from bot.core import (
     Button,
     Capabilities,
@@ -57,6 +57,7 @@ class FakeTransport:
             html=True,
             mentions=True,
             native_polls=True,
+            anonymous_polls=True,
             buttons=True,
             files=True,
             max_message_length=4096,
@@ -137,7 +138,8 @@ class Chat:
         return await self.harness.say(self.ref, who, text, mentions=mentions)
 
     def last(self) -> str:
-        replies = [s.text for s in self.harness.transport.sent if s.chat == self.ref]
+        transport = self.harness.transports[self.ref.platform]
+        replies = [s.text for s in transport.sent if s.chat == self.ref]
         assert replies, f"the bot never answered in {self.ref.id}"
         return replies[-1]
 
@@ -145,49 +147,59 @@ class Chat:
 class BotHarness:
     """The whole bot (dispatcher, handlers, database) behind a FakeTransport."""
 
-    def __init__(self, app: App, transport: FakeTransport) -> None:
+    def __init__(self, app: App, transport: FakeTransport, *more: FakeTransport) -> None:
         self.app = app
         self.transport = transport
+        self.transports = {t.platform: t for t in (transport, *more)}
 
     @classmethod
     async def create(
-        cls, database_url: str, *, admins: tuple[str, ...] = ("fake:admin",)
+        cls,
+        database_url: str,
+        *,
+        admins: tuple[str, ...] = ("fake:admin",),
+        more: tuple[FakeTransport, ...] = (),
     ) -> BotHarness:
+        """`more`: further fake networks (e.g. `FakeTransport(platform="other")`)."""
         settings = Settings(
             database_url=database_url,
             admins=frozenset(admins),
             ags_file=ROOT / "config" / "ags.toml",
+            survey_file=ROOT / "config" / "survey.toml",
+            secret_key=Secret("harness-secret"),
         )
         transport = FakeTransport()
-        app = App(settings, [transport])
+        app = App(settings, [transport, *more])
         await app.prepare_database()
-        await transport.start(app.dispatcher)
-        return cls(app, transport)
+        for each in (transport, *more):
+            await each.start(app.dispatcher)
+        return cls(app, transport, *more)
 
-    def dm(self, who: str) -> Chat:
-        return Chat(self, ChatRef("fake", f"dm-{who}", is_direct=True, title=None))
+    def dm(self, who: str, platform: str = "fake") -> Chat:
+        return Chat(self, ChatRef(platform, f"dm-{who}", is_direct=True, title=None))
 
-    def group(self, name: str = "gruppe") -> Chat:
-        return Chat(self, ChatRef("fake", name, is_direct=False, title=name.title()))
+    def group(self, name: str = "gruppe", platform: str = "fake") -> Chat:
+        return Chat(self, ChatRef(platform, name, is_direct=False, title=name.title()))
 
-    def user(self, who: str) -> UserRef:
-        return UserRef("fake", who, who.title(), username=who)
+    def user(self, who: str, platform: str = "fake") -> UserRef:
+        return UserRef(platform, who, who.title(), username=who)
 
     async def say(
         self, chat: ChatRef, who: str, text: str, *, mentions: tuple[str, ...] = ()
     ) -> list[str]:
         assert text[:1] in "/!", "commands start with / or !"
-        before = len(self.transport.sent)
+        transport = self.transports[chat.platform]
+        before = len(transport.sent)
         message = IncomingMessage(
             chat=chat,
-            sender=self.user(who),
+            sender=self.user(who, chat.platform),
             text=text[1:],
             message_id=str(before),
-            mentions=tuple(self.user(m) for m in mentions),
+            mentions=tuple(self.user(m, chat.platform) for m in mentions),
         )
         task = await self.app.dispatcher.message(message)
         await task
-        return [s.text for s in self.transport.sent[before:]]
+        return [s.text for s in transport.sent[before:]]
 
     async def close(self) -> None:
         await self.app.services.db.dispose()

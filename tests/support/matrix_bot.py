@@ -1,20 +1,27 @@
 """The whole bot on a real Synapse, and the few steps every Matrix end-to-end test repeats.
 
 `running_bot` starts `App` with only the `MatrixTransport` (database, dispatcher, handlers
-all real) and always stops it; `ask` is one chat turn: a human says something and waits for
-the bot's notice, timing the round trip.
+all real; optionally another handler registry) and always stops it; `running_transport`
+starts the transport alone against a `RecordingInbox`, for tests of what the transport
+reports; `ask` is one chat turn: a human says something and waits for the bot's notice,
+timing the round trip.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.app import App
+from bot.commands import Registry
 from bot.config import MatrixSettings, Secret, Settings
+from bot.core import ButtonPress, IncomingMessage, PollCounts, PollVote
+from bot.rich import AccountRef
 from bot.transports.matrix import MatrixTransport
 from tests.support.synapse import MatrixHuman, SeenEvent, SynapseServer
 from tests.support.synapse_fixtures import unique_name
@@ -71,10 +78,15 @@ class RunningBot:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    settings: Settings, *, registry: Registry | None = None
+) -> AsyncIterator[RunningBot]:
+    """The whole bot; `registry` replaces the handler table (tests adding handlers)."""
     assert settings.matrix is not None
     transport = MatrixTransport(settings.matrix)
     app = App(settings, [transport])
+    if registry is not None:
+        app.services.registry = registry
     await app.start()
     try:
         yield RunningBot(app, transport)
@@ -147,3 +159,84 @@ def notices_from(human: MatrixHuman, room_id: str, sender: str, since: int = 0) 
         and e.type == "m.room.message"
         and e.msgtype == "m.notice"
     ]
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class RecordingInbox:
+    """An Inbox that only records what the transport reports, and lets a test wait for it."""
+
+    messages: list[IncomingMessage] = field(default_factory=list)
+    votes: list[PollVote] = field(default_factory=list)
+    presses: list[ButtonPress] = field(default_factory=list)
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def _record(self, into: list[Any], item: Any) -> None:
+        into.append(item)
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def message(self, message: IncomingMessage) -> None:
+        await self._record(self.messages, message)
+
+    async def chat_migrated(self, platform: str, old_id: str, new_id: str) -> None:
+        return None
+
+    async def direct_reachable(self, account: AccountRef, reachable: bool) -> None:
+        return None
+
+    async def poll_vote(self, vote: PollVote) -> None:
+        await self._record(self.votes, vote)
+
+    async def poll_counts(self, counts: PollCounts) -> None:
+        return None
+
+    async def button_pressed(self, press: ButtonPress) -> str | None:
+        await self._record(self.presses, press)
+        return None
+
+    async def wait(
+        self,
+        items: list[T],
+        since: int,
+        timeout: float = 10.0,  # noqa: ASYNC109
+        match: Callable[[T], bool] = lambda _item: True,
+    ) -> T:
+        """The first item at index >= `since` of `items` (e.g. `inbox.votes`) that matches."""
+
+        def found() -> T | None:
+            return next((item for item in items[since:] if match(item)), None)
+
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: found() is not None)
+        item = found()
+        assert item is not None
+        return item
+
+
+@asynccontextmanager
+async def running_transport(
+    settings: Settings, inbox: RecordingInbox
+) -> AsyncIterator[MatrixTransport]:
+    """The Matrix transport alone, reporting to `inbox`."""
+    assert settings.matrix is not None
+    transport = MatrixTransport(settings.matrix)
+    await transport.start(inbox)
+    try:
+        yield transport
+    finally:
+        await transport.stop()
+
+
+async def bot_knows(
+    transport: MatrixTransport,
+    room_id: str,
+    timeout: float = 10.0,  # noqa: ASYNC109
+) -> None:
+    """Until the bot's own sync has the room: nio sends only into rooms it has synced, and
+    the human may see the bot's join before the bot does."""
+    synced = transport._synced  # notified after every sync
+    async with asyncio.timeout(timeout), synced:
+        await synced.wait_for(lambda: room_id in transport.client.rooms)

@@ -6,6 +6,13 @@ API documents it. Updates for `getUpdates` come from a list the test fills, so t
 `Updater.start_polling()` runs against it. Every payload here keeps to the documented
 field names and required fields (Message: message_id, date, chat; User: id, is_bot,
 first_name; Chat: id, type; entities in UTF-16 code units).
+
+Polls, files and buttons follow the Bot API 9.6/10 of python-telegram-bot 22.8, which
+refuses payloads without the fields that version made required: `Poll.allows_revoting`,
+`Poll.members_only`, `PollOption.persistent_id`, `PollAnswer.option_persistent_ids`.
+`BotApi.vote` plays Telegram's part when someone votes: it keeps each voter's choice and
+returns the updates Telegram would send (`poll_answer` for named polls only, then `poll`
+with the new totals).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import json
 import re
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from telegram.request import BaseRequest, RequestData
@@ -39,8 +46,30 @@ ANONYMOUS_ADMIN_BOT: Json = {
 }
 
 
+# Placed into `PollAnswer.user` when the voter is a chat, for clients that predate
+# `voter_chat` (Bot API: "the user 136817688 (@Channel_Bot)").
+CHANNEL_BOT: Json = {
+    "id": 136817688,
+    "is_bot": True,
+    "first_name": "Channel",
+    "username": "Channel_Bot",
+}
+
+
 _update_ids = itertools.count(10_000)
 _message_ids = itertools.count(1)
+_poll_ids = itertools.count(5_368_700_929_434_108_001)
+_file_ids = itertools.count(1)
+_query_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file of a multipart request, as PTB sends it."""
+
+    filename: str
+    data: bytes
+    mime: str
 
 
 @dataclass
@@ -48,6 +77,7 @@ class ApiCall:
     method: str
     params: Json
     status: int
+    files: dict[str, Upload] = field(default_factory=dict)
 
 
 class RecordingRequest(BaseRequest):
@@ -78,7 +108,12 @@ class RecordingRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data is not None else {}
-        status, body = await self.api.answer(api_method, params)
+        files: dict[str, Upload] = {}
+        if request_data is not None:
+            for part, (filename, content, mime) in request_data.multipart_data.items():
+                data = content if isinstance(content, bytes) else content.read()
+                files[part] = Upload(filename, data, mime)
+        status, body = await self.api.answer(api_method, params, files)
         return status, json.dumps(body).encode()
 
 
@@ -102,6 +137,10 @@ class BotApi:
         }
         self.calls: list[ApiCall] = []
         self.chats: dict[int, Json] = {}
+        # Every message the bot sent, by (chat id, message id); polls by their id.
+        self.messages: dict[tuple[int, int], Json] = {}
+        self.polls: dict[str, Json] = {}
+        self._choices: dict[str, dict[int, list[int]]] = defaultdict(dict)
         self._scripted: dict[str, deque[tuple[int, Json]]] = defaultdict(deque)
         self._pending: list[Json] = []
         self._changed = asyncio.Condition()
@@ -125,6 +164,44 @@ class BotApi:
         async with self._changed:
             self._pending.append(update)
             self._changed.notify_all()
+
+    async def wait_called(self, method: str, count: int = 1) -> list[ApiCall]:
+        """Until `method` was called `count` times (calls made from the bot's own tasks).
+        Gives up after 5 s."""
+        async with asyncio.timeout(5), self._changed:
+            await self._changed.wait_for(lambda: len(self.calls_to(method)) >= count)
+        return self.calls_to(method)
+
+    def vote(
+        self, poll_id: str, voter: Json, option_ids: list[int], *, voter_chat: Json | None = None
+    ) -> list[Json]:
+        """Someone chose `option_ids` (all of their current choice; [] retracts it). Returns
+        the updates Telegram sends the poll's bot: `poll_answer` for a named poll, then the
+        new totals as `poll`."""
+        poll = self.polls[poll_id]
+        if poll["is_closed"]:
+            return []
+        voter_id = (voter_chat or voter)["id"]
+        choices = self._choices[poll_id]
+        if option_ids:
+            choices[voter_id] = list(option_ids)
+        else:
+            choices.pop(voter_id, None)
+        for index, option in enumerate(poll["options"]):
+            option["voter_count"] = sum(index in chosen for chosen in choices.values())
+        poll["total_voter_count"] = len(choices)
+        sent: list[Json] = []
+        if not poll["is_anonymous"]:
+            answer = poll_answer(poll, voter, option_ids, voter_chat=voter_chat)
+            sent.append(update(answer, "poll_answer"))
+        sent.append(update(json.loads(json.dumps(poll)), "poll"))
+        return sent
+
+    def last_sent(self, chat_id: int | None = None) -> Json:
+        """The last message the bot sent (to one chat), as Telegram stored it."""
+        found = [m for (cid, _), m in self.messages.items() if chat_id in (None, cid)]
+        assert found, "the bot sent nothing there"
+        return found[-1]
 
     async def wait_fetched(self, update_id: int) -> None:
         """Until the bot confirmed the update (asked for a later offset), which PTB does
@@ -150,27 +227,54 @@ class BotApi:
 
     # --- the server side ---------------------------------------------------------------
 
-    async def answer(self, method: str, params: Json) -> tuple[int, Json]:
+    async def answer(
+        self, method: str, params: Json, files: dict[str, Upload] | None = None
+    ) -> tuple[int, Json]:
         if method == "getUpdates":
             self.calls.append(ApiCall(method, params, 200))
             return 200, {"ok": True, "result": await self._get_updates(params)}
         if self._scripted[method]:
             status, body = self._scripted[method].popleft()
         else:
-            status, body = self._normal(method, params)
-        self.calls.append(ApiCall(method, params, status))
+            status, body = self._normal(method, params, files or {})
+        async with self._changed:
+            self.calls.append(ApiCall(method, params, status, files or {}))
+            self._changed.notify_all()
         return status, body
 
-    def _normal(self, method: str, params: Json) -> tuple[int, Json]:
+    def _normal(self, method: str, params: Json, files: dict[str, Upload]) -> tuple[int, Json]:
         if method == "getMe":
             return 200, {"ok": True, "result": self.me}
-        if method in ("deleteWebhook", "setWebhook", "setMyCommands", "deleteMyCommands"):
+        if method in (
+            "deleteWebhook",
+            "setWebhook",
+            "setMyCommands",
+            "deleteMyCommands",
+            "answerCallbackQuery",
+        ):
             return 200, {"ok": True, "result": True}
         if method == "sendMessage":
-            return 200, {"ok": True, "result": self._sent_message(params)}
+            shown = _shown(params["text"])
+            return 200, {"ok": True, "result": self._sent_message(params, text=shown)}
+        if method == "sendPoll":
+            poll = poll_object(
+                params["question"],
+                [option["text"] for option in params["options"]],
+                anonymous=params.get("is_anonymous", True),
+                multi=params.get("allows_multiple_answers", False),
+                allows_revoting=params.get("allows_revoting", True),
+            )
+            self.polls[poll["id"]] = poll
+            return 200, {"ok": True, "result": self._sent_message(params, poll=poll)}
+        if method == "stopPoll":
+            return self._stop_poll(params)
+        if method in ("sendPhoto", "sendDocument"):
+            return 200, {"ok": True, "result": self._sent_file(method, params, files)}
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
 
-    def _sent_message(self, params: Json) -> Json:
+    def _sent_message(self, params: Json, **content: Any) -> Json:
+        """The Message Telegram answers a send with; remembered for later replies,
+        button presses and stopPoll."""
         chat_id = int(params["chat_id"])
         chat = self.chats.get(chat_id) or (
             {"id": chat_id, "type": "private", "first_name": "?"}
@@ -178,18 +282,61 @@ class BotApi:
             else {"id": chat_id, "type": "group", "title": "?"}
         )
         bot = {k: self.me[k] for k in ("id", "is_bot", "first_name", "username")}
-        # Telegram answers with the text as shown: markup parsed into entities (left out).
-        shown = html.unescape(re.sub(r"<[^>]+>", "", params["text"]))
         message: Json = {
             "message_id": next(_message_ids),
             "from": bot,
             "chat": chat,
             "date": int(time.time()),
-            "text": shown,
+            **content,
         }
         if "link_preview_options" in params:
             message["link_preview_options"] = params["link_preview_options"]
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        replied = self.messages.get((chat_id, params.get("reply_parameters", {}).get("message_id")))
+        if replied is not None:
+            message["reply_to_message"] = replied
+        self.messages[(chat_id, message["message_id"])] = message
         return message
+
+    def _sent_file(self, method: str, params: Json, files: dict[str, Upload]) -> Json:
+        content: Json = {}
+        if "caption" in params:
+            content["caption"] = _shown(params["caption"])
+        if method == "sendPhoto":
+            upload = files["photo"]
+            file_id = f"AgACAgIAAxkDAAI{next(_file_ids):05d}"
+            # Telegram keeps several sizes of a picture; the file name is not kept.
+            content["photo"] = [
+                {
+                    "file_id": f"{file_id}-{width}",
+                    "file_unique_id": f"AQAD{width}",
+                    "width": width,
+                    "height": width * 3 // 4,
+                    "file_size": len(upload.data) * width // 800,
+                }
+                for width in (90, 320, 800)
+            ]
+        else:
+            upload = files["document"]
+            content["document"] = {
+                "file_id": f"BQACAgIAAxkDAAI{next(_file_ids):05d}",
+                "file_unique_id": f"AgAD{next(_file_ids):05d}",
+                "file_name": upload.filename,
+                "mime_type": upload.mime,
+                "file_size": len(upload.data),
+            }
+        return self._sent_message(params, **content)
+
+    def _stop_poll(self, params: Json) -> tuple[int, Json]:
+        message = self.messages.get((int(params["chat_id"]), int(params["message_id"])))
+        if message is None or "poll" not in message:
+            return _bad_request("message with poll to stop not found")
+        poll = self.polls[message["poll"]["id"]]
+        if poll["is_closed"]:
+            return _bad_request("poll has already been closed")
+        poll["is_closed"] = True
+        return 200, {"ok": True, "result": poll}
 
     async def _get_updates(self, params: Json) -> list[Json]:
         """Long polling: confirmed updates (below `offset`) are gone; wait up to `timeout`
@@ -206,6 +353,15 @@ class BotApi:
                 except TimeoutError:
                     pass
             return list(self._pending)
+
+
+def _shown(markup: str) -> str:
+    """Telegram answers with text as shown: markup parsed into entities (left out)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def _bad_request(description: str) -> tuple[int, Json]:
+    return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
 
 
 # --- payload builders ------------------------------------------------------------------
@@ -295,9 +451,67 @@ def service_message(chat: Json, sender: Json, **fields: Any) -> Json:
     }
 
 
+def poll_object(
+    question: str,
+    options: list[str],
+    *,
+    anonymous: bool = True,
+    multi: bool = False,
+    allows_revoting: bool = True,
+    closed: bool = False,
+) -> Json:
+    """A regular Poll as Telegram describes it (Bot API 9.6/10), nobody having voted."""
+    poll_id = str(next(_poll_ids))
+    return {
+        "id": poll_id,
+        "question": question,
+        "options": [
+            # persistent_id: opaque to bots; it survives options being added or removed.
+            {"text": text, "voter_count": 0, "persistent_id": f"{poll_id[-6:]}{index:02d}"}
+            for index, text in enumerate(options)
+        ],
+        "total_voter_count": 0,
+        "is_closed": closed,
+        "is_anonymous": anonymous,
+        "type": "regular",
+        "allows_multiple_answers": multi,
+        "allows_revoting": allows_revoting,
+        "members_only": False,
+    }
+
+
+def poll_answer(
+    poll: Json, voter: Json | None, option_ids: list[int], *, voter_chat: Json | None = None
+) -> Json:
+    """A PollAnswer: the voter's whole current choice ([] = retracted). A chat voting
+    (an anonymous admin) comes as `voter_chat`, with `user` set to @Channel_Bot."""
+    answer: Json = {
+        "poll_id": poll["id"],
+        "option_ids": list(option_ids),
+        "option_persistent_ids": [poll["options"][i]["persistent_id"] for i in option_ids],
+    }
+    if voter_chat is not None:
+        answer["voter_chat"] = voter_chat
+        answer["user"] = CHANNEL_BOT
+    elif voter is not None:
+        answer["user"] = voter
+    return answer
+
+
+def callback_query(message: Json, presser: Json, data: str) -> Json:
+    """A press of an inline button under one of the bot's messages."""
+    return {
+        "id": f"{presser['id']}{next(_query_ids):06d}",
+        "from": presser,
+        "message": message,
+        "chat_instance": f"-{abs(message['chat']['id']) * 7919}",
+        "data": data,
+    }
+
+
 def update(payload: Json, kind: str = "message") -> Json:
-    """Wrap a message into an Update: kind `message` or `edited_message` (then the
-    message gets its `edit_date`)."""
+    """Wrap a payload into an Update of that kind: `message`, `edited_message` (then the
+    message gets its `edit_date`), `poll`, `poll_answer` or `callback_query`."""
     if kind == "edited_message":
         payload = {**payload, "edit_date": int(time.time())}
     return {"update_id": next(_update_ids), kind: payload}

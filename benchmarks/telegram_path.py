@@ -1,0 +1,121 @@
+"""Benchmark 1: /join and /leave as Bot API updates through python-telegram-bot's own
+Application and the whole bot, against a bare PTB handler that only echoes.
+
+Both run on the same fake Bot API (answers from memory) in the same process, so the
+ratio shows what the bot adds on top of python-telegram-bot: dispatch, permission
+checks, the database write and the rendered reply.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
+
+from bot.app import App
+from bot.config import Secret, Settings, TelegramSettings
+from bot.transports.telegram import TelegramTransport
+from tests.support.telegram_api import BOT_TOKEN, BotApi, group, message, update, user
+
+ROOT = Path(__file__).resolve().parents[1]
+GROUP = group(-100777, "Bench")
+
+
+def _updates(n: int) -> list[dict[str, Any]]:
+    people = [user(1000 + i, f"Person{i}") for i in range(100)]
+    out = []
+    for i in range(n):
+        verb = "/join ag2" if (i // 100) % 2 == 0 else "/leave ag2"
+        out.append(update(message(GROUP, people[i % 100], verb)))
+    return out
+
+
+def _summary(latencies: list[float], elapsed: float) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": statistics.median(ordered),
+        "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+    }
+
+
+async def _bare(n: int) -> dict[str, float]:
+    api = BotApi()
+    ptb = (
+        ApplicationBuilder()
+        .token(BOT_TOKEN)
+        .request(api.request)
+        .get_updates_request(api.updates_request)
+        .updater(None)
+        .build()
+    )
+
+    async def echo(upd: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
+        assert upd.message is not None
+        await upd.message.reply_text(upd.message.text or "")
+
+    ptb.add_handler(CommandHandler(["join", "leave"], echo))
+    await ptb.initialize()
+    payloads = _updates(n)
+    latencies: list[float] = []
+    start = time.perf_counter()
+    for payload in payloads:
+        t0 = time.perf_counter()
+        await ptb.process_update(Update.de_json(payload, ptb.bot))
+        latencies.append((time.perf_counter() - t0) * 1000)
+    elapsed = time.perf_counter() - start
+    await ptb.shutdown()
+    assert len(api.delivered()) == n
+    return _summary(latencies, elapsed)
+
+
+async def _whole_bot(n: int) -> dict[str, float]:
+    api = BotApi()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+            ags_file=ROOT / "config" / "ags.toml",
+            heartbeat_file=Path(tmp) / "heartbeat",
+        )
+        transport = TelegramTransport(
+            TelegramSettings(token=Secret(BOT_TOKEN)),
+            request=api.request,
+            get_updates_request=api.updates_request,
+        )
+        app = App(settings, [transport])
+        await app.start()
+        ptb = transport.application
+        for payload in _updates(200):  # warm-up: people and caches exist
+            await ptb.process_update(Update.de_json(payload, ptb.bot))
+            await app.dispatcher.drain()
+        sent_before = len(api.delivered())
+        latencies: list[float] = []
+        payloads = _updates(n)
+        start = time.perf_counter()
+        for payload in payloads:
+            t0 = time.perf_counter()
+            await ptb.process_update(Update.de_json(payload, ptb.bot))
+            await app.dispatcher.drain()
+            latencies.append((time.perf_counter() - t0) * 1000)
+        elapsed = time.perf_counter() - start
+        await app.stop()
+    assert len(api.delivered()) - sent_before == n, "a command went unanswered"
+    return _summary(latencies, elapsed)
+
+
+async def telegram_command_path(n: int = 10_000) -> dict[str, Any]:
+    bare = await _bare(n)
+    bot = await _whole_bot(n)
+    return {
+        "name": "Telegram /join+/leave via PTB Application, whole bot vs bare echo",
+        "n": n,
+        "bot": bot,
+        "floor": bare,
+        "ratio_p50": bot["p50_ms"] / bare["p50_ms"],
+        "goal": "p50 within 2x of the bare handler, >= 1,000 commands/s",
+    }

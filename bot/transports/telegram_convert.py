@@ -1,0 +1,171 @@
+"""What Telegram's objects mean to the core, and back: no I/O, no logging.
+
+Kept apart from the transport so that the rules (who a voter is, which poll totals count,
+how long callback data may be, which error texts mean "this chat is gone") can be read
+and tested on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputPollOption,
+    Poll,
+    PollAnswer,
+    User,
+)
+from telegram.constants import InlineKeyboardButtonLimit, PollLimit
+from telegram.error import BadRequest
+
+from bot.core import Button, ButtonPress, ChatRef, PollCounts, PollSpec, PollVote, UserRef
+from bot.rich import Rich
+
+PLATFORM = "telegram"
+CAPTION_LIMIT = 1024  # visible characters of a photo or document caption
+TOAST_LIMIT = 200  # answerCallbackQuery text
+CALLBACK_DATA_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # bytes
+BUTTONS_PER_ROW = 8  # more do not fit on a phone; longer rows wrap
+
+_GONE = ("chat not found", "chat was deactivated", "peer_id_invalid", "user is deactivated")
+# stopPoll on a poll that is already over (closed by hand, by its timer or by an earlier
+# attempt), or whose message was deleted: the result is still worth posting.
+_POLL_OVER = ("already been closed", "can't be stopped", "poll to stop not found")
+
+
+# --- who and where ------------------------------------------------------------------------
+
+
+def user_ref(user: User) -> UserRef:
+    return UserRef(
+        PLATFORM,
+        str(user.id),
+        display_name=user.full_name,
+        username=user.username,
+        language_hint=user.language_code,
+    )
+
+
+def chat_as_sender(chat: Chat) -> UserRef:
+    """A group or channel acting as a person (anonymous admin, channel post, anonymous
+    vote): no person can be attached to it."""
+    return UserRef(
+        PLATFORM,
+        f"chat{chat.id}",
+        display_name=chat.effective_name or "?",
+        username=chat.username,
+        anonymous=True,
+    )
+
+
+def chat_ref(chat: Chat) -> ChatRef:
+    return ChatRef(
+        PLATFORM, str(chat.id), is_direct=chat.type == Chat.PRIVATE, title=chat.effective_name
+    )
+
+
+def chat_id(value: str) -> int | str:
+    """Telegram ids are integers; a channel may also be addressed as `@name`."""
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+# --- polls --------------------------------------------------------------------------------
+
+
+def poll_options(poll: PollSpec) -> list[InputPollOption]:
+    """The options as sent. Telegram reports votes as indexes into this list, which stay
+    valid because the bot never lets members add options (`allow_adding_options`)."""
+    if not PollLimit.MIN_OPTION_NUMBER <= len(poll.options) <= PollLimit.MAX_OPTION_NUMBER:
+        raise ValueError(
+            f"a Telegram poll has {PollLimit.MIN_OPTION_NUMBER}-{PollLimit.MAX_OPTION_NUMBER} "
+            f"options, not {len(poll.options)}"
+        )
+    return [InputPollOption(option) for option in poll.options]
+
+
+def poll_vote(answer: PollAnswer) -> PollVote:
+    """A `poll_answer`: someone's whole current choice; no options means a retraction.
+
+    An anonymous admin votes as the group (`voter_chat`); `user` then holds a placeholder
+    bot for old clients, so the chat is looked at first.
+    """
+    voter: UserRef | None
+    if answer.voter_chat is not None:
+        voter = chat_as_sender(answer.voter_chat)
+    elif answer.user is not None:
+        voter = user_ref(answer.user)
+    else:
+        voter = None
+    return PollVote(PLATFORM, answer.poll_id, voter, tuple(answer.option_ids))
+
+
+def poll_counts(poll: Poll) -> PollCounts | None:
+    """The totals of an anonymous poll; None for a named poll, whose votes arrive one by
+    one as `poll_answer` (counting both would count twice)."""
+    if not poll.is_anonymous:
+        return None
+    return PollCounts(
+        PLATFORM,
+        poll.id,
+        counts=tuple(option.voter_count for option in poll.options),
+        total_voters=poll.total_voter_count,
+    )
+
+
+def poll_over(exc: BadRequest) -> bool:
+    return any(marker in exc.message.lower() for marker in _POLL_OVER)
+
+
+# --- buttons ------------------------------------------------------------------------------
+
+
+def inline_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup:
+    """Buttons under a message, each answering with its `data`. Refuses data Telegram
+    would refuse (1-64 bytes), before anything is sent."""
+    if not buttons:
+        raise ValueError("no buttons to show")
+    for button in buttons:
+        size = len(button.data.encode())
+        if not 1 <= size <= CALLBACK_DATA_LIMIT:
+            raise ValueError(
+                f"button data must be 1-{CALLBACK_DATA_LIMIT} bytes on Telegram, not {size}"
+            )
+    keys = [InlineKeyboardButton(button.label, callback_data=button.data) for button in buttons]
+    return InlineKeyboardMarkup(
+        [keys[start : start + BUTTONS_PER_ROW] for start in range(0, len(keys), BUTTONS_PER_ROW)]
+    )
+
+
+def button_press(query: CallbackQuery) -> ButtonPress | None:
+    """A press of a button under one of the bot's messages; None for anything else
+    (inline-mode messages, games), which still get their query answered."""
+    if query.message is None or not isinstance(query.data, str):
+        return None
+    return ButtonPress(
+        chat_ref(query.message.chat), user_ref(query.from_user), query.data, press_id=query.id
+    )
+
+
+# --- text and errors ----------------------------------------------------------------------
+
+
+def utf16_len(value: str) -> int:
+    """Telegram measures text in UTF-16 code units (an emoji counts twice)."""
+    return len(value.encode("utf-16-le")) // 2
+
+
+def caption_fits(caption: Rich) -> bool:
+    """Whether the caption fits under a photo or document (measured on the plain text,
+    which is never shorter than what Telegram shows)."""
+    return utf16_len(caption.plain) <= CAPTION_LIMIT
+
+
+def chat_gone(exc: BadRequest) -> bool:
+    return any(marker in exc.message.lower() for marker in _GONE)

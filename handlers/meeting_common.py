@@ -1,0 +1,245 @@
+"""What the meeting commands share: options (`--weekly`), short ids (`m12`), finding the
+AG in the text or from the chat, who may manage an AG's meetings, and the engine."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.context import Context, Services, UserError
+from bot.converters import chat_ag, match_ag
+from bot.core import Button, ChatRef
+from bot.reminders import ReminderEngine
+from bot.rich import Rich, code
+from handlers.meeting_text import compose_reminder
+from storage import meetings_repo as mrepo
+from storage import repo
+from storage.meeting_models import MEETING_PLACE_MAX, MEETING_TITLE_MAX, MEETING_URL_MAX
+from storage.models import Ag, Role
+
+# Options and how many words each takes: 0, 1, "?" (one if it fits), "*" (up to the next option).
+_OPTIONS: dict[str, int | str] = {
+    "weekly": 0, "wöchentlich": 0, "woechentlich": 0,
+    "every": 1, "alle": 1,
+    "monthly": "?", "monatlich": "?",
+    "until": 1, "bis": 1,
+    "count": 1, "anzahl": 1, "mal": 1,
+    "duration": 1, "dauer": 1,
+    "place": "*", "ort": "*",
+    "all": 0, "alle-termine": 0, "serie": 0, "series": 0,
+    "missed": 0, "verpasst": 0,
+}  # fmt: skip
+_CANONICAL = {
+    "wöchentlich": "weekly", "woechentlich": "weekly", "alle": "every", "monatlich": "monthly",
+    "bis": "until", "anzahl": "count", "mal": "count", "dauer": "duration", "ort": "place",
+    "alle-termine": "all", "serie": "all", "series": "all", "verpasst": "missed",
+}  # fmt: skip
+RECURRENCE = ("weekly", "every", "monthly", "until", "count")
+_MONTHLY_VALUE = re.compile(
+    r"^(-1|[1-4]|erste[rn]?|zweite[rn]?|dritte[rn]?|vierte[rn]?|letzte[rn]?|first|second|third|"
+    r"fourth|last)\.?[a-zäöü]*$",
+    re.I,
+)
+# Phones turn `--` into a dash; `—weekly` is meant as `--weekly`.
+_DASHED = re.compile(r"^(?:--|—|–)(?=[a-zA-Zäöü])")
+_SHORT_ID = re.compile(r"^[#mM]?(\d{1,12})$")
+_URL = re.compile(r"^https?://\S+$", re.I)
+
+
+def engine(services: Services) -> ReminderEngine:
+    """The reminder engine of this bot, created on first use."""
+    if services.reminders is None:
+        services.reminders = ReminderEngine(
+            services, compose_reminder, parallel=services.settings.reminder_parallel_sends
+        )
+    return services.reminders
+
+
+def short_id(occurrence_id: int) -> str:
+    return f"m{occurrence_id}"
+
+
+def clean(value: str) -> str:
+    """One line of visible text: control characters out, runs of blanks squashed."""
+    return " ".join("".join(ch for ch in value if ch.isprintable()).split())
+
+
+def split_options(ctx: Context, text: str) -> tuple[str, dict[str, str | None]]:
+    """Cut `--name [value]` options out of the text; the rest keeps its order."""
+    words = text.split()
+    rest: list[str] = []
+    options: dict[str, str | None] = {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        dashed = _DASHED.match(word)
+        if not dashed:
+            rest.append(word)
+            i += 1
+            continue
+        name = word[dashed.end() :].lower()
+        arity = _OPTIONS.get(name)
+        if arity is None:
+            raise UserError(ctx.t("Die Option {option} kenne ich nicht.", option=code("--" + name)))
+        i += 1
+        following: list[str] = []
+        while i < len(words) and not _DASHED.match(words[i]):
+            following.append(words[i])
+            i += 1
+        take = {0: 0, 1: 1, "?": 1 if following and _MONTHLY_VALUE.match(following[0]) else 0}
+        count = len(following) if arity == "*" else take[arity]
+        if arity == 1 and not following:
+            raise UserError(ctx.t("Nach {option} fehlt der Wert.", option=code("--" + name)))
+        options[_CANONICAL.get(name, name)] = " ".join(following[:count]) or None
+        rest.extend(following[count:])
+    return " ".join(rest), options
+
+
+def title_and_url(ctx: Context, text: str) -> tuple[str, str]:
+    """The title, with the first web link taken out of it as the meeting's link."""
+    words, url = [], ""
+    for word in text.split():
+        if not url and _URL.match(word):
+            url = word
+        else:
+            words.append(word)
+    title = clean(" ".join(words))
+    if len(title) > MEETING_TITLE_MAX:
+        raise UserError(
+            ctx.t("Der Titel ist zu lang (höchstens {max} Zeichen).", max=MEETING_TITLE_MAX)
+        )
+    if len(url) > MEETING_URL_MAX:
+        raise UserError(
+            ctx.t("Der Link ist zu lang (höchstens {max} Zeichen).", max=MEETING_URL_MAX)
+        )
+    return title, url
+
+
+def checked_place(ctx: Context, value: str | None) -> str | None:
+    if value is None:
+        return None
+    place = clean(value)
+    if len(place) > MEETING_PLACE_MAX:
+        raise UserError(
+            ctx.t("Der Ort ist zu lang (höchstens {max} Zeichen).", max=MEETING_PLACE_MAX)
+        )
+    return place
+
+
+def meeting_tz(ctx: Context) -> ZoneInfo:
+    """Meetings are planned in the alliance's zone (config `timezone`, Europe/Berlin)."""
+    return ctx.services.settings.tz
+
+
+async def split_ag(ctx: Context, text: str) -> tuple[Ag | None, str]:
+    """An AG named by the first word (`ag2`, `AG 2`, `2`), else the chat's linked AG."""
+    words = text.split()
+    if words:
+        async with ctx.db.read() as session:
+            ags = await repo.all_ags(session)
+        for used in (2, 1):
+            if len(words) >= used and (used == 1 or words[0].lower() == "ag"):
+                hits = match_ag(" ".join(words[:used]), ags)
+                if len(hits) == 1 and (used == 2 or _looks_like_ag(words[0])):
+                    return hits[0], " ".join(words[used:])
+    return await chat_ag(ctx), text.strip()
+
+
+def _looks_like_ag(word: str) -> bool:
+    """A first word that names an AG, not a date: `ag2`, `transparenz` (never `3`)."""
+    return not word.isdigit() and not re.match(r"^\d", word)
+
+
+async def require_ag(ctx: Context, text: str, example: str) -> tuple[Ag, str]:
+    ag, rest = await split_ag(ctx, text)
+    if ag is None:
+        raise UserError(
+            ctx.t("Welche AG? Schreib sie dazu, z. B. {example}.", example=code(ctx.cmd(example)))
+        )
+    return ag, rest
+
+
+async def may_manage(ctx: Context, ag: Ag) -> bool:
+    return ctx.is_admin or await ctx.role_in(ag.id) is Role.LEAD
+
+
+async def require_lead(ctx: Context, ag: Ag) -> None:
+    if not await may_manage(ctx, ag):
+        raise UserError(ctx.t("Das dürfen nur die Leitung der AG „{ag}“ und Admins.", ag=ag.name))
+
+
+async def may_see(ctx: Context, ag: Ag) -> bool:
+    """Members, leads and admins; and anyone in a chat linked to the AG (they get its
+    reminders there anyway)."""
+    if ctx.is_admin or await ctx.role_in(ag.id) is not None:
+        return True
+    linked = await chat_ag(ctx)
+    return linked is not None and linked.id == ag.id
+
+
+def parse_id(ctx: Context, raw: str) -> int:
+    match = _SHORT_ID.match(raw.strip())
+    if not match:
+        raise UserError(
+            ctx.t(
+                "„{raw}“ ist keine Kennung eines Treffens (z. B. {example}). {list} zeigt sie.",
+                raw=raw[:40],
+                example=code("m12"),
+                list=code(ctx.cmd("meetings")),
+            )
+        )
+    return int(match.group(1))
+
+
+async def load_occurrence(ctx: Context, raw: str) -> mrepo.OccurrenceView:
+    occurrence_id = parse_id(ctx, raw)
+    async with ctx.db.read() as session:
+        view = await mrepo.occurrence_view(session, occurrence_id)
+    if view is None:
+        raise UserError(
+            ctx.t(
+                "Ein Treffen {id} kenne ich nicht. {list} zeigt die Kennungen.",
+                id=code(short_id(occurrence_id)),
+                list=code(ctx.cmd("meetings")),
+            )
+        )
+    return view
+
+
+def local(view: mrepo.OccurrenceView) -> datetime:
+    return view.start.astimezone(ZoneInfo(view.meeting.timezone))
+
+
+async def reply_with_buttons(ctx: Context, message: Rich, buttons: tuple[Button, ...]) -> None:
+    """Reply with answer buttons where the network has them, as plain text elsewhere."""
+    send = getattr(ctx.transport, "send_with_buttons", None)
+    if not (buttons and send and ctx.transport.capabilities.buttons):
+        await ctx.reply(message)
+        return
+    key = None
+    if ctx.message.message_id is not None:
+        key = f"reply:{ctx.chat.key}:{ctx.message.message_id}:{len(ctx.replies)}"
+    ctx.replies.append(await send(ctx.chat, message, buttons, key=key))
+
+
+@dataclass(frozen=True)
+class LinkedChat:
+    chat: ChatRef
+    language: str
+
+
+async def linked_chats(ctx: Context, ag: Ag) -> list[LinkedChat]:
+    """The AG's chats on running networks with their language, except the current chat."""
+    settings = ctx.services.settings
+    async with ctx.db.read() as session:
+        rows = await repo.chats_of_ag(session, ag.id)
+    out = []
+    for row in rows:
+        ref = ChatRef(row.platform, row.external_id, row.is_direct, row.title)
+        if row.platform not in ctx.services.transports or ref.key == ctx.chat.key:
+            continue
+        language = row.language or settings.chat_languages.get(ref.key) or settings.language
+        out.append(LinkedChat(ref, language))
+    return out

@@ -1,0 +1,254 @@
+"""Looking at meetings: /meetings (also the missed reminders, for leads) and /ics."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import commands as c
+from bot.context import Context, UserError
+from bot.converters import convert_ag
+from bot.i18n import N_
+from bot.ics import IcsEvent, calendar
+from bot.recurrence import Rule, describe
+from bot.rich import Rich, bold, code, lines
+from bot.when import format_duration, format_short
+from handlers.meeting_common import (
+    may_manage,
+    may_see,
+    short_id,
+    split_ag,
+    split_options,
+)
+from handlers.meeting_text import meeting_title
+from handlers.registry import commands
+from storage import meetings_repo as mrepo
+from storage import repo
+from storage.meeting_models import Meeting, Occurrence, OccurrenceStatus, ReminderStatus
+from storage.models import Ag
+
+LIST_LIMIT = 20
+
+
+@commands.command(
+    "meetings",
+    help=N_("Die nächsten Treffen deiner AGs oder einer AG (Leitung: --missed zeigt verpasste Erinnerungen)"),
+    params=(c.text("spec", N_("AG"), optional=True),),
+    examples=("meetings", "meetings ag2", "meetings ag2 --missed"),
+    aliases=("termine",),
+)
+async def list_meetings(ctx: Context, spec: str | None) -> None:
+    text, options = split_options(ctx, spec or "")
+    if options.keys() - {"missed"}:
+        raise UserError(ctx.t("Diese Option passt nicht zu {cmd}.", cmd=code(ctx.cmd("meetings"))))
+    ags = await _ags_asked(ctx, text)
+    if "missed" in options:
+        await _missed(ctx, ags)
+        return
+    if not ags:
+        raise UserError(
+            ctx.t(
+                "Du bist noch in keiner AG. {ags} zeigt alle AGs, {join} tritt einer bei.",
+                ags=code(ctx.cmd("ags")),
+                join=code(ctx.cmd("join ag2")),
+            )
+        )
+    await ctx.reply(await upcoming_text(ctx, ags))
+
+
+async def _ags_asked(ctx: Context, text: str) -> list[Ag]:
+    """The AG named (if the asker may see it), else the chat's AG, else the asker's AGs."""
+    ag, rest = await split_ag(ctx, text)
+    if rest:
+        ag = await convert_ag(ctx, rest)  # raises with the list of valid AGs
+    if ag is not None:
+        if not await may_see(ctx, ag):
+            raise UserError(
+                ctx.t(
+                    "Das sehen nur Mitglieder der AG „{ag}“. Mit {join} kannst du beitreten.",
+                    ag=ag.name,
+                    join=code(ctx.cmd(f"join {ag.slug}")),
+                )
+            )
+        return [ag]
+    if ctx.person_id is None:
+        return []
+    async with ctx.db.read() as session:
+        memberships = await repo.memberships_of(session, ctx.person_id)
+    return [a for a, _role in memberships if not a.archived]
+
+
+async def upcoming_text(ctx: Context, ags: list[Ag]) -> Rich:
+    now = ctx.services.now()
+    async with ctx.db.read() as session:
+        views = await mrepo.upcoming(session, [a.id for a in ags], now, limit=LIST_LIMIT)
+        counts = await mrepo.rsvp_counts(session, [v.id for v in views])
+    if not views:
+        names = ", ".join(a.slug for a in ags)
+        return ctx.t("Keine Treffen geplant ({ags}).", ags=names)
+    rows: list[Rich] = [bold(ctx.t("Die nächsten Treffen:"))]
+    for view in views:
+        start = view.start.astimezone(ZoneInfo(view.meeting.timezone))
+        row = (
+            "• "
+            + code(short_id(view.id))
+            + " "
+            + format_short(start, ctx.lang.code)
+            + " – "
+            + bold(meeting_title(ctx.lang, view.title))
+            + f" ({view.ag.slug})"
+        )
+        if view.meeting.rrule:
+            row += " · " + describe(Rule.from_rrule(view.meeting.rrule), ctx.lang.code)
+        if yes := counts.get(view.id, 0):
+            row += " · " + ctx.tn("{n} Zusage", "{n} Zusagen", yes)
+        rows.append(row)
+    rows.append(
+        ctx.t("Zusagen mit {rsvp}.", rsvp=code(ctx.cmd("rsvp m12 ja")))
+    )
+    return lines(*rows)
+
+
+async def _missed(ctx: Context, ags: list[Ag]) -> None:
+    """For leads: reminders that were not sent (bot down) or did not reach every chat."""
+    mine = [ag for ag in ags if await may_manage(ctx, ag)]
+    if not mine:
+        raise UserError(ctx.t("Verpasste Erinnerungen sehen nur die Leitung der AG und Admins."))
+    async with ctx.db.read() as session:
+        items = await mrepo.missed(session, [a.id for a in mine])
+    if not items:
+        await ctx.reply(ctx.t("Keine verpassten Erinnerungen."))
+        return
+    rows: list[Rich] = [bold(ctx.t("Verpasste Erinnerungen:"))]
+    for item in items:
+        view = item.view
+        start = view.start.astimezone(ZoneInfo(view.meeting.timezone))
+        offset = format_duration(timedelta(seconds=item.reminder.offset_seconds), ctx.lang.code)
+        head = (
+            "• "
+            + code(short_id(view.id))
+            + " "
+            + bold(meeting_title(ctx.lang, view.title))
+            + f" ({view.ag.slug}), "
+            + format_short(start, ctx.lang.code)
+            + ": "
+        )
+        if item.reminder.status == ReminderStatus.MISSED.value and item.total == item.undelivered:
+            rows.append(
+                head
+                + ctx.t(
+                    "Erinnerung {offset} vorher nicht gesendet – der Bot lief zur fälligen Zeit nicht, und danach hatte das Treffen schon begonnen.",
+                    offset=offset,
+                )
+            )
+        else:
+            rows.append(
+                head
+                + ctx.t(
+                    "Erinnerung {offset} vorher hat {n} von {total} Chats oder Personen nicht erreicht.",
+                    offset=offset,
+                    n=item.undelivered,
+                    total=item.total,
+                )
+            )
+    await ctx.reply(lines(*rows))
+
+
+@commands.command(
+    "ics",
+    help=N_("Die Treffen einer AG als Kalenderdatei (.ics)"),
+    params=(c.ag(from_chat=True),),
+    right=c.Right.MEMBER,
+    examples=("ics ag2",),
+    aliases=("kalender", "calendar"),
+)
+async def ics(ctx: Context, ag: Ag) -> None:
+    send_file = getattr(ctx.transport, "send_file", None)
+    if not (ctx.transport.capabilities.files and send_file is not None):
+        await ctx.reply(
+            lines(
+                ctx.t("Hier kann ich keine Dateien schicken. Die Treffen als Liste:"),
+                await upcoming_text(ctx, [ag]),
+            )
+        )
+        return
+    now = ctx.services.now()
+    async with ctx.db.read() as session:
+        meetings = await mrepo.active_meetings(session, ag.id)
+        events: list[IcsEvent] = []
+        for meeting in meetings:
+            events += _events(ctx, ag, meeting, await mrepo.occurrences_of(session, meeting.id), now)
+    data = calendar(events, name=f"{ag.name} ({ag.slug})", tz=ctx.services.settings.tz, now=now)
+    caption = ctx.tn(
+        "{n} Termin der AG {ag} zum Importieren in deinen Kalender.",
+        "{n} Termine der AG {ag} zum Importieren in deinen Kalender.",
+        len(events),
+        ag=ag.name,
+    )
+    key = f"ics:{ctx.chat.key}:{ctx.message.message_id}" if ctx.message.message_id else None
+    ctx.replies.append(
+        await send_file(ctx.chat, f"{ag.slug}.ics", data, "text/calendar", caption, key=key)
+    )
+
+
+def _events(
+    ctx: Context, ag: Ag, meeting: Meeting, occurrences: list[Occurrence], now: datetime
+) -> list[IcsEvent]:
+    """The meeting (a series with its rule and the dates taken out of it) and, for each
+    moved or renamed occurrence, an event of its own."""
+    tz = ZoneInfo(meeting.timezone)
+    length = timedelta(minutes=meeting.duration_minutes)
+    description = ctx.t("AG {ag}", ag=ag.name).plain
+    title = meeting_title(ctx.lang, meeting.title)
+    future = [o for o in occurrences if o.start_at > now]
+    if not meeting.rrule:
+        live = [o for o in future if o.status == OccurrenceStatus.SCHEDULED.value]
+        return [
+            IcsEvent(
+                f"meeting-{meeting.id}@buendnisbot",
+                o.start_at.astimezone(tz),
+                o.start_at.astimezone(tz) + length,
+                o.title or title,
+                description,
+                meeting.place,
+                meeting.url,
+                sequence=o.revision,
+            )
+            for o in live
+        ]
+    rule = Rule.from_rrule(meeting.rrule, tz)
+    special = [
+        o
+        for o in occurrences
+        if o.status == OccurrenceStatus.CANCELLED.value
+        or o.start_at != o.original_start
+        or o.title is not None
+    ]
+    out = [
+        IcsEvent(
+            f"meeting-{meeting.id}@buendnisbot",
+            meeting.start_at.astimezone(tz),
+            meeting.start_at.astimezone(tz) + length,
+            title,
+            description,
+            meeting.place,
+            meeting.url,
+            rule=rule,
+            exdates=[o.original_start.astimezone(tz) for o in special],
+        )
+    ]
+    for o in special:
+        if o.status == OccurrenceStatus.SCHEDULED.value and o.start_at > now:
+            out.append(
+                IcsEvent(
+                    f"occurrence-{o.id}@buendnisbot",
+                    o.start_at.astimezone(tz),
+                    o.start_at.astimezone(tz) + length,
+                    o.title or title,
+                    description,
+                    meeting.place,
+                    meeting.url,
+                    sequence=o.revision,
+                )
+            )
+    return out

@@ -1,0 +1,226 @@
+"""Reading `/poll "Frage?" "A" "B" --multi --anonymous --until 05.12.2026 18:00 --ag ag2`
+and checking a poll against the networks' limits before anything is sent."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from bot.context import Context, UserError
+from bot.rich import code
+from bot.when import MAX_AHEAD, WhenError, localize, parse_date, parse_duration, parse_when
+from storage.poll_models import OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, QUESTION_MAX
+
+# Straight and German quotes; phones turn `"` into „…“ or “…”.
+_TOKEN = re.compile(r'\s*(?:"([^"]*)"|„([^“”"]*)[“”"]|“([^”"]*)[”"]|«([^»]*)»|(\S+))')
+# Phones turn `--` into an en or em dash.
+_FLAG = re.compile(r"^(?:--|—|–)(\w[\w-]*)$")
+FLAGS = {
+    "multi": "multi",
+    "mehrfach": "multi",
+    "anonymous": "anonymous",
+    "anonym": "anonymous",
+    "until": "until",
+    "bis": "until",
+    "for": "for",
+    "für": "for",
+    "dauer": "for",
+    "ag": "ag",
+}
+MIN_DURATION = timedelta(minutes=1)
+
+
+@dataclass
+class PollArgs:
+    words: list[str] = field(default_factory=list)  # the question and the options
+    multi: bool = False
+    anonymous: bool = False
+    closes_at: datetime | None = None
+    ag: str | None = None
+
+
+def tokenize(text: str) -> list[tuple[str, bool]]:
+    """Words and quoted phrases; the flag is True for a bare word (which may be a flag)."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    while match := _TOKEN.match(text, pos):
+        if match.end() == pos:
+            break
+        pos = match.end()
+        bare = match.group(5) is not None
+        out.append((next(g for g in match.groups() if g is not None), bare))
+    return out
+
+
+def parse(ctx: Context, text: str) -> PollArgs:
+    """Split the words from the options; a time after `--until`/`--for` is read here."""
+    args = PollArgs()
+    tokens = tokenize(text)
+    i = 0
+    while i < len(tokens):
+        value, bare = tokens[i]
+        flag = _FLAG.match(value) if bare else None
+        if flag is None:
+            args.words.append(value)
+            i += 1
+            continue
+        name = FLAGS.get(flag.group(1).lower())
+        i += 1
+        values: list[str] = []
+        while name in ("until", "for", "ag") and i < len(tokens):
+            nxt, nxt_bare = tokens[i]
+            if nxt_bare and _FLAG.match(nxt):
+                break
+            values.append(nxt)
+            i += 1
+            if name == "ag":
+                break
+        if name is None:
+            raise UserError(
+                ctx.t(
+                    "Die Angabe {flag} kenne ich nicht. Möglich sind {flags}.",
+                    flag=code(value[:30]),
+                    flags=code("--multi --anonymous --until --for --ag"),
+                )
+            )
+        if name == "multi":
+            args.multi = True
+        elif name == "anonymous":
+            args.anonymous = True
+        elif name == "ag":
+            if not values:
+                raise UserError(
+                    ctx.t(
+                        "Nach {flag} fehlt die AG, z. B. {example}.",
+                        flag=code("--ag"),
+                        example=code("--ag ag2"),
+                    )
+                )
+            args.ag = values[0]
+        else:
+            if args.closes_at is not None:
+                raise UserError(
+                    ctx.t(
+                        "Bitte nur eins: {until} oder {for_}.",
+                        until=code("--until"),
+                        for_=code("--for"),
+                    )
+                )
+            args.closes_at = read_deadline(ctx, name, " ".join(values))
+    return args
+
+
+def read_deadline(ctx: Context, kind: str, raw: str) -> datetime:
+    """`--until 05.12.2026 18:00` (a date alone: the end of that day) or `--for 3d`."""
+    now = ctx.services.now()
+    tz = ctx.services.settings.tz
+    if kind == "for":
+        try:
+            duration = parse_duration(raw)
+        except WhenError:
+            duration = timedelta(0)
+        if not MIN_DURATION <= duration <= MAX_AHEAD:
+            raise UserError(
+                ctx.t(
+                    "Die Dauer „{raw}“ verstehe ich nicht. Beispiele: {examples}.",
+                    raw=raw[:30],
+                    examples=code("--for 3d")
+                    + ", "
+                    + code("--for 12h")
+                    + ", "
+                    + code("--for 2 Tage"),
+                )
+            )
+        return now + duration
+    try:
+        when, rest = parse_when(raw, now=now, tz=tz)
+    except WhenError as exc:
+        if exc.reason != "missing_time":
+            raise UserError(exc.message(ctx.lang)) from None
+        try:
+            day = parse_date(raw, today=now.astimezone(tz).date())
+        except WhenError as again:
+            raise UserError(again.message(ctx.lang)) from None
+        when, rest = localize(datetime.combine(day, time(23, 59)), tz), ""
+        if when <= now:
+            raise UserError(WhenError("past", when=when).message(ctx.lang)) from None
+    if rest.strip():
+        raise UserError(
+            ctx.t(
+                "Nach {flag} verstehe ich „{rest}“ nicht. Beispiel: {example}.",
+                flag=code("--until"),
+                rest=rest[:40],
+                example=code("--until 05.12.2026 18:00"),
+            )
+        )
+    return when
+
+
+def clean(value: str) -> str:
+    """One line of visible text: control and format characters out, blanks squashed.
+    HTML stays text; the transports escape it."""
+    visible = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C" or ch == " ")
+    return " ".join(visible.split())
+
+
+def checked(ctx: Context, question: str, options: list[str]) -> tuple[str, list[str]]:
+    """The cleaned question and options, or a UserError naming the first broken limit.
+
+    The limits are the strictest of the networks (Telegram), so one poll fits all chats.
+    """
+    question = clean(question)
+    options = [clean(o) for o in options]
+    if not question:
+        raise UserError(ctx.t("Die Umfrage braucht eine Frage."))
+    if len(question) > QUESTION_MAX:
+        raise UserError(
+            ctx.t(
+                "Die Frage ist {n} Zeichen lang; erlaubt sind höchstens {max}.",
+                n=len(question),
+                max=QUESTION_MAX,
+            )
+        )
+    if len(options) < OPTIONS_MIN:
+        raise UserError(
+            ctx.t(
+                "Eine Umfrage braucht mindestens {min} Antworten, jede in Anführungszeichen. Beispiel: {example}",
+                min=OPTIONS_MIN,
+                example=code(ctx.cmd('poll "Wann treffen wir uns?" "Di 18 Uhr" "Mi 19 Uhr"')),
+            )
+        )
+    if len(options) > OPTIONS_MAX:
+        raise UserError(
+            ctx.t(
+                "Das sind {n} Antworten; Telegram erlaubt höchstens {max}.",
+                n=len(options),
+                max=OPTIONS_MAX,
+            )
+        )
+    for number, option in enumerate(options, 1):
+        if not option:
+            raise UserError(ctx.t("Antwort {number} ist leer.", number=number))
+        if len(option) > OPTION_MAX:
+            raise UserError(
+                ctx.t(
+                    "Antwort {number} ist {n} Zeichen lang; erlaubt sind höchstens {max}.",
+                    number=number,
+                    n=len(option),
+                    max=OPTION_MAX,
+                )
+            )
+    seen: dict[str, int] = {}
+    for number, option in enumerate(options, 1):
+        key = option.casefold()
+        if key in seen:
+            raise UserError(
+                ctx.t(
+                    "Antwort {number} ist dieselbe wie Antwort {first}: „{option}“. Jede Antwort nur einmal, bitte.",
+                    number=number,
+                    first=seen[key],
+                    option=option,
+                )
+            )
+        seen[key] = number
+    return question, options

@@ -1,0 +1,112 @@
+"""`/export`: a poll as CSV for the lead, privately. Named polls: one row per vote.
+Anonymous polls: only the totals per option; there is nothing else to export.
+
+Semicolons and a byte-order mark, so that a double click opens it correctly in the
+spreadsheet programs German volunteers have (Excel, LibreOffice).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import cast
+
+from bot import commands as c
+from bot.context import Context, UserError
+from bot.core import FileTransport
+from bot.i18n import N_
+from bot.rich import code
+from handlers.poll_common import PollView, get_view, may_manage, network_name
+from handlers.poll_results import tally_of
+from handlers.registry import commands
+from storage import polls_repo
+
+
+async def _named_rows(ctx: Context, view: PollView) -> list[list[str]]:
+    async with ctx.db.read() as session:
+        ballots = await polls_repo.named_ballots(session, view.poll.id)
+    header = [
+        ctx.t("Umfrage").plain,
+        ctx.t("Name").plain,
+        ctx.t("Netzwerk").plain,
+        ctx.t("Konto").plain,
+        ctx.t("Antwort-Nr.").plain,
+        ctx.t("Antwort").plain,
+        ctx.t("Zeit (UTC)").plain,
+        ctx.t("Gezählt").plain,
+    ]
+    yes, no = ctx.t("ja").plain, ctx.t("nein").plain
+    rows = [header]
+    for ballot in ballots:
+        rows.append(
+            [
+                view.short_id,
+                ballot.name,
+                network_name(ballot.platform),
+                ballot.account,
+                ",".join(str(p + 1) for p in ballot.positions),
+                " | ".join(view.options[p] for p in ballot.positions if p < len(view.options)),
+                ballot.cast_at.strftime("%Y-%m-%d %H:%M:%S") if ballot.cast_at else "",
+                yes if ballot.counted else no,
+            ]
+        )
+    return rows
+
+
+async def _total_rows(ctx: Context, view: PollView) -> list[list[str]]:
+    tally = await tally_of(ctx.services, view)
+    rows = [
+        [
+            ctx.t("Umfrage").plain,
+            ctx.t("Antwort-Nr.").plain,
+            ctx.t("Antwort").plain,
+            ctx.t("Stimmen").plain,
+        ]
+    ]
+    for number, (option, count) in enumerate(zip(view.options, tally.counts, strict=True), 1):
+        rows.append([view.short_id, str(number), option, str(count)])
+    rows.append([view.short_id, "", ctx.t("Abstimmende").plain, str(tally.voters)])
+    return rows
+
+
+def to_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        # A cell starting with = + - @ would run as a formula in a spreadsheet.
+        writer.writerow(["'" + v if v[:1] in ("=", "+", "-", "@") else v for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+@commands.command(
+    "export",
+    help=N_("Eine Umfrage als CSV-Datei (privat an dich)"),
+    params=(c.word("poll", N_("Umfrage")),),
+    right=c.Right.LEAD,
+    needs_person=True,
+    examples=("export k3f7",),
+)
+async def export(ctx: Context, poll: str) -> None:
+    view = await get_view(ctx, poll)
+    if not await may_manage(ctx, view):
+        raise UserError(
+            ctx.t(
+                "Exportieren dürfen nur, wer die Umfrage gestartet hat, ihre AG-Leitung und Admins."
+            )
+        )
+    rows = await (_total_rows(ctx, view) if view.poll.anonymous else _named_rows(ctx, view))
+    data = to_csv(rows)
+    filename = f"umfrage-{view.short_id}.csv"
+    if ctx.message.is_direct and ctx.transport.capabilities.files:
+        await cast(FileTransport, ctx.transport).send_file(
+            ctx.chat,
+            filename,
+            data,
+            "text/csv",
+            ctx.t("Export der Umfrage {id}", id=code(view.short_id)),
+        )
+        return
+    text = data.decode("utf-8").lstrip("\ufeff")
+    await ctx.reply_private(
+        ctx.t("Export der Umfrage {id}", id=code(view.short_id)) + "\n" + code(text)
+    )

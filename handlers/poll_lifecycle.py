@@ -1,0 +1,245 @@
+"""A poll's life on the networks: posted to every chat of its AG, closed everywhere with
+the final result posted once, timed closes scheduled from the database, and the votes
+cast while the bot was down picked up at start.
+
+Each step leaves a mark in the database (`poll_message` rows, their `network_closed_at`
+and `result_sent_at`), so a restart neither re-sends a poll nor repeats a result, and a
+close cut short by a crash is finished at the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import cast
+
+from apscheduler.jobstores.base import JobLookupError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.context import Services
+from bot.core import ChatRef, PollSpec, PollTransport, SentPoll
+from bot.i18n import Lang
+from bot.rich import Rich, bold, code, lines
+from handlers.poll_common import PollView, chat_lang, deadline_full, prefix_of, view_by_id
+from handlers.poll_results import result_text, send_chart, tally_of
+from handlers.poll_votes import catch_up
+from handlers.registry import commands
+from storage import polls_repo
+from storage.poll_models import PollMessage
+
+log = logging.getLogger(__name__)
+
+
+def posts_natively(services: Services, platform: str, view: PollView) -> bool:
+    """Native where the network has polls; anonymous polls only where the network hides
+    voters (elsewhere each answer would be visible to the room, so they go as text)."""
+    transport = services.transports.get(platform)
+    if transport is None or not transport.capabilities.native_polls:
+        return False
+    return not view.poll.anonymous or transport.capabilities.anonymous_polls
+
+
+def fallback_text(services: Services, lang: Lang, platform: str, view: PollView) -> Rich:
+    """The poll as text: question, numbered options, and how to answer on this network."""
+    prefix = prefix_of(services, platform)
+    vote = code(f"{prefix}vote {view.short_id} 1")
+    rows: list[Rich | str] = [
+        lang.t("Umfrage {id}:", id=code(view.short_id)),
+        bold(view.poll.question),
+    ]
+    rows += [f"{i}. {option}" for i, option in enumerate(view.options, 1)]
+    if view.poll.anonymous:
+        rows.append(
+            lang.t(
+                "Anonym: schreib mir deine Antwort bitte im privaten Chat, z. B. {vote}. Niemand erfährt, wer wie abgestimmt hat.",
+                vote=vote,
+            )
+        )
+    else:
+        rows.append(lang.t("Abstimmen: {vote} (Nummer der Antwort).", vote=vote))
+    if view.poll.multi:
+        rows.append(
+            lang.t(
+                "Mehrere Antworten möglich, z. B. {vote}.",
+                vote=code(f"{prefix}vote {view.short_id} 1,3"),
+            )
+        )
+    if view.closes_at is not None:
+        rows.append(lang.t("Läuft bis {when}.", when=deadline_full(services, view.closes_at, lang)))
+    return lines(*rows)
+
+
+def spec_for(services: Services, chat: ChatRef, view: PollView) -> PollSpec:
+    return PollSpec(
+        poll_id=view.short_id,
+        question=view.poll.question,
+        options=tuple(view.options),
+        fallback=fallback_text(services, chat_lang(services, chat), chat.platform, view),
+        multi=view.poll.multi,
+        anonymous=view.poll.anonymous,
+    )
+
+
+async def post_poll(services: Services, view: PollView) -> tuple[list[ChatRef], list[ChatRef]]:
+    """Post to every chat of the AG that has not got it yet; (posted, failed)."""
+    if view.ag is None:
+        return [], []
+    async with services.db.read() as session:
+        done = {
+            (m.platform, m.chat_id) for m in await polls_repo.messages_of(session, view.poll.id)
+        }
+    posted: list[ChatRef] = []
+    failed: list[ChatRef] = []
+    for chat in await services.ag_chats(view.ag.id):
+        transport = services.transport_for(chat)
+        if transport is None or (chat.platform, chat.id) in done:
+            continue
+        spec = spec_for(services, chat, view)
+        key = f"poll:{view.short_id}:{chat.key}"
+        try:
+            if posts_natively(services, chat.platform, view):
+                sent = await cast(PollTransport, transport).send_poll(chat, spec, key=key)
+                message_id, native_id = sent.message_id, sent.native_id
+            else:
+                ref = await transport.send(chat, spec.fallback, key=key)
+                message_id, native_id = ref.message_id, None
+        except Exception:
+            log.exception("poll %s: could not post to a chat on %s", view.short_id, chat.platform)
+            failed.append(chat)
+            continue
+
+        async def record(
+            session: AsyncSession,
+            chat: ChatRef = chat,
+            message_id: str | None = message_id,
+            native_id: str | None = native_id,
+        ) -> None:
+            await polls_repo.add_message(
+                session, view.poll.id, chat.platform, chat.id, message_id, native_id
+            )
+
+        await services.db.run(record)
+        posted.append(chat)
+    return posted, failed
+
+
+def _sent(message: PollMessage) -> SentPoll:
+    return SentPoll(
+        ChatRef(message.platform, message.chat_id), message.message_id, message.native_id
+    )
+
+
+async def close_poll(services: Services, poll_id: int) -> bool:
+    """Close now; False if it was closed already. Then end it on every network."""
+
+    async def close(session: AsyncSession) -> bool:
+        return await polls_repo.mark_closed(session, poll_id, services.now())
+
+    closed = await services.db.run(close)
+    unschedule(services, poll_id)
+    if closed:
+        await finish_close(services, poll_id)
+    return closed
+
+
+async def finish_close(services: Services, poll_id: int) -> None:
+    """End the native polls and post the final result in each chat, once each."""
+    view = await view_by_id(services, poll_id)
+    if view is None:
+        return
+    tally = await tally_of(services, view)
+    async with services.db.read() as session:
+        messages = await polls_repo.messages_of(session, poll_id)
+    for message in messages:
+        chat = ChatRef(message.platform, message.chat_id)
+        transport = services.transport_for(chat)
+        if transport is None:
+            continue
+        lang = chat_lang(services, chat)
+        final = result_text(services, lang, view, tally, final=True)
+        try:
+            if message.native_id and message.network_closed_at is None:
+                await cast(PollTransport, transport).close_poll(
+                    _sent(message), final, key=f"poll-close:{view.short_id}:{chat.key}"
+                )
+
+                async def closed(session: AsyncSession, row: int = message.id) -> None:
+                    await polls_repo.mark_message(session, row, network_closed=True)
+
+                await services.db.run(closed)
+            if message.result_sent_at is None:
+                await transport.send(chat, final, key=f"poll-result:{view.short_id}:{chat.key}")
+                await send_chart(
+                    transport, chat, lang, view, tally, key=f"poll-chart:{view.short_id}:{chat.key}"
+                )
+
+                async def sent(session: AsyncSession, row: int = message.id) -> None:
+                    await polls_repo.mark_message(session, row, result=True)
+
+                await services.db.run(sent)
+        except Exception:
+            log.exception("poll %s: could not end it on %s", view.short_id, chat.platform)
+
+
+# --- timed closes --------------------------------------------------------------------------
+
+
+def _job_id(poll_id: int) -> str:
+    return f"poll-close:{poll_id}"
+
+
+def schedule_close(services: Services, view: PollView) -> None:
+    """A job at the deadline; `misfire_grace_time=None` runs it however late it comes."""
+    if services.scheduler is None or view.closes_at is None or not view.is_open:
+        return
+    services.scheduler.add_job(
+        close_due,
+        "date",
+        run_date=view.closes_at,
+        args=[services, view.poll.id],
+        id=_job_id(view.poll.id),
+        replace_existing=True,
+        misfire_grace_time=None,
+        coalesce=True,
+    )
+
+
+def unschedule(services: Services, poll_id: int) -> None:
+    if services.scheduler is not None:
+        with contextlib.suppress(JobLookupError):
+            services.scheduler.remove_job(_job_id(poll_id))
+
+
+async def close_due(services: Services, poll_id: int) -> None:
+    """The scheduler's job: close the poll if its deadline has come."""
+    view = await view_by_id(services, poll_id)
+    if view is None or not view.is_open or view.closes_at is None:
+        return
+    if view.closes_at > services.now():
+        schedule_close(services, view)  # moved later, or the clock ran ahead of us
+        return
+    log.info("poll %s: deadline reached, closing", view.short_id)
+    await close_poll(services, poll_id)
+
+
+@commands.on_start
+async def resume_polls(services: Services) -> None:
+    """After a restart: finish interrupted closes, catch up on votes cast meanwhile
+    (before any overdue poll closes, so they count), then close or schedule."""
+    async with services.db.read() as session:
+        unfinished = [p.id for p in await polls_repo.closed_with_pending_results(session)]
+        open_ids = [p.id for p in await polls_repo.open_ag_polls(session)]
+    for poll_id in unfinished:
+        await finish_close(services, poll_id)
+    for poll_id in open_ids:
+        view = await view_by_id(services, poll_id)
+        if view is None:
+            continue
+        try:
+            await catch_up(services, view)
+        except Exception:
+            log.exception("poll %s: could not catch up on votes", view.short_id)
+        if view.closes_at is not None and view.closes_at <= services.now():
+            await close_poll(services, poll_id)
+        else:
+            schedule_close(services, view)

@@ -1,0 +1,189 @@
+"""Storing votes, from any network, under one rule set.
+
+- One person, one vote per poll, across networks: a new answer replaces the earlier one,
+  an empty answer retracts it, an answer older than the stored one is ignored.
+- Nothing counts once the poll is closed or its deadline has passed.
+- An AG poll counts the answers of people who are members of the AG when the bot takes
+  the answer. Others are kept as "not counted" (the result says how many); an answer
+  counted once stays counted if the person leaves the AG later.
+- Anonymous polls never store who voted: native anonymous polls report totals only, and
+  private `/vote` answers are kept under a keyed hash (see `handlers.poll_secret`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.context import Services
+from bot.core import ChatRef, PollCounts, PollTransport, PollVote, SentPoll
+from handlers.poll_common import PollView, view_by_id
+from handlers.registry import commands
+from storage import polls_repo, repo
+from storage.poll_models import Poll
+from storage.polls_repo import Outcome
+
+log = logging.getLogger(__name__)
+
+
+async def record(
+    services: Services,
+    view: PollView,
+    positions: Sequence[int],
+    *,
+    at: datetime,
+    person_id: int | None = None,
+    token: str | None = None,
+    platform: str | None = None,
+    counted: bool = True,
+) -> Outcome | None:
+    """Store an answer; None if the poll no longer takes answers.
+
+    The poll row is locked for the transaction, so a vote and a close cannot interleave.
+    A counted answer to a named AG poll launched from a survey template also answers
+    the survey's standing poll (one answer per person and question).
+    """
+
+    async def work(session: AsyncSession) -> Outcome | None:
+        poll = await session.get(Poll, view.poll.id, with_for_update=True)
+        if poll is None or not PollView(poll, view.options, view.ag).accepts_at(at):
+            return None
+        outcome = await polls_repo.cast(
+            session,
+            poll.id,
+            positions,
+            person_id=person_id,
+            token=token,
+            platform=platform if token is None else None,
+            at=at if token is None else None,
+            counted=counted,
+        )
+        if outcome is not Outcome.STALE and counted and person_id is not None:
+            await _answer_survey_too(
+                session, poll, view.options, positions, person_id, platform, at
+            )
+        return outcome
+
+    return await services.db.run(work)
+
+
+async def _answer_survey_too(
+    session: AsyncSession,
+    poll: Poll,
+    options: list[str],
+    positions: Sequence[int],
+    person_id: int,
+    platform: str | None,
+    at: datetime,
+) -> None:
+    if poll.survey_key is None or poll.anonymous or poll.standing_key is not None:
+        return
+    standing = await polls_repo.standing_poll(session, poll.survey_key)
+    if standing is None or standing.closed_at is not None:
+        return
+    if await polls_repo.options_of(session, standing.id) != options:
+        return  # the template changed since this poll was launched
+    await polls_repo.cast(
+        session, standing.id, positions, person_id=person_id, platform=platform, at=at
+    )
+
+
+async def is_member(services: Services, person_id: int, view: PollView) -> bool:
+    if view.ag is None:
+        return True
+    async with services.db.read() as session:
+        return await repo.membership(session, person_id, view.ag.id) is not None
+
+
+def usable_positions(view: PollView, options: Sequence[int]) -> list[int]:
+    """Indexes the poll has; single-choice polls take the first (as Element does)."""
+    chosen = [i for i in dict.fromkeys(options) if 0 <= i < len(view.options)]
+    return chosen if view.poll.multi else chosen[:1]
+
+
+async def take_native_vote(services: Services, view: PollView, vote: PollVote) -> Outcome | None:
+    if vote.voter is None or vote.voter.anonymous:
+        return None
+    if view.poll.anonymous:
+        # A network that names voters of an anonymous poll: keep nothing of it.
+        log.warning("poll %s: a named vote for an anonymous poll was dropped", view.short_id)
+        return None
+    voter = vote.voter
+
+    async def person(session: AsyncSession) -> int:
+        account = await repo.ensure_account(
+            session, voter.platform, voter.id, voter.display_name, voter.username
+        )
+        return account.person_id
+
+    person_id = await services.db.run(person)
+    return await record(
+        services,
+        view,
+        usable_positions(view, vote.options),
+        at=vote.at or services.now(),
+        person_id=person_id,
+        platform=vote.platform,
+        counted=await is_member(services, person_id, view),
+    )
+
+
+@commands.event("poll_vote")
+async def on_poll_vote(services: Services, vote: PollVote) -> None:
+    """Someone answered a native poll: find the poll by the network's id and store it."""
+    async with services.db.read() as session:
+        message = await polls_repo.message_by_native_id(session, vote.platform, vote.native_id)
+    if message is None:
+        log.debug("a vote for a poll I do not know on %s", vote.platform)
+        return
+    view = await view_by_id(services, message.poll_id)
+    if view is None:
+        return
+    outcome = await take_native_vote(services, view, vote)
+    log.debug("poll %s: native vote %s", view.short_id, outcome.value if outcome else "ignored")
+
+
+@commands.event("poll_counts")
+async def on_poll_counts(services: Services, counts: PollCounts) -> None:
+    """New totals of an anonymous native poll: kept per posted poll, without voters."""
+    async with services.db.read() as session:
+        message = await polls_repo.message_by_native_id(session, counts.platform, counts.native_id)
+    if message is None:
+        return
+    view = await view_by_id(services, message.poll_id)
+    if view is None or not view.poll.anonymous or not view.is_open:
+        return
+    totals = [*counts.counts[: len(view.options)], *[0] * len(view.options)][: len(view.options)]
+
+    async def store(session: AsyncSession, row: int = message.id) -> None:
+        await polls_repo.set_native_counts(session, row, totals, counts.total_voters)
+
+    await services.db.run(store)
+
+
+async def catch_up(services: Services, view: PollView) -> int:
+    """Votes the networks hold for this poll (Matrix: the poll's relations), stored by the
+    same rules; a vote already known changes nothing. Returns how many were read."""
+    async with services.db.read() as session:
+        messages = await polls_repo.messages_of(session, view.poll.id)
+    seen = 0
+    for message in messages:
+        transport = services.transports.get(message.platform)
+        if message.native_id is None or transport is None:
+            continue
+        if not transport.capabilities.native_polls:
+            continue
+        sent = SentPoll(
+            ChatRef(message.platform, message.chat_id), message.message_id, message.native_id
+        )
+        votes = await cast(PollTransport, transport).fetch_poll_votes(sent)
+        for vote in sorted(votes, key=lambda v: v.at or services.now()):
+            await take_native_vote(services, view, vote)
+            seen += 1
+    if seen:
+        log.info("poll %s: caught up on %d votes", view.short_id, seen)
+    return seen

@@ -1,0 +1,453 @@
+"""Matrix polls (MSC3381) and files, end to end against a real Synapse.
+
+The bot's events are checked as a nio client (the "human") receives them; the human
+answers with the events Element sends. Transport-level tests report to a `RecordingInbox`;
+the restart test runs the whole App with a poll_vote handler of its own.
+The first tests need no homeserver: the content builders and Element's tally rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import struct
+import time
+import zlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import nio
+import pytest
+from nio.crypto.attachments import decrypt_attachment
+
+from bot.commands import Registry
+from bot.context import Services
+from bot.core import ChatRef, PollSpec, PollVote, SentPoll
+from bot.rich import bold, text
+from bot.transports.matrix_media import file_content, png_size
+from bot.transports.matrix_polls import (
+    KIND_DISCLOSED,
+    KIND_UNDISCLOSED,
+    POLL_END,
+    POLL_RESPONSE,
+    POLL_START,
+    TEXT,
+    PollDef,
+    Response,
+    end_cutoff,
+    latest_responses,
+    parse_poll_start,
+    poll_start_content,
+    response_answers,
+)
+from handlers import registry as handler_registry
+from tests.support.matrix_bot import (
+    RecordingInbox,
+    bot_knows,
+    bot_settings,
+    register_bot,
+    room_with_bot,
+    running_bot,
+    running_transport,
+    wait_joined,
+)
+from tests.support.synapse import MatrixHuman, SeenEvent, SynapseServer
+from tests.support.synapse_fixtures import unique_name
+
+synapse_test = pytest.mark.synapse
+
+QUESTION = "Wann treffen wir uns?"
+OPTIONS = ("Di 18 Uhr", "Mi 19 Uhr", "Do 17 Uhr")
+
+
+def spec(
+    *, multi: bool = False, anonymous: bool = False, options: tuple[str, ...] = OPTIONS
+) -> PollSpec:
+    fallback = bold(QUESTION) + text(
+        "".join(f"\n{i}. {o}" for i, o in enumerate(options, 1)) + "\nAbstimmen: !vote 2"
+    )
+    return PollSpec("p7", QUESTION, options, fallback, multi=multi, anonymous=anonymous)
+
+
+def png(width: int, height: int) -> bytes:
+    """A real (tiny, grey) PNG: signature, IHDR, IDAT, IEND."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def response(start_id: str, answers: list[Any]) -> dict[str, Any]:
+    """A poll response as Element sends it."""
+    return {
+        "m.relates_to": {"rel_type": "m.reference", "event_id": start_id},
+        POLL_RESPONSE: {"answers": answers},
+    }
+
+
+# --- without a homeserver ------------------------------------------------------------------
+
+
+def test_poll_start_content_as_element_builds_it() -> None:
+    content = poll_start_content(spec())
+    assert content[TEXT] == content["body"]
+    assert content[TEXT].startswith(QUESTION + "\n1. Di 18 Uhr\n")
+    assert "!vote 2" in content[TEXT]
+    start = content[POLL_START]
+    assert start["kind"] == KIND_DISCLOSED
+    assert start["max_selections"] == 1
+    assert start["question"][TEXT] == QUESTION
+    assert start["answers"] == [
+        {"id": "1", TEXT: "Di 18 Uhr"},
+        {"id": "2", TEXT: "Mi 19 Uhr"},
+        {"id": "3", TEXT: "Do 17 Uhr"},
+    ]
+    multi = poll_start_content(spec(multi=True, anonymous=True))[POLL_START]
+    assert multi["max_selections"] == 3
+    assert multi["kind"] == KIND_UNDISCLOSED
+    assert len(poll_start_content(spec(options=tuple(map(str, range(20)))))[POLL_START]["answers"])
+    with pytest.raises(ValueError, match="20"):
+        poll_start_content(spec(options=tuple(map(str, range(21)))))
+
+
+def test_responses_by_elements_rules() -> None:
+    poll = PollDef(("1", "2", "3"), max_selections=2, sender="@bot:x")
+    assert poll.indexes(["2"]) == (1,)
+    assert poll.indexes(["3", "1", "2"]) == (2, 0)  # cut to max_selections, order kept
+    assert poll.indexes(["2", "9"]) == ()  # one unknown id spoils the whole response
+    assert poll.indexes([]) == ()
+    assert poll.indexes(None) == ()
+    assert poll.indexes(["1", "1"]) == (0,)
+    assert response_answers(response("$s", ["1"])) == ["1"]
+    assert response_answers(response("$s", [1])) is None
+    assert response_answers({"m.poll.response": {"answers": ["2"]}}) == ["2"]  # stable name
+    assert response_answers({}) is None
+
+    assert parse_poll_start(poll_start_content(spec()), "@bot:x") == PollDef(
+        ("1", "2", "3"), 1, "@bot:x"
+    )
+    assert parse_poll_start({"m.poll.start": {"answers": [{"id": "a"}], "max_selections": 0}}, "")
+    assert parse_poll_start({"body": "hi"}, "@a:x") is None
+
+
+def test_latest_response_per_sender_until_the_end() -> None:
+    poll = PollDef(("1", "2"), sender="@bot:x")
+    anna1 = Response("@anna:x", 1000, ["1"], "$a1", 0)
+    bo = Response("@bo:x", 1500, ["1"], "$b1", 1)
+    anna2 = Response("@anna:x", 2000, ["2"], "$a2", 2)
+    same_ts = Response("@bo:x", 1500, ["2"], "$b2", 3)  # same ms: the later in the room wins
+    late = Response("@cy:x", 5000, ["2"], "$c1", 5)
+    ends = [
+        Response("@mallory:x", 1200, None, "$e0", 4),  # may not end it: ignored
+        Response("@bot:x", 3000, None, "$e1", 6),
+    ]
+    cutoff = end_cutoff(ends, poll, may_redact=set())
+    assert cutoff == 3000
+    latest = latest_responses([late, anna2, bo, same_ts, anna1], cutoff)
+    assert {r.sender: r.event_id for r in latest} == {"@anna:x": "$a2", "@bo:x": "$b2"}
+    assert end_cutoff(ends, poll, may_redact={"@mallory:x"}) == 1200
+    assert end_cutoff([], poll, set()) is None
+
+
+def test_file_contents() -> None:
+    image = png(3, 2)
+    assert png_size(image) == (3, 2)
+    assert png_size(b"GIF89a") is None
+    plain = file_content("chart.png", "image/png", 10, url="mxc://x/y")
+    assert plain["msgtype"] == "m.image" and plain["url"] == "mxc://x/y"
+    doc = file_content("a.ics", "text/calendar", 5, encrypted_file={"url": "mxc://x/z"})
+    assert doc["msgtype"] == "m.file" and "url" not in doc and doc["file"]["url"] == "mxc://x/z"
+
+
+# --- against Synapse -------------------------------------------------------------------------
+
+
+def _of_type(room_id: str, sender: str, kind: str) -> Any:
+    def match(seen: SeenEvent) -> bool:
+        return seen.room_id == room_id and seen.sender == sender and seen.type == kind
+
+    match.__name__ = f"{kind} from {sender}"
+    return match
+
+
+@synapse_test
+async def test_poll_start_responses_and_end(synapse: SynapseServer, tmp_path: Path) -> None:
+    account = register_bot(synapse)
+    human = await MatrixHuman.login(synapse, unique_name("anna"))
+    inbox = RecordingInbox()
+    try:
+        await human.start_sync()
+        async with running_transport(bot_settings(tmp_path, synapse, account), inbox) as bot:
+            room_id = await room_with_bot(human, bot.user_id)
+            await bot_knows(bot, room_id)
+            chat = ChatRef("matrix", room_id)
+            sent = await bot.send_poll(chat, spec(), key="poll:p7:room")
+            assert sent.native_id == sent.message_id and sent.native_id
+
+            seen = await human.wait_for(_of_type(room_id, bot.user_id, POLL_START))
+            assert seen.event_id == sent.native_id
+            assert isinstance(seen.event, nio.UnknownEvent)
+            content = seen.content
+            assert content[TEXT].startswith(QUESTION + "\n1. Di 18 Uhr")
+            start = content[POLL_START]
+            assert start["kind"] == KIND_DISCLOSED
+            assert start["max_selections"] == 1
+            assert start["question"][TEXT] == QUESTION
+            assert [a["id"] for a in start["answers"]] == ["1", "2", "3"]
+            assert [a[TEXT] for a in start["answers"]] == list(OPTIONS)
+            # The same key again is the same event (a retried send), not a second poll.
+            again = await bot.send_poll(chat, spec(), key="poll:p7:room")
+            assert again.native_id == sent.native_id
+
+            first = await human.send_event(room_id, POLL_RESPONSE, response(seen.event_id, ["2"]))
+            vote = await inbox.wait(inbox.votes, 0)
+            assert (vote.platform, vote.native_id, vote.options) == ("matrix", sent.native_id, (1,))
+            assert vote.voter is not None and vote.voter.id == human.user_id
+            assert vote.event_id == first and isinstance(vote.at, datetime)
+
+            await human.send_event(room_id, POLL_RESPONSE, response(seen.event_id, ["1", "3"]))
+            changed = await inbox.wait(inbox.votes, 1)
+            assert changed.options == (0,)  # cut to max_selections = 1
+            assert vote.at is not None and changed.at is not None and changed.at > vote.at
+
+            await human.send_event(room_id, POLL_RESPONSE, response(seen.event_id, ["7"]))
+            assert (await inbox.wait(inbox.votes, 2)).options == ()  # unknown id: no vote
+
+            await bot.close_poll(sent, text("Ergebnis: Di 18 Uhr 1 (100 %)"), key="close:p7")
+            end = await human.wait_for(_of_type(room_id, bot.user_id, POLL_END))
+            assert end.content["m.relates_to"] == {
+                "rel_type": "m.reference",
+                "event_id": sent.native_id,
+            }
+            assert end.content[TEXT] == "Ergebnis: Di 18 Uhr 1 (100 %)"
+            assert end.content[POLL_END] == {}
+            assert len(inbox.votes) == 3  # the bot's own events never come back as votes
+    finally:
+        await human.close()
+
+
+@synapse_test
+async def test_encrypted_room_poll_and_file(synapse: SynapseServer, tmp_path: Path) -> None:
+    account = register_bot(synapse)
+    human = await MatrixHuman.login(synapse, unique_name("anna"), store_path=tmp_path / "human")
+    inbox = RecordingInbox()
+    try:
+        await human.start_sync()
+        async with running_transport(bot_settings(tmp_path, synapse, account), inbox) as bot:
+            room_id = await room_with_bot(human, bot.user_id, encrypted=True)
+            await bot_knows(bot, room_id)
+            chat = ChatRef("matrix", room_id)
+            sent = await bot.send_poll(chat, spec(multi=True), key="poll:enc")
+            seen = await human.wait_for(_of_type(room_id, bot.user_id, POLL_START))
+            assert seen.event.decrypted and seen.event_id == sent.native_id
+            assert seen.event_id is not None
+            assert seen.content[POLL_START]["max_selections"] == 3
+
+            await human.send_event(room_id, POLL_RESPONSE, response(seen.event_id, ["3", "1"]))
+            vote = await inbox.wait(inbox.votes, 0)
+            assert (vote.native_id, vote.options) == (sent.native_id, (2, 0))
+            fetched = await bot.fetch_poll_votes(sent)  # relations come encrypted: decrypted
+            assert [(v.event_id, v.options) for v in fetched] == [(vote.event_id, (2, 0))]
+
+            data = png(4, 3)
+            await bot.send_file(chat, "chart.png", data, "image/png", text("Ergebnis"), key="f")
+            image = await human.wait_for(_of_type(room_id, bot.user_id, "m.room.message"))
+            content = image.content
+            assert content["msgtype"] == "m.image" and "url" not in content
+            assert content["info"] == {"mimetype": "image/png", "size": len(data), "w": 4, "h": 3}
+            file = content["file"]
+            downloaded = await human.client.download(mxc=file["url"])
+            assert isinstance(downloaded, nio.DownloadResponse)
+            assert downloaded.body != data  # what the homeserver holds is encrypted
+            plain = decrypt_attachment(
+                downloaded.body, file["key"]["k"], file["hashes"]["sha256"], file["iv"]
+            )
+            assert plain == data
+            await human.wait_for_notice(room_id, bot.user_id, contains="Ergebnis")
+    finally:
+        await human.close()
+
+
+@synapse_test
+async def test_files_in_plain_and_direct_chats(synapse: SynapseServer, tmp_path: Path) -> None:
+    account = register_bot(synapse)
+    human = await MatrixHuman.login(synapse, unique_name("anna"))
+    inbox = RecordingInbox()
+    try:
+        await human.start_sync()
+        async with running_transport(bot_settings(tmp_path, synapse, account), inbox) as bot:
+            room_id = await room_with_bot(human, bot.user_id)
+            await bot_knows(bot, room_id)
+            chat = ChatRef("matrix", room_id)
+            data = png(5, 7)
+            mark = human.mark()
+            sent = await bot.send_file(chat, "chart.png", data, "image/png", key="chart")
+            image = await human.wait_for(
+                _of_type(room_id, bot.user_id, "m.room.message"), since=mark
+            )
+            assert image.event_id == sent.message_id
+            assert image.content["msgtype"] == "m.image"
+            assert image.content["body"] == "chart.png"
+            assert image.content["info"]["w"] == 5 and image.content["info"]["h"] == 7
+            downloaded = await human.client.download(mxc=image.content["url"])
+            assert isinstance(downloaded, nio.DownloadResponse) and downloaded.body == data
+
+            calendar = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+            dm_id = await human.create_room(invite=[bot.user_id], is_direct=True)
+            await wait_joined(human, dm_id, bot.user_id)
+            await bot_knows(bot, dm_id)
+            dm = ChatRef("matrix", dm_id, is_direct=True)
+            mark = human.mark()
+            await bot.send_file(dm, "ag2.ics", calendar, "text/calendar", key="ics")
+            doc = await human.wait_for(_of_type(dm.id, bot.user_id, "m.room.message"), since=mark)
+            assert doc.content["msgtype"] == "m.file"
+            assert doc.content["info"] == {"mimetype": "text/calendar", "size": len(calendar)}
+            downloaded = await human.client.download(mxc=doc.content["url"])
+            assert isinstance(downloaded, nio.DownloadResponse) and downloaded.body == calendar
+    finally:
+        await human.close()
+
+
+@synapse_test
+async def test_votes_cast_while_the_bot_is_stopped_are_fetched(
+    synapse: SynapseServer, tmp_path: Path
+) -> None:
+    """The whole App: live votes reach the poll_vote handler; votes from while it was
+    down are not replayed live, but `fetch_poll_votes` returns each person's latest."""
+    account = register_bot(synapse)
+    settings = bot_settings(tmp_path, synapse, account)
+    anna = await MatrixHuman.login(synapse, unique_name("anna"))
+    bo = await MatrixHuman.login(synapse, unique_name("bo"))
+    handled: list[PollVote] = []
+    got_vote = asyncio.Event()
+    registry = Registry(dict(handler_registry.load().commands))
+
+    @registry.event("poll_vote")
+    async def record(_services: Services, vote: PollVote) -> None:
+        handled.append(vote)
+        got_vote.set()
+
+    try:
+        await anna.start_sync()
+        await bo.start_sync()
+        async with running_bot(settings, registry=registry) as bot:
+            room_id = await room_with_bot(anna, bot.user_id, invite=(bo.user_id,))
+            await bot_knows(bot.transport, room_id)
+            await bo.wait_for_membership(room_id, bo.user_id, "invite")
+            await bo.join(room_id)
+            sent = await bot.transport.send_poll(ChatRef("matrix", room_id), spec(), key="p")
+            assert sent.native_id is not None
+            start_id = sent.native_id
+            await anna.wait_for(_of_type(room_id, bot.user_id, POLL_START))
+            await anna.send_event(room_id, POLL_RESPONSE, response(start_id, ["1"]))
+            await asyncio.wait_for(got_vote.wait(), 10)
+            assert [(v.voter.id if v.voter else None, v.options) for v in handled] == [
+                (anna.user_id, (0,))
+            ]
+
+        # The bot is down: anna changes her mind twice, bo votes.
+        await anna.send_event(room_id, POLL_RESPONSE, response(start_id, ["3"]))
+        await anna.send_event(room_id, POLL_RESPONSE, response(start_id, ["2"]))
+        await bo.send_event(room_id, POLL_RESPONSE, response(start_id, ["3"]))
+        handled.clear()
+
+        async with running_bot(settings, registry=registry) as bot:
+            started = time.monotonic()
+            votes = await bot.transport.fetch_poll_votes(sent)
+            fetch_seconds = time.monotonic() - started
+            assert {(v.voter.id if v.voter else "", v.options) for v in votes} == {
+                (anna.user_id, (1,)),
+                (bo.user_id, (2,)),
+            }
+            assert all(v.at is not None and v.event_id for v in votes)
+            assert handled == []  # the backlog is not replayed live; the fetch covers it
+
+            await bot.transport.close_poll(sent, text("Beendet"), key="close")
+            await anna.wait_for(_of_type(room_id, bot.user_id, POLL_END))
+            await bo.send_event(room_id, POLL_RESPONSE, response(start_id, ["1"]))  # too late
+            after_end = await bot.transport.fetch_poll_votes(sent)
+            assert {(v.voter.id if v.voter else "", v.options) for v in after_end} == {
+                (anna.user_id, (1,)),
+                (bo.user_id, (2,)),
+            }
+            assert fetch_seconds < 2
+    finally:
+        await anna.close()
+        await bo.close()
+
+
+@synapse_test
+async def test_responses_to_other_polls_are_not_votes(
+    synapse: SynapseServer, tmp_path: Path
+) -> None:
+    """A human's own poll in the room: its responses never reach the Inbox."""
+    account = register_bot(synapse)
+    human = await MatrixHuman.login(synapse, unique_name("anna"))
+    inbox = RecordingInbox()
+    try:
+        await human.start_sync()
+        async with running_transport(bot_settings(tmp_path, synapse, account), inbox) as bot:
+            room_id = await room_with_bot(human, bot.user_id)
+            await bot_knows(bot, room_id)
+            theirs = await human.send_event(room_id, POLL_START, poll_start_content(spec()))
+            await human.send_event(room_id, POLL_RESPONSE, response(theirs, ["1"]))
+            ours = await bot.send_poll(ChatRef("matrix", room_id), spec(), key="ours")
+            assert ours.native_id is not None
+            await human.send_event(room_id, POLL_RESPONSE, response(ours.native_id, ["2"]))
+            vote = await inbox.wait(inbox.votes, 0)
+            assert vote.native_id == ours.native_id
+            assert len(inbox.votes) == 1
+            chat = ChatRef("matrix", room_id)
+            assert await bot.fetch_poll_votes(SentPoll(chat, theirs, theirs)) == []
+    finally:
+        await human.close()
+
+
+@synapse_test
+async def test_votes_lost_in_a_sync_gap_are_caught_up(
+    synapse: SynapseServer, tmp_path: Path
+) -> None:
+    """A sync that brings only the last events of a busy room (a limited timeline) makes
+    the transport re-read its polls' responses there, so a vote in the gap still counts."""
+    account = register_bot(synapse)
+    anna = await MatrixHuman.login(synapse, unique_name("anna"))
+    bo = await MatrixHuman.login(synapse, unique_name("bo"))
+    inbox = RecordingInbox()
+    try:
+        await anna.start_sync()
+        await bo.start_sync()
+        async with running_transport(bot_settings(tmp_path, synapse, account), inbox) as bot:
+            room_id = await room_with_bot(anna, bot.user_id, invite=(bo.user_id,))
+            await bo.wait_for_membership(room_id, bo.user_id, "invite")
+            await bo.join(room_id)
+            await bot_knows(bot, room_id)
+            sent = await bot.send_poll(ChatRef("matrix", room_id), spec(), key="gap")
+            assert sent.native_id is not None
+
+            # Hold the bot's sync loop while the room gets busier than one sync shows.
+            held = bot._sync_task
+            assert held is not None
+            held.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await held
+            await bo.send_event(room_id, POLL_RESPONSE, response(sent.native_id, ["2"]))
+            for i in range(15):
+                await anna.send_text(room_id, f"Plauderei {i}")
+            bot._sync_task = asyncio.create_task(bot._sync_loop())
+
+            vote = await inbox.wait(
+                inbox.votes, 0, match=lambda v: v.voter is not None and v.voter.id == bo.user_id
+            )
+            assert vote.options == (1,)
+    finally:
+        await anna.close()
+        await bo.close()
