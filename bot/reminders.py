@@ -12,7 +12,8 @@ How a reminder is delivered exactly once (see storage/meeting_models.py for the 
 - A failing send is retried with backoff until the meeting begins, never dropped.
 - After downtime: reminders that fell due while the bot was down are sent at start-up,
   marked late, if their meeting is still ahead; otherwise they become `missed` (shown by
-  `/meetings --missed`). Nothing is deleted.
+  `/meetings --missed`). Of several overdue reminders of one meeting only the latest goes
+  out; the earlier ones are recorded as missed. Nothing is deleted.
 
 Only a window of the next due reminders (at most `WINDOW` ahead and `WINDOW_BATCH` of
 them) is held as scheduler jobs; a refill job at the window's end loads the next one. So
@@ -146,7 +147,7 @@ class ReminderEngine:
         for reminder_id in interrupted:
             log.info("reminder %d was interrupted; resuming with the same keys", reminder_id)
             self.spawn(reminder_id, catch_up=True)
-        await self._load_window(catch_up=True)
+        await self.load_window(catch_up=True)
         scheduler = self.services.scheduler
         if scheduler is not None:
             scheduler.add_job(
@@ -199,6 +200,10 @@ class ReminderEngine:
             if after < until
             else []
         )
+        if meeting.materialised_until is None:
+            # The start as given (e.g. the second 02:30 of the autumn night), not as the rule
+            # would place that wall time.
+            starts = [meeting.start_at, *(s for s in starts if s > meeting.start_at)]
         new = await mrepo.add_occurrences(session, meeting.id, [s.astimezone(UTC) for s in starts])
         meeting.materialised_until = max(after, until)
         changes = mrepo.no_changes()
@@ -235,7 +240,8 @@ class ReminderEngine:
 
     # --- the scheduler ----------------------------------------------------------------
 
-    async def _load_window(self, *, catch_up: bool = False) -> None:
+    async def load_window(self, *, catch_up: bool = False) -> None:
+        """Hold the reminders due up to the window's end as jobs; fire the overdue ones."""
         now = self.services.now()
         end = now + WINDOW
         async with self.services.db.read() as session:
@@ -308,7 +314,7 @@ class ReminderEngine:
         self.spawn(reminder_id)
 
     async def _window_job(self) -> None:
-        await self._load_window()
+        await self.load_window()
 
     async def _horizon_job(self) -> None:
         await self.extend_horizon()
@@ -380,6 +386,13 @@ class ReminderEngine:
             log.warning("reminder %d: its meeting has begun; the rest is missed", reminder_id)
             await self._settle(session, reminder, DeliveryStatus.MISSED, ReminderStatus.MISSED)
             return None
+        if reminder.status == ReminderStatus.PENDING.value and await self._superseded(
+            session, reminder, now
+        ):
+            # After downtime only the latest overdue reminder of a meeting goes out; the
+            # earlier ones would say the same thing again.
+            await self._settle(session, reminder, DeliveryStatus.MISSED, ReminderStatus.MISSED)
+            return None
         if reminder.status == ReminderStatus.PENDING.value:
             grace = CATCH_UP_GRACE if catch_up else LATE_GRACE
             reminder.late = now - reminder.due_at > grace
@@ -409,6 +422,26 @@ class ReminderEngine:
             claim.targets.append(await self._target(session, delivery))
         return claim
 
+    @staticmethod
+    async def _superseded(session: AsyncSession, reminder: Reminder, now: datetime) -> bool:
+        later = await session.scalar(
+            select(Reminder.id).where(
+                Reminder.occurrence_id == reminder.occurrence_id,
+                Reminder.revision == reminder.revision,
+                Reminder.due_at > reminder.due_at,
+                Reminder.due_at <= now,
+                Reminder.status.in_(
+                    (
+                        ReminderStatus.PENDING.value,
+                        ReminderStatus.SENDING.value,
+                        ReminderStatus.SENT.value,
+                        ReminderStatus.LATE_SENT.value,
+                    )
+                ),
+            )
+        )
+        return later is not None
+
     async def _settle(
         self,
         session: AsyncSession,
@@ -428,9 +461,8 @@ class ReminderEngine:
             .values(status=undelivered.value)
         )
         statuses = await self._statuses(session, reminder.id)
-        if fallback is ReminderStatus.CANCELLED:
-            outcome = fallback
-        else:
+        outcome: ReminderStatus = fallback
+        if fallback is not ReminderStatus.CANCELLED:
             outcome = _outcome(reminder.late, statuses, fallback)
         reminder.status, reminder.finished_at = outcome.value, self.services.now()
 

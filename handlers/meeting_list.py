@@ -32,7 +32,9 @@ LIST_LIMIT = 20
 
 @commands.command(
     "meetings",
-    help=N_("Die nächsten Treffen deiner AGs oder einer AG (Leitung: --missed zeigt verpasste Erinnerungen)"),
+    help=N_(
+        "Die nächsten Treffen deiner AGs oder einer AG (Leitung: --missed zeigt verpasste Erinnerungen)"
+    ),
     params=(c.text("spec", N_("AG"), optional=True),),
     examples=("meetings", "meetings ag2", "meetings ag2 --missed"),
     aliases=("termine",),
@@ -103,9 +105,8 @@ async def upcoming_text(ctx: Context, ags: list[Ag]) -> Rich:
         if yes := counts.get(view.id, 0):
             row += " · " + ctx.tn("{n} Zusage", "{n} Zusagen", yes)
         rows.append(row)
-    rows.append(
-        ctx.t("Zusagen mit {rsvp}.", rsvp=code(ctx.cmd("rsvp m12 ja")))
-    )
+    example = ctx.cmd(f"rsvp {short_id(views[0].id)} ja")
+    rows.append(ctx.t("Zusagen mit {rsvp}.", rsvp=code(example)))
     return lines(*rows)
 
 
@@ -177,7 +178,9 @@ async def ics(ctx: Context, ag: Ag) -> None:
         meetings = await mrepo.active_meetings(session, ag.id)
         events: list[IcsEvent] = []
         for meeting in meetings:
-            events += _events(ctx, ag, meeting, await mrepo.occurrences_of(session, meeting.id), now)
+            events += _events(
+                ctx, ag, meeting, await mrepo.occurrences_of(session, meeting.id), now
+            )
     data = calendar(events, name=f"{ag.name} ({ag.slug})", tz=ctx.services.settings.tz, now=now)
     caption = ctx.tn(
         "{n} Termin der AG {ag} zum Importieren in deinen Kalender.",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as c
@@ -55,9 +56,9 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
 
 
 def offsets_text(lang: Lang, offsets: list[timedelta]) -> str:
-    if not offsets:
-        return lang.gettext("keine")
-    return ", ".join(format_duration(o, lang.code) for o in offsets)
+    """`1 Tag und 1 Stunde` / `1 day and 1 hour`."""
+    locale = "de" if lang.code == "de" else "en"
+    return format_list([format_duration(o, lang.code) for o in offsets], locale=locale)
 
 
 @commands.command(
@@ -169,7 +170,9 @@ async def _tell_chats(
         message = text_for(lang, prefix, buttons)
         chat_key = f"{key}:{linked.chat.key}"
         if buttons and send_buttons is not None and occurrence_id is not None:
-            await send_buttons(linked.chat, message, rsvp_buttons(lang, occurrence_id), key=chat_key)
+            await send_buttons(
+                linked.chat, message, rsvp_buttons(lang, occurrence_id), key=chat_key
+            )
         else:
             await transport.send(linked.chat, message, key=chat_key)
 
@@ -198,7 +201,9 @@ async def cancel(ctx: Context, id: str, options: str | None) -> None:
     if view.meeting.status == MeetingStatus.CANCELLED.value or (view.cancelled and not series):
         raise UserError(ctx.t("{id} ist schon abgesagt.", id=code(short_id(view.id))))
     if not series and view.start <= now:
-        raise UserError(ctx.t("{id} hat schon begonnen oder ist vorbei.", id=code(short_id(view.id))))
+        raise UserError(
+            ctx.t("{id} hat schon begonnen oder ist vorbei.", id=code(short_id(view.id)))
+        )
 
     async def work(session: AsyncSession) -> tuple[mrepo.ReminderChanges, int]:
         meeting = await session.get(Meeting, view.meeting.id)
@@ -267,7 +272,9 @@ async def edit(ctx: Context, id: str, change: str) -> None:
     if view.cancelled or view.meeting.status == MeetingStatus.CANCELLED.value:
         raise UserError(ctx.t("{id} ist abgesagt.", id=code(short_id(view.id))))
     if view.start <= now:
-        raise UserError(ctx.t("{id} hat schon begonnen oder ist vorbei.", id=code(short_id(view.id))))
+        raise UserError(
+            ctx.t("{id} hat schon begonnen oder ist vorbei.", id=code(short_id(view.id)))
+        )
     new_start, rest = _new_start(ctx, text, local(view), now)
     if new_start is not None and series:
         raise UserError(
@@ -279,7 +286,9 @@ async def edit(ctx: Context, id: str, change: str) -> None:
     title, url = title_and_url(ctx, rest)
     place = checked_place(ctx, options.get("place"))
     if new_start is None and not title and not url and place is None:
-        raise UserError(ctx.t("So geht's: {usage}", usage=code(ctx.cmd("edit m12 19:30 Neuer Titel"))))
+        raise UserError(
+            ctx.t("So geht's: {usage}", usage=code(ctx.cmd("edit m12 19:30 Neuer Titel")))
+        )
     reminders = engine(ctx.services)
 
     async def work(session: AsyncSession) -> mrepo.ReminderChanges:
@@ -332,7 +341,10 @@ async def edit(ctx: Context, id: str, change: str) -> None:
         )
 
     await _tell_chats(
-        ctx, await linked_chats(ctx, view.ag), f"move:{view.id}:{view.occurrence.revision + 1}", text_for
+        ctx,
+        await linked_chats(ctx, view.ag),
+        f"move:{view.id}:{view.occurrence.revision + 1}",
+        text_for,
     )
 
 

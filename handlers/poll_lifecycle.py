@@ -205,8 +205,10 @@ def schedule_close(services: Services, view: PollView) -> None:
 
 
 def unschedule(services: Services, poll_id: int) -> None:
-    if services.scheduler is not None:
-        with contextlib.suppress(JobLookupError):
+    if services.scheduler is None:
+        return
+    with contextlib.suppress(JobLookupError):
+        while True:  # a stopped scheduler may hold the same id more than once
             services.scheduler.remove_job(_job_id(poll_id))
 
 

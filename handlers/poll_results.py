@@ -43,7 +43,7 @@ def voters_line(lang: Lang, tally: Tally) -> Rich:
     parts: list[str] = []
     for platform, n in sorted(tally.voters_by_network.items(), key=lambda kv: kv[0] or ""):
         if platform is None:
-            parts.append(lang.gettext("privat") + f" {n}")
+            parts.append(lang.t("privat").plain + f" {n}")
         else:
             parts.append(f"{network_name(platform)} {n}")
     for platform, n in sorted(tally.native_voters.items()):

@@ -21,6 +21,9 @@ MODULES = (
     "handlers.vote",
     "handlers.survey",
     "handlers.meetings",
+    "handlers.meeting_list",
+    "handlers.reminders",
+    "handlers.attendance",
 )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.meeting_models import (
@@ -138,7 +138,7 @@ async def add_occurrences(
     return new
 
 
-def _view_query() -> select:  # type: ignore[valid-type]
+def _view_query() -> Select[Occurrence, Meeting, Ag]:
     return (
         select(Occurrence, Meeting, Ag)
         .join(Meeting, Meeting.id == Occurrence.meeting_id)
@@ -148,7 +148,7 @@ def _view_query() -> select:  # type: ignore[valid-type]
 
 async def occurrence_view(session: AsyncSession, occurrence_id: int) -> OccurrenceView | None:
     row = (await session.execute(_view_query().where(Occurrence.id == occurrence_id))).first()
-    return OccurrenceView(*row) if row else None
+    return OccurrenceView(row[0], row[1], row[2]) if row else None
 
 
 async def upcoming(
@@ -168,7 +168,7 @@ async def upcoming(
     )
     if not include_cancelled:
         query = query.where(Occurrence.status == OccurrenceStatus.SCHEDULED.value)
-    return [OccurrenceView(*row) for row in (await session.execute(query)).all()]
+    return [OccurrenceView(o, m, a) for o, m, a in (await session.execute(query)).all()]
 
 
 async def future_occurrences(

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
-from storage.db import Database
+from storage.db import Database, alembic_config
 from storage.models import Account, Ag, AgChat, Chat, Membership, Person, Role
 from storage.seed import seed_ags
 from tests.support.fake import ROOT, BotHarness
@@ -65,8 +66,9 @@ async def test_migrations_apply_and_a_second_upgrade_changes_nothing(database_ur
         async with database.engine.connect() as conn:
             tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
             version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
-        assert tables == TABLES
-        assert version == "0001"
+        # Later features add their own tables (tests/test_polls_storage.py checks the polls').
+        assert tables >= TABLES
+        assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert await count(database, Ag) == 1, "a repeated upgrade keeps the data"
     finally:
         await database.dispose()

@@ -139,7 +139,7 @@ class Chat:
 
     def last(self) -> str:
         transport = self.harness.transports[self.ref.platform]
-        replies = [s.text for s in transport.sent if s.chat == self.ref]
+        replies = [s.text for s in transport.sent if s.chat.key == self.ref.key]
         assert replies, f"the bot never answered in {self.ref.id}"
         return replies[-1]
 

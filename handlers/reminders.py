@@ -1,0 +1,163 @@
+"""When reminders come: /reminders (per AG), /remind (privately too), and the start-up
+step that rebuilds the scheduler from the database.
+
+Private reminders to someone the network will not let the bot write to (Telegram: they
+never started the bot) are not retried: the delivery is recorded as `unreachable`, and
+`/remind` tells the person how to open the private chat. `/remind on` checks at once by
+sending its confirmation privately.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import commands as c
+from bot.context import Context, Services, UserError
+from bot.i18n import N_
+from bot.rich import code
+from bot.when import WhenError, format_full, parse_offsets
+from handlers.meeting_common import engine, require_ag, require_lead
+from handlers.meetings import offsets_text
+from handlers.registry import commands
+from storage import meetings_repo as mrepo
+from storage.meeting_models import AgReminderSettings
+
+_ON = {"on", "an", "ein", "ja", "yes"}
+_OFF = {"off", "aus", "nein", "no"}
+_DEFAULT = {"standard", "default"}
+
+
+@commands.on_start
+async def start_reminders(services: Services) -> None:
+    """Rebuild the reminder jobs from the rows; send what fell due while the bot was down."""
+    await engine(services).start()
+
+
+@commands.command(
+    "reminders",
+    help=N_("Wann die Erinnerungen einer AG kommen; die Leitung stellt sie um"),
+    params=(c.text("spec", N_("AG [Abstände]"), optional=True),),
+    examples=("reminders ag2", "reminders ag2 2d 1h 10m", "reminders ag2 standard"),
+    aliases=("erinnerungen",),
+)
+async def reminder_offsets(ctx: Context, spec: str | None) -> None:
+    ag, rest = await require_ag(ctx, spec or "", "reminders ag2 2d 1h")
+    reminders = engine(ctx.services)
+    if not rest:
+        async with ctx.db.read() as session:
+            own = await mrepo.ag_offsets(session, ag.id)
+        if own is None:
+            message = ctx.t(
+                "Erinnerungen für die AG {ag}: {offsets} vorher (Standard).",
+                ag=ag.name,
+                offsets=offsets_text(ctx.lang, reminders.default_offsets()),
+            )
+        else:
+            message = ctx.t(
+                "Erinnerungen für die AG {ag}: {offsets} vorher.",
+                ag=ag.name,
+                offsets=offsets_text(ctx.lang, own),
+            )
+        message += " " + ctx.t(
+            "Die Leitung ändert das z. B. mit {example}.",
+            example=code(ctx.cmd(f"reminders {ag.slug} 2d 1h 10m")),
+        )
+        await ctx.reply(message)
+        return
+    await require_lead(ctx, ag)
+    offsets: list[timedelta] | None = None
+    if rest.strip().lower() not in _DEFAULT:
+        try:
+            offsets = parse_offsets(rest.split())
+        except WhenError as exc:
+            raise UserError(exc.message(ctx.lang)) from None
+    now = ctx.services.now()
+
+    async def work(session: AsyncSession) -> tuple[mrepo.ReminderChanges, int, list[timedelta]]:
+        if offsets is None:
+            await session.execute(
+                delete(AgReminderSettings).where(AgReminderSettings.ag_id == ag.id)
+            )
+            effective = reminders.default_offsets()
+        else:
+            await mrepo.set_ag_offsets(session, ag.id, offsets)
+            effective = offsets
+        changes = mrepo.no_changes()
+        planned = await mrepo.future_occurrences(session, now, ag_id=ag.id)
+        for occurrence in planned:
+            changes += await mrepo.sync_reminders(session, occurrence, effective, now)
+        return changes, len(planned), effective
+
+    changes, planned, effective = await ctx.db.run(work)
+    reminders.apply(changes)
+    message = ctx.t(
+        "Erinnerungen für die AG {ag} jetzt: {offsets} vorher.",
+        ag=ag.name,
+        offsets=offsets_text(ctx.lang, effective),
+    )
+    if planned:
+        message += " " + ctx.tn(
+            "Das gilt auch für den {n} schon geplanten Termin.",
+            "Das gilt auch für die {n} schon geplanten Termine.",
+            planned,
+        )
+    await ctx.reply(message)
+
+
+@commands.command(
+    "remind",
+    help=N_("Erinnerungen zusätzlich privat bekommen (on oder off)"),
+    params=(c.word("switch", N_("on|off"), optional=True),),
+    needs_person=True,
+    examples=("remind on", "remind off"),
+    aliases=("erinnern",),
+)
+async def remind(ctx: Context, switch: str | None) -> None:
+    person_id = await ctx.ensure_person()
+    if switch is None:
+        async with ctx.db.read() as session:
+            pref = await mrepo.direct_reminders(session, person_id)
+        on = pref is not None and pref.direct
+        message = (
+            ctx.t(
+                "Private Erinnerungen sind an. Abschalten mit {off}.",
+                off=code(ctx.cmd("remind off")),
+            )
+            if on
+            else ctx.t(
+                "Private Erinnerungen sind aus. Einschalten mit {on}.",
+                on=code(ctx.cmd("remind on")),
+            )
+        )
+        if on and pref is not None and pref.unreachable_at is not None:
+            when = pref.unreachable_at.astimezone(ZoneInfo(ctx.services.settings.timezone))
+            message += " " + ctx.t(
+                "Die Erinnerung vom {when} konnte ich dir nicht privat schicken. Öffne bitte den privaten Chat mit mir und schreib {start}.",
+                when=format_full(when, ctx.lang.code),
+                start=code(ctx.cmd("start")),
+            )
+        await ctx.reply(message)
+        return
+    value = switch.lower()
+    if value not in _ON | _OFF:
+        raise UserError(ctx.t("So geht's: {usage}", usage=code(ctx.cmd("remind on|off"))))
+    on = value in _ON
+    await ctx.db.run(lambda s: mrepo.set_direct_reminders(s, person_id, on))
+    if not on:
+        await ctx.reply(
+            ctx.t(
+                "Private Erinnerungen sind aus. Die Erinnerungen in den Chats deiner AGs kommen weiter."
+            )
+        )
+        return
+    # Sent privately: that shows at once whether the network lets the bot write to you.
+    await ctx.reply_private(
+        ctx.t(
+            "Du bekommst die Erinnerungen deiner AGs ab jetzt auch privat von mir. Abschalten mit {off}.",
+            off=code(ctx.cmd("remind off")),
+        )
+    )
