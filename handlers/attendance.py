@@ -9,7 +9,7 @@ from bot.i18n import N_
 from bot.rich import Rich, bold, code, join, lines, text
 from bot.when import format_full, format_short
 from handlers.meeting_common import load_occurrence, local, require_lead, short_id
-from handlers.meeting_text import ANSWER_WORDS, ANSWERS, EMOJI, meeting_title
+from handlers.meeting_text import ANSWER_WORDS, ANSWERS, EMOJI, answer_words, meeting_title
 from handlers.people import person_label
 from handlers.registry import commands
 from storage import meetings_repo as mrepo
@@ -41,12 +41,13 @@ async def rsvp(ctx: Context, id: str, answer: str) -> None:
     view = await load_occurrence(ctx, id)
     chosen = ANSWER_WORDS.get(answer.lower().strip("!.,"))
     if chosen is None:
+        yes, no, maybe = answer_words(ctx.lang)
         raise UserError(
             ctx.t(
                 "Antworte mit {yes}, {no} oder {maybe}.",
-                yes=code("ja"),
-                no=code("nein"),
-                maybe=code("vielleicht"),
+                yes=code(yes),
+                no=code(no),
+                maybe=code(maybe),
             )
         )
     await _answer(ctx, view, chosen)

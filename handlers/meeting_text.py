@@ -27,11 +27,6 @@ BUTTON_LABELS = {
     "no": N_("Ich kann nicht"),
     "maybe": N_("Vielleicht"),
 }
-ANSWER_LABELS = {
-    "yes": N_("kommt"),
-    "no": N_("kommt nicht"),
-    "maybe": N_("vielleicht"),
-}
 
 
 def meeting_title(lang: Lang, title: str) -> str:
@@ -47,8 +42,13 @@ def rsvp_buttons(lang: Lang, occurrence_id: int) -> tuple[Button, ...]:
     )
 
 
+def answer_words(lang: Lang) -> tuple[str, str, str]:
+    """The answers as the reader would type them (both languages are understood)."""
+    return ("ja", "nein", "vielleicht") if lang.code == "de" else ("yes", "no", "maybe")
+
+
 def rsvp_hint(lang: Lang, prefix: str, occurrence_id: int) -> Rich:
-    words = "ja|nein|vielleicht" if lang.code == "de" else "yes|no|maybe"
+    words = "|".join(answer_words(lang))
     return lang.t("Antworten mit {command}", command=code(f"{prefix}rsvp m{occurrence_id} {words}"))
 
 

@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.app import App
 from bot.core import ChatRef, DirectMessageUnavailable, SentRef
 from bot.reminders import ReminderEngine
 from bot.rich import AccountRef, Rich
 from handlers.meeting_common import engine
-from storage.meeting_models import Occurrence, Reminder, ReminderDelivery
+from storage import meetings_repo as mrepo
+from storage.meeting_models import Meeting, Occurrence, Reminder, ReminderDelivery
 from tests.support.fake import BotHarness, Chat, FakeTransport
 
 # A Saturday; the meetings of the tests lie in the following weeks.
@@ -133,3 +136,28 @@ def use_transport(bot: BotHarness, transport: FakeTransport) -> None:
     if bot.transport.platform == transport.platform:
         bot.transport = transport
     transport.inbox = bot.app.dispatcher
+
+
+async def remind_in(app: App, occurrence_id: int, seconds: float) -> datetime:
+    """Give the occurrence's AG one reminder offset so that its reminder falls due
+    `seconds` from now: what `/reminders` does, below its one-minute minimum (the
+    end-to-end tests cannot wait for minutes). Returns the due time."""
+    services = app.services
+    now = services.now()
+
+    async def work(session: AsyncSession) -> tuple[mrepo.ReminderChanges, datetime]:
+        occurrence = await session.get(Occurrence, occurrence_id)
+        assert occurrence is not None
+        meeting = await session.get(Meeting, occurrence.meeting_id)
+        assert meeting is not None
+        offset = occurrence.start_at - now - timedelta(seconds=seconds)
+        offset = timedelta(seconds=round(offset.total_seconds()))
+        await mrepo.set_ag_offsets(session, meeting.ag_id, [offset])
+        changes = mrepo.no_changes()
+        for each in await mrepo.future_occurrences(session, now, ag_id=meeting.ag_id):
+            changes += await mrepo.sync_reminders(session, each, [offset], now)
+        return changes, occurrence.start_at - offset
+
+    changes, due = await services.db.run(work)
+    engine(services).apply(changes)
+    return due
