@@ -3,21 +3,30 @@ AG in the text or from the chat, who may manage an AG's meetings, and the engine
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from babel.lists import format_list
 
 from bot.context import Context, Services, UserError
 from bot.converters import chat_ag, match_ag
 from bot.core import Button, ChatRef
+from bot.i18n import Lang
 from bot.reminders import ReminderEngine
 from bot.rich import Rich, code
-from handlers.meeting_text import compose_reminder
+from bot.when import format_duration
+from handlers.meeting_text import compose_reminder, rsvp_buttons
 from storage import meetings_repo as mrepo
 from storage import repo
 from storage.meeting_models import MEETING_PLACE_MAX, MEETING_TITLE_MAX, MEETING_URL_MAX
 from storage.models import Ag, Role
+
+log = logging.getLogger(__name__)
 
 # Options and how many words each takes: 0, 1, "?" (one if it fits), "*" (up to the next option).
 _OPTIONS: dict[str, int | str] = {
@@ -243,3 +252,40 @@ async def linked_chats(ctx: Context, ag: Ag) -> list[LinkedChat]:
         language = row.language or settings.chat_languages.get(ref.key) or settings.language
         out.append(LinkedChat(ref, language))
     return out
+
+
+def offsets_text(lang: Lang, offsets: list[timedelta]) -> str:
+    """`1 Tag und 1 Stunde` / `1 day and 1 hour`."""
+    locale = "de" if lang.code == "de" else "en"
+    return format_list([format_duration(o, lang.code) for o in offsets], locale=locale)
+
+
+async def tell_chats(
+    ctx: Context,
+    chats: list[LinkedChat],
+    key: str,
+    text_for: Callable[[Lang, str, bool], Rich],
+    occurrence_id: int | None = None,
+) -> None:
+    """Post to the AG's other chats, each in its language; a failing chat is only logged."""
+    services = ctx.services
+
+    async def one(linked: LinkedChat) -> None:
+        transport = services.transports[linked.chat.platform]
+        lang = services.translator.for_language(linked.language)
+        prefix = getattr(transport, "command_prefix", "/")
+        send_buttons = getattr(transport, "send_with_buttons", None)
+        buttons = bool(occurrence_id and send_buttons and transport.capabilities.buttons)
+        message = text_for(lang, prefix, buttons)
+        chat_key = f"{key}:{linked.chat.key}"
+        if buttons and send_buttons is not None and occurrence_id is not None:
+            await send_buttons(
+                linked.chat, message, rsvp_buttons(lang, occurrence_id), key=chat_key
+            )
+        else:
+            await transport.send(linked.chat, message, key=chat_key)
+
+    results = await asyncio.gather(*(one(x) for x in chats), return_exceptions=True)
+    for linked, result in zip(chats, results, strict=True):
+        if isinstance(result, Exception):
+            log.warning("could not tell %s: %r", linked.chat.key, result)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.core import Button
 from bot.i18n import N_, Lang
-from bot.reminders import ReminderView
+from bot.reminder_sender import ReminderView
 from bot.rich import AccountRef, Rich, bold, code, join, link, mention
 from bot.when import format_duration, format_full
 

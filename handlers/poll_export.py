@@ -19,12 +19,12 @@ from bot.rich import code
 from handlers.poll_common import PollView, get_view, may_manage, network_name
 from handlers.poll_results import tally_of
 from handlers.registry import commands
-from storage import polls_repo
+from storage import ballots_repo
 
 
 async def _named_rows(ctx: Context, view: PollView) -> list[list[str]]:
     async with ctx.db.read() as session:
-        ballots = await polls_repo.named_ballots(session, view.poll.id)
+        ballots = await ballots_repo.named_ballots(session, view.poll.id)
     header = [
         ctx.t("Umfrage").plain,
         ctx.t("Name").plain,

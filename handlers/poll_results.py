@@ -22,15 +22,15 @@ from handlers.poll_common import (
     read_view,
 )
 from handlers.registry import commands
-from storage import polls_repo, repo
-from storage.polls_repo import Tally
+from storage import ballots_repo, polls_repo, repo
+from storage.ballots_repo import Tally
 
 BAR_WIDTH = 10
 
 
 async def tally_of(services: Services, view: PollView) -> Tally:
     async with services.db.read() as session:
-        return await polls_repo.tally(session, view.poll.id, len(view.options))
+        return await ballots_repo.tally(session, view.poll.id, len(view.options))
 
 
 def _share(count: int, total: int) -> float:
@@ -130,7 +130,7 @@ async def _not_voted(ctx: Context, view: PollView) -> Rich | None:
         return None
     async with ctx.db.read() as session:
         members = await repo.members_of(session, view.ag.id)
-        voted = await polls_repo.voter_ids(session, view.poll.id)
+        voted = await ballots_repo.voter_ids(session, view.poll.id)
     missing = [m for m in members if m.person_id not in voted]
     if not missing:
         return ctx.t("Alle Mitglieder der AG haben abgestimmt.")

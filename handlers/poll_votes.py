@@ -23,9 +23,9 @@ from bot.context import Services
 from bot.core import ChatRef, PollCounts, PollTransport, PollVote, SentPoll
 from handlers.poll_common import PollView, view_by_id
 from handlers.registry import commands
-from storage import polls_repo, repo
+from storage import ballots_repo, polls_repo, repo
+from storage.ballots_repo import Outcome
 from storage.poll_models import Poll
-from storage.polls_repo import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ async def record(
         poll = await session.get(Poll, view.poll.id, with_for_update=True)
         if poll is None or not PollView(poll, view.options, view.ag).accepts_at(at):
             return None
-        outcome = await polls_repo.cast(
+        outcome = await ballots_repo.cast(
             session,
             poll.id,
             positions,
@@ -87,7 +87,7 @@ async def _answer_survey_too(
         return
     if await polls_repo.options_of(session, standing.id) != options:
         return  # the template changed since this poll was launched
-    await polls_repo.cast(
+    await ballots_repo.cast(
         session, standing.id, positions, person_id=person_id, platform=platform, at=at
     )
 
@@ -160,7 +160,7 @@ async def on_poll_counts(services: Services, counts: PollCounts) -> None:
     totals = [*counts.counts[: len(view.options)], *[0] * len(view.options)][: len(view.options)]
 
     async def store(session: AsyncSession, row: int = message.id) -> None:
-        await polls_repo.set_native_counts(session, row, totals, counts.total_voters)
+        await ballots_repo.set_native_counts(session, row, totals, counts.total_voters)
 
     await services.db.run(store)
 

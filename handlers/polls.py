@@ -198,7 +198,7 @@ async def list_polls(ctx: Context) -> None:
         if not ags and ctx.is_admin:
             ags = await repo.all_ags(session)
         by_id = {ag.id: ag for ag in ags}
-        polls = await polls_repo.polls_of_ags(session, by_id, limit=15)
+        polls = await polls_repo.polls_of_ags(session, list(by_id), limit=15)
     if not polls:
         raise UserError(
             ctx.t(

@@ -21,6 +21,7 @@ MODULES = (
     "handlers.vote",
     "handlers.survey",
     "handlers.meetings",
+    "handlers.meeting_edit",
     "handlers.meeting_list",
     "handlers.reminders",
     "handlers.attendance",

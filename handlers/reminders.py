@@ -20,8 +20,7 @@ from bot.context import Context, Services, UserError
 from bot.i18n import N_
 from bot.rich import code
 from bot.when import WhenError, format_full, parse_offsets
-from handlers.meeting_common import engine, require_ag, require_lead
-from handlers.meetings import offsets_text
+from handlers.meeting_common import engine, offsets_text, require_ag, require_lead
 from handlers.registry import commands
 from storage import meetings_repo as mrepo
 from storage.meeting_models import AgReminderSettings

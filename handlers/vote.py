@@ -15,7 +15,7 @@ from handlers.poll_secret import voter_token
 from handlers.poll_votes import is_member, record
 from handlers.registry import commands
 from storage import polls_repo, repo
-from storage.polls_repo import Outcome
+from storage.ballots_repo import Outcome
 
 _RETRACT = {"-", "0", "x", "zurück", "zurueck", "nichts", "none", "retract", "skip"}
 

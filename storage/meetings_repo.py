@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -245,6 +246,8 @@ async def sync_reminders(
     comes back if the offset is set again. Sent and missed reminders are never touched.
     """
     changes = no_changes()
+    zone = await session.scalar(select(Meeting.timezone).where(Meeting.id == occurrence.meeting_id))
+    tz = ZoneInfo(zone or "UTC")
     rows = list(
         await session.scalars(
             select(Reminder).where(
@@ -257,7 +260,7 @@ async def sync_reminders(
     wanted = {int(o.total_seconds()) for o in offsets}
     scheduled = occurrence.status == OccurrenceStatus.SCHEDULED.value
     for seconds in sorted(wanted, reverse=True):
-        due = occurrence.start_at - timedelta(seconds=seconds)
+        due = due_time(occurrence.start_at, seconds, tz)
         row = by_offset.get(seconds)
         if not scheduled or due <= now:
             continue
@@ -282,6 +285,16 @@ async def sync_reminders(
             row.status = ReminderStatus.CANCELLED.value
             changes.withdrawn.append(row.id)
     return changes
+
+
+def due_time(start: datetime, offset_seconds: int, tz: ZoneInfo) -> datetime:
+    """When a reminder `offset_seconds` before `start` is due. Whole days count in local
+    wall-clock time: "1 day before" an 18:00 meeting is 18:00 the day before, also when
+    the clocks change in between; the rest of the offset is exact time."""
+    days, rest = divmod(offset_seconds, 86400)
+    local = start.astimezone(tz).replace(tzinfo=None) - timedelta(days=days)
+    base = local.replace(tzinfo=tz).astimezone(UTC)
+    return base - timedelta(seconds=rest)
 
 
 async def withdraw_reminders(session: AsyncSession, occurrence_ids: Sequence[int]) -> list[int]:

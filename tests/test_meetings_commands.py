@@ -188,6 +188,16 @@ async def test_a_weekly_meeting_stays_at_18_00_local_time_across_dst(bot: BotHar
     assert [o.start_at.hour for o in rows] == [16, 17, 17, 17]
 
 
+async def test_one_day_before_means_the_same_local_time_across_dst(bot: BotHarness) -> None:
+    ag2 = await ag2_with_lead(bot, Clock(datetime(2026, 10, 1, 8, 0, tzinfo=UTC)))
+    await ag2.anna.say("anna", "/meeting ag2 25.10.2026 18:00 Herbstplenum")
+    due = {r.offset_seconds: r.due_at.astimezone(BERLIN) for r in await reminders(bot)}
+    # The clocks go back in the night before: the day before is still 18:00 there,
+    # one hour before is 17:00.
+    assert due[86400].strftime("%d.%m. %H:%M %Z") == "24.10. 18:00 CEST"
+    assert due[3600].strftime("%d.%m. %H:%M %Z") == "25.10. 17:00 CET"
+
+
 async def test_monthly_on_the_first_tuesday(ag2: Ag2) -> None:
     [reply, _] = await ag2.anna.say(
         "anna", "/meeting ag2 01.12.2026 18:00 Stammtisch --monthly 1Di"

@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarks.polls import tally_benchmark
-from storage import polls_repo, repo
+from storage import ballots_repo, polls_repo, repo
+from storage.ballots_repo import Outcome
 from storage.db import Database, alembic_config
 from storage.models import Ag
 from storage.poll_models import PollBallot
-from storage.polls_repo import Outcome
 
 POLL_TABLES = {
     "poll",
@@ -65,16 +65,16 @@ async def person(db: Database, who: str) -> int:
 
 async def cast(db: Database, poll_id: int, person_id: int, *options: int, at: datetime) -> Outcome:
     async def work(session: AsyncSession) -> Outcome:
-        return await polls_repo.cast(
+        return await ballots_repo.cast(
             session, poll_id, options, person_id=person_id, platform="telegram", at=at
         )
 
     return await db.run(work)
 
 
-async def tally(db: Database, poll_id: int) -> polls_repo.Tally:
+async def tally(db: Database, poll_id: int) -> ballots_repo.Tally:
     async with db.read() as session:
-        return await polls_repo.tally(session, poll_id, 3)
+        return await ballots_repo.tally(session, poll_id, 3)
 
 
 async def test_the_migration_creates_the_poll_tables_and_goes_back(database_url: str) -> None:
@@ -158,11 +158,11 @@ async def test_the_tally_merges_ballots_and_native_totals(db: Database) -> None:
     poll_id = await new_poll(db, anonymous=True)
 
     async def work(session: AsyncSession) -> None:
-        await polls_repo.cast(session, poll_id, [0], token="a" * 64)
-        await polls_repo.cast(session, poll_id, [2], token="b" * 64)
+        await ballots_repo.cast(session, poll_id, [0], token="a" * 64)
+        await ballots_repo.cast(session, poll_id, [2], token="b" * 64)
         tg = await polls_repo.add_message(session, poll_id, "telegram", "-100", "5", "tg-poll")
-        await polls_repo.set_native_counts(session, tg.id, [4, 1, 0], 5)
-        await polls_repo.set_native_counts(session, tg.id, [5, 1, 0], 6)
+        await ballots_repo.set_native_counts(session, tg.id, [4, 1, 0], 5)
+        await ballots_repo.set_native_counts(session, tg.id, [5, 1, 0], 6)
 
     await db.run(work)
 
@@ -177,7 +177,7 @@ async def test_closing_happens_once_and_erases_the_tokens(db: Database) -> None:
     poll_id = await new_poll(db, anonymous=True)
 
     async def vote(session: AsyncSession) -> None:
-        await polls_repo.cast(session, poll_id, [1], token="c" * 64)
+        await ballots_repo.cast(session, poll_id, [1], token="c" * 64)
 
     async def close(session: AsyncSession) -> bool:
         return await polls_repo.mark_closed(session, poll_id, T0)

@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.core import ChatRef
+from bot.core import ChatRef, SentRef
 from bot.reminders import JOB_PREFIX, ReminderEngine
+from bot.rich import Rich
 from handlers.meeting_common import engine
 from handlers.meeting_text import compose_reminder
 from storage import repo
@@ -137,13 +138,13 @@ async def test_fan_out_runs_in_parallel_but_bounded(ag2: Ag2) -> None:
     running = peak = 0
     original = transport(ag2).send
 
-    async def slow_send(chat: ChatRef, message: object, *, key: str | None = None) -> object:
+    async def slow_send(chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
         await asyncio.sleep(0.01)
         running -= 1
-        return await original(chat, message, key=key)  # type: ignore[arg-type]
+        return await original(chat, message, key=key)
 
     transport(ag2).send = slow_send  # type: ignore[method-assign]
     await fire_due(ag2, DAY_BEFORE)
@@ -268,7 +269,7 @@ async def test_reminders_of_a_meeting_that_is_over_are_missed_and_shown(
 
 
 async def test_a_failing_network_delays_but_loses_nothing(ag2: Ag2) -> None:
-    ag2.engine.retry_base = 0.001
+    ag2.engine.sender.retry_base = 0.001
     transport(ag2).failures = 4
     await fire_due(ag2, DAY_BEFORE)
 
@@ -283,7 +284,7 @@ async def test_a_failing_network_delays_but_loses_nothing(ag2: Ag2) -> None:
 
 
 async def test_a_send_failing_until_the_meeting_begins_is_recorded_as_missed(ag2: Ag2) -> None:
-    ag2.engine.retry_base = 0.001
+    ag2.engine.sender.retry_base = 0.001
     keyed = transport(ag2)
     keyed.failures, keyed.attempts = 10_000, 0
 
@@ -307,14 +308,14 @@ async def test_an_interrupted_fan_out_resumes_with_the_same_keys(ag2: Ag2, sqlit
     [first, *_] = await reminders(ag2.bot)
     # What a crash leaves behind: claimed, one delivery sent, one handed to the network
     # (it arrived), one not yet tried.
-    engine_ = ag2.engine
-    claim = await ag2.bot.app.services.db.run(lambda s: engine_._claim(s, first.id, False))
+    sender = ag2.engine.sender
+    claim = await ag2.bot.app.services.db.run(lambda s: sender.claim(s, first.id, False))
     assert claim is not None
     by_target = {t.key.split(":", 2)[2]: t for t in claim.targets}
-    await engine_._send(transport(ag2), claim.view, by_target["chat:1"])
-    await engine_._mark(by_target["chat:1"], DeliveryStatus.SENT)
-    await engine_._mark(by_target["chat:2"], DeliveryStatus.SENDING, attempt=True)
-    await engine_._send(transport(ag2), claim.view, by_target["chat:2"])
+    await sender.send(transport(ag2), claim.view, by_target["chat:1"])
+    await sender.mark(by_target["chat:1"], DeliveryStatus.SENT)
+    await sender.mark(by_target["chat:2"], DeliveryStatus.SENDING, attempt=True)
+    await sender.send(transport(ag2), claim.view, by_target["chat:2"])
     keyed = transport(ag2)
     assert await statuses(ag2.bot) == ["sending", "pending"]
 

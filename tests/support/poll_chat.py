@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.core import PollCounts, PollSpec, PollVote, SentPoll, UserRef
-from storage import polls_repo
+from storage import ballots_repo, polls_repo
 from storage.poll_models import Poll, PollBallot
 from tests.support.fake import BotHarness, Chat, FakeTransport
 
@@ -98,7 +98,7 @@ async def counts_of(bot: BotHarness, short_id: str) -> list[int]:
     poll = await poll_row(bot, short_id)
     async with bot.app.services.db.read() as session:
         options = await polls_repo.options_of(session, poll.id)
-        return (await polls_repo.tally(session, poll.id, len(options))).counts
+        return (await ballots_repo.tally(session, poll.id, len(options))).counts
 
 
 async def ballots_of(bot: BotHarness, short_id: str) -> list[PollBallot]:
