@@ -12,9 +12,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,7 @@ from handlers.poll_common import PollView, view_by_id
 from handlers.registry import commands
 from storage import ballots_repo, polls_repo, repo
 from storage.ballots_repo import Outcome
-from storage.poll_models import Poll
+from storage.poll_models import Poll, PollMessage
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +133,30 @@ async def take_native_vote(services: Services, view: PollView, vote: PollVote) -
     )
 
 
+# How long to wait for a poll that is being posted right now: a quick voter's answer
+# can arrive before the posted poll's row is written.
+POSTING_WAITS = (0.25, 0.5, 1.0, 2.0)
+POSTING_WINDOW = timedelta(minutes=1)
+
+
+async def _posted(services: Services, platform: str, native_id: str) -> PollMessage | None:
+    """The posted poll with this network id; waits a little only while a poll is new."""
+    for wait in (0.0, *POSTING_WAITS):
+        if wait:
+            await asyncio.sleep(wait)
+        async with services.db.read() as session:
+            message = await polls_repo.message_by_native_id(session, platform, native_id)
+            if message is not None:
+                return message
+            if not await polls_repo.created_since(session, services.now() - POSTING_WINDOW):
+                return None
+    return None
+
+
 @commands.event("poll_vote")
 async def on_poll_vote(services: Services, vote: PollVote) -> None:
     """Someone answered a native poll: find the poll by the network's id and store it."""
-    async with services.db.read() as session:
-        message = await polls_repo.message_by_native_id(session, vote.platform, vote.native_id)
+    message = await _posted(services, vote.platform, vote.native_id)
     if message is None:
         log.debug("a vote for a poll I do not know on %s", vote.platform)
         return
@@ -150,8 +170,7 @@ async def on_poll_vote(services: Services, vote: PollVote) -> None:
 @commands.event("poll_counts")
 async def on_poll_counts(services: Services, counts: PollCounts) -> None:
     """New totals of an anonymous native poll: kept per posted poll, without voters."""
-    async with services.db.read() as session:
-        message = await polls_repo.message_by_native_id(session, counts.platform, counts.native_id)
+    message = await _posted(services, counts.platform, counts.native_id)
     if message is None:
         return
     view = await view_by_id(services, message.poll_id)

@@ -73,6 +73,7 @@ async def launch(
             anonymous=anonymous,
             closes_at=closes_at,
             survey_key=survey_key,
+            created_at=ctx.services.now(),
         )
         return await read_view(session, poll)
 

@@ -143,8 +143,8 @@ async def vote(ctx: Context, answer: str) -> None:
     else:
         view = await _implicit_poll(ctx)
         raw = answer
-    positions = _choices(ctx, view, raw)
     await _check_allowed(ctx, view, person_id)
+    positions = _choices(ctx, view, raw)
     now = ctx.services.now()
     if view.poll.anonymous:
         token = await voter_token(ctx.services.settings, view.poll.id, person_id)

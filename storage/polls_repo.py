@@ -57,6 +57,7 @@ async def create_poll(
     closes_at: datetime | None = None,
     survey_key: str | None = None,
     standing_key: str | None = None,
+    created_at: datetime | None = None,
 ) -> Poll:
     """A new poll with a short id no other poll has (checked here, enforced by a key)."""
     for attempt in range(20):
@@ -74,6 +75,7 @@ async def create_poll(
         closes_at=utc(closes_at),
         survey_key=survey_key,
         standing_key=standing_key,
+        created_at=utc(created_at) or datetime.now(UTC),
     )
     session.add(poll)
     await session.flush()
@@ -108,6 +110,14 @@ async def polls_of_ags(
         query = query.where(Poll.closed_at.is_(None))
     query = query.order_by(Poll.closed_at.is_not(None), Poll.created_at.desc(), Poll.id.desc())
     return list(await session.scalars(query.limit(limit)))
+
+
+async def created_since(session: AsyncSession, since: datetime) -> bool:
+    """Whether an AG poll was created since then (it may still be being posted)."""
+    found = await session.scalar(
+        select(Poll.id).where(Poll.ag_id.is_not(None), Poll.created_at >= utc(since)).limit(1)
+    )
+    return found is not None
 
 
 async def open_ag_polls(session: AsyncSession) -> list[Poll]:

@@ -3,14 +3,20 @@ membership, and anonymous polls that keep no identity anywhere."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot.core import Capabilities
+from bot.config import Secret, Settings
+from bot.core import Capabilities, ChatRef, PollSpec, PollVote, SentPoll, UserRef
+from handlers import poll_votes
+from handlers.poll_secret import voter_token
 from storage.models import Account, Base
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.poll_chat import (
@@ -246,14 +252,41 @@ async def test_a_native_vote_from_a_stranger_creates_the_person_but_does_not_cou
 
 
 async def test_votes_for_unknown_native_polls_are_ignored(
-    polled: tuple[BotHarness, str, str],
+    polled: tuple[BotHarness, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bot, short_id, _ = polled
+    monkeypatch.setattr(poll_votes, "POSTING_WAITS", (0.01,))
 
     await native_vote(bot, "no-such-poll", "ben", 0)
     await native_vote(bot, "native-1", "ben", 0, platform="elsewhere")
 
     assert await ballots_of(bot, short_id) == []
+
+
+async def test_a_vote_arriving_before_the_posted_poll_is_stored_still_counts(
+    bot: BotHarness,
+) -> None:
+    """Telegram can deliver a quick voter's `poll_answer` before `sendPoll`'s answer is
+    processed; the vote waits briefly for the poll instead of being lost."""
+    bot.app.services.clock = Clock()
+    group = await setup_ag(bot)
+    transport = bot.transport
+    original = transport.send_poll
+
+    async def send_and_vote_at_once(
+        chat: ChatRef, poll: PollSpec, *, key: str | None = None
+    ) -> SentPoll:
+        sent = await original(chat, poll, key=key)
+        voter = UserRef("fake", "ben", "Ben", username="ben")
+        await bot.app.dispatcher.poll_vote(PollVote("fake", sent.native_id or "", voter, (1,)))
+        await asyncio.sleep(0)  # the vote's task starts before the poll is recorded
+        return sent
+
+    transport.send_poll = send_and_vote_at_once  # type: ignore[method-assign]
+    short_id = await start_poll(group, "anna", WANN)
+    await bot.app.dispatcher.drain()
+
+    assert await counts_of(bot, short_id) == [0, 1, 0]
 
 
 async def test_votes_from_two_networks_make_one_result(two: BotHarness) -> None:
@@ -379,3 +412,29 @@ async def test_anonymous_polls_store_no_identity_anywhere(
                         assert value != "other", "not even the voters' network"
     assert checked >= 6  # poll, options, messages, ballots, choices
     assert not any(name in caplog.text for name in ("olga", "otto", "Olga", "Otto"))
+
+
+# --- the key of the anonymous-vote hashes ------------------------------------------------------
+
+
+async def test_the_hash_key_is_created_once_outside_the_database(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'db' / 'bot.db'}")
+    assert settings.key_file == tmp_path / "db" / "secret.key"
+
+    first = await voter_token(settings, poll_id=1, person_id=7)
+
+    assert settings.key_file.stat().st_mode & 0o777 == 0o600
+    assert await voter_token(settings, poll_id=1, person_id=7) == first
+    assert await voter_token(settings, poll_id=2, person_id=7) != first
+    assert await voter_token(settings, poll_id=1, person_id=8) != first
+    assert len(first) == 64 and int(first, 16) >= 0
+    configured = dataclasses.replace(settings, secret_key=Secret("from-the-environment"))
+    assert await voter_token(configured, poll_id=1, person_id=7) != first
+
+
+def test_with_postgresql_the_key_file_lies_beside_the_heartbeat(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url="postgresql+asyncpg://bot@db/bot", heartbeat_file=tmp_path / "heartbeat"
+    )
+    assert settings.key_file == tmp_path / "secret.key"
+    assert dataclasses.replace(settings, secret_key_file=Path("/k")).key_file == Path("/k")
