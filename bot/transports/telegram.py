@@ -103,8 +103,11 @@ class TelegramTransport(TelegramSender):
         get_updates_request: BaseRequest | None = None,
         default_language: str = DEFAULT_MENU_LANGUAGE,
         press_answer_seconds: float = PRESS_ANSWER_SECONDS,
+        rate_limits: bool = True,
     ) -> None:
+        """`rate_limits=False` only for benchmarks that measure the bot, not Telegram."""
         super().__init__()
+        self.rate_limits = rate_limits
         self.settings = settings
         self.default_language = default_language
         self.press_answer_seconds = press_answer_seconds
@@ -115,12 +118,14 @@ class TelegramTransport(TelegramSender):
 
     async def start(self, inbox: Inbox) -> None:
         self._inbox = inbox
-        builder = (
+        # Any: the builder's generic type changes with the rate limiter (ExtBot[int]).
+        builder: Any = (
             ApplicationBuilder()
             .token(self.settings.token.reveal())
-            .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
             .job_queue(None)  # scheduling is the bot's own (APScheduler, rebuilt from tables)
         )
+        if self.rate_limits:
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         if self._request is not None:
             builder = builder.request(self._request)
         if self._get_updates_request is not None:
