@@ -10,6 +10,10 @@ RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt .
 
 FROM python:3.12-slim
+# A font with umlauts for the result charts.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin buendnisbot \
  && mkdir -p /data /app/config \
  && chown buendnisbot /data

@@ -6,8 +6,11 @@ or list this module in the root conftest's ``pytest_plugins``.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,21 +23,25 @@ def unique_database_name(prefix: str = "test") -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     """One PostgreSQL server for the whole session (initdb + start cost about half a second).
 
+    Its data lives in a folder of its own, not under pytest's basetemp: pytest prunes old
+    basetemp folders, which would pull the data away from a server another run still uses.
     A server that cannot start fails the test with PostgreSQL's log tail: skipping would hide
     a broken database setup behind a green run.
     """
+    workdir = Path(tempfile.mkdtemp(prefix="buendnisbot-pg-"))
     server = PostgresServer()
     try:
-        server.start(tmp_path_factory.mktemp("postgres"))
+        server.start(workdir)
     except RuntimeError as exc:
         pytest.fail(f"PostgreSQL did not start: {exc}", pytrace=False)
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
