@@ -173,6 +173,7 @@ async def lag(n: int = 200, over: float = 60.0, lead_in: float = 3.0) -> dict[st
         "sent": len(lags),
         "p50_ms": round(statistics.median(lags) * 1000, 1),
         "p95_ms": round(lags[int(0.95 * (len(lags) - 1))] * 1000, 1),
+        "p99_ms": round(lags[int(0.99 * (len(lags) - 1))] * 1000, 1),
         "max_ms": round(lags[-1] * 1000, 1),
         "within_1s": sum(1 for x in lags if x < 1.0),
     }

@@ -68,6 +68,14 @@ class Command:
     def words(self) -> list[str]:
         return self.name.split()
 
+    def signature(self, prefix: str, gettext: Callable[[str], str]) -> str:
+        """How to type it: `/join [AG]`, `/lead <AG> <@Person>` (labels translated)."""
+        parts = [prefix + self.name]
+        for p in self.params:
+            label = gettext(p.label)
+            parts.append(f"[{label}]" if p.optional or p.from_chat else f"<{label}>")
+        return " ".join(parts)
+
     @property
     def ag_param(self) -> Param | None:
         return next((p for p in self.params if p.kind is Kind.AG), None)

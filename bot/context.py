@@ -25,7 +25,7 @@ from storage.models import Role, utcnow
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.commands import Registry
+    from bot.commands import Command, Registry
     from bot.config import Settings
     from bot.reminders import ReminderEngine
     from storage.db import Database
@@ -115,6 +115,11 @@ class Context:
         """A command as the user types it on this network (`/join` or `!join`)."""
         prefix: str = getattr(self.transport, "command_prefix", "/")
         return prefix + name
+
+    def signature(self, command: Command) -> str:
+        """A command's usage as typed on this network, labels in the reader's language."""
+        prefix: str = getattr(self.transport, "command_prefix", "/")
+        return command.signature(prefix, self.lang.gettext)
 
     async def reply(self, message: Rich) -> None:
         """Answer in the chat of the message. Each part carries a key derived from the

@@ -319,11 +319,7 @@ async def _convert_one(ctx: Context, param: Param, raw: str) -> Any:
 
 def usage(ctx: Context, cmd: Command, *, missing: Param | None = None) -> Rich:
     """`So geht's: /join <AG>` plus an example, in the reader's language."""
-    parts = [ctx.cmd(cmd.name)]
-    for p in cmd.params:
-        label = ctx.lang.gettext(p.label)
-        parts.append(f"[{label}]" if p.optional or p.from_chat else f"<{label}>")
-    message = ctx.t("So geht's: {usage}", usage=code(" ".join(parts)))
+    message = ctx.t("So geht's: {usage}", usage=code(ctx.signature(cmd)))
     if missing is not None:
         message = (
             ctx.t("Da fehlt noch etwas: {what}.", what=ctx.lang.gettext(missing.label))

@@ -38,16 +38,8 @@ async def _visible(ctx: Context) -> list[c.Command]:
     return shown
 
 
-def signature(ctx: Context, cmd: c.Command) -> str:
-    parts = [ctx.cmd(cmd.name)]
-    for p in cmd.params:
-        label = ctx.lang.gettext(p.label)
-        parts.append(f"[{label}]" if p.optional or p.from_chat else f"<{label}>")
-    return " ".join(parts)
-
-
 def describe(ctx: Context, cmd: c.Command) -> Rich:
-    rows: list[Rich | str] = [code(signature(ctx, cmd)) + " – " + ctx.lang.gettext(cmd.help)]
+    rows: list[Rich | str] = [code(ctx.signature(cmd)) + " – " + ctx.lang.gettext(cmd.help)]
     for example in cmd.examples:
         rows.append(ctx.t("Beispiel: {example}", example=code(ctx.cmd(example))))
     if cmd.aliases:
@@ -69,7 +61,7 @@ def describe_group(ctx: Context, word: str) -> Rich:
     subs = [cmd for cmd in commands.unique() if cmd.words[0] == word]
     return lines(
         ctx.t("{cmd} braucht einen Unterbefehl:", cmd=code(ctx.cmd(word))),
-        *["• " + code(signature(ctx, cmd)) + " – " + ctx.lang.gettext(cmd.help) for cmd in subs],
+        *["• " + code(ctx.signature(cmd)) + " – " + ctx.lang.gettext(cmd.help) for cmd in subs],
     )
 
 
@@ -103,7 +95,7 @@ async def help_command(ctx: Context, topic: str | None) -> None:
         return
     rows: list[Rich | str] = [bold(ctx.t("Das kannst du hier tun:"))]
     for cmd in await _visible(ctx):
-        rows.append("• " + code(signature(ctx, cmd)) + " – " + ctx.lang.gettext(cmd.help))
+        rows.append("• " + code(ctx.signature(cmd)) + " – " + ctx.lang.gettext(cmd.help))
     rows.append(ctx.t("Mehr zu einem Befehl: {example}", example=code(ctx.cmd("help join"))))
     await ctx.reply(lines(*rows))
 
