@@ -190,7 +190,10 @@ async def main() -> None:
     ]
     for step in steps:
         print(f"... {step.__name__}", file=sys.stderr, flush=True)
-        result = await step()
+        try:
+            result = await step()
+        except Exception as exc:  # one broken benchmark must not hide the others' figures
+            result = Row(step.__name__, f"FAILED: {type(exc).__name__}: {exc}", "", "", {})
         if isinstance(result, list):
             rows.extend(result)
         elif result is not None:

@@ -223,7 +223,8 @@ async def test_no_votes_can_be_fetched(tg: Running) -> None:
 # --- closing -----------------------------------------------------------------------------
 
 
-async def test_close_stops_the_poll_and_replies_with_the_result(tg: Running) -> None:
+async def test_close_stops_the_poll_and_posts_nothing(tg: Running) -> None:
+    """The merged result is the poll handlers' to post, once per chat: not here too."""
     sent = await tg.transport.send_poll(CHAT, spec())
     assert sent.message_id is not None
     await tg.transport.close_poll(sent, text("Ergebnis: ") + bold("Mi 19 Uhr"), key="close:p7")
@@ -231,28 +232,20 @@ async def test_close_stops_the_poll_and_replies_with_the_result(tg: Running) -> 
     [stop] = tg.api.calls_to("stopPoll")
     assert stop.params == {"chat_id": GROUP["id"], "message_id": int(sent.message_id)}
     assert tg.api.polls[sent.native_id or ""]["is_closed"] is True
-    [result] = tg.api.delivered(GROUP["id"])
-    assert result["text"] == "Ergebnis: <b>Mi 19 Uhr</b>"
-    assert result["parse_mode"] == "HTML"
-    assert result["reply_parameters"] == {
-        "message_id": int(sent.message_id),
-        "allow_sending_without_reply": True,
-    }
-    assert tg.api.last_sent(GROUP["id"])["reply_to_message"]["poll"]["id"] == sent.native_id
+    assert tg.api.delivered(GROUP["id"]) == []
 
     # Retried with the same key (e.g. after a crash in the handler): nothing more is sent.
     await tg.transport.close_poll(sent, text("Ergebnis"), key="close:p7")
     assert len(tg.api.calls_to("stopPoll")) == 1
-    assert len(tg.api.delivered(GROUP["id"])) == 1
 
 
-async def test_a_poll_already_closed_still_gets_its_result(tg: Running) -> None:
+async def test_a_poll_already_closed_is_no_error(tg: Running) -> None:
     sent = await tg.transport.send_poll(CHAT, spec())
     await tg.transport.close_poll(sent, text("Ergebnis 1"))
     await tg.transport.close_poll(sent, text("Ergebnis 2"))
 
     assert [call.status for call in tg.api.calls_to("stopPoll")] == [200, 400]
-    assert tg.api.texts(GROUP["id"]) == ["Ergebnis 1", "Ergebnis 2"]
+    assert tg.api.delivered(GROUP["id"]) == []
 
 
 async def test_closing_in_a_gone_chat_sends_nothing(

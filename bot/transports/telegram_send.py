@@ -176,11 +176,13 @@ class TelegramSender:
         return result
 
     async def close_poll(self, sent: SentPoll, result: Rich, *, key: str | None = None) -> None:
-        """Stop the poll (Telegram shows the final numbers under it), then post `result` as
-        a reply to it. A poll that is already over (closed by hand, by an earlier attempt,
-        or deleted) still gets its result; a gone chat gets nothing."""
+        """Stop the poll; Telegram then shows its own final numbers under it. `result` is
+        not posted here: the poll handlers post the merged result once in every chat, on
+        every network (as the Matrix transport leaves it to them too), so a reply here
+        would be a second copy. A poll that is already over (closed by hand, by an earlier
+        attempt, or deleted) is fine; a gone chat is logged."""
         if sent.message_id is None or (key is not None and key in self._sent):
-            return  # the poll never arrived there, or its result has been posted
+            return  # the poll never arrived there, or it has been stopped
         poll_message = int(sent.message_id)
         bot = self.application.bot
 
@@ -192,15 +194,9 @@ class TelegramSender:
         except (Forbidden, BadRequest) as exc:
             if isinstance(exc, BadRequest) and poll_over(exc):
                 log.info("telegram: poll %s was already over: %s", sent.native_id, exc.message)
-            elif not await self._unwritable(sent.chat, exc, "poll result"):
+            elif not await self._unwritable(sent.chat, exc, "poll close"):
                 raise
-            else:
-                return
-        try:
-            await self._deliver(sent.chat, result, key, reply_to=poll_message)
-        except (Forbidden, BadRequest) as exc:
-            if not await self._unwritable(sent.chat, exc, "poll result"):
-                raise
+        self._remember(key, sent)
 
     async def fetch_poll_votes(self, sent: SentPoll) -> list[PollVote]:
         """Telegram keeps no list of votes a bot could read: votes cast while the bot was
