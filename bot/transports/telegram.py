@@ -37,7 +37,6 @@ from telegram import (
 )
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     MessageHandler,
@@ -60,6 +59,7 @@ from bot.transports.telegram_convert import (
     poll_vote,
     user_ref,
 )
+from bot.transports.telegram_flood import GROUP, SlidingWindowLimiter
 from bot.transports.telegram_send import TelegramApp, TelegramSender
 from bot.transports.telegram_send import mention_html as mention_html  # lived here before
 
@@ -75,6 +75,9 @@ MENU_SCOPES: Mapping[str, BotCommandScope] = {
 # The alliance's language: its menu is also shown to everyone whose language has none.
 DEFAULT_MENU_LANGUAGE = "de"
 RATE_LIMIT_RETRIES = 5
+# Telegram's flood limits, which it counts over any window of that length: 30 messages a
+# second overall, 20 a minute in one group (and one a second in one chat, which PTB's
+# limiter does not track).
 # The presser's app shows a spinner until the query is answered: answer by then, with the
 # handler's toast if it is ready, without it otherwise (the handler still finishes).
 PRESS_ANSWER_SECONDS = 5.0
@@ -104,10 +107,13 @@ class TelegramTransport(TelegramSender):
         default_language: str = DEFAULT_MENU_LANGUAGE,
         press_answer_seconds: float = PRESS_ANSWER_SECONDS,
         rate_limits: bool = True,
+        group_minute: float = 60.0,
     ) -> None:
-        """`rate_limits=False` only for benchmarks that measure the bot, not Telegram."""
+        """`rate_limits=False` only for benchmarks that measure the bot, not Telegram;
+        `group_minute` shortens the group limit's minute for tests (seconds)."""
         super().__init__()
         self.rate_limits = rate_limits
+        self.group_minute = group_minute
         self.settings = settings
         self.default_language = default_language
         self.press_answer_seconds = press_answer_seconds
@@ -125,7 +131,11 @@ class TelegramTransport(TelegramSender):
             .job_queue(None)  # scheduling is the bot's own (APScheduler, rebuilt from tables)
         )
         if self.rate_limits:
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+            builder = builder.rate_limiter(
+                SlidingWindowLimiter(
+                    group=(GROUP[0], self.group_minute), max_retries=RATE_LIMIT_RETRIES
+                )
+            )
         if self._request is not None:
             builder = builder.request(self._request)
         if self._get_updates_request is not None:
