@@ -25,6 +25,10 @@ MODULES = (
     "handlers.meeting_list",
     "handlers.reminders",
     "handlers.attendance",
+    "handlers.connect",
+    "handlers.cards",
+    "handlers.privacy",
+    "handlers.stats",
 )
 
 

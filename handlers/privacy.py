@@ -1,0 +1,203 @@
+"""Their data under their control: `/privacy` explains, `/mydata` hands it out,
+`/forget` deletes it after a confirmation. Logs name a person by internal id only."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import timedelta
+from typing import cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import commands as c
+from bot.context import Context, Services, UserError
+from bot.core import FileTransport, Transport
+from bot.i18n import N_, Lang
+from bot.rich import AccountRef, Rich, bold, code, lines
+from handlers.poll_secret import voter_token
+from handlers.registry import commands
+from storage import privacy_repo
+from storage.models import Ag
+
+log = logging.getLogger(__name__)
+
+FORGET_VALID = timedelta(minutes=10)
+CONFIRM_WORDS = {"ja", "yes"}
+
+
+@commands.command(
+    "privacy",
+    help=N_("Was ich über dich speichere und warum"),
+    aliases=("datenschutz",),
+)
+async def privacy(ctx: Context) -> None:
+    await ctx.reply(
+        lines(
+            bold(ctx.t("Datenschutz: was ich speichere und warum")),
+            ctx.t(
+                "• Dein Konto im Netzwerk (Kennung, Anzeigename, Benutzername), damit ich "
+                "dich wiedererkenne und dir antworten kann."
+            ),
+            ctx.t("• Deine AGs und deine Rolle darin, damit du AG-Nachrichten bekommst."),
+            ctx.t(
+                "• Deine Stimmen bei namentlichen Umfragen, damit jede Person eine Stimme hat. "
+                "Bei anonymen Umfragen speichere ich nicht, wer wie abgestimmt hat."
+            ),
+            ctx.t("• Deine Zu- und Absagen zu Treffen und ob du private Erinnerungen willst."),
+            ctx.t("• Deine Visitenkarte, nur mit dem, was du selbst einträgst."),
+            ctx.t(
+                "Andere Nachrichten in euren Chats speichere ich nicht. In meinen Protokollen "
+                "stehst du nur als interne Nummer."
+            ),
+            ctx.t(
+                "Deine Visitenkarte sehen nur Menschen aus deinen AGs, oder alle Mitglieder "
+                "des Bündnisses und die Admins, wenn du das mit {visibility} erlaubst.",
+                visibility=code(ctx.cmd("card visibility alliance")),
+            ),
+            ctx.t(
+                "{mydata} schickt dir alles, was ich über dich weiß. {forget} löscht alles; "
+                "deine Stimmen zählen dann weiter, aber ohne deinen Namen.",
+                mydata=code(ctx.cmd("mydata")),
+                forget=code(ctx.cmd("forget")),
+            ),
+        )
+    )
+
+
+@commands.command(
+    "mydata",
+    help=N_("Alles, was ich über dich gespeichert habe, als Datei"),
+    where=c.Where.DIRECT,
+    aliases=("meinedaten",),
+)
+async def mydata(ctx: Context) -> None:
+    if ctx.person_id is None:
+        await ctx.reply(ctx.t("Ich habe nichts über dich gespeichert."))
+        return
+    person_id = ctx.person_id
+    async with ctx.db.read() as session:
+        data = await privacy_repo.export(session, person_id)
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    caption = ctx.t(
+        "Alles, was ich über dich gespeichert habe. Löschen kannst du es mit {forget}.",
+        forget=code(ctx.cmd("forget")),
+    )
+    if ctx.transport.capabilities.files:
+        sender = cast(FileTransport, ctx.transport)
+        await sender.send_file(
+            ctx.chat, "meine-daten.json", body.encode(), "application/json", caption
+        )
+    else:
+        await ctx.reply(lines(caption, code(body)))
+    log.info("person %d downloaded their data", person_id)
+
+
+@commands.command(
+    "forget",
+    help=N_("Alles löschen, was ich über dich gespeichert habe (mit Bestätigung)"),
+    params=(c.word("confirm", N_("JA|Code"), optional=True),),
+    where=c.Where.DIRECT,
+    aliases=("vergessen",),
+)
+async def forget(ctx: Context, confirm: str | None) -> None:
+    if ctx.person_id is None:
+        await ctx.reply(ctx.t("Ich habe nichts über dich gespeichert."))
+        return
+    person_id = ctx.person_id
+    now = ctx.services.now()
+    if confirm is None:
+        code_ = f"{secrets.randbelow(1_000_000):06d}"
+        await ctx.db.run(
+            lambda s: privacy_repo.set_forget_request(s, person_id, code_, now + FORGET_VALID)
+        )
+        await ctx.reply(
+            lines(
+                bold(ctx.t("Wirklich alles löschen?")),
+                ctx.t(
+                    "Ich lösche dann dich, deine Konten, deine AG-Mitgliedschaften und Rollen, "
+                    "deine Visitenkarte, deine Zu- und Absagen und deine Erinnerungs-"
+                    "Einstellungen. Deine Stimmen bei Umfragen zählen weiter, aber ohne deinen "
+                    "Namen. Das lässt sich nicht rückgängig machen."
+                ),
+                ctx.t(
+                    "Vorher kannst du dir mit {mydata} alles schicken lassen.",
+                    mydata=code(ctx.cmd("mydata")),
+                ),
+                ctx.t(
+                    "Zum Bestätigen schreib innerhalb von 10 Minuten {yes} oder {code}.",
+                    yes=code(ctx.cmd("forget JA")),
+                    code=code(ctx.cmd(f"forget {code_}")),
+                ),
+            )
+        )
+        return
+
+    async def confirmed(session: AsyncSession) -> list[Ag] | None:
+        request = await privacy_repo.forget_request(session, person_id)
+        if request is None or request.expires_at <= now:
+            return None
+        if confirm.lower() not in CONFIRM_WORDS and confirm != request.code:
+            return None
+        tokens = [
+            await voter_token(ctx.services.settings, poll_id, person_id)
+            for poll_id in await privacy_repo.open_anonymous_polls(session)
+        ]
+        return await privacy_repo.forget(session, person_id, tokens)
+
+    orphaned = await ctx.db.run(confirmed)
+    if orphaned is None:
+        raise UserError(
+            ctx.t(
+                "Das ist keine gültige Bestätigung (oder sie ist älter als 10 Minuten). "
+                "Schreib zuerst {forget}.",
+                forget=code(ctx.cmd("forget")),
+            )
+        )
+    ctx.person_id = None
+    log.info("person %d deleted their data", person_id)
+    await ctx.reply(ctx.t("Erledigt: Ich habe alles über dich gelöscht. Mach's gut!"))
+    for ag in orphaned:
+        await tell_no_lead(ctx.services, ag)
+
+
+async def tell_no_lead(services: Services, ag: Ag) -> None:
+    """An AG lost its last lead: say so in its chats, else to the admins privately."""
+    settings = services.settings
+    chats = await services.ag_chats(ag.id)
+    for chat in chats:
+        transport = services.transport_for(chat)
+        if transport is None:
+            continue
+        lang = services.translator.for_language(
+            settings.chat_languages.get(chat.key) or settings.language
+        )
+        try:
+            await transport.send(chat, _no_lead(lang, ag, transport))
+        except Exception:
+            log.warning("could not tell an AG chat on %s about a missing lead", chat.platform)
+    if chats:
+        return
+    lang = services.translator.for_language(settings.language)
+    for admin in sorted(settings.admins):
+        platform, _, external_id = admin.partition(":")
+        found = services.transports.get(platform)
+        if found is None:
+            continue
+        try:
+            await found.send_direct(
+                AccountRef(platform, external_id, external_id), _no_lead(lang, ag, found)
+            )
+        except Exception:
+            log.warning("could not tell an admin on %s about an AG without lead", platform)
+
+
+def _no_lead(lang: Lang, ag: Ag, transport: Transport) -> Rich:
+    prefix: str = getattr(transport, "command_prefix", "/")
+    return lang.t(
+        "Die AG {ag} hat keine Leitung mehr, weil die letzte Leitung ihre Daten gelöscht hat. "
+        "Ein Admin kann mit {lead} eine neue bestimmen.",
+        ag=ag.name,
+        lead=code(f"{prefix}lead {ag.slug} @…"),
+    )

@@ -1,0 +1,319 @@
+"""One person, several accounts: linking (merging two people) and unlinking.
+
+`merge` moves everything keyed by a person from one person to another in the caller's
+transaction. Where both people have a row for the same thing, one row remains: the
+stronger role, the most recent vote, the most recent RSVP, the most recently changed
+reminder preference, the survey run that got furthest. `PERSON_COLUMNS` lists every
+column that refers to a person; a test fails when a table adds one that is not listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.connect_models import ConnectCode
+from storage.meeting_models import (
+    DeliveryStatus,
+    Meeting,
+    ReminderDelivery,
+    ReminderPreference,
+    Rsvp,
+)
+from storage.models import Account, Base, Membership, Person, Role
+from storage.poll_models import Poll, PollBallot, PollChoice, SurveyRun
+
+# (table, column) of every reference to a person, each handled by `merge`.
+PERSON_COLUMNS = frozenset(
+    {
+        ("account", "person_id"),
+        ("membership", "person_id"),
+        ("poll", "created_by"),
+        ("poll_ballot", "person_id"),
+        ("survey_run", "person_id"),
+        ("meeting", "created_by"),
+        ("reminder_delivery", "person_id"),
+        ("meeting_rsvp", "person_id"),
+        ("reminder_preference", "person_id"),
+        # Business cards and pending `/forget` confirmations (storage/card_models.py),
+        # merged through Base.metadata so this module does not depend on that feature.
+        ("card", "person_id"),
+        ("forget_request", "person_id"),
+    }
+)
+
+# The anonymous-vote token of (poll id, person id): see handlers/poll_secret.py.
+TokenOf = Callable[[int, int], Awaitable[str]]
+
+
+def _naive_utc(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.min
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _newer(a: datetime | None, b: datetime | None) -> bool:
+    """Whether `a` is later than `b` (a missing time is the oldest)."""
+    return _naive_utc(a) > _naive_utc(b)
+
+
+async def merge(
+    session: AsyncSession, keep: int, absorb: int, token_of: TokenOf | None = None
+) -> None:
+    """Move everything of person `absorb` to person `keep`, then delete `absorb`.
+
+    `token_of` re-keys the open anonymous ballots of `absorb`, so that the merged person
+    still has one vote per anonymous poll (without it those ballots stay as they are).
+    """
+    if keep == absorb:
+        raise ValueError("a person cannot be merged with itself")
+    kept, absorbed = await session.get(Person, keep), await session.get(Person, absorb)
+    if kept is None or absorbed is None:
+        raise LookupError("both people must exist")
+    if kept.language is None:
+        kept.language = absorbed.language
+    await _merge_memberships(session, keep, absorb)
+    await _merge_ballots(session, keep, absorb)
+    if token_of is not None:
+        await _merge_anonymous_ballots(session, keep, absorb, token_of)
+    await _merge_rsvps(session, keep, absorb)
+    await _merge_reminder_preferences(session, keep, absorb)
+    await _merge_survey_runs(session, keep, absorb)
+    await _merge_cards(session, keep, absorb)
+    await _drop_forget_requests(session, keep, absorb)
+    await session.execute(update(Poll).where(Poll.created_by == absorb).values(created_by=keep))
+    await session.execute(
+        update(Meeting).where(Meeting.created_by == absorb).values(created_by=keep)
+    )
+    await _merge_deliveries(session, keep, absorb)
+    await session.execute(update(Account).where(Account.person_id == absorb).values(person_id=keep))
+    await session.flush()
+    await session.execute(delete(Person).where(Person.id == absorb))
+    session.expire_all()
+
+
+async def _merge_memberships(session: AsyncSession, keep: int, absorb: int) -> None:
+    theirs = {
+        m.ag_id: m
+        for m in await session.scalars(select(Membership).where(Membership.person_id == absorb))
+    }
+    for mine in list(await session.scalars(select(Membership).where(Membership.person_id == keep))):
+        other = theirs.pop(mine.ag_id, None)
+        if other is None:
+            continue
+        if Role.LEAD.value in (mine.role, other.role):
+            mine.role = Role.LEAD.value
+        if _newer(mine.joined_at, other.joined_at):
+            mine.joined_at = other.joined_at
+        await session.delete(other)
+    await session.flush()
+    await session.execute(
+        update(Membership).where(Membership.person_id == absorb).values(person_id=keep)
+    )
+
+
+async def _drop_ballot(session: AsyncSession, ballot: PollBallot) -> None:
+    await session.execute(delete(PollChoice).where(PollChoice.ballot_id == ballot.id))
+    await session.delete(ballot)
+
+
+async def _merge_ballots(session: AsyncSession, keep: int, absorb: int) -> None:
+    theirs = {
+        b.poll_id: b
+        for b in await session.scalars(select(PollBallot).where(PollBallot.person_id == absorb))
+    }
+    for mine in list(await session.scalars(select(PollBallot).where(PollBallot.person_id == keep))):
+        other = theirs.get(mine.poll_id)
+        if other is None:
+            continue
+        if _newer(other.cast_at, mine.cast_at):
+            await _drop_ballot(session, mine)
+        else:
+            await _drop_ballot(session, other)
+            del theirs[mine.poll_id]
+    await session.flush()
+    await session.execute(
+        update(PollBallot).where(PollBallot.person_id == absorb).values(person_id=keep)
+    )
+
+
+async def _merge_anonymous_ballots(
+    session: AsyncSession, keep: int, absorb: int, token_of: TokenOf
+) -> None:
+    """Open anonymous polls: the ballot under `absorb`'s token takes `keep`'s token. If
+    both voted, the kept person's ballot remains (anonymous ballots carry no time)."""
+    open_polls = await session.scalars(
+        select(Poll.id).where(Poll.anonymous.is_(True), Poll.closed_at.is_(None))
+    )
+    for poll_id in list(open_polls):
+        old, new = await token_of(poll_id, absorb), await token_of(poll_id, keep)
+        theirs = await session.scalar(
+            select(PollBallot).where(PollBallot.poll_id == poll_id, PollBallot.token == old)
+        )
+        if theirs is None:
+            continue
+        mine = await session.scalar(
+            select(PollBallot).where(PollBallot.poll_id == poll_id, PollBallot.token == new)
+        )
+        if mine is not None:
+            await _drop_ballot(session, theirs)
+        else:
+            theirs.token = new
+    await session.flush()
+
+
+async def _merge_rsvps(session: AsyncSession, keep: int, absorb: int) -> None:
+    theirs = {
+        r.occurrence_id: r
+        for r in await session.scalars(select(Rsvp).where(Rsvp.person_id == absorb))
+    }
+    for mine in list(await session.scalars(select(Rsvp).where(Rsvp.person_id == keep))):
+        other = theirs.pop(mine.occurrence_id, None)
+        if other is None:
+            continue
+        if _newer(other.answered_at, mine.answered_at):
+            mine.answer, mine.answered_at = other.answer, other.answered_at
+        await session.delete(other)
+    await session.flush()
+    await session.execute(update(Rsvp).where(Rsvp.person_id == absorb).values(person_id=keep))
+
+
+async def _merge_deliveries(session: AsyncSession, keep: int, absorb: int) -> None:
+    """A reminder being sent to both people now goes to one: the absorbed person's
+    unfinished delivery of it is cancelled; every delivery keeps its row (and send key)."""
+    kept = select(ReminderDelivery.reminder_id).where(ReminderDelivery.person_id == keep)
+    unfinished = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
+    await session.execute(
+        update(ReminderDelivery)
+        .where(
+            ReminderDelivery.person_id == absorb,
+            ReminderDelivery.reminder_id.in_(kept),
+            ReminderDelivery.status.in_(unfinished),
+        )
+        .values(status=DeliveryStatus.CANCELLED.value)
+    )
+    await session.execute(
+        update(ReminderDelivery).where(ReminderDelivery.person_id == absorb).values(person_id=keep)
+    )
+
+
+async def _merge_reminder_preferences(session: AsyncSession, keep: int, absorb: int) -> None:
+    mine = await session.get(ReminderPreference, keep)
+    other = await session.get(ReminderPreference, absorb)
+    if other is None:
+        return
+    if mine is None:
+        session.add(
+            ReminderPreference(
+                person_id=keep,
+                direct=other.direct,
+                unreachable_at=other.unreachable_at,
+                updated_at=other.updated_at,
+            )
+        )
+    elif _newer(other.updated_at, mine.updated_at):
+        mine.direct, mine.updated_at = other.direct, other.updated_at
+        mine.unreachable_at = other.unreachable_at
+    await session.delete(other)
+    await session.flush()
+
+
+async def _merge_survey_runs(session: AsyncSession, keep: int, absorb: int) -> None:
+    mine = await session.get(SurveyRun, keep)
+    other = await session.get(SurveyRun, absorb)
+    if other is None:
+        return
+    if mine is None:
+        session.add(
+            SurveyRun(
+                person_id=keep,
+                step=other.step,
+                started_at=other.started_at,
+                finished_at=other.finished_at,
+            )
+        )
+    elif other.step > mine.step:
+        mine.step, mine.finished_at = other.step, other.finished_at
+    await session.delete(other)
+    await session.flush()
+
+
+async def _merge_cards(session: AsyncSession, keep: int, absorb: int) -> None:
+    """One card remains: the one changed most recently."""
+    card = Base.metadata.tables.get("card")
+    if card is None:
+        return
+    rows = {
+        row.person_id: row.updated_at
+        for row in await session.execute(
+            select(card.c.person_id, card.c.updated_at).where(card.c.person_id.in_((keep, absorb)))
+        )
+    }
+    if absorb not in rows:
+        return
+    if keep in rows and not _newer(rows[absorb], rows[keep]):
+        await session.execute(delete(card).where(card.c.person_id == absorb))
+        return
+    await session.execute(delete(card).where(card.c.person_id == keep))
+    await session.execute(update(card).where(card.c.person_id == absorb).values(person_id=keep))
+
+
+async def _drop_forget_requests(session: AsyncSession, keep: int, absorb: int) -> None:
+    """A pending `/forget` was asked for one account's data; after linking, confirming it
+    would delete more than was asked for, so it is dropped and has to be asked again."""
+    forget = Base.metadata.tables.get("forget_request")
+    if forget is not None:
+        await session.execute(delete(forget).where(forget.c.person_id.in_((keep, absorb))))
+
+
+async def split_off(session: AsyncSession, account_id: int) -> int:
+    """Give the account a new person of its own, taking along only its language.
+
+    Everything else (memberships, votes, RSVPs, preferences) stays with the person of
+    the other accounts. Returns the new person's id.
+    """
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise LookupError("no such account")
+    old = await session.get(Person, account.person_id)
+    person = Person(language=old.language if old else None)
+    session.add(person)
+    await session.flush()
+    account.person_id = person.id
+    await session.execute(delete(ConnectCode).where(ConnectCode.account_id == account_id))
+    await session.flush()
+    return person.id
+
+
+async def count_accounts(session: AsyncSession, person_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Account).where(Account.person_id == person_id)
+        )
+        or 0
+    )
+
+
+# --- codes -----------------------------------------------------------------------------
+
+
+async def add_code(
+    session: AsyncSession, account_id: int, code_hash: str, expires_at: datetime, now: datetime
+) -> None:
+    """Store a new code; the account's earlier codes and all expired ones go."""
+    await session.execute(
+        delete(ConnectCode).where(
+            (ConnectCode.account_id == account_id) | (ConnectCode.expires_at <= now)
+        )
+    )
+    session.add(ConnectCode(account_id=account_id, code_hash=code_hash, expires_at=expires_at))
+    await session.flush()
+
+
+async def find_code(session: AsyncSession, code_hash: str) -> ConnectCode | None:
+    return await session.scalar(
+        select(ConnectCode).where(ConnectCode.code_hash == code_hash).with_for_update()
+    )
