@@ -92,6 +92,11 @@ async def convert_user(ctx: Context, raw: str) -> Account:
         if account is None:
             found = await repo.accounts_by_username(session, platform, value.lstrip("@"))
             account = found[0] if len(found) == 1 else None
+        if account is None:
+            # Someone known only on another network (a Telegram @name asked about on Matrix):
+            # taken when the name points to exactly one person.
+            found = await repo.accounts_by_username(session, None, value.lstrip("@"))
+            account = found[0] if len({a.person_id for a in found}) == 1 else None
     if account is None:
         raise UserError(
             ctx.t(

@@ -69,17 +69,15 @@ async def ensure_account(
 
 
 async def accounts_by_username(
-    session: AsyncSession, platform: str, username: str
+    session: AsyncSession, platform: str | None, username: str
 ) -> list[Account]:
-    """Accounts by username, written with or without the leading @ (Matrix ids have it)."""
+    """Accounts by username, written with or without the leading @ (Matrix ids have it);
+    on one network, or on all of them with `platform=None`."""
     bare = username.lstrip("@").lower()
-    rows = await session.scalars(
-        select(Account).where(
-            Account.platform == platform,
-            func.lower(Account.username).in_((bare, "@" + bare)),
-        )
-    )
-    return list(rows)
+    query = select(Account).where(func.lower(Account.username).in_((bare, "@" + bare)))
+    if platform is not None:
+        query = query.where(Account.platform == platform)
+    return list(await session.scalars(query.order_by(Account.id)))
 
 
 async def accounts_of(session: AsyncSession, person_id: int) -> list[Account]:

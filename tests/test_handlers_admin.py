@@ -9,7 +9,7 @@ import pytest
 
 from bot.core import IncomingMessage, UserRef
 from bot.rich import render_html
-from tests.support.fake import BotHarness
+from tests.support.fake import BotHarness, FakeTransport
 from tests.support.state import ag, ag_slugs, linked, roles_of
 
 AG2 = "Transparenz und Beteiligung (ag2)"
@@ -396,3 +396,16 @@ async def test_a_chat_linked_to_an_archived_ag_can_be_unlinked(bot: BotHarness) 
     assert await group.say("admin", "/unlink") == [
         "Dieser Chat gehört nicht mehr zur AG Interne Struktur und Vernetzung (ag3)."
     ]
+
+
+async def test_lead_finds_a_person_known_only_on_another_network(sqlite_url: str) -> None:
+    """An admin on one network names someone by the @username of their other network."""
+    bot = await BotHarness.create(sqlite_url, more=(FakeTransport(platform="other"),))
+    try:
+        await bot.dm("olga", platform="other").say("olga", "/help")  # known on "other" only
+
+        replies = await admin_says(bot, "/lead ag2 @olga")
+
+        assert replies[0].startswith("@olga leitet jetzt die AG Transparenz und Beteiligung")
+    finally:
+        await bot.close()
