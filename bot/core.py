@@ -161,6 +161,19 @@ class ButtonPress:
     press_id: str | None = None  # to acknowledge it (Telegram callback query id)
 
 
+@dataclass(frozen=True)
+class MemberJoined:
+    """Someone (not a bot) entered a group or room while the bot was there.
+
+    `member_count` is how many members the chat has now, where the network says so
+    cheaply (None if unknown).
+    """
+
+    chat: ChatRef
+    user: UserRef
+    member_count: int | None = None
+
+
 class DirectMessageUnavailable(Exception):
     """The person cannot be written to privately (e.g. never started the Telegram bot)."""
 
@@ -190,6 +203,9 @@ class Inbox(Protocol):
 
     async def button_pressed(self, press: ButtonPress) -> str | None:
         """A button under a bot message was pressed; returns a short toast text or None."""
+
+    async def member_joined(self, event: MemberJoined) -> None:
+        """Someone new entered a group or room (returns at once; handled as a task)."""
 
 
 @runtime_checkable

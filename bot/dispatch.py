@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands import Command, Kind, Param, Right, Where
 from bot.context import Context, Services, UserError
 from bot.converters import chat_ag, convert_ag, convert_user
-from bot.core import ButtonPress, IncomingMessage, PollCounts, PollVote, Transport
+from bot.core import (
+    ButtonPress,
+    IncomingMessage,
+    MemberJoined,
+    PollCounts,
+    PollVote,
+    Transport,
+)
 from bot.i18n import Lang
 from bot.rich import AccountRef, Rich, code
 from storage import repo
@@ -65,6 +72,12 @@ class Dispatcher:
 
     async def poll_counts(self, counts: PollCounts) -> None:
         self._spawn(("counts", counts.native_id, ""), lambda: self._event("poll_counts", counts))
+
+    async def member_joined(self, event: MemberJoined) -> None:
+        self._spawn(
+            ("joined", event.chat.key, event.user.key),
+            lambda: self._event("member_joined", event),
+        )
 
     async def _event(self, name: str, event: object) -> None:
         handler = self.services.registry.events.get(name)

@@ -18,6 +18,7 @@ from bot.i18n import N_, Lang
 from bot.rich import AccountRef, Rich, bold, code, lines
 from handlers.poll_secret import voter_token
 from handlers.registry import commands
+from handlers.welcome import forget_greetings
 from storage import privacy_repo
 from storage.models import Ag
 
@@ -144,6 +145,7 @@ async def forget(ctx: Context, confirm: str | None) -> None:
             await voter_token(ctx.services.settings, poll_id, person_id)
             for poll_id in await privacy_repo.open_anonymous_polls(session)
         ]
+        await forget_greetings(ctx.services, session, person_id)
         return await privacy_repo.forget(session, person_id, tokens)
 
     orphaned = await ctx.db.run(confirmed)

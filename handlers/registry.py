@@ -29,6 +29,7 @@ MODULES = (
     "handlers.cards",
     "handlers.privacy",
     "handlers.stats",
+    "handlers.welcome",
 )
 
 

@@ -33,6 +33,7 @@ from bot.core import (
     DirectMessageUnavailable,
     Inbox,
     IncomingMessage,
+    MemberJoined,
     PollSpec,
     PollVote,
     SentPoll,
@@ -511,6 +512,7 @@ class MatrixTransport:
 
     async def _on_member(self, room: nio.MatrixRoom, event: nio.RoomMemberEvent) -> None:
         if event.state_key != self.user_id:
+            await self._on_other_member(room, event)
             return
         if event.membership == "join":
             self._live_rooms.add(room.room_id)  # history before our join stays unanswered
@@ -519,6 +521,27 @@ class MatrixTransport:
             for user, room_id in list(self._direct_rooms.items()):
                 if room_id == room.room_id:
                     del self._direct_rooms[user]
+
+    async def _on_other_member(self, room: nio.MatrixRoom, event: nio.RoomMemberEvent) -> None:
+        """Someone entered a room (a join after not being joined; a changed display name
+        or avatar is a join after a join). The backlog, and rooms from before the bot's
+        own join, are left."""
+        try:
+            if (
+                event.membership != "join"
+                or event.prev_membership == "join"
+                or not self._live
+                or room.room_id not in self._live_rooms
+                or self._inbox is None
+            ):
+                return
+            joined = MemberJoined(
+                self.chat_ref(room), self._user(room, event.state_key), room.joined_count
+            )
+            if not joined.chat.is_direct:
+                await self._inbox.member_joined(joined)
+        except Exception:
+            log.exception("matrix: could not take member event %s", event.event_id)
 
     async def _on_keys_query(self, _resp: nio.KeysQueryResponse) -> None:
         """Trust on first use: a device seen for the first time is taken as verified.

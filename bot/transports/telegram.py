@@ -55,6 +55,7 @@ from bot.transports.telegram_convert import (
     button_press,
     chat_as_sender,
     chat_ref,
+    members_joined,
     poll_counts,
     poll_vote,
     user_ref,
@@ -145,6 +146,11 @@ class TelegramTransport(TelegramSender):
         app.add_handler(MessageHandler(new_messages & filters.COMMAND, self._on_command))
         app.add_handler(
             MessageHandler(new_messages & filters.StatusUpdate.MIGRATE, self._on_migrate)
+        )
+        app.add_handler(
+            MessageHandler(
+                new_messages & filters.StatusUpdate.NEW_CHAT_MEMBERS, self._on_new_members
+            )
         )
         app.add_handler(PollAnswerHandler(self._on_poll_answer))
         app.add_handler(PollHandler(self._on_poll))
@@ -274,6 +280,22 @@ class TelegramTransport(TelegramSender):
         else:
             return
         await self._inbox.chat_migrated(PLATFORM, str(old), str(new))
+
+    async def _on_new_members(self, update: Update, _context: object) -> None:
+        """People entered a group (Telegram delivers this despite privacy mode)."""
+        message = update.message
+        if message is None or self._inbox is None:
+            return
+        own = self._me.id if self._me is not None else None
+        if not members_joined(message.chat, message.new_chat_members, own, None):
+            return
+        count: int | None = None
+        try:  # one cheap call, so the welcome can stay quiet in big groups by default
+            count = await message.get_bot().get_chat_member_count(message.chat.id)
+        except TelegramError as exc:
+            log.debug("telegram: no member count for a group: %s", exc)
+        for event in members_joined(message.chat, message.new_chat_members, own, count):
+            await self._inbox.member_joined(event)
 
     def to_incoming(self, message: Message) -> IncomingMessage | None:
         """A command message as the core sees it, or None if it is not for this bot."""

@@ -22,7 +22,16 @@ from telegram import (
 from telegram.constants import InlineKeyboardButtonLimit, PollLimit
 from telegram.error import BadRequest
 
-from bot.core import Button, ButtonPress, ChatRef, PollCounts, PollSpec, PollVote, UserRef
+from bot.core import (
+    Button,
+    ButtonPress,
+    ChatRef,
+    MemberJoined,
+    PollCounts,
+    PollSpec,
+    PollVote,
+    UserRef,
+)
 from bot.rich import Rich
 
 PLATFORM = "telegram"
@@ -66,6 +75,21 @@ def chat_ref(chat: Chat) -> ChatRef:
     return ChatRef(
         PLATFORM, str(chat.id), is_direct=chat.type == Chat.PRIVATE, title=chat.effective_name
     )
+
+
+def members_joined(
+    chat: Chat, users: Sequence[User], own_id: int | None, member_count: int | None
+) -> list[MemberJoined]:
+    """A `new_chat_members` service message as the people it brought in: bots (the bot
+    itself included) are left out, as are private chats."""
+    if chat.type == Chat.PRIVATE:
+        return []
+    where = chat_ref(chat)
+    return [
+        MemberJoined(where, user_ref(user), member_count)
+        for user in users
+        if not user.is_bot and user.id != own_id
+    ]
 
 
 def chat_id(value: str) -> int | str:

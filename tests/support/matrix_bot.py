@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from bot.app import App
 from bot.commands import Registry
 from bot.config import MatrixSettings, Secret, Settings
-from bot.core import ButtonPress, IncomingMessage, PollCounts, PollVote
+from bot.core import ButtonPress, IncomingMessage, MemberJoined, PollCounts, PollVote
 from bot.rich import AccountRef
 from bot.transports.matrix import MatrixTransport
 from tests.support.synapse import MatrixHuman, SeenEvent, SynapseServer
@@ -171,6 +171,7 @@ class RecordingInbox:
     messages: list[IncomingMessage] = field(default_factory=list)
     votes: list[PollVote] = field(default_factory=list)
     presses: list[ButtonPress] = field(default_factory=list)
+    joins: list[MemberJoined] = field(default_factory=list)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def _record(self, into: list[Any], item: Any) -> None:
@@ -192,6 +193,9 @@ class RecordingInbox:
 
     async def poll_counts(self, counts: PollCounts) -> None:
         return None
+
+    async def member_joined(self, event: MemberJoined) -> None:
+        await self._record(self.joins, event)
 
     async def button_pressed(self, press: ButtonPress) -> str | None:
         await self._record(self.presses, press)

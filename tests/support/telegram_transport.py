@@ -18,7 +18,7 @@ from telegram import Update
 from bot.app import App
 from bot.commands import Registry
 from bot.config import Secret, Settings, TelegramSettings
-from bot.core import ButtonPress, IncomingMessage, PollCounts, PollVote
+from bot.core import ButtonPress, IncomingMessage, MemberJoined, PollCounts, PollVote
 from bot.rich import AccountRef
 from bot.transports.telegram import TelegramTransport
 from tests.support.fake import ROOT
@@ -34,6 +34,7 @@ class RecordingInbox:
     votes: list[PollVote] = field(default_factory=list)
     counts: list[PollCounts] = field(default_factory=list)
     presses: list[ButtonPress] = field(default_factory=list)
+    joins: list[MemberJoined] = field(default_factory=list)
     migrations: list[tuple[str, str, str]] = field(default_factory=list)
     reachable: list[tuple[AccountRef, bool]] = field(default_factory=list)
     toast: str | None = "Danke!"
@@ -54,6 +55,9 @@ class RecordingInbox:
 
     async def poll_counts(self, counts: PollCounts) -> None:
         self.counts.append(counts)
+
+    async def member_joined(self, event: MemberJoined) -> None:
+        self.joins.append(event)
 
     async def button_pressed(self, press: ButtonPress) -> str | None:
         self.presses.append(press)
