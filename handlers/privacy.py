@@ -49,6 +49,10 @@ async def privacy(ctx: Context) -> None:
             ctx.t("• Deine Zu- und Absagen zu Treffen und ob du private Erinnerungen willst."),
             ctx.t("• Deine Visitenkarte, nur mit dem, was du selbst einträgst."),
             ctx.t(
+                "• Dass ich dich in einem AG-Chat schon begrüßt habe – nur als Prüfsumme, "
+                "damit ich dich nicht zweimal begrüße."
+            ),
+            ctx.t(
                 "Andere Nachrichten in euren Chats speichere ich nicht. In meinen Protokollen "
                 "stehst du nur als interne Nummer."
             ),

@@ -53,7 +53,8 @@ class Database:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         prepare_sqlite_path(url)
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Query parameters never reach logs or error texts: they can hold people's names.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if not self.is_sqlite:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,31 @@ def test_a_malformed_log_call_neither_raises_nor_leaks(
 
     assert TOKEN not in out.getvalue()
     assert "token %s for %s" in out.getvalue()
+
+
+async def test_database_errors_do_not_carry_peoples_names(tmp_path: Path) -> None:
+    """A failing query's text (which ends up in logs) shows no parameter values."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.db import Database
+    from storage.models import Account, Person
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    await db.upgrade()
+    try:
+        with pytest.raises(IntegrityError) as caught:
+            async with db.write() as session:
+                session.add(Person(id=1))
+                for _ in range(2):
+                    session.add(
+                        Account(
+                            person_id=1,
+                            platform="telegram",
+                            external_id="42",
+                            display_name="Erika Mustermann",
+                        )
+                    )
+                    await session.flush()
+        assert "Erika Mustermann" not in str(caught.value)
+    finally:
+        await db.dispose()
