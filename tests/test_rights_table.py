@@ -1,0 +1,230 @@
+"""Rights: every command x {stranger, member, lead of another AG, lead, admin}
+x {private chat, linked group, unlinked group}, against a table of expected outcomes.
+
+The world: AG ag2 is linked to the group "linked"; "unlinked" is a group linked to no AG.
+`member` is a member of ag2, `other_lead` leads ag1 only, `lead` leads ag2, `admin` is
+an admin of the alliance (`fake:admin`), `stranger` is in no AG.
+
+Every cell runs on a fresh copy of one prepared database, so no cell sees what another
+did. A command missing from EXAMPLES or EXPECTED fails the test with its name.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.core import PollSpec, SentPoll
+from handlers.registry import load
+from storage.poll_models import Poll
+from tests.support.fake import BotHarness
+
+ROLES = ("stranger", "member", "other_lead", "lead", "admin")
+CHATS = ("dm", "linked", "unlinked")
+
+# One representative invocation per command; {m} is a meeting of ag2, {p} a poll of ag2.
+EXAMPLES: dict[str, str] = {
+    "ag archive": "ag3",
+    "ag edit": "ag3 name Neuer Name",
+    "ag new": "ag9 Neue AG",
+    "ag restore": "ag3",
+    "ags": "",
+    "attendance": "{m}",
+    "cancel": "{m}",
+    "card": "",
+    "cards": "ag2",
+    "close": "{p}",
+    "connect": "",
+    "disconnect": "",
+    "edit": "{m} 19:30 Neuer Titel",
+    "export": "{p}",
+    "find": "Test",
+    "forget": "",
+    "help": "",
+    "ics": "ag2",
+    "join": "ag2",
+    "lang": "en",
+    "lead": "ag2 @member",
+    "leave": "ag2",
+    "link": "ag2",
+    "meeting": "ag2 morgen 18:00 Test",
+    "meetings": "",
+    "members": "ag2",
+    "my": "",
+    "mydata": "",
+    "poll": '"Frage?" "Ja" "Nein" --ag ag2',
+    "polls": "",
+    "privacy": "",
+    "remind": "",
+    "reminders": "",
+    "results": "{p}",
+    "rsvp": "{m} ja",
+    "start": "",
+    "stats": "ag2",
+    "survey": "",
+    "survey results": "",
+    "survey run": "",
+    "unlead": "ag2 @lead",
+    "unlink": "ag2",
+    "vote": "{p} 1",
+    "welcome": "an",
+    "whoami": "",
+}
+
+# Outcomes: A allowed, R refused for lack of right, P refused for the place (a chat of
+# the wrong kind, or a group linked to no AG), U usage help, E apology (never expected).
+# One string per command: five groups (stranger member other_lead lead admin), each
+# three letters (private chat, linked group, unlinked group).
+#                  stranger member other lead admin
+EXPECTED: dict[str, str] = {
+    "ag archive":     "RRR RRR RRR RRR AAA",
+    "ag edit":        "RRR RRR RRR RRR AAA",
+    "ag new":         "RRR RRR RRR RRR AAA",
+    "ag restore":     "RRR RRR RRR RRR AAA",
+    "ags":            "AAA AAA AAA AAA AAA",
+    "attendance":     "RRR RRR RRR AAA AAA",
+    "cancel":         "RRR RRR RRR AAA AAA",
+    "card":           "AAA AAA AAA AAA AAA",
+    "cards":          "RRR AAA RRR AAA AAA",
+    "close":          "RRR RRR RRR AAA AAA",
+    "connect":        "APP APP APP APP APP",
+    "disconnect":     "APP APP APP APP APP",
+    "edit":           "RRR RRR RRR AAA AAA",
+    "export":         "RRR RRR RRR AAA AAA",
+    "find":           "AAA AAA AAA AAA AAA",
+    "forget":         "APP APP APP APP APP",
+    "help":           "AAA AAA AAA AAA AAA",
+    "ics":            "RRR AAA RRR AAA AAA",
+    "join":           "AAA AAA AAA AAA AAA",
+    "lang":           "AAA AAA AAA AAA AAA",
+    "lead":           "RRR RRR RRR RRR AAA",
+    "leave":          "AAA AAA AAA AAA AAA",
+    "link":           "PRR PRR PRR PAA PAA",
+    "meeting":        "RRR RRR RRR AAA AAA",
+    "meetings":       "AAA AAA AAA AAA AAA",
+    "members":        "RRR AAA RRR AAA AAA",
+    "my":             "AAA AAA AAA AAA AAA",
+    "mydata":         "APP APP APP APP APP",
+    "poll":           "RRR RRR RRR AAA AAA",
+    "polls":          "AAA AAA AAA AAA AAA",
+    "privacy":        "AAA AAA AAA AAA AAA",
+    "remind":         "AAA AAA AAA AAA AAA",
+    "reminders":      "AAA AAA AAA AAA AAA",
+    "results":        "RAR AAA RAR AAA AAA",
+    "rsvp":           "AAA AAA AAA AAA AAA",
+    "start":          "AAA AAA AAA AAA AAA",
+    "stats":          "RRR RRR RRR AAA AAA",
+    "survey":         "AAA AAA AAA AAA AAA",
+    "survey results": "AAA AAA AAA AAA AAA",
+    "survey run":     "APP APP APP APP APP",
+    "unlead":         "RRR RRR RRR RRR AAA",
+    "unlink":         "PRR PRR PRR PAA PAA",
+    "vote":           "AAA AAA AAA AAA AAA",
+    "welcome":        "PRP PRP PRP PAP PAP",
+    "whoami":         "AAA AAA AAA AAA AAA",
+}  # fmt: skip
+
+APOLOGY = "schiefgegangen"
+
+
+def is_place(reply: str) -> bool:
+    return "funktioniert nur" in reply or "mit keiner AG verbunden" in reply
+
+
+def is_right(reply: str) -> bool:
+    return "dürfen nur" in reply or "sehen nur Mitglieder" in reply
+
+
+def is_usage(reply: str) -> bool:
+    return "So geht's:" in reply or "Da fehlt noch" in reply
+
+
+def classify(replies: list[str]) -> str:
+    """One letter for what the bot answered: A, R, P, U (usage) or E (apology/none)."""
+    joined = "\n".join(replies)
+    if APOLOGY in joined:
+        return "E"
+    if is_place(joined):
+        return "P"
+    if is_right(joined):
+        return "R"
+    if is_usage(joined):
+        return "U"
+    return "A"
+
+
+def expected_cell(command: str, role: int, chat: int) -> str:
+    groups = EXPECTED[command].split()
+    return groups[role][chat]
+
+
+TEMPLATE_POLLS: list[tuple[SentPoll, PollSpec]] = []
+
+
+async def _prepare(path: Path) -> dict[str, str]:
+    """Build the world once; returns the ids the examples refer to."""
+    bot = await BotHarness.create(f"sqlite+aiosqlite:///{path}")
+    try:
+        for who, slug in (("member", "ag2"), ("lead", "ag2"), ("other_lead", "ag1")):
+            await bot.dm(who).say(who, f"/join {slug}")
+        admin = bot.dm("admin")
+        await admin.say("admin", "/lead ag2 @lead")
+        await admin.say("admin", "/lead ag1 @other_lead")
+        await admin.say("admin", "/leave ag1")  # stays an admin, in no AG
+        await bot.group("linked").say("admin", "/link ag2")
+        replies = await bot.group("linked").say("lead", "/meeting ag2 morgen 18:00 Treffen")
+        assert replies and APOLOGY not in replies[0], replies
+        await bot.group("linked").say("lead", '/poll "Frage?" "Ja" "Nein"')
+        TEMPLATE_POLLS[:] = bot.transport.polls
+        async with bot.app.services.db.read() as session:
+            poll = (await session.execute(select(Poll))).scalars().one()
+        return {"m": "m1", "p": poll.short_id}
+    finally:
+        await bot.close()
+
+
+async def _run_cell(template: Path, work: Path, text: str, who: str, chat: str) -> list[str]:
+    shutil.copyfile(template, work)
+    bot = await BotHarness.create(f"sqlite+aiosqlite:///{work}")
+    try:
+        # The template already holds a poll posted as "native-1": carry on after it.
+        bot.transport.polls.extend(TEMPLATE_POLLS)
+        place = bot.dm(who) if chat == "dm" else bot.group(chat)
+        return await place.say(who, text)
+    finally:
+        await bot.close()
+
+
+async def test_every_command_for_every_role_and_chat(tmp_path: Path) -> None:
+    registry = load()
+    names = sorted(c.name for c in registry.unique())
+    missing = [n for n in names if n not in EXAMPLES or n not in EXPECTED]
+    assert not missing, f"commands without an entry in EXAMPLES/EXPECTED: {missing}"
+    stale = sorted(set(EXPECTED) - set(names))
+    assert not stale, f"EXPECTED names commands that no longer exist: {stale}"
+
+    template = tmp_path / "template.db"
+    ids = await _prepare(template)
+    work = tmp_path / "cell.db"
+    mismatches: list[str] = []
+    for name in names:
+        args = EXAMPLES[name].format(**ids)
+        text = f"/{name} {args}".rstrip()
+        actual_groups = []
+        for r, who in enumerate(ROLES):
+            cells = ""
+            for c, chat in enumerate(CHATS):
+                replies = await _run_cell(template, work, text, who, chat)
+                got = classify(replies)
+                cells += got
+                if got != expected_cell(name, r, c):
+                    mismatches.append(
+                        f"{text!r} by {who} in {chat}: expected {expected_cell(name, r, c)},"
+                        f" got {got}: {replies!r}"
+                    )
+            actual_groups.append(cells)
+        if " ".join(actual_groups) != EXPECTED[name]:
+            mismatches.append(f"    {name!r}: {' '.join(actual_groups)!r},")
+    assert not mismatches, "\n".join(mismatches)
