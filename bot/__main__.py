@@ -7,19 +7,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 
 
 def _secrets(settings: Settings) -> list[str]:
-    found: list[str] = [make_url(settings.database_url).password or ""]
-    if settings.telegram:
-        found += [settings.telegram.token.reveal(), settings.telegram.webhook_secret.reveal()]
-    if settings.matrix:
-        found += [settings.matrix.password.reveal(), settings.matrix.access_token.reveal()]
-    return found
+    return settings.secret_values()
 
 
 def main(argv: list[str] | None = None) -> int:

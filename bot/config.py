@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,12 @@ class Settings:
     # and how many sends of one reminder run at once (the networks' limits pace them).
     reminder_offsets: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=1))
     reminder_parallel_sends: int = 8
+    # Spam protection: commands one person (one account) may give, as a token bucket:
+    # `command_burst` at once, refilled at `commands_per_minute`. 0 per minute: no limit.
+    # A configuration file without [limits] gets 20 per minute, burst 5 (`load_settings`);
+    # a Settings built in code (tests, benchmarks) is unlimited unless it asks.
+    commands_per_minute: int = 0
+    command_burst: int = 5
 
     @property
     def tz(self) -> ZoneInfo:
@@ -108,6 +114,21 @@ class Settings:
     def is_admin(self, platform: str, external_id: str) -> bool:
         return f"{platform}:{external_id}" in self.admins
 
+    def secret_values(self) -> list[str]:
+        """The plain value of every secret, for the log's redacting filter: each `Secret`
+        field (found by type, so a new one cannot be forgotten) and the database password."""
+        from sqlalchemy.engine import make_url
+
+        found = [make_url(self.database_url).password or ""]
+        for part in (self, self.telegram, self.matrix):
+            if part is None:
+                continue
+            for each in fields(part):
+                value = getattr(part, each.name)
+                if isinstance(value, Secret):
+                    found.append(value.reveal())
+        return [value for value in found if value]
+
 
 ENV = {
     "database_url": "BUENDNISBOT_DATABASE_URL",
@@ -119,6 +140,8 @@ ENV = {
     "secret_key": "BUENDNISBOT_SECRET_KEY",
     "secret_key_file": "BUENDNISBOT_SECRET_KEY_FILE",
     "reminders.offsets": "BUENDNISBOT_REMINDER_OFFSETS",
+    "limits.commands_per_minute": "BUENDNISBOT_COMMANDS_PER_MINUTE",
+    "limits.burst": "BUENDNISBOT_COMMAND_BURST",
     "telegram.token": "BUENDNISBOT_TELEGRAM_TOKEN",
     "telegram.mode": "BUENDNISBOT_TELEGRAM_MODE",
     "telegram.webhook_url": "BUENDNISBOT_TELEGRAM_WEBHOOK_URL",
@@ -161,7 +184,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        if key in ("telegram", "matrix", "console", "reminders") and isinstance(value, Mapping):
+        if key in ("telegram", "matrix", "console", "reminders", "limits") and isinstance(
+            value, Mapping
+        ):
             for sub, subvalue in value.items():
                 flat[f"{key}.{sub}"] = subvalue
         elif key != "chat_languages":
@@ -248,7 +273,19 @@ def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
         secret_key_file=Path(key_file) if (key_file := _str(flat, "secret_key_file")) else None,
         reminder_offsets=_reminder_offsets(flat),
         reminder_parallel_sends=_parallel_sends(flat),
+        commands_per_minute=_count(flat, "limits.commands_per_minute", 20, 0, 6000),
+        command_burst=_count(flat, "limits.burst", 5, 1, 1000),
     )
+
+
+def _count(flat: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
+    """A whole number from `low` to `high` (from the environment it arrives as text)."""
+    value = flat.get(key, default)
+    if isinstance(value, str) and re.fullmatch(r"\d+", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{_name(key)}: must be a whole number from {low} to {high}")
+    return value
 
 
 def _reminder_offsets(flat: Mapping[str, Any]) -> tuple[timedelta, ...]:

@@ -2,7 +2,7 @@
 
 A handler's UserError becomes its reply; any other exception is logged (with ids, never
 message text) and the user gets a short apology. The receive loops of the transports
-never wait for a handler.
+never wait for a handler. Commands pass a per-person rate limit first (`RateLimit`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import difflib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +38,68 @@ log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r'\s*(?:"([^"]*)"|„([^“”]*)[“”]|“([^”]*)”|(\S+))')
 
+Verdict = Literal["run", "warn", "drop"]
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: datetime
+    warned: bool = False
+
+
+class RateLimit:
+    """Spam protection: a token bucket per person (platform and account id).
+
+    Each command takes a token; a person has up to `burst` tokens, refilled at
+    `per_minute`. Without a token the command does not run: the first such command gets
+    a "slow down" reply ("warn"), the ones after it nothing at all ("drop") until the
+    bucket is full again, so a flood of commands never makes the bot flood the chat back.
+    Admins are limited like anyone (a misfiring script or a taken-over admin account
+    floods just the same; a person typing commands never gets near the limit).
+    Kept in memory only: it protects, it is not state; a restart starts everyone afresh.
+    """
+
+    PRUNE_ABOVE = 1000  # buckets kept before the full (idle) ones are forgotten
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+
+    def check(self, platform: str, sender_id: str, per_minute: int, burst: int) -> Verdict:
+        if per_minute <= 0:
+            return "run"
+        now = self._clock()
+        key = (platform, sender_id)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.PRUNE_ABOVE:
+                self._prune(now, per_minute, burst)
+            bucket = self._buckets[key] = _Bucket(float(burst), now)
+        else:
+            self._refill(bucket, now, per_minute, burst)
+        if bucket.tokens >= burst:
+            bucket.warned = False
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return "run"
+        if bucket.warned:
+            return "drop"
+        bucket.warned = True
+        return "warn"
+
+    @staticmethod
+    def _refill(bucket: _Bucket, now: datetime, per_minute: int, burst: int) -> None:
+        elapsed = max(0.0, (now - bucket.at).total_seconds())
+        bucket.tokens = min(float(burst), bucket.tokens + elapsed * per_minute / 60)
+        bucket.at = now
+
+    def _prune(self, now: datetime, per_minute: int, burst: int) -> None:
+        for key, bucket in list(self._buckets.items()):
+            self._refill(bucket, now, per_minute, burst)
+            if bucket.tokens >= burst:
+                del self._buckets[key]
+
 
 class Dispatcher:
     """The bot's Inbox: every transport hands its messages here."""
@@ -44,12 +108,28 @@ class Dispatcher:
         self.services = services
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last: dict[tuple[str, ...], asyncio.Task[Any]] = {}
+        self.rate_limit = RateLimit(services.now)
 
     # --- Inbox -----------------------------------------------------------------------
 
     async def message(self, message: IncomingMessage) -> asyncio.Task[None]:
-        """Handle as a task; one sender's messages in one chat keep their order."""
-        return self._spawn((message.chat.key, message.sender.key), lambda: self.handle(message))
+        """Handle as a task; one sender's messages in one chat keep their order.
+
+        The rate limit is checked here, on arrival, before anything else is done."""
+        settings = self.services.settings
+        verdict = self.rate_limit.check(
+            message.sender.platform,
+            message.sender.id,
+            settings.commands_per_minute,
+            settings.command_burst,
+        )
+        key = (message.chat.key, message.sender.key)
+        if verdict == "run":
+            return self._spawn(key, lambda: self.handle(message))
+        if verdict == "warn":
+            log.info("rate limit reached on %s, further commands ignored", message.chat.platform)
+            return self._spawn(key, lambda: self._slow_down(message))
+        return self._spawn(("dropped",), _nothing)
 
     async def chat_migrated(self, platform: str, old_id: str, new_id: str) -> None:
         async def move(session: AsyncSession) -> bool:
@@ -163,6 +243,17 @@ class Dispatcher:
                     )
                 except Exception:
                     log.exception("could not send the apology")
+
+    async def _slow_down(self, message: IncomingMessage) -> None:
+        """The one reply to a person over the rate limit."""
+        transport = self.services.transports[message.chat.platform]
+        try:
+            ctx = await self._context(transport, message)
+            await ctx.reply(
+                ctx.t("Langsam bitte – zu viele Befehle. Versuch es in einer Minute wieder.")
+            )
+        except Exception:
+            log.exception("could not send the rate limit notice on %s", message.chat.platform)
 
     async def _context(self, transport: Transport, message: IncomingMessage) -> Context:
         settings = self.services.settings
@@ -296,6 +387,10 @@ class Dispatcher:
                     join=code(ctx.cmd(f"join {slug}")),
                 )
             )
+
+
+async def _nothing() -> None:
+    """What a command dropped by the rate limit does."""
 
 
 def _take(param: Param, text: str, last: bool) -> tuple[str, str]:
