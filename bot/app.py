@@ -25,7 +25,10 @@ from storage.seed import seed_ags
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
-STOP_GRACE_SECONDS = 10
+# How long stopping may let running commands and reminder sends go on, in all: SIGTERM
+# (`docker stop`) must end the process within 2 s. What is cut short is safe: a command's
+# transaction rolls back, a reminder delivery stays `sending` and resumes at the next start.
+STOP_GRACE_SECONDS = 1.2
 
 
 def _touch(path: Path) -> None:
@@ -95,13 +98,15 @@ class App:
                     await stop_receiving()
                 except Exception:
                     log.exception("%s transport did not stop receiving", transport.platform)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_GRACE_SECONDS
         try:
             await asyncio.wait_for(self.dispatcher.drain(), timeout=STOP_GRACE_SECONDS)
         except TimeoutError:
             log.warning("stopping with commands still running")
         if self.services.reminders is not None:
             # Sends cut short stay `sending` in the database and resume at the next start.
-            await self.services.reminders.stop()
+            await self.services.reminders.stop(grace=max(0.0, deadline - loop.time()))
         for transport in reversed(self._started):
             try:
                 await transport.stop()

@@ -259,6 +259,7 @@ class Dispatcher:
         settings = self.services.settings
         person_id: int | None = None
         language: str | None = None
+        mark_reachable = False
         if not message.sender.anonymous:
             async with self.services.db.read() as session:
                 account = await repo.find_account(
@@ -267,8 +268,11 @@ class Dispatcher:
                 if account is not None:
                     person_id = account.person_id
                     language = await repo.person_language(session, person_id)
-                    if message.is_direct and not account.direct_reachable:
-                        await self.direct_reachable(message.sender.as_account(), True)
+                    mark_reachable = message.is_direct and not account.direct_reachable
+        # Written after the read session is closed: a write while holding a pooled read
+        # connection can deadlock SQLite's single writer under load.
+        if mark_reachable:
+            await self.direct_reachable(message.sender.as_account(), True)
         language = language or settings.chat_languages.get(message.chat.key) or settings.language
         lang: Lang = self.services.translator.for_language(language)
         return Context(self.services, transport, message, lang, person_id)

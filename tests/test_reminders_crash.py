@@ -48,6 +48,10 @@ log_level = "INFO"
 [reminders]
 parallel_sends = 1
 
+# The set-up links many rooms from one admin account: no per-person command limit here.
+[limits]
+commands_per_minute = 0
+
 [matrix]
 homeserver = "{server.base_url}"
 user_id = "{bot_id}"
