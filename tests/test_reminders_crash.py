@@ -114,6 +114,30 @@ async def delivery_counts(db: Database) -> Counter[str]:
         return Counter({status: int(n) for status, n in rows.all()})
 
 
+async def rooms_with_a_meeting(
+    human: MatrixHuman, ben: MatrixHuman, bot_id: str, count: int
+) -> list[str]:
+    """`count` rooms (with a third member, so they count as groups) linked to AG 2, and a
+    meeting of AG 2 in three hours planned in the first."""
+    rooms = list(
+        await asyncio.gather(
+            *(
+                room_with_bot(human, bot_id, invite=(ben.user_id,), name=f"Raum {i}")
+                for i in range(count)
+            )
+        )
+    )
+    await asyncio.gather(*(ben.join(r) for r in rooms))
+    await asyncio.gather(*(wait_joined(human, r, ben.user_id) for r in rooms))
+    await asyncio.gather(
+        *(ask(human, r, bot_id, "!link ag2", contains="AG", timeout=20) for r in rooms)
+    )
+    await ask(
+        human, rooms[0], bot_id, "!meeting ag2 in 3 Stunden Krisensitzung", contains="Kennung"
+    )
+    return rooms
+
+
 async def test_kill_9_in_the_middle_of_a_fan_out_leaves_one_copy_per_room(
     synapse: SynapseServer, tmp_path: Path
 ) -> None:
@@ -126,24 +150,7 @@ async def test_kill_9_in_the_middle_of_a_fan_out_leaves_one_copy_per_room(
     bot = BotProcess(config, log)
     try:
         await human.start_sync()
-        # The first start: rooms (with a third member, so they count as groups) linked to AG 2.
-        rooms = list(
-            await asyncio.gather(
-                *(
-                    room_with_bot(human, account.user_id, invite=(ben.user_id,), name=f"Raum {i}")
-                    for i in range(ROOMS)
-                )
-            )
-        )
-        await asyncio.gather(*(ben.join(r) for r in rooms))
-        await asyncio.gather(*(wait_joined(human, r, ben.user_id) for r in rooms))
-        await asyncio.gather(
-            *(ask(human, r, account.user_id, "!link ag2", contains="AG", timeout=20) for r in rooms)
-        )
-        await ask(
-            human, rooms[0], account.user_id, "!meeting ag2 in 3 Stunden Krisensitzung",
-            contains="Kennung",
-        )  # fmt: skip
+        rooms = await rooms_with_a_meeting(human, ben, account.user_id, ROOMS)
         bot.stop()
 
         # While it is down: the reminder (2 h before the meeting) shall fall due right

@@ -21,13 +21,14 @@ from sqlalchemy import select, update
 
 from storage.db import Database
 from storage.meeting_models import Reminder, ReminderDelivery
-from tests.support.matrix_bot import ask, register_bot, room_with_bot, wait_joined
+from tests.support.matrix_bot import register_bot
 from tests.support.synapse import MatrixHuman, SeenEvent, SynapseServer
 from tests.support.synapse_fixtures import unique_name
 from tests.test_reminders_crash import (
     BotProcess,
     delivery_counts,
     reminder_notices,
+    rooms_with_a_meeting,
     write_config,
 )
 
@@ -61,23 +62,7 @@ async def test_sigterm_in_the_middle_of_a_fan_out_stops_within_2_s_and_the_next_
     bot = BotProcess(config, log)
     try:
         await human.start_sync()
-        rooms = list(
-            await asyncio.gather(
-                *(
-                    room_with_bot(human, account.user_id, invite=(ben.user_id,), name=f"Raum {i}")
-                    for i in range(ROOMS)
-                )
-            )
-        )
-        await asyncio.gather(*(ben.join(r) for r in rooms))
-        await asyncio.gather(*(wait_joined(human, r, ben.user_id) for r in rooms))
-        await asyncio.gather(
-            *(ask(human, r, account.user_id, "!link ag2", contains="AG", timeout=20) for r in rooms)
-        )
-        await ask(
-            human, rooms[0], account.user_id, "!meeting ag2 in 3 Stunden Krisensitzung",
-            contains="Kennung",
-        )  # fmt: skip
+        rooms = await rooms_with_a_meeting(human, ben, account.user_id, ROOMS)
         # An idle bot, mid long-poll: SIGTERM ends it at once.
         code, took = terminate(bot)
         assert (code, took < EXIT_WITHIN) == (0, True), (code, took)
