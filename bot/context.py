@@ -20,6 +20,7 @@ from bot.core import (
 from bot.i18n import Lang, Translator
 from bot.rich import Rich, chunk
 from storage import repo
+from storage.ag_cache import AgCache
 from storage.models import Role, utcnow
 
 if TYPE_CHECKING:
@@ -53,6 +54,11 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     # Meeting reminders (handlers/reminders.py creates it on first use).
     reminders: ReminderEngine | None = None
+    # The AG list, read once and dropped whenever an AG is written.
+    ags: AgCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ags = AgCache(self.db)
 
     def now(self) -> datetime:
         """The current time, aware, in UTC."""

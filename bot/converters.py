@@ -43,10 +43,9 @@ def match_ag(raw: str, ags: list[Ag]) -> list[Ag]:
 
 
 async def convert_ag(ctx: Context, raw: str, *, archived: bool = False) -> Ag:
-    async with ctx.db.read() as session:
-        ags = await repo.all_ags(session)
-        if archived:
-            ags += [ag for ag in await repo.all_ags(session, include_archived=True) if ag.archived]
+    ags = await ctx.services.ags.all()
+    if archived:
+        ags += [ag for ag in await ctx.services.ags.all(include_archived=True) if ag.archived]
     hits = match_ag(raw, ags)
     if len(hits) == 1:
         return hits[0]

@@ -146,8 +146,7 @@ async def split_ag(ctx: Context, text: str) -> tuple[Ag | None, str]:
     """An AG named by the first word (`ag2`, `AG 2`, `2`), else the chat's linked AG."""
     words = text.split()
     if words:
-        async with ctx.db.read() as session:
-            ags = await repo.all_ags(session)
+        ags = await ctx.services.ags.all()
         for used in (2, 1):
             if len(words) >= used and (used == 1 or words[0].lower() == "ag"):
                 hits = match_ag(" ".join(words[:used]), ags)

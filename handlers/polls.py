@@ -197,7 +197,7 @@ async def list_polls(ctx: Context) -> None:
         if not ags and ctx.person_id is not None:
             ags = [ag for ag, _ in await repo.memberships_of(session, ctx.person_id)]
         if not ags and ctx.is_admin:
-            ags = await repo.all_ags(session)
+            ags = await ctx.services.ags.all()
         by_id = {ag.id: ag for ag in ags}
         polls = await polls_repo.polls_of_ags(session, list(by_id), limit=15)
     if not polls:

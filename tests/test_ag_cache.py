@@ -1,0 +1,126 @@
+"""The in-memory AG list: every write to the `ag` table, however it is made, is seen by
+the next read; on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import event, select, text
+
+from storage.ag_cache import AgCache
+from storage.db import Database
+from storage.models import Ag
+from storage.seed import seed_ags
+from tests.support.fake import ROOT
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await database.upgrade()
+    async with database.write() as session:
+        await seed_ags(session, ROOT / "config" / "ags.toml")
+    yield database
+    await database.dispose()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def names(cache: AgCache, *, include_archived: bool = False) -> dict[str, str]:
+    return {ag.slug: ag.name for ag in await cache.all(include_archived=include_archived)}
+
+
+async def test_a_second_read_is_served_from_memory(db: Database) -> None:
+    cache = AgCache(db)
+    first = await cache.all()
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    second = await cache.all()
+    assert [ag.slug for ag in second] == [ag.slug for ag in first]
+    assert statements == []
+
+
+async def test_orm_insert_and_update_are_seen_at_once(db: Database) -> None:
+    cache = AgCache(db)
+    assert "energie" not in await names(cache)
+    async with db.write() as session:
+        session.add(Ag(slug="energie", name="Energie", description=""))
+    assert (await names(cache))["energie"] == "Energie"
+    async with db.write() as session:
+        row = await session.scalar(select(Ag).where(Ag.slug == "energie"))
+        assert row is not None
+        row.archived = True
+    assert "energie" not in await names(cache)
+    assert "energie" in await names(cache, include_archived=True)
+
+
+async def test_raw_sql_writes_are_seen(db: Database) -> None:
+    cache = AgCache(db)
+    await cache.all()
+    async with db.write() as session:
+        await session.execute(text("UPDATE ag SET name = 'Umbenannt' WHERE slug = 'ag2'"))
+    assert (await names(cache))["ag2"] == "Umbenannt"
+    async with db.write() as session:
+        await session.execute(text("DELETE FROM membership"))
+        await session.execute(text("DELETE FROM ag_chat"))
+        await session.execute(text("delete from ag where slug = 'ag2'"))
+    assert "ag2" not in await names(cache)
+
+
+async def test_a_rolled_back_write_leaves_the_old_list(db: Database) -> None:
+    cache = AgCache(db)
+    before = await names(cache)
+    with pytest.raises(RuntimeError):
+        async with db.write() as session:
+            await session.execute(text("UPDATE ag SET name = 'Nie' WHERE slug = 'ag2'"))
+            raise RuntimeError("abort")
+    assert await names(cache) == before
+
+
+async def test_a_read_during_an_uncommitted_write_is_not_kept(db: Database) -> None:
+    """A reader that sees the old list while a write is open must not keep it past the
+    commit."""
+    cache = AgCache(db)
+    wrote = asyncio.Event()
+    release = asyncio.Event()
+
+    async def writer() -> None:
+        async with db.write() as session:
+            await session.execute(text("UPDATE ag SET name = 'Neu' WHERE slug = 'ag2'"))
+            wrote.set()
+            await release.wait()
+
+    task = asyncio.create_task(writer())
+    await wrote.wait()
+    assert (await names(cache))["ag2"] != "Neu"  # not committed yet
+    release.set()
+    await task
+    assert (await names(cache))["ag2"] == "Neu"
+
+
+async def test_changes_from_elsewhere_are_seen_after_max_age(db: Database) -> None:
+    clock = Clock()
+    cache = AgCache(db, max_age=30, clock=clock)
+    await cache.all()
+    other = Database(db.url)  # another process: its writes are invisible to this engine
+    try:
+        async with other.write() as session:
+            await session.execute(text("UPDATE ag SET name = 'Anderswo' WHERE slug = 'ag2'"))
+        clock.now = 29
+        assert (await names(cache))["ag2"] != "Anderswo"
+        clock.now = 31
+        assert (await names(cache))["ag2"] == "Anderswo"
+    finally:
+        await other.dispose()
