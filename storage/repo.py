@@ -102,6 +102,28 @@ async def person_language(session: AsyncSession, person_id: int) -> str | None:
     return await session.scalar(select(Person.language).where(Person.id == person_id))
 
 
+@dataclass(frozen=True)
+class KnownSender:
+    """What every command needs to know about its sender, read in one query."""
+
+    person_id: int
+    language: str | None
+    direct_reachable: bool
+
+
+async def known_sender(
+    session: AsyncSession, platform: str, external_id: str
+) -> KnownSender | None:
+    row = (
+        await session.execute(
+            select(Account.person_id, Person.language, Account.direct_reachable)
+            .join(Person, Person.id == Account.person_id)
+            .where(Account.platform == platform, Account.external_id == external_id)
+        )
+    ).first()
+    return KnownSender(row[0], row[1], bool(row[2])) if row else None
+
+
 async def set_direct_reachable(
     session: AsyncSession, platform: str, external_id: str, reachable: bool
 ) -> None:

@@ -1,5 +1,5 @@
-"""The in-memory AG list: every write to the `ag` table, however it is made, is seen by
-the next read; on SQLite and on PostgreSQL."""
+"""The in-memory caches of AGs and senders: every write to their tables, however it is
+made, is seen by the next read; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import event, select, text
 
+from storage import people_repo, privacy_repo, repo
 from storage.ag_cache import AgCache
 from storage.db import Database
 from storage.models import Ag
 from storage.seed import seed_ags
+from storage.sender_cache import SenderCache
 from tests.support.fake import ROOT
 
 
@@ -41,12 +43,7 @@ async def names(cache: AgCache, *, include_archived: bool = False) -> dict[str, 
 async def test_a_second_read_is_served_from_memory(db: Database) -> None:
     cache = AgCache(db)
     first = await cache.all()
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    statements = recorder(db)
     second = await cache.all()
     assert [ag.slug for ag in second] == [ag.slug for ag in first]
     assert statements == []
@@ -124,3 +121,79 @@ async def test_changes_from_elsewhere_are_seen_after_max_age(db: Database) -> No
         assert (await names(cache))["ag2"] == "Anderswo"
     finally:
         await other.dispose()
+
+
+# --- senders -------------------------------------------------------------------------
+
+
+def recorder(db: Database) -> list[str]:
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    return statements
+
+
+async def new_person(db: Database, external_id: str, platform: str = "telegram") -> int:
+    async with db.write() as session:
+        account = await repo.ensure_account(session, platform, external_id, external_id.title())
+        return account.person_id
+
+
+async def test_a_known_sender_is_read_once(db: Database) -> None:
+    cache = SenderCache(db)
+    person = await new_person(db, "anna")
+    first = await cache.lookup("telegram", "anna")
+    assert first is not None and first.person_id == person
+    statements = recorder(db)
+    assert await cache.lookup("telegram", "anna") == first
+    assert statements == []
+
+
+async def test_a_stranger_becomes_known_at_their_first_account(db: Database) -> None:
+    cache = SenderCache(db)
+    assert await cache.lookup("telegram", "bernd") is None
+    person = await new_person(db, "bernd")
+    found = await cache.lookup("telegram", "bernd")
+    assert found is not None and found.person_id == person
+
+
+async def test_language_and_direct_reach_changes_are_seen(db: Database) -> None:
+    cache = SenderCache(db)
+    person = await new_person(db, "carla")
+    before = await cache.lookup("telegram", "carla")
+    assert before is not None and (before.language, before.direct_reachable) == (None, False)
+    async with db.write() as session:
+        await repo.set_language(session, person, "en")
+    after = await cache.lookup("telegram", "carla")
+    assert after is not None and after.language == "en"
+    async with db.write() as session:
+        await repo.set_direct_reachable(session, "telegram", "carla", True)
+    reachable = await cache.lookup("telegram", "carla")
+    assert reachable is not None and reachable.direct_reachable
+
+
+async def test_merged_and_forgotten_people_are_seen(db: Database) -> None:
+    cache = SenderCache(db)
+    keep = await new_person(db, "dora", "telegram")
+    absorb = await new_person(db, "@dora:example.org", "matrix")
+    assert (await cache.lookup("matrix", "@dora:example.org")) is not None
+    async with db.write() as session:
+        await people_repo.merge(session, keep, absorb)
+    merged = await cache.lookup("matrix", "@dora:example.org")
+    assert merged is not None and merged.person_id == keep
+    async with db.write() as session:
+        await privacy_repo.forget(session, keep)
+    assert await cache.lookup("telegram", "dora") is None
+    assert await cache.lookup("matrix", "@dora:example.org") is None
+
+
+async def test_the_sender_cache_keeps_at_most_size_entries(db: Database) -> None:
+    cache = SenderCache(db, size=2)
+    for name in ("e1", "e2", "e3"):
+        await new_person(db, name)
+    for name in ("e1", "e2", "e3"):
+        assert await cache.lookup("telegram", name) is not None
+    assert len(cache) == 2
