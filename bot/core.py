@@ -5,12 +5,27 @@ Nothing here knows Telegram or Matrix; handlers see only these types.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.rich import AccountRef, Rich
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(text: str) -> str:
+    """Text as valid Unicode. JSON may carry surrogates: a pair becomes its character, a
+    lone one (a broken client) becomes U+FFFD, which every database and network accepts."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _clean(value: str | None) -> str | None:
+    return None if value is None else well_formed(value)
 
 
 @dataclass(frozen=True)
@@ -21,6 +36,9 @@ class ChatRef:
     id: str
     is_direct: bool = False
     title: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "title", _clean(self.title))
 
     @property
     def key(self) -> str:
@@ -41,6 +59,10 @@ class UserRef:
     username: str | None = None
     language_hint: str | None = None
     anonymous: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "display_name", well_formed(self.display_name))
+        object.__setattr__(self, "username", _clean(self.username))
 
     @property
     def key(self) -> str:
@@ -63,6 +85,9 @@ class IncomingMessage:
     text: str
     message_id: str | None = None
     mentions: tuple[UserRef, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", well_formed(self.text))
 
     @property
     def is_direct(self) -> bool:

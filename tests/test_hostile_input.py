@@ -104,8 +104,8 @@ HOSTILE = (
     "https://example.org/<b>",
 )
 
-# Every unicode category except lone surrogates (no network delivers those as text).
-any_char = st.characters(codec=None, exclude_categories=("Cs",))
+# Every unicode category, lone surrogates included (JSON can carry them).
+any_char = st.characters(codec=None)
 any_text = st.text(any_char, max_size=40)
 fragment = st.one_of(st.sampled_from(HOSTILE), any_text)
 words = st.lists(fragment, max_size=10).map(" ".join)
@@ -417,6 +417,24 @@ async def test_control_characters_on_each_storage_back_end(
     logging.getLogger().addHandler(errors)
     try:
         replies = await drive(bot, text, "admin", chat, "a\x00\x1b\u202eb", False)
+    finally:
+        logging.getLogger().removeHandler(errors)
+        await bot.close()
+    assert not [r.getMessage() for r in errors.records]
+    assert replies and all(APOLOGY not in r.plain for r in replies)
+
+
+@pytest.mark.parametrize(
+    "text", ["card name a\ud800b", "ag new ag7 a\udc00b \ud83d\ude00", "join ag2", "ags"]
+)
+async def test_surrogates_on_each_storage_back_end(database_url: str, text: str) -> None:
+    """Lone surrogates (JSON can carry them; neither database can store them) in the
+    command and in the sender's name: replaced where messages come in, never an apology."""
+    bot, _ = await prepare(database_url)
+    errors = ErrorRecords()
+    logging.getLogger().addHandler(errors)
+    try:
+        replies = await drive(bot, text, "admin", "dm", "x\ud800y", False)
     finally:
         logging.getLogger().removeHandler(errors)
         await bot.close()

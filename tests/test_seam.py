@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands import Command
+from bot.core import ChatRef, IncomingMessage, UserRef, well_formed
 from bot.i18n import Translator
 from handlers import registry
 
@@ -165,3 +166,14 @@ def test_every_placeholder_of_a_msgid_gets_a_value() -> None:
         if given - wanted - {"n"}:
             bad.append(f"{where}: unused {sorted(given - wanted)}")
     assert bad == []
+
+
+def test_text_from_the_networks_is_well_formed_unicode() -> None:
+    pair = IncomingMessage(
+        ChatRef("x", "1", title="\ud83d\ude00"), UserRef("x", "u", "a\ud800"), "j\udc00"
+    )
+    assert pair.chat.title == "\U0001f600"
+    assert pair.sender.display_name == "a\ufffd"
+    assert pair.text == "j\ufffd"
+    plain = "schon gut ✓"
+    assert well_formed(plain) is plain
