@@ -22,6 +22,7 @@ from bot.rich import Rich, chunk
 from storage import repo
 from storage.ag_cache import AgCache
 from storage.models import Role, utcnow
+from storage.sender_cache import SenderCache
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -54,11 +55,14 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     # Meeting reminders (handlers/reminders.py creates it on first use).
     reminders: ReminderEngine | None = None
-    # The AG list, read once and dropped whenever an AG is written.
+    # The AG list and who sent a command: read once, dropped whenever their tables are
+    # written (storage/cache.py).
     ags: AgCache = field(init=False)
+    senders: SenderCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.ags = AgCache(self.db)
+        self.senders = SenderCache(self.db)
 
     def now(self) -> datetime:
         """The current time, aware, in UTC."""
