@@ -1,7 +1,9 @@
 """Text -> command -> arguments -> permission check -> handler, each message as a task.
 
 A handler's UserError becomes its reply; any other exception is logged (with ids, never
-message text) and the user gets a short apology. The receive loops of the transports
+message text) and the user gets a short apology. When the database cannot be reached
+(`DatabaseUnavailable`), the apology says so and asks to try again in a moment, and the
+log gets one warning line, not a stack trace. The receive loops of the transports
 never wait for a handler. Commands pass a per-person rate limit first (`RateLimit`).
 """
 
@@ -29,9 +31,10 @@ from bot.core import (
     PollVote,
     Transport,
 )
-from bot.i18n import Lang
+from bot.i18n import N_, Lang
 from bot.rich import AccountRef, Rich, code
 from storage import repo
+from storage.db import DatabaseUnavailable
 from storage.models import Ag, Role
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,11 @@ log = logging.getLogger(__name__)
 _TOKEN = re.compile(r'\s*(?:"([^"]*)"|„([^“”]*)[“”]|“([^”]*)”|(\S+))')
 
 Verdict = Literal["run", "warn", "drop"]
+
+SORRY = N_("Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal.")
+SORRY_NO_DATABASE = N_(
+    "Meine Datenbank ist gerade kurz nicht erreichbar. Bitte versuch es in einem Moment noch einmal."
+)
 
 
 @dataclass
@@ -104,11 +112,17 @@ class RateLimit:
 class Dispatcher:
     """The bot's Inbox: every transport hands its messages here."""
 
+    LANGUAGES_KEPT = 10_000  # senders whose language is remembered for the outage apology
+
     def __init__(self, services: Services) -> None:
         self.services = services
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last: dict[tuple[str, ...], asyncio.Task[Any]] = {}
         self.rate_limit = RateLimit(services.now)
+        # Each sender's own language as last read from (or set in) the database: only so
+        # that the apology during a database outage comes in it. Not state: a restart
+        # forgets it, and the database's value wins on every command.
+        self._languages: dict[str, str] = {}
 
     # --- Inbox -----------------------------------------------------------------------
 
@@ -166,6 +180,8 @@ class Dispatcher:
             return
         try:
             await handler(self.services, event)
+        except DatabaseUnavailable as exc:
+            log.warning("%s event not handled, the database is unavailable: %s", name, exc)
         except Exception:
             log.exception("%s event failed", name)
 
@@ -190,13 +206,18 @@ class Dispatcher:
             return result
         except UserError as exc:
             return exc.message.plain[:200]
+        except DatabaseUnavailable as exc:
+            log.warning(
+                "button not handled on %s, the database is unavailable: %s",
+                message.chat.platform,
+                exc,
+            )
+            return (ctx.lang if ctx else self._fallback_lang(message)).gettext(SORRY_NO_DATABASE)
         except Exception:
             log.exception("button handler failed on %s", message.chat.platform)
             if ctx is None:
                 return None
-            return ctx.lang.gettext(
-                "Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal."
-            )
+            return ctx.lang.gettext(SORRY)
 
     def _spawn(self, key: tuple[str, ...], work: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any]:
         """Run `work` as a task after the previous task with the same key (keeps order)."""
@@ -228,27 +249,68 @@ class Dispatcher:
         ctx: Context | None = None
         try:
             ctx = await self._context(transport, message)
+            chosen = ctx.lang.code
             await self._run(ctx)
+            if ctx.lang.code != chosen:  # the command changed the reader's language (/lang)
+                self._remember_language(message, ctx.lang.code)
         except UserError as exc:
             if ctx is not None:
                 await ctx.reply(exc.message)
+        except DatabaseUnavailable as exc:
+            log.warning(
+                "command not run on %s, the database is unavailable: %s",
+                message.chat.platform,
+                exc,
+            )
+            if ctx is None:
+                # Nothing was sent for this message yet, so a fresh context's reply keys
+                # cannot collide with an earlier reply's.
+                ctx = self._fallback_context(transport, message)
+            await self._apologise(ctx, SORRY_NO_DATABASE)
         except Exception:
             log.exception("command failed on %s", message.chat.platform)
             if ctx is not None:
-                try:
-                    await ctx.reply(
-                        ctx.t(
-                            "Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal."
-                        )
-                    )
-                except Exception:
-                    log.exception("could not send the apology")
+                await self._apologise(ctx, SORRY)
+
+    async def _apologise(self, ctx: Context, text: str) -> None:
+        try:
+            await ctx.reply(ctx.t(text))
+        except Exception:
+            log.exception("could not send the apology")
+
+    def _remember_language(self, message: IncomingMessage, language: str | None) -> None:
+        if message.sender.anonymous:
+            return
+        key = message.sender.key
+        self._languages.pop(key, None)
+        if language:
+            if len(self._languages) >= self.LANGUAGES_KEPT:
+                del self._languages[next(iter(self._languages))]
+            self._languages[key] = language
+
+    def _fallback_context(self, transport: Transport, message: IncomingMessage) -> Context:
+        """A context to answer with when the database cannot be asked who the sender is."""
+        return Context(self.services, transport, message, self._fallback_lang(message), None)
+
+    def _fallback_lang(self, message: IncomingMessage) -> Lang:
+        """The reader's language without the database: what `_context` would choose,
+        with the sender's own language as last seen."""
+        settings = self.services.settings
+        language = (
+            self._languages.get(message.sender.key)
+            or settings.chat_languages.get(message.chat.key)
+            or settings.language
+        )
+        return self.services.translator.for_language(language)
 
     async def _slow_down(self, message: IncomingMessage) -> None:
         """The one reply to a person over the rate limit."""
         transport = self.services.transports[message.chat.platform]
         try:
-            ctx = await self._context(transport, message)
+            try:
+                ctx = await self._context(transport, message)
+            except DatabaseUnavailable:
+                ctx = self._fallback_context(transport, message)
             await ctx.reply(
                 ctx.t("Langsam bitte – zu viele Befehle. Versuch es in einer Minute wieder.")
             )
@@ -269,6 +331,7 @@ class Dispatcher:
                     person_id = account.person_id
                     language = await repo.person_language(session, person_id)
                     mark_reachable = message.is_direct and not account.direct_reachable
+            self._remember_language(message, language)
         # Written after the read session is closed: a write while holding a pooled read
         # connection can deadlock SQLite's single writer under load.
         if mark_reachable:

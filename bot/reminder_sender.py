@@ -24,6 +24,7 @@ from bot.i18n import Lang
 from bot.rich import AccountRef, Rich
 from storage import meetings_repo as mrepo
 from storage import repo
+from storage.db import DatabaseUnavailable
 from storage.meeting_models import (
     ERROR_MAX,
     FINISHED_DELIVERIES,
@@ -291,7 +292,7 @@ class ReminderSender:
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
                 else:
-                    await self.mark(target, DeliveryStatus.SENT)
+                    await self._record_sent(target)
                     return
             await self.mark(target, DeliveryStatus.SENDING, error=error)
             left = (claim.start_utc - self.services.now()).total_seconds()
@@ -303,6 +304,26 @@ class ReminderSender:
                 attempt,
                 delay,
             )
+            await asyncio.sleep(delay)
+
+    async def _record_sent(self, target: Target) -> None:
+        """Mark a delivery `sent` once it went out, waiting out a database outage: left
+        `sending`, it would be sent a second time when the reminder is fired again."""
+        attempt = 0
+        while True:
+            try:
+                await self.mark(target, DeliveryStatus.SENT)
+                return
+            except DatabaseUnavailable as exc:
+                attempt += 1
+                delay = min(self.retry_base * 2 ** (attempt - 1), self.retry_max)
+                log.warning(
+                    "reminder %s: sent, but the database is unavailable (%s); recording it "
+                    "again in %.1f s",
+                    target.key,
+                    exc,
+                    delay,
+                )
             await asyncio.sleep(delay)
 
     async def send(self, transport: Transport, view: ReminderView, target: Target) -> None:

@@ -10,6 +10,9 @@ How a reminder is delivered exactly once (see storage/meeting_models.py for the 
   transaction id, so a resend after a crash is dropped by the homeserver; Telegram may
   show one duplicate per crash (only deliveries caught in `sending` are resent).
 - A failing send is retried with backoff until the meeting begins, never dropped.
+- A database outage (`DatabaseUnavailable`) delays a reminder, it does not lose it: the
+  firing is tried again with backoff (`DB_RETRY_BASE` doubling up to `DB_RETRY_MAX`)
+  until the database answers; the claim then carries on where the outage stopped it.
 - After downtime: reminders that fell due while the bot was down are sent at start-up,
   marked late, if their meeting is still ahead; otherwise they become `missed` (shown by
   `/meetings --missed`). Of several overdue reminders of one meeting only the latest goes
@@ -40,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.recurrence import Rule, occurrences
 from bot.reminder_sender import Composer, ReminderSender
 from storage import meetings_repo as mrepo
+from storage.db import DatabaseUnavailable
 from storage.meeting_models import (
     FINISHED_DELIVERIES,
     Meeting,
@@ -57,6 +61,9 @@ HORIZON_EVERY = timedelta(hours=6)  # how often the horizon is moved on
 WINDOW = timedelta(hours=6)  # reminders held as scheduler jobs at most this far ahead
 WINDOW_BATCH = 5000  # ... and at most this many at once
 STOP_GRACE = 5.0
+DB_RETRY_BASE = 2.0  # seconds until a firing stopped by a database outage is tried again
+DB_RETRY_MAX = 60.0  # ... doubled per attempt up to this
+WINDOW_RETRY = timedelta(seconds=60)  # a window refill stopped by an outage: again after this
 JOB_PREFIX = "reminder:"
 WINDOW_JOB = "reminders:window"
 HORIZON_JOB = "reminders:horizon"
@@ -70,6 +77,8 @@ class ReminderEngine:
         self._scheduled: set[int] = set()
         self._window_end: datetime | None = None
         self._stopping = False
+        self.db_retry_base = DB_RETRY_BASE
+        self.db_retry_max = DB_RETRY_MAX
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -258,10 +267,35 @@ class ReminderEngine:
         self.spawn(reminder_id)
 
     async def _window_job(self) -> None:
-        await self.load_window()
+        try:
+            await self.load_window()
+        except DatabaseUnavailable as exc:
+            log.warning(
+                "reminders: the next window is not loaded, the database is unavailable (%s); "
+                "trying again in %.0f s",
+                exc,
+                WINDOW_RETRY.total_seconds(),
+            )
+            scheduler = self.services.scheduler
+            if scheduler is not None and not self._stopping:
+                scheduler.add_job(
+                    self._window_job,
+                    DateTrigger(run_date=self.services.now() + WINDOW_RETRY),
+                    id=WINDOW_JOB,
+                    replace_existing=True,
+                    misfire_grace_time=None,
+                    coalesce=True,
+                )
 
     async def _horizon_job(self) -> None:
-        await self.extend_horizon()
+        try:
+            await self.extend_horizon()
+        except DatabaseUnavailable as exc:
+            log.warning(
+                "reminders: the horizon is not extended, the database is unavailable (%s); "
+                "the next run does it",
+                exc,
+            )
 
     # --- firing -----------------------------------------------------------------------
 
@@ -278,14 +312,30 @@ class ReminderEngine:
         return task
 
     async def _fire_logged(self, reminder_id: int, catch_up: bool) -> None:
-        try:
-            await self.fire(reminder_id, catch_up=catch_up)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception(
-                "reminder %d could not be sent; it is retried at the next start", reminder_id
-            )
+        attempt = 0
+        while True:
+            try:
+                await self.fire(reminder_id, catch_up=catch_up)
+                return
+            except asyncio.CancelledError:
+                raise
+            except DatabaseUnavailable as exc:
+                attempt += 1
+                delay = min(self.db_retry_base * 2 ** (attempt - 1), self.db_retry_max)
+                log.warning(
+                    "reminder %d: the database is unavailable (%s); trying again in %.1f s",
+                    reminder_id,
+                    exc,
+                    delay,
+                )
+            except Exception:
+                log.exception(
+                    "reminder %d could not be sent; it is retried at the next start", reminder_id
+                )
+                return
+            if self._stopping:
+                return  # the next start picks it up from its row
+            await asyncio.sleep(delay)
 
     async def fire(self, reminder_id: int, *, catch_up: bool = False) -> None:
         """Claim the reminder, deliver it to every target, record the outcome."""
@@ -297,11 +347,17 @@ class ReminderEngine:
         results = await asyncio.gather(
             *(sender.deliver(claim, t) for t in waiting), return_exceptions=True
         )
+        outage: DatabaseUnavailable | None = None
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, Exception):
                 raise result
-            if isinstance(result, Exception):
+            if isinstance(result, DatabaseUnavailable):
+                outage = result
+            elif isinstance(result, Exception):
                 log.error("reminder %d: a delivery failed: %r", reminder_id, result)
+        if outage is not None:
+            # Fired again after the outage: the claim resumes the deliveries left open.
+            raise outage
         if not await db.run(lambda s: sender.finish(s, reminder_id)):
             self._settle_at(reminder_id, claim.start_utc)
 

@@ -3,6 +3,12 @@
 Writes on SQLite are serialised in-process by an asyncio lock: SQLite allows one writer,
 and a deferred transaction that upgrades to a write lock while another writes fails
 with "database is locked" instead of waiting. Readers in WAL mode never wait.
+
+A PostgreSQL server that cannot be reached (stopped, restarting, network down) shows up
+as `DatabaseUnavailable` from `read()`, `write()` and `run()`, whatever the driver raised:
+callers answer it with a short apology or try again later, without a stack trace. The
+pool recovers by itself: connections are pinged before use, and a broken one makes
+SQLAlchemy discard the whole pool's connections.
 """
 
 from __future__ import annotations
@@ -31,6 +37,24 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 
+# How long opening a PostgreSQL connection may take (asyncpg waits 60 s by default):
+# when the server's host does not answer at all, people get the apology this soon.
+CONNECT_TIMEOUT = 5.0
+
+# SQLSTATEs of a server that is gone or going away: class 08 (connection exception),
+# admin shutdown, crash shutdown, "cannot connect now" (starting up or shutting down).
+_GONE_STATES = frozenset({"57P01", "57P02", "57P03"})
+_REASON_MAX = 200
+
+
+class DatabaseUnavailable(Exception):
+    """The database server cannot be reached right now; the work was not done.
+
+    The transaction under way was rolled back by the server (should the connection break
+    during COMMIT itself, the server decided). The same work may succeed a moment later.
+    The text names the driver's error, never SQL or parameters.
+    """
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -51,12 +75,17 @@ def prepare_sqlite_path(url: str) -> None:
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
         prepare_sqlite_path(url)
         # Query parameters never reach logs or error texts: they can hold people's names.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if not self.is_sqlite:
+            # pre-ping: a connection the server dropped while idle (restart, outage) is
+            # replaced at checkout instead of failing the next command.
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            if parsed.get_driver_name() == "asyncpg" and "timeout" not in parsed.query:
+                kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -65,15 +94,48 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+        async with self._unavailable_as_error(), self.sessions() as session:
+            await self._connect(session)
             yield session
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed when the block ends, rolled back on any error."""
         lock = self._write_lock if self.is_sqlite else contextlib.nullcontext()
-        async with lock, self.sessions() as session, session.begin():
+        async with (
+            self._unavailable_as_error(),
+            lock,
+            self.sessions() as session,
+            session.begin(),
+        ):
+            await self._connect(session)
             yield session
+
+    async def _connect(self, session: AsyncSession) -> None:
+        """Take the session's connection now, not at its first query, so that a server
+        that refuses connections is told apart from errors of the work itself.
+
+        asyncpg lets the socket's OSError (connection refused, timeout, unknown host)
+        through SQLAlchemy unwrapped; raised here, it can only mean the server.
+        SQLite is left alone: its file is local, and a locked or unreadable one is a
+        fault of its own, not an outage to wait out.
+        """
+        if self.is_sqlite:
+            return
+        try:
+            await session.connection()
+        except OSError as exc:
+            raise DatabaseUnavailable(_describe(exc)) from exc
+
+    @contextlib.asynccontextmanager
+    async def _unavailable_as_error(self) -> AsyncIterator[None]:
+        """Turn the driver's ways of saying "the server is gone" into DatabaseUnavailable."""
+        try:
+            yield
+        except DBAPIError as exc:
+            if self.is_sqlite or not is_server_gone(exc):
+                raise
+            raise DatabaseUnavailable(_describe(exc.orig)) from exc
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 4) -> T:
         """Run `work` in a write transaction, retried on races (unique keys, serialisation)."""
@@ -99,6 +161,30 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def is_server_gone(exc: DBAPIError) -> bool:
+    """Whether the error means the connection to the server is lost or refused (as opposed
+    to an error in the statement, a constraint, a lock or a timeout of the query).
+
+    SQLAlchemy marks errors it recognises as a disconnect (`connection_invalidated`, the
+    connection is then discarded, and so are the pool's older ones); the SQLSTATE catches
+    what a server says while it starts up or shuts down.
+    """
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(state, str) and (state.startswith("08") or state in _GONE_STATES)
+
+
+def _describe(error: BaseException | None) -> str:
+    """The driver's error in one short line, for a log warning."""
+    if error is None:
+        return "unknown error"
+    # SQLAlchemy's asyncpg adapter raises its own Error "from" asyncpg's: name the latter.
+    named = error.__cause__ if error.__cause__ is not None else error
+    text = " ".join(str(error).split())
+    return f"{type(named).__name__}: {text}"[:_REASON_MAX]
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
