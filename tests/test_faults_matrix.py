@@ -117,10 +117,13 @@ async def test_the_bot_syncs_through_a_killed_homeserver(
         async with running_bot(bot_settings(tmp_path, server, account)) as bot:
             room_id = await room_with_bot(human, bot.user_id)
             received = received_ids(bot)
-            await ask(human, room_id, bot.user_id, "!join ag1", contains=f"AG {AG1}")
             mark = human.mark()
 
             await while_syncing(bot, human, room_id)
+            # Stored by Synapse, which dies at once (here, before the bot's long poll has
+            # brought it): the bot's sync position still lies before it, so it comes with
+            # the first sync after the restart and is answered then, once.
+            await human.send_text(room_id, "!join ag1")
             await crash(server)
             # A human's client cannot get a command through to a server that is gone.
             with pytest.raises(TimeoutError):
@@ -130,6 +133,7 @@ async def test_the_bot_syncs_through_a_killed_homeserver(
             assert_alive(bot)
 
             await come_back(server)
+            first = await human.wait_for_notice(room_id, bot.user_id, BACK, f"AG {AG1}", since=mark)
             joined = await ask(human, room_id, bot.user_id, "!join ag2", timeout=BACK)
             assert joined.body.startswith(f"Willkommen in der AG {AG2} (ag2)!"), joined.body
             mine = await ask(human, room_id, bot.user_id, "!my", contains="Deine AGs")
@@ -139,7 +143,7 @@ async def test_the_bot_syncs_through_a_killed_homeserver(
 
             await asyncio.sleep(1)  # room for a duplicate to show up
             answers = [e.body for e in notices_from(human, room_id, bot.user_id, mark)]
-            assert answers == [joined.body, mine.body]
+            assert answers == [first.body, joined.body, mine.body]
             # The sync position did not go back: no message reached the bot twice.
             assert len(received) == len(set(received)) == 4
             assert_alive(bot)
