@@ -2,8 +2,9 @@
 
 PTB runs with `initialize/start` and `updater.start_polling()` (or a webhook), never
 `run_polling()`, so that the Matrix transport's sync loop runs beside it. Every send goes
-through PTB's `AIORateLimiter`, which keeps to Telegram's flood limits and retries
-`RetryAfter` instead of losing the message.
+through the bot's rate limiter (telegram_flood.py), which keeps to Telegram's flood
+limits and retries `RetryAfter` instead of losing the message; time-outs and 5xx are
+retried by the sending half (telegram_send.py).
 
 Only new messages count: an edited message is ignored, so a corrected command is not
 run a second time. The bot needs nothing but commands, so privacy mode may stay on.
@@ -109,12 +110,16 @@ class TelegramTransport(TelegramSender):
         press_answer_seconds: float = PRESS_ANSWER_SECONDS,
         rate_limits: bool = True,
         group_minute: float = 60.0,
+        rate_limiter: SlidingWindowLimiter | None = None,
     ) -> None:
         """`rate_limits=False` only for benchmarks that measure the bot, not Telegram;
-        `group_minute` shortens the group limit's minute for tests (seconds)."""
+        `group_minute` shortens the group limit's minute for tests (seconds);
+        `rate_limiter` replaces the limiter with Telegram's limits (tests with other
+        windows)."""
         super().__init__()
         self.rate_limits = rate_limits
         self.group_minute = group_minute
+        self.rate_limiter = rate_limiter
         self.settings = settings
         self.default_language = default_language
         self.press_answer_seconds = press_answer_seconds
@@ -133,7 +138,8 @@ class TelegramTransport(TelegramSender):
         )
         if self.rate_limits:
             builder = builder.rate_limiter(
-                SlidingWindowLimiter(
+                self.rate_limiter
+                or SlidingWindowLimiter(
                     group=(GROUP[0], self.group_minute), max_retries=RATE_LIMIT_RETRIES
                 )
             )

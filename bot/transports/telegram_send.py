@@ -5,6 +5,13 @@ supergroup, counts as under way until it is done (so stopping lets it finish), i
 once per key in this process, and treats a chat the bot can no longer write to as the
 core expects: logged without content and skipped (groups), or DirectMessageUnavailable
 with the link that opens the bot's chat (private messages and files).
+
+A transient failure (a time-out, HTTP 5xx, a `RetryAfter` the rate limiter gave up on)
+is retried here a few times with backoff, so that a command's reply is not lost to a
+hiccup (a reminder's delivery is retried beyond that by the reminder sender). Sends are
+at least once: Telegram takes no idempotency key, and a time-out (or a 5xx from a proxy
+in front of it) may come after Telegram stored the message; the retry then shows it
+twice. A key that succeeded once in this process is not sent again.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import html
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from telegram import (
@@ -25,7 +33,14 @@ from telegram import (
     User,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ExtBot
 
 from bot.core import (
@@ -55,6 +70,8 @@ START_PAYLOAD = "hello"
 # Shown as a picture; everything else (CSV, calendar files, ...) as a document.
 PICTURE_TYPES = frozenset({"image/png"})
 _SENT_KEYS_KEPT = 2048
+# Seconds before each further attempt after a transient failure (five attempts in all).
+SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 T = TypeVar("T")
 
@@ -74,6 +91,7 @@ class TelegramSender:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self.send_retry_delays: tuple[float, ...] = SEND_RETRY_DELAYS
 
     # --- identity ----------------------------------------------------------------------
 
@@ -339,17 +357,41 @@ class TelegramSender:
         self._idle.clear()
         try:
             try:
-                return chat, await call(chat_id(chat.id))
+                return chat, await self._retried(chat.id, call, chat_id(chat.id))
             except ChatMigrated as exc:
                 new_id = str(exc.new_chat_id)
                 if self._inbox is not None:
                     await self._inbox.chat_migrated(PLATFORM, chat.id, new_id)
                 moved = ChatRef(PLATFORM, new_id, is_direct=False, title=chat.title)
-                return moved, await call(exc.new_chat_id)
+                return moved, await self._retried(new_id, call, exc.new_chat_id)
         finally:
             self._in_flight -= 1
             if not self._in_flight:
                 self._idle.set()
+
+    async def _retried(
+        self, shown: str, call: Callable[[int | str], Awaitable[T]], target: int | str
+    ) -> T:
+        """The call, tried again after a transient failure (see the module's docstring);
+        the last failure, or any other, is raised."""
+        for attempt, delay in enumerate((*self.send_retry_delays, None), start=1):
+            try:
+                return await call(target)
+            except TelegramError as exc:
+                if delay is None or not _transient(exc):
+                    raise
+                if isinstance(exc, RetryAfter):
+                    delay = max(delay, _seconds(exc.retry_after))
+                log.warning(
+                    "telegram: a send to chat %s failed (%s: %s), attempt %d; again in %.1f s",
+                    shown,
+                    type(exc).__name__,
+                    exc.message,
+                    attempt,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
 
     def _remember(self, key: str | None, sent: SentRef | SentPoll) -> None:
         if key is None:
@@ -367,6 +409,18 @@ def mention_html(node: Mention) -> str | None:
         return None
     name = html.escape(account.display_name, quote=False)
     return f'<a href="tg://user?id={account.external_id}">{name}</a>'
+
+
+def _transient(exc: TelegramError) -> bool:
+    """A failure that may pass: no answer in time (`TimedOut`), a server or connection
+    error (`NetworkError`, except the `BadRequest` PTB derives from it), or flood control."""
+    if isinstance(exc, RetryAfter):
+        return True
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _input_file(data: bytes, filename: str, mime: str) -> InputFile:
