@@ -95,6 +95,20 @@ async def telegram_path() -> Row:
     )
 
 
+async def matrix_path() -> Row:
+    from benchmarks.matrix_path import matrix_command_path
+
+    r = await matrix_command_path(200)
+    bot, floor = r["bot"], r["floor"]
+    return Row(
+        "2. commands, Matrix via Synapse",
+        f"p50 {bot['p50_ms']:.1f} ms, p95 {bot['p95_ms']:.1f} ms (n={r['n']}, {r['rooms']})",
+        f"bare nio echo p50 {floor['p50_ms']:.1f} ms, p95 {floor['p95_ms']:.1f} ms",
+        f"{r['ratio_p50']:.2f}x (goal 1.10x)",
+        r,
+    )
+
+
 async def polls_tally() -> list[Row]:
     from benchmarks.polls import tally_benchmark
     from tests.support.postgres import PostgresServer
@@ -184,6 +198,7 @@ async def main() -> None:
     steps: list[Callable[[], Awaitable[Any]]] = [
         core_path,
         telegram_path,
+        matrix_path,
         polls_tally,
         reminders_scale,
         fanout,

@@ -6,6 +6,11 @@ Why it looks the way it does:
 - Our own sync loop instead of `sync_forever`: the first sync (the backlog) is read for state
   but never answered, errors back off instead of spinning, and handlers run as tasks of the
   Inbox, so a slow handler never stalls receiving.
+- The sync position is saved to the store every SYNC_TOKEN_SAVE_INTERVAL and at stop, not
+  after every sync as nio would: nio's save is a blocking SQLite commit on the event loop
+  (about 2 ms) before the events are handed out, twice per command (the command's sync and
+  the one bringing back the bot's own reply). After a crash the older position only means
+  a longer backlog, and the backlog is never answered.
 - Every send has a transaction id derived from its key: a retry after a rate limit or an
   outage reuses it, and the homeserver drops the duplicate.
 - Polls (MSC3381) live in matrix_poll_io, files and reaction "buttons" in matrix_media_io;
@@ -71,6 +76,7 @@ SEND_BUDGET = 60.0  # seconds a send may keep retrying (rate limits, outages)
 STOP_GRACE = 10.0  # seconds stop() waits for sends still in flight
 MAX_BACKOFF = 8.0
 MAX_UNDECRYPTED = 200
+SYNC_TOKEN_SAVE_INTERVAL = 30.0  # seconds between saves of the sync position
 # The backlog is never answered, so the first sync needs room state but hardly any timeline.
 FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
 
@@ -108,7 +114,7 @@ class MatrixTransport:
             device_id=settings.device_id,
             store_path=str(settings.store_path),
             config=nio.AsyncClientConfig(
-                store_sync_tokens=True,
+                store_sync_tokens=False,  # saved by _save_sync_token, see above
                 encryption_enabled=True,
                 max_timeout_retry_wait_time=5,  # reconnect within seconds after an outage
             ),
@@ -132,6 +138,7 @@ class MatrixTransport:
         self._stopped = False
         self._receiving = False
         self._callbacks_registered = False
+        self._token_saved_at: float | None = None
         self._polls = MatrixPolls(self)
         self._media = MatrixMedia(self)
 
@@ -157,7 +164,11 @@ class MatrixTransport:
         await asyncio.to_thread(prepare_store, self.settings.store_path)
         self._register_callbacks()
         await self._login()
+        store = self.client.store
+        if store is not None and not self.client.loaded_sync_token:
+            self.client.loaded_sync_token = store.load_sync_token()
         await self._first_sync()
+        self._save_sync_token()
         self._live_rooms = set(self.client.rooms)
         self._live = True
         await self._housekeeping()
@@ -173,6 +184,7 @@ class MatrixTransport:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            self._save_sync_token()
         async with self._synced:
             self._synced.notify_all()  # a direct chat waiting for its room syncs by itself
 
@@ -304,8 +316,23 @@ class MatrixTransport:
                     # Poll responses may have fallen into the gap: read them back.
                     self.spawn(self._polls.catch_up(room_id), "poll catch-up")
             await self._housekeeping()
+            self._save_sync_token(unless_within=SYNC_TOKEN_SAVE_INTERVAL)
             async with self._synced:
                 self._synced.notify_all()
+
+    def _save_sync_token(self, *, unless_within: float = 0.0) -> None:
+        """Where the next start resumes syncing; skipped if saved less than `unless_within`
+        seconds ago (the save blocks the event loop for a few ms)."""
+        store, token = self.client.store, self.client.next_batch
+        now = asyncio.get_running_loop().time()
+        saved_at = self._token_saved_at
+        if store is None or not token or (saved_at is not None and now - saved_at < unless_within):
+            return
+        try:
+            store.save_sync_token(token)
+        except Exception:
+            log.exception("matrix: could not save the sync position")
+        self._token_saved_at = now
 
     async def _sync_failed(self, resp: Any, failures: int) -> None:
         code = getattr(resp, "status_code", None)
