@@ -32,7 +32,7 @@ from bot.core import (
     Transport,
 )
 from bot.i18n import N_, Lang
-from bot.rich import AccountRef, Rich, code
+from bot.rich import AccountRef, Rich, as_rich, code
 from storage import repo
 from storage.db import DatabaseUnavailable
 from storage.models import Ag, Role
@@ -272,9 +272,10 @@ class Dispatcher:
             if ctx is not None:
                 await self._apologise(ctx, SORRY)
 
-    async def _apologise(self, ctx: Context, text: str) -> None:
+    async def _apologise(self, ctx: Context, message: str) -> None:
+        """Send `message` (a msgid marked with N_) in the reader's language."""
         try:
-            await ctx.reply(ctx.t(text))
+            await ctx.reply(as_rich(ctx.lang.gettext(message)))
         except Exception:
             log.exception("could not send the apology")
 
