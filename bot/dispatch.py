@@ -324,14 +324,10 @@ class Dispatcher:
         language: str | None = None
         mark_reachable = False
         if not message.sender.anonymous:
-            async with self.services.db.read() as session:
-                account = await repo.find_account(
-                    session, message.sender.platform, message.sender.id
-                )
-                if account is not None:
-                    person_id = account.person_id
-                    language = await repo.person_language(session, person_id)
-                    mark_reachable = message.is_direct and not account.direct_reachable
+            known = await self.services.senders.lookup(message.sender.platform, message.sender.id)
+            if known is not None:
+                person_id, language = known.person_id, known.language
+                mark_reachable = message.is_direct and not known.direct_reachable
             self._remember_language(message, language)
         # Written after the read session is closed: a write while holding a pooled read
         # connection can deadlock SQLite's single writer under load.
@@ -363,8 +359,8 @@ class Dispatcher:
             )
         args = await self._convert(ctx, cmd, rest)
         await self._check_right(ctx, cmd, args.get("ag"))
-        if cmd.needs_person:
-            await ctx.ensure_person()
+        if cmd.needs_person and ctx.person_id is None:
+            await ctx.ensure_person()  # first contact: the account is new
             if ctx.message.is_direct:
                 await self.direct_reachable(ctx.sender.as_account(), True)
         await cmd.handler(ctx, **args)

@@ -86,6 +86,11 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
             if parsed.get_driver_name() == "asyncpg" and "timeout" not in parsed.query:
                 kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT}
+        else:
+            # Sessions end their transaction before a connection goes back to the pool;
+            # the pool's own rollback on return would be a second thread hand-off for
+            # every session on aiosqlite.
+            kwargs["pool_reset_on_return"] = None
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -15,7 +15,7 @@ from storage.db import Database
 from storage.models import Ag
 from storage.seed import seed_ags
 from storage.sender_cache import SenderCache
-from tests.support.fake import ROOT
+from tests.support.fake import ROOT, BotHarness
 
 
 @pytest.fixture
@@ -197,3 +197,23 @@ async def test_the_sender_cache_keeps_at_most_size_entries(db: Database) -> None
     for name in ("e1", "e2", "e3"):
         assert await cache.lookup("telegram", name) is not None
     assert len(cache) == 2
+
+
+# --- the command path ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["group", "dm"])
+async def test_a_known_members_join_is_one_statement(database_url: str, where: str) -> None:
+    """With warm caches, `/join` reads nothing: its only SQL is the membership insert
+    (a private chat included: reachability is written once, not at every command)."""
+    bot = await BotHarness.create(database_url)
+    try:
+        chat = bot.group() if where == "group" else bot.dm("anna")
+        await chat.say("anna", "/join ag2")
+        await chat.say("anna", "/leave ag2")
+        statements = recorder(bot.app.services.db)
+        replies = await chat.say("anna", "/join ag2")
+        assert "Willkommen in der AG" in replies[0]
+        assert [s.split()[0:3] for s in statements] == [["INSERT", "INTO", "membership"]]
+    finally:
+        await bot.close()
