@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import timedelta
 from typing import cast
 
 from apscheduler.jobstores.base import JobLookupError
@@ -25,6 +26,7 @@ from handlers.poll_results import result_text, send_chart, tally_of
 from handlers.poll_votes import catch_up
 from handlers.registry import commands
 from storage import polls_repo
+from storage.db import DatabaseUnavailable
 from storage.poll_models import PollMessage
 
 log = logging.getLogger(__name__)
@@ -212,10 +214,47 @@ def unschedule(services: Services, poll_id: int) -> None:
             services.scheduler.remove_job(_job_id(poll_id))
 
 
+# While the database is unreachable at a poll's deadline, the close is tried again
+# this many seconds later, for as long as it takes.
+CLOSE_RETRY_SECONDS = 30
+
+
 async def close_due(services: Services, poll_id: int) -> None:
-    """The scheduler's job: close the poll if its deadline has come."""
+    """The scheduler's job: close the poll if its deadline has come. Without a database
+    the job comes back in CLOSE_RETRY_SECONDS and finishes what was begun."""
+    try:
+        await _close_if_due(services, poll_id)
+    except DatabaseUnavailable as exc:
+        log.warning(
+            "poll %s: the database is unavailable at its deadline (%s); trying again in %d s",
+            poll_id,
+            exc,
+            CLOSE_RETRY_SECONDS,
+        )
+        if services.scheduler is not None:
+            unschedule(services, poll_id)
+            services.scheduler.add_job(
+                close_due,
+                "date",
+                run_date=services.now() + timedelta(seconds=CLOSE_RETRY_SECONDS),
+                args=[services, poll_id],
+                id=_job_id(poll_id),
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+            )
+
+
+async def _close_if_due(services: Services, poll_id: int) -> None:
     view = await view_by_id(services, poll_id)
-    if view is None or not view.is_open or view.closes_at is None:
+    if view is None:
+        return
+    if not view.is_open:
+        # Closed, perhaps by a try cut short by an outage: post what is still missing
+        # (finish_close sends each chat's end and result once).
+        await finish_close(services, poll_id)
+        return
+    if view.closes_at is None:
         return
     if view.closes_at > services.now():
         schedule_close(services, view)  # moved later, or the clock ran ahead of us

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.core import PollVote, UserRef
+from handlers import poll_lifecycle
 from handlers.poll_lifecycle import close_due, resume_polls
+from storage.db import DatabaseUnavailable
 from tests.support.fake import BotHarness
 from tests.support.poll_chat import (
     START,
@@ -226,3 +228,39 @@ async def test_a_real_start_of_the_app_resumes_polls(first: BotHarness, db_url: 
         assert await counts_of(second, short_id) == [0, 0, 1]
     finally:
         await second.app.stop()
+
+
+@pytest.mark.parametrize("fails_in", ["view_by_id", "tally_of"])
+async def test_a_deadline_during_a_database_outage_closes_once_when_it_is_back(
+    first: BotHarness, monkeypatch: pytest.MonkeyPatch, fails_in: str
+) -> None:
+    """The outage hits before the close (`view_by_id`) or after the poll is marked
+    closed, before the result (`tally_of`): either way the job comes back and the result
+    is posted once."""
+    services = first.app.services
+    clock = services.clock
+    assert isinstance(clock, Clock)
+    group = await setup_ag(first)
+    short_id = await start_poll(group, "anna", WANN + " --for 1h")
+    poll = await poll_row(first, short_id)
+    clock.advance(hours=1)
+
+    real = getattr(poll_lifecycle, fails_in)
+
+    async def unavailable(*args: object, **kwargs: object) -> object:
+        raise DatabaseUnavailable("ConnectionRefusedError: connection refused")
+
+    monkeypatch.setattr(poll_lifecycle, fails_in, unavailable)
+    await close_due(services, poll.id)
+    job = services.scheduler.get_job(f"poll-close:{poll.id}")  # type: ignore[union-attr]
+    assert job is not None
+    assert job.trigger.run_date == clock() + timedelta(seconds=poll_lifecycle.CLOSE_RETRY_SECONDS)
+    assert not any(s.text.startswith("Endergebnis") for s in first.transport.sent)
+
+    monkeypatch.setattr(poll_lifecycle, fails_in, real)
+    await close_due(services, poll.id)
+    await close_due(services, poll.id)  # a stray second run changes nothing
+    assert (await poll_row(first, short_id)).closed_at is not None
+    assert len(first.transport.closed_polls) == 1
+    results = [s.text for s in first.transport.sent if s.text.startswith("Endergebnis")]
+    assert len(results) == 1
