@@ -58,10 +58,9 @@ async def leave_ag(ctx: Context, ag: Ag) -> None:
 
     async def work(session: AsyncSession) -> tuple[bool, bool]:
         """Leave; and whether that took the AG's last lead."""
-        current = await repo.membership(session, person_id, ag.id)
-        was_lead = current is not None and current.role == Role.LEAD.value
-        left = await repo.leave(session, person_id, ag.id)
-        return left, was_lead and await repo.count_leads(session, ag.id) == 0
+        role = await repo.leave(session, person_id, ag.id)
+        was_lead = role == Role.LEAD.value
+        return role is not None, was_lead and await repo.count_leads(session, ag.id) == 0
 
     left, last_lead_left = await ctx.db.run(work)
     if not left:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, func, select, update
+from sqlalchemy import Table, and_, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -173,22 +173,42 @@ async def membership(session: AsyncSession, person_id: int, ag_id: int) -> Membe
     return await session.get(Membership, (person_id, ag_id))
 
 
+# Joining and leaving are what people do most: their statements are built once per
+# dialect, on the table rather than the mapped class, which spares SQLAlchemy's ORM
+# layer (about a third of the time of a join).
+_MEMBERSHIP = cast(Table, Membership.__table__)
+_JOIN: dict[str, Any] = {}
+_LEAVE = (
+    delete(_MEMBERSHIP)
+    .where(_MEMBERSHIP.c.person_id == bindparam("person"), _MEMBERSHIP.c.ag_id == bindparam("ag"))
+    .returning(_MEMBERSHIP.c.role)
+)
+
+
 async def join(session: AsyncSession, person_id: int, ag_id: int) -> bool:
     """Add the membership; False if it already existed (safe under concurrent joins)."""
-    stmt = (
-        _insert(session)(Membership)
-        .values(person_id=person_id, ag_id=ag_id, role=Role.MEMBER.value)
-        .on_conflict_do_nothing()
-    )
-    result = await session.execute(stmt)
+    dialect = session.get_bind().dialect.name
+    stmt = _JOIN.get(dialect)
+    if stmt is None:
+        stmt = _JOIN[dialect] = (
+            _insert(session)(_MEMBERSHIP)
+            .values(person_id=bindparam("person"), ag_id=bindparam("ag"), role=Role.MEMBER.value)
+            .on_conflict_do_nothing()
+        )
+    result = await session.execute(stmt, {"person": person_id, "ag": ag_id})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def leave(session: AsyncSession, person_id: int, ag_id: int) -> bool:
-    result = await session.execute(
-        delete(Membership).where(Membership.person_id == person_id, Membership.ag_id == ag_id)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+async def leave(session: AsyncSession, person_id: int, ag_id: int) -> str | None:
+    """Remove the membership; the role it had, or None if there was none."""
+    if session.get_bind().dialect.delete_returning:
+        result = await session.execute(_LEAVE, {"person": person_id, "ag": ag_id})
+        return result.scalar()
+    current = await membership(session, person_id, ag_id)  # SQLite before 3.35
+    if current is None:
+        return None
+    await session.delete(current)
+    return current.role
 
 
 async def set_role(session: AsyncSession, person_id: int, ag_id: int, role: Role) -> bool:
