@@ -178,11 +178,10 @@ async def membership(session: AsyncSession, person_id: int, ag_id: int) -> Membe
 # layer (about a third of the time of a join).
 _MEMBERSHIP = cast(Table, Membership.__table__)
 _JOIN: dict[str, Any] = {}
-_LEAVE = (
-    delete(_MEMBERSHIP)
-    .where(_MEMBERSHIP.c.person_id == bindparam("person"), _MEMBERSHIP.c.ag_id == bindparam("ag"))
-    .returning(_MEMBERSHIP.c.role)
+_THIS_MEMBERSHIP = and_(
+    _MEMBERSHIP.c.person_id == bindparam("person"), _MEMBERSHIP.c.ag_id == bindparam("ag")
 )
+_LEAVE = delete(_MEMBERSHIP).where(_THIS_MEMBERSHIP).returning(_MEMBERSHIP.c.role)
 
 
 async def join(session: AsyncSession, person_id: int, ag_id: int) -> bool:
@@ -204,11 +203,13 @@ async def leave(session: AsyncSession, person_id: int, ag_id: int) -> str | None
     if session.get_bind().dialect.delete_returning:
         result = await session.execute(_LEAVE, {"person": person_id, "ag": ag_id})
         return result.scalar()
-    current = await membership(session, person_id, ag_id)  # SQLite before 3.35
-    if current is None:
-        return None
-    await session.delete(current)
-    return current.role
+    params = {"person": person_id, "ag": ag_id}  # SQLite before 3.35
+    role: str | None = await session.scalar(
+        select(_MEMBERSHIP.c.role).where(_THIS_MEMBERSHIP), params
+    )
+    if role is not None:
+        await session.execute(delete(_MEMBERSHIP).where(_THIS_MEMBERSHIP), params)
+    return role
 
 
 async def set_role(session: AsyncSession, person_id: int, ag_id: int, role: Role) -> bool:

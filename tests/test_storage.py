@@ -230,6 +230,24 @@ async def test_join_leave_and_roles(db: Database) -> None:
         assert await repo.count_leads(session, ag3) == 0
 
 
+@pytest.mark.parametrize("returning", [True, False], ids=["returning", "sqlite-before-3.35"])
+async def test_leave_tells_the_role_that_was_left(
+    db: Database, monkeypatch: pytest.MonkeyPatch, returning: bool
+) -> None:
+    monkeypatch.setattr(db.engine.dialect, "delete_returning", returning)
+    ag2, ag3 = await ag_id(db, "ag2"), await ag_id(db, "ag3")
+    async with db.write() as session:
+        anna = await person(session, "anna")
+        await repo.join(session, anna, ag2)
+        await repo.set_role(session, anna, ag3, Role.LEAD)
+    async with db.write() as session:
+        assert await repo.leave(session, anna, ag2) == "member"
+        assert await repo.leave(session, anna, ag3) == "lead"
+        assert await repo.leave(session, anna, ag3) is None
+    async with db.read() as session:
+        assert await repo.memberships_of(session, anna) == []
+
+
 async def test_members_of_lists_leads_first_then_by_name(db: Database) -> None:
     ag2 = await ag_id(db, "ag2")
     async with db.write() as session:
