@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -45,6 +45,9 @@ LATE_GRACE = timedelta(seconds=60)  # a scheduled firing later than this is "lat
 CATCH_UP_GRACE = timedelta(seconds=1)  # at start-up: due before we started is "late"
 RETRY_BASE = 2.0  # seconds; doubled per failed attempt
 RETRY_MAX = 300.0
+IN_CHUNK = 500  # ids per IN (...) list when loading the targets
+
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,9 @@ class ReminderSender:
             ),
             view.start,
         )
-        for delivery in await mrepo.deliveries_of(session, reminder.id):
-            claim.targets.append(await self._target(session, delivery))
+        claim.targets.extend(
+            await self._targets_of(session, await mrepo.deliveries_of(session, reminder.id))
+        )
         return claim
 
     @staticmethod
@@ -233,33 +237,50 @@ class ReminderSender:
             (f"person:{p}", None, p) for p in people
         ]
 
-    async def _target(self, session: AsyncSession, delivery: ReminderDelivery) -> Target:
+    async def _targets_of(
+        self, session: AsyncSession, deliveries: Sequence[ReminderDelivery]
+    ) -> list[Target]:
+        """Where each delivery goes and in which language: three queries however many
+        people (one per person made the fan-out to 1,000 take a second longer)."""
         settings = self.services.settings
-        target = Target(
-            delivery.id,
-            send_key(delivery.reminder_id, delivery.target),
-            delivery.status,
-            settings.language,
-            delivery.person_id,
-        )
-        if delivery.chat_id is not None:
-            chat = await session.get(Chat, delivery.chat_id)
-            if chat is not None:
-                target.chat = ChatRef(chat.platform, chat.external_id, chat.is_direct, chat.title)
-                target.language = (
-                    chat.language
-                    or settings.chat_languages.get(target.chat.key)
-                    or settings.language
-                )
-        elif delivery.person_id is not None:
-            person = await session.get(Person, delivery.person_id)
-            accounts = await repo.accounts_of(session, delivery.person_id)
-            running = [a for a in accounts if a.platform in self.services.transports]
-            running.sort(key=lambda a: not a.direct_reachable)
-            if running:
-                target.account = _account_ref(running[0])
-            target.language = (person.language if person else None) or settings.language
-        return target
+        chat_ids = [d.chat_id for d in deliveries if d.chat_id is not None]
+        person_ids = [d.person_id for d in deliveries if d.person_id is not None]
+        chats = {c.id: c for c in await _in_chunks(session, Chat, Chat.id, chat_ids)}
+        languages: dict[int, str | None] = {
+            p.id: p.language for p in await _in_chunks(session, Person, Person.id, person_ids)
+        }
+        accounts: dict[int, list[Account]] = {}
+        for account in await _in_chunks(session, Account, Account.person_id, person_ids):
+            accounts.setdefault(account.person_id, []).append(account)
+        targets = []
+        for delivery in deliveries:
+            target = Target(
+                delivery.id,
+                send_key(delivery.reminder_id, delivery.target),
+                delivery.status,
+                settings.language,
+                delivery.person_id,
+            )
+            if delivery.chat_id is not None:
+                chat = chats.get(delivery.chat_id)
+                if chat is not None:
+                    target.chat = ChatRef(
+                        chat.platform, chat.external_id, chat.is_direct, chat.title
+                    )
+                    target.language = (
+                        chat.language
+                        or settings.chat_languages.get(target.chat.key)
+                        or settings.language
+                    )
+            elif delivery.person_id is not None:
+                mine = sorted(accounts.get(delivery.person_id, []), key=lambda a: a.id)
+                running = [a for a in mine if a.platform in self.services.transports]
+                running.sort(key=lambda a: not a.direct_reachable)
+                if running:
+                    target.account = _account_ref(running[0])
+                target.language = languages.get(delivery.person_id) or settings.language
+            targets.append(target)
+        return targets
 
     async def deliver(self, claim: Claim, target: Target) -> None:
         """Send to one target; on failure retry with backoff until the meeting begins."""
@@ -378,6 +399,18 @@ def _outcome(late: bool, statuses: list[str], fallback: ReminderStatus) -> Remin
     if DeliveryStatus.MISSED.value in statuses:
         return ReminderStatus.MISSED
     return fallback
+
+
+async def _in_chunks(
+    session: AsyncSession, model: type[M], column: Any, values: Sequence[int]
+) -> list[M]:
+    """Rows whose `column` is one of `values`, a few hundred ids per query."""
+    rows: list[M] = []
+    unique = sorted(set(values))
+    for start in range(0, len(unique), IN_CHUNK):
+        chunk = unique[start : start + IN_CHUNK]
+        rows.extend(await session.scalars(select(model).where(column.in_(chunk))))
+    return rows
 
 
 def _account_ref(account: Account) -> AccountRef:
