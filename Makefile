@@ -48,7 +48,7 @@ bench: install-test
 ## Refresh the message catalogs after changing user-facing text.
 i18n: install
 	$(BIN)/pybabel extract --no-location --omit-header -k t -k tn:1,2 -k N_ -o bot/locale/buendnisbot.pot bot handlers storage
-	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -i bot/locale/buendnisbot.pot -d bot/locale -D buendnisbot
+	$(BIN)/pybabel update --no-fuzzy-matching -w 100 -i bot/locale/buendnisbot.pot -d bot/locale -D buendnisbot
 
 docker:
 	docker build -t buendnisbot .
