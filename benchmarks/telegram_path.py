@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from telegram import Update
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
@@ -109,14 +110,50 @@ async def _whole_bot(n: int) -> dict[str, float]:
     return _summary(latencies, elapsed)
 
 
+async def _sqlite_write(n: int) -> dict[str, float]:
+    """One committed write through aiosqlite's thread, nothing else: what any command
+    that stores something costs at least on SQLite (WAL, synchronous=NORMAL, as the bot)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        async with aiosqlite.connect(f"{tmp}/floor.db") as conn:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute(
+                "CREATE TABLE m (person INTEGER, ag INTEGER, PRIMARY KEY (person, ag))"
+            )
+            await conn.commit()
+
+            async def once(i: int) -> None:
+                if (i // 100) % 2 == 0:
+                    await conn.execute(
+                        "INSERT INTO m VALUES (?, 2) ON CONFLICT DO NOTHING", (i % 100,)
+                    )
+                else:
+                    await conn.execute("DELETE FROM m WHERE person = ? AND ag = 2", (i % 100,))
+                await conn.commit()
+
+            for i in range(200):
+                await once(i)
+            latencies: list[float] = []
+            start = time.perf_counter()
+            for i in range(n):
+                t0 = time.perf_counter()
+                await once(i)
+                latencies.append((time.perf_counter() - t0) * 1000)
+            elapsed = time.perf_counter() - start
+    return _summary(latencies, elapsed)
+
+
 async def telegram_command_path(n: int = 10_000) -> dict[str, Any]:
     bare = await _bare(n)
+    write = await _sqlite_write(n)
     bot = await _whole_bot(n)
     return {
         "name": "Telegram /join+/leave via PTB Application, whole bot vs bare echo",
         "n": n,
         "bot": bot,
         "floor": bare,
+        "sqlite_write": write,
         "ratio_p50": bot["p50_ms"] / bare["p50_ms"],
+        "ratio_to_echo_plus_write": bot["p50_ms"] / (bare["p50_ms"] + write["p50_ms"]),
         "goal": "p50 within 2x of the bare handler, >= 1,000 commands/s",
     }
