@@ -8,7 +8,8 @@ How a reminder is delivered exactly once (see storage/meeting_models.py for the 
 - Each delivery is marked `sending` before the network call and `sent` after it. The
   send carries the key `reminder:<reminder id>:<target>`: Matrix turns it into the
   transaction id, so a resend after a crash is dropped by the homeserver; Telegram may
-  show one duplicate per crash (only deliveries caught in `sending` are resent).
+  show one duplicate per crash (only deliveries caught in `sending` are resent) and per
+  time-out that came after Telegram had stored the message.
 - A failing send is retried with backoff until the meeting begins, never dropped.
 - A database outage (`DatabaseUnavailable`) delays a reminder, it does not lose it: the
   firing is tried again with backoff (`DB_RETRY_BASE` doubling up to `DB_RETRY_MAX`)
