@@ -149,16 +149,32 @@ class Dispatcher:
         async def move(session: AsyncSession) -> bool:
             return await repo.migrate_chat(session, platform, old_id, new_id)
 
-        if await self.services.db.run(move):
-            log.info("chat moved to its new id on %s", platform)
+        try:
+            if await self.services.db.run(move):
+                log.info("chat moved to its new id on %s", platform)
+        except DatabaseUnavailable as exc:
+            # Telegram says it again at the next send to the old id (ChatMigrated).
+            log.warning(
+                "chat id change on %s not stored, the database is unavailable: %s", platform, exc
+            )
 
     async def direct_reachable(self, account: AccountRef, reachable: bool) -> None:
+        """Bookkeeping for private messages; without a database it waits for next time
+        (the transports call this in the middle of receiving and sending)."""
+
         async def mark(session: AsyncSession) -> None:
             await repo.set_direct_reachable(
                 session, account.platform, account.external_id, reachable
             )
 
-        await self.services.db.run(mark)
+        try:
+            await self.services.db.run(mark)
+        except DatabaseUnavailable as exc:
+            log.warning(
+                "reachability on %s not stored, the database is unavailable: %s",
+                account.platform,
+                exc,
+            )
 
     async def poll_vote(self, vote: PollVote) -> None:
         voter = vote.voter.key if vote.voter else ""

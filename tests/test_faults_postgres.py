@@ -392,3 +392,26 @@ async def threads_finished(before: set[threading.Thread], limit: float = 5.0) ->
     while [t for t in threading.enumerate() if t not in before and t.is_alive()]:
         assert time.monotonic() < deadline, "a database worker thread does not end"
         await asyncio.sleep(0.01)
+
+
+async def test_bookkeeping_from_the_transports_survives_an_outage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`direct_reachable` and `chat_migrated` run inside the transports' receive and send
+    paths: without a database they log a warning and return, never raise into them."""
+    bot = await BotHarness.create(f"sqlite+aiosqlite:///{tmp_path / 'bookkeeping.db'}")
+    try:
+
+        async def unavailable(*_args: object, **_kwargs: object) -> object:
+            raise DatabaseUnavailable("ConnectionRefusedError: connection refused")
+
+        monkeypatch.setattr(bot.app.services.db, "run", unavailable)
+        dispatcher = bot.app.dispatcher
+        with caplog.at_level(logging.WARNING):
+            await dispatcher.direct_reachable(bot.user("anna").as_account(), False)
+            await dispatcher.chat_migrated("fake", "old", "new")
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 2
+        assert all("database is unavailable" in w for w in warnings)
+    finally:
+        await bot.close()
