@@ -142,7 +142,7 @@ async def test_a_reminder_reaches_1000_people_through_random_faults(
         await app.stop()
 
     # The reminder's text holds the meeting's time, so the draws differ from run to run:
-    # about 65 of each kind and 13 of 429 are expected; these floors are 5 sigma below.
+    # about 65 of each kind and 13 of 429 are expected; these floors lie far below.
     assert_faults_were_many(api, each=25, retry_after=3)
     people = {FIRST_USER_ID + i for i in range(RECIPIENTS)}
     [reminder_text] = {text for _, text in api.copies()}
