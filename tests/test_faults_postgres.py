@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import sqlite3
-import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -53,7 +51,7 @@ from tests.support.meetings import (
     use_transport,
 )
 from tests.support.postgres import PostgresServer
-from tests.support.postgres_fixtures import unique_database_name
+from tests.support.postgres_fixtures import own_postgres_server, unique_database_name
 
 OUTAGE = 10.0  # seconds the server is down
 REMINDER_AFTER = 3.0  # the reminder falls due this long after the outage began (about)
@@ -93,17 +91,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def own_postgres() -> Iterator[PostgresServer]:
-    workdir = Path(tempfile.mkdtemp(prefix="buendnisbot-pg-faults-"))
-    server = PostgresServer()
-    try:
-        server.start(workdir)
-    except RuntimeError as exc:
-        pytest.fail(f"PostgreSQL did not start: {exc}", pytrace=False)
-    try:
+    with own_postgres_server("buendnisbot-pg-faults-") as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture

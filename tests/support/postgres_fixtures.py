@@ -6,6 +6,7 @@ or list this module in the root conftest's ``pytest_plugins``.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import uuid
@@ -22,16 +23,13 @@ def unique_database_name(prefix: str = "test") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:16]}"
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the whole session (initdb + start cost about half a second).
-
-    Its data lives in a folder of its own, not under pytest's basetemp: pytest prunes old
-    basetemp folders, which would pull the data away from a server another run still uses.
-    A server that cannot start fails the test with PostgreSQL's log tail: skipping would hide
-    a broken database setup behind a green run.
-    """
-    workdir = Path(tempfile.mkdtemp(prefix="buendnisbot-pg-"))
+@contextlib.contextmanager
+def own_postgres_server(prefix: str) -> Iterator[PostgresServer]:
+    """A PostgreSQL server with its data in a new temporary folder (not under pytest's
+    basetemp: pytest prunes old basetemp folders, which would pull the data away from a
+    server another run still uses). A server that cannot start fails the test with
+    PostgreSQL's log tail: skipping would hide a broken database setup behind a green run."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     server = PostgresServer()
     try:
         server.start(workdir)
@@ -42,6 +40,13 @@ def postgres_server() -> Iterator[PostgresServer]:
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole session (initdb + start cost about half a second)."""
+    with own_postgres_server("buendnisbot-pg-") as server:
+        yield server
 
 
 @pytest.fixture
