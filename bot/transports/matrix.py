@@ -13,8 +13,10 @@ Why it looks the way it does:
   a longer backlog, and the backlog is never answered.
 - Every send has a transaction id derived from its key: a retry after a rate limit or an
   outage reuses it, and the homeserver drops the duplicate.
-- Polls (MSC3381) live in matrix_poll_io, files and reaction "buttons" in matrix_media_io;
-  this class routes their events there and lends them its sending and retrying.
+- Polls (MSC3381) live in matrix_poll_io, files and reaction "buttons" in matrix_media_io,
+  waiting for room keys and trusting new devices in matrix_keys, private rooms in
+  matrix_direct; this class routes events there and lends them its sending and retrying
+  (matrix_send). Logging in is matrix_login.
 """
 
 from __future__ import annotations
@@ -22,12 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import nio
 
 from bot.config import MatrixSettings
@@ -46,15 +45,20 @@ from bot.core import (
     UserRef,
 )
 from bot.rich import AccountRef, Rich
+from bot.transports.matrix_direct import DirectRooms
+from bot.transports.matrix_keys import RoomKeys
+from bot.transports.matrix_login import MatrixLoginError, log_in, password_login
 from bot.transports.matrix_media_io import MatrixMedia
 from bot.transports.matrix_poll_io import MatrixPolls
-from bot.transports.matrix_session import (
-    CREDENTIALS_FILE,
-    Credentials,
-    prepare_store,
-    read_credentials,
-    write_credentials,
+from bot.transports.matrix_send import (
+    SEND_BUDGET,
+    MatrixSendError,
+    backoff,
+    http_status,
+    retry_delay,
 )
+from bot.transports.matrix_send import retrying as retry_call
+from bot.transports.matrix_session import prepare_store
 from bot.transports.matrix_text import (
     HTML_FORMAT,
     MX_REPLY,
@@ -72,21 +76,13 @@ log = logging.getLogger(__name__)
 
 
 SYNC_TIMEOUT_MS = 30_000
-SEND_BUDGET = 60.0  # seconds a send may keep retrying (rate limits, outages)
 STOP_GRACE = 10.0  # seconds stop() waits for sends still in flight
-MAX_BACKOFF = 8.0
-MAX_UNDECRYPTED = 200
 SYNC_TOKEN_SAVE_INTERVAL = 30.0  # seconds between saves of the sync position
 # The backlog is never answered, so the first sync needs room state but hardly any timeline.
 FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
 
 
-class MatrixSendError(RuntimeError):
-    """A send the homeserver refused for good, or that kept failing for SEND_BUDGET."""
-
-
-class MatrixLoginError(RuntimeError):
-    """The bot could not log in; the message names the cause, never a secret."""
+__all__ = ["MatrixLoginError", "MatrixSendError", "MatrixTransport", "retry_delay"]
 
 
 # --- the transport ----------------------------------------------------------------------
@@ -127,11 +123,6 @@ class MatrixTransport:
         self._synced = asyncio.Condition()
         self._background: set[asyncio.Task[Any]] = set()
         self._handled_invites: set[str] = set()
-        self._undecrypted: OrderedDict[str, list[tuple[nio.MatrixRoom, nio.MegolmEvent]]] = (
-            OrderedDict()
-        )
-        self._direct_rooms: dict[str, str] = {}
-        self._direct_locks: dict[str, asyncio.Lock] = {}
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -141,6 +132,8 @@ class MatrixTransport:
         self._token_saved_at: float | None = None
         self._polls = MatrixPolls(self)
         self._media = MatrixMedia(self)
+        self._keys = RoomKeys(self)
+        self._direct = DirectRooms(self)
 
     @property
     def user_id(self) -> str:
@@ -150,9 +143,10 @@ class MatrixTransport:
     def inbox(self) -> Inbox | None:
         return self._inbox
 
-    @property
-    def _credentials_path(self) -> Path:
-        return self.settings.store_path / CREDENTIALS_FILE
+    def is_live(self, room_id: str) -> bool:
+        """Whether events in the room are answered: after the first sync, and in rooms the
+        bot was in by then or joined since (their history stays unanswered)."""
+        return self._live and room_id in self._live_rooms
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -163,7 +157,7 @@ class MatrixTransport:
         self._receiving = True
         await asyncio.to_thread(prepare_store, self.settings.store_path)
         self._register_callbacks()
-        await self._login()
+        await log_in(self.client, self.settings)
         store = self.client.store
         if store is not None and not self.client.loaded_sync_token:
             self.client.loaded_sync_token = store.load_sync_token()
@@ -210,67 +204,14 @@ class MatrixTransport:
         client.add_event_callback(self._on_text, nio.RoomMessageText)
         client.add_event_callback(self._on_unknown, nio.UnknownEvent)
         client.add_event_callback(self._on_reaction, nio.ReactionEvent)
-        client.add_event_callback(self._on_undecryptable, nio.MegolmEvent)
+        client.add_event_callback(self._keys.on_undecryptable, nio.MegolmEvent)
         client.add_event_callback(self._on_invite, nio.InviteMemberEvent)
         client.add_event_callback(self._on_member, nio.RoomMemberEvent)
         client.add_to_device_callback(
-            self._on_room_key, (nio.RoomKeyEvent, nio.ForwardedRoomKeyEvent)
+            self._keys.on_room_key, (nio.RoomKeyEvent, nio.ForwardedRoomKeyEvent)
         )
-        client.add_response_callback(self._on_keys_query, nio.KeysQueryResponse)
+        client.add_response_callback(self._keys.on_keys_query, nio.KeysQueryResponse)
         client.add_response_callback(self._on_error_response, nio.ErrorResponse)
-
-    # --- login ----------------------------------------------------------------------------
-
-    async def _login(self) -> None:
-        """Access token from the settings, else the saved one, else the password."""
-        s = self.settings
-        token = s.access_token.reveal()
-        if token:
-            device_id = await self._whoami(token)
-            if device_id is None:
-                raise MatrixLoginError(f"the access token for {s.user_id} was rejected")
-            if device_id != s.device_id:
-                log.warning("matrix: the access token belongs to device %s", device_id)
-            self.client.restore_login(s.user_id, device_id, token)
-            return
-        saved = await asyncio.to_thread(read_credentials, self._credentials_path)
-        if (
-            saved is not None
-            and (saved.homeserver, saved.user_id, saved.device_id)
-            == (s.homeserver, s.user_id, s.device_id)
-            and await self._whoami(saved.access_token) == saved.device_id
-        ):
-            self.client.restore_login(s.user_id, saved.device_id, saved.access_token)
-            log.debug("matrix: reusing the saved login of device %s", saved.device_id)
-            return
-        await self._password_login()
-
-    async def _whoami(self, token: str) -> str | None:
-        """The device a token belongs to, or None if the homeserver rejects the token."""
-        self.client.access_token = token
-        resp = await self.client.whoami()
-        self.client.access_token = ""
-        if isinstance(resp, nio.WhoamiResponse) and resp.user_id == self.user_id:
-            return str(resp.device_id or self.settings.device_id)
-        log.info("matrix: saved login no longer valid (%s)", getattr(resp, "status_code", "?"))
-        return None
-
-    async def _password_login(self) -> None:
-        s = self.settings
-        password = s.password.reveal()
-        if not password:
-            raise MatrixLoginError(f"no valid access token and no password for {s.user_id}")
-        self.client.device_id = s.device_id
-        resp = await self.client.login(password, device_name="Bündnisbot")
-        if not isinstance(resp, nio.LoginResponse):
-            raise MatrixLoginError(
-                f"login of {s.user_id} failed: {getattr(resp, 'status_code', None) or 'error'}"
-            )
-        creds = Credentials(s.homeserver, s.user_id, str(resp.device_id), str(resp.access_token))
-        await asyncio.to_thread(write_credentials, self._credentials_path, creds)
-        log.info(
-            "matrix: logged in with the password; device %s kept for next time", creds.device_id
-        )
 
     # --- syncing --------------------------------------------------------------------------
 
@@ -281,7 +222,7 @@ class MatrixTransport:
             if isinstance(resp, nio.SyncResponse):
                 return
             failures += 1
-            if _http_status(resp) == 400 and self.client.loaded_sync_token:
+            if http_status(resp) == 400 and self.client.loaded_sync_token:
                 # A token from before a homeserver reset: start over (the backlog is
                 # ignored anyway).
                 log.warning("matrix: saved sync position not accepted; syncing from scratch")
@@ -300,7 +241,7 @@ class MatrixTransport:
             except Exception as exc:
                 failures += 1
                 log.warning("matrix: sync raised %s; retrying", type(exc).__name__)
-                await asyncio.sleep(_backoff(failures))
+                await asyncio.sleep(backoff(failures))
                 continue
             if not isinstance(resp, nio.SyncResponse):
                 failures += 1
@@ -339,9 +280,9 @@ class MatrixTransport:
         log.warning("matrix: sync failed (%s), attempt %d", code or "error", failures)
         if code == "M_UNKNOWN_TOKEN" and self.settings.password:
             with contextlib.suppress(MatrixLoginError):
-                await self._password_login()
+                await password_login(self.client, self.settings)
         retry_ms = getattr(resp, "retry_after_ms", None)
-        await asyncio.sleep(retry_ms / 1000 if retry_ms else _backoff(failures))
+        await asyncio.sleep(retry_ms / 1000 if retry_ms else backoff(failures))
 
     async def _housekeeping(self) -> None:
         """What `sync_forever` does between syncs: keys and queued to-device messages."""
@@ -363,7 +304,7 @@ class MatrixTransport:
 
     async def _on_text(self, room: nio.MatrixRoom, event: nio.RoomMessageText) -> None:
         try:
-            if not self._live or room.room_id not in self._live_rooms:
+            if not self.is_live(room.room_id):
                 log.debug(
                     "matrix: not answering %s (from before the bot started or joined)",
                     event.event_id,
@@ -442,10 +383,7 @@ class MatrixTransport:
     def _takes(self, room: nio.MatrixRoom, event: Any) -> bool:
         """Live events from others only: the backlog and the bot's own events are left."""
         return (
-            self._live
-            and room.room_id in self._live_rooms
-            and event.sender != self.user_id
-            and self._inbox is not None
+            self.is_live(room.room_id) and event.sender != self.user_id and self._inbox is not None
         )
 
     async def _on_unknown(self, room: nio.MatrixRoom, event: nio.UnknownEvent) -> None:
@@ -463,44 +401,14 @@ class MatrixTransport:
         except Exception:
             log.exception("matrix: could not take reaction %s", event.event_id)
 
-    async def _on_undecryptable(self, room: nio.MatrixRoom, event: nio.MegolmEvent) -> None:
-        """Keep the event, ask for its key; `_on_room_key` answers it once the key comes."""
-        try:
-            if not self._live or room.room_id not in self._live_rooms:
-                return
-            log.debug(
-                "matrix: cannot decrypt %s in %s yet; requesting the room key",
-                event.event_id,
-                room.room_id,
-            )
-            waiting = self._undecrypted.setdefault(event.session_id, [])
-            waiting.append((room, event))
-            while sum(len(v) for v in self._undecrypted.values()) > MAX_UNDECRYPTED:
-                self._undecrypted.popitem(last=False)
-            self.spawn(self._request_key(event), "room key request")
-        except Exception:
-            log.exception("matrix: could not handle undecryptable event %s", event.event_id)
-
-    async def _request_key(self, event: nio.MegolmEvent) -> None:
-        with contextlib.suppress(nio.LocalProtocolError):  # already requested
-            await self.client.request_room_key(event)
-
-    async def _on_room_key(self, event: nio.RoomKeyEvent) -> None:
-        try:
-            for room, megolm in self._undecrypted.pop(event.session_id, []):
-                try:
-                    decrypted = self.client.decrypt_event(megolm)
-                except nio.EncryptionError:
-                    log.debug("matrix: key for %s still does not fit", megolm.event_id)
-                    continue
-                if isinstance(decrypted, nio.RoomMessageText):
-                    await self._on_text(room, decrypted)
-                elif isinstance(decrypted, nio.UnknownEvent):
-                    await self._on_unknown(room, decrypted)
-                elif isinstance(decrypted, nio.ReactionEvent):
-                    await self._on_reaction(room, decrypted)
-        except Exception:
-            log.exception("matrix: could not use a received room key")
+    async def take_decrypted(self, room: nio.MatrixRoom, event: Any) -> None:
+        """An event decrypted late (its room key came after it): handled as if new."""
+        if isinstance(event, nio.RoomMessageText):
+            await self._on_text(room, event)
+        elif isinstance(event, nio.UnknownEvent):
+            await self._on_unknown(room, event)
+        elif isinstance(event, nio.ReactionEvent):
+            await self._on_reaction(room, event)
 
     async def _on_invite(self, room: nio.MatrixRoom, event: nio.InviteMemberEvent) -> None:
         try:
@@ -545,9 +453,7 @@ class MatrixTransport:
             self._live_rooms.add(room.room_id)  # history before our join stays unanswered
         elif event.membership in ("leave", "ban"):
             self._live_rooms.discard(room.room_id)
-            for user, room_id in list(self._direct_rooms.items()):
-                if room_id == room.room_id:
-                    del self._direct_rooms[user]
+            self._direct.forget(room.room_id)
 
     async def _on_other_member(self, room: nio.MatrixRoom, event: nio.RoomMemberEvent) -> None:
         """Someone entered a room (a join after not being joined; a changed display name
@@ -557,8 +463,7 @@ class MatrixTransport:
             if (
                 event.membership != "join"
                 or event.prev_membership == "join"
-                or not self._live
-                or room.room_id not in self._live_rooms
+                or not self.is_live(room.room_id)
                 or self._inbox is None
             ):
                 return
@@ -569,23 +474,6 @@ class MatrixTransport:
                 await self._inbox.member_joined(joined)
         except Exception:
             log.exception("matrix: could not take member event %s", event.event_id)
-
-    async def _on_keys_query(self, _resp: nio.KeysQueryResponse) -> None:
-        """Trust on first use: a device seen for the first time is taken as verified.
-
-        Sends go out with `ignore_unverified_devices` anyway; marking devices keeps nio from
-        treating every new member's device as suspicious. nio keeps a device's first keys
-        and ignores changed ones, which is what makes this trust *on first use*.
-        """
-        try:
-            for device in self.client.device_store:
-                if device.user_id == self.user_id and device.id == self.client.device_id:
-                    continue
-                if device.deleted or device.verified or device.blacklisted or device.ignored:
-                    continue
-                self.client.verify_device(device)
-        except Exception:
-            log.exception("matrix: could not mark devices as trusted")
 
     async def _on_error_response(self, resp: nio.ErrorResponse) -> None:
         if resp.status_code == "M_LIMIT_EXCEEDED":
@@ -649,7 +537,7 @@ class MatrixTransport:
     ) -> SentRef:
         if account.platform != PLATFORM:
             raise DirectMessageUnavailable()
-        room_id = await self._direct_room(account.external_id)
+        room_id = await self._direct.room_for(account.external_id)
         chat = ChatRef(PLATFORM, room_id, is_direct=True, title=account.display_name)
         return await self.send(chat, message, key=key)
 
@@ -705,113 +593,21 @@ class MatrixTransport:
         budget: float | None = None,
         done: Callable[[Any], bool] | None = None,
     ) -> Any:
-        """Repeat `call` through rate limits and outages for at most `budget` seconds
-        (default `send_budget`); `done` may accept an error answer as the end.
-
-        nio already waits out `M_LIMIT_EXCEEDED` and reconnects inside one call (with the
-        same transaction id in the URL); this loop bounds that and retries server errors.
-        """
-        loop = asyncio.get_running_loop()
+        """`call` repeated through rate limits and outages for at most `budget` seconds
+        (default `send_budget`); see matrix_send.retrying."""
         budget = self.send_budget if budget is None else budget
-        deadline = loop.time() + budget
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with asyncio.timeout_at(deadline):
-                    resp = await call()
-            except TimeoutError:
-                raise MatrixSendError(f"{what}: gave up after {budget:.0f} s") from None
-            except nio.LocalProtocolError as exc:
-                raise MatrixSendError(f"{what}: {exc}") from None
-            except (aiohttp.ClientError, OSError) as exc:
-                resp = exc  # nio retries connection errors itself; anything else lands here
-            if isinstance(resp, expected) or (done is not None and done(resp)):
-                return resp
-            delay = retry_delay(resp, attempt)
-            if delay is None or loop.time() + delay > deadline:
-                raise MatrixSendError(f"{what}: {getattr(resp, 'status_code', None) or resp}")
-            log.debug("matrix: %s failed (%s); retry in %.1f s", what, resp, delay)
-            await asyncio.sleep(delay)
+        return await retry_call(call, expected, what, budget=budget, done=done)
 
-    # --- direct chats ---------------------------------------------------------------------
-
-    async def _direct_room(self, user_id: str) -> str:
-        lock = self._direct_locks.setdefault(user_id, asyncio.Lock())
-        async with lock:
-            known = self._direct_rooms.get(user_id)
-            if known is not None and self._is_direct_with(known, user_id):
-                return known
-            for room_id in self.client.rooms:
-                if self._is_direct_with(room_id, user_id):
-                    self._direct_rooms[user_id] = room_id
-                    return room_id
-            room_id = await self._create_direct_room(user_id)
-            self._direct_rooms[user_id] = room_id
-            return room_id
-
-    def _is_direct_with(self, room_id: str, user_id: str) -> bool:
-        room = self.client.rooms.get(room_id)
-        return (
-            room is not None
-            and user_id in room.users
-            and self.user_id in room.users
-            and room.member_count == 2
-        )
-
-    async def _create_direct_room(self, user_id: str) -> str:
-        # Synapse invites even ids nobody has (or deactivated ones); a room for no one helps
-        # no one. Its profile answer is 404 then (errcode M_UNKNOWN or M_NOT_FOUND). The
-        # price: someone who cleared both display name and avatar also gets 404.
-        profile = await self.client.get_profile(user_id)
-        if isinstance(profile, nio.ErrorResponse) and _http_status(profile) == 404:
-            log.info("matrix: no direct chat with %s: no such user", user_id)
-            raise DirectMessageUnavailable()
-        try:
-            resp = await self.retrying(
-                lambda: self.client.room_create(
-                    is_direct=True, invite=[user_id], preset=nio.RoomPreset.private_chat
-                ),
-                nio.RoomCreateResponse,
-                "create direct chat",
-            )
-        except MatrixSendError as exc:
-            log.info("matrix: no direct chat with %s possible: %s", user_id, exc)
-            raise DirectMessageUnavailable() from None
-        room_id = str(resp.room_id)
-        # nio only sends into rooms it has synced; the new room shows up in the next sync.
-        try:
-            async with asyncio.timeout(15):
-                while room_id not in self.client.rooms:
-                    if self._sync_task is None:
-                        # Shutting down (receiving stopped): sync once ourselves; messages
-                        # are not taken any more, so nothing in it gets answered.
-                        await self.client.sync(timeout=0)
-                        continue
-                    async with self._synced:
-                        await self._synced.wait_for(
-                            lambda: room_id in self.client.rooms or self._sync_task is None
-                        )
-        except TimeoutError:
-            raise DirectMessageUnavailable() from None
-        return room_id
-
-
-def _backoff(attempt: int) -> float:
-    return float(min(0.5 * 2 ** max(attempt - 1, 0), MAX_BACKOFF))
-
-
-def retry_delay(resp: Any, attempt: int) -> float | None:
-    """Seconds to wait before retrying an error answer, or None if retrying cannot help."""
-    if getattr(resp, "status_code", None) == "M_LIMIT_EXCEEDED":
-        retry_ms = getattr(resp, "retry_after_ms", None)
-        return retry_ms / 1000 if retry_ms else _backoff(attempt)
-    status = _http_status(resp)
-    if status is None or status >= 500 or status == 429:
-        return _backoff(attempt)
-    return None
-
-
-def _http_status(resp: Any) -> int | None:
-    status = getattr(getattr(resp, "transport_response", None), "status", None)
-    return status if isinstance(status, int) else None
+    async def wait_for_room(self, room_id: str) -> None:
+        """Until a room the bot just created or joined is in nio's state (nio only sends
+        into rooms it has synced)."""
+        while room_id not in self.client.rooms:
+            if self._sync_task is None:
+                # Shutting down (receiving stopped): sync once ourselves; messages are not
+                # taken any more, so nothing in it gets answered.
+                await self.client.sync(timeout=0)
+                continue
+            async with self._synced:
+                await self._synced.wait_for(
+                    lambda: room_id in self.client.rooms or self._sync_task is None
+                )

@@ -47,6 +47,7 @@ from bot.transports.matrix_polls import (
     referenced_event,
     response_answers,
 )
+from bot.transports.matrix_send import MatrixSendError
 from bot.transports.matrix_text import PLATFORM
 
 if TYPE_CHECKING:
@@ -95,8 +96,6 @@ class MatrixPolls:
             return []
         poll = await self._poll(room_id, start_id)
         if poll is None:
-            from bot.transports.matrix import MatrixSendError  # (an import cycle otherwise)
-
             raise MatrixSendError(f"poll {start_id} cannot be read")
         if poll is NOT_OURS:
             return []
