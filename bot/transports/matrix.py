@@ -36,7 +36,6 @@ from bot.core import (
     ChatRef,
     DirectMessageUnavailable,
     Inbox,
-    IncomingMessage,
     MemberJoined,
     PollSpec,
     PollVote,
@@ -50,6 +49,7 @@ from bot.transports.matrix_keys import RoomKeys
 from bot.transports.matrix_login import MatrixLoginError, log_in, password_login
 from bot.transports.matrix_media_io import MatrixMedia
 from bot.transports.matrix_poll_io import MatrixPolls
+from bot.transports.matrix_receive import chat_ref, incoming, member, user_ref
 from bot.transports.matrix_send import (
     SEND_BUDGET,
     MatrixSendError,
@@ -60,15 +60,9 @@ from bot.transports.matrix_send import (
 from bot.transports.matrix_send import retrying as retry_call
 from bot.transports.matrix_session import prepare_store
 from bot.transports.matrix_text import (
-    HTML_FORMAT,
-    MX_REPLY,
     PLATFORM,
     inviter_allowed,
-    localpart,
     notice_content,
-    parse_command,
-    pills,
-    pills_to_ids,
     transaction_id,
 )
 
@@ -312,73 +306,17 @@ class MatrixTransport:
                 return
             if event.sender == self.user_id or self._inbox is None:
                 return
-            message = self._incoming(room, event)
+            message = incoming(room, event, self.user_id)
             if message is not None:
                 await self._inbox.message(message)
         except Exception:
             log.exception("matrix: could not take message %s", event.event_id)
 
-    def _incoming(self, room: nio.MatrixRoom, event: nio.RoomMessageText) -> IncomingMessage | None:
-        content = event.source.get("content") or {}
-        relates = content.get("m.relates_to") or {}
-        if relates.get("rel_type") == "m.replace":
-            return None  # an edit of a command would run it twice
-        formatted = event.formatted_body if event.format == HTML_FORMAT else None
-        text = parse_command(
-            event.body or "",
-            formatted,
-            is_reply="m.in_reply_to" in relates,
-            bot_id=self.user_id,
-            bot_names=self._names_of(room, self.user_id),
-        )
-        if text is None:
-            return None
-        if "m.in_reply_to" in relates and formatted:
-            formatted = MX_REPLY.sub("", formatted)
-        text = pills_to_ids(text, pills(formatted), self.user_id)
-        return IncomingMessage(
-            chat=self.chat_ref(room),
-            sender=self._user(room, event.sender),
-            text=text,
-            message_id=event.event_id,
-            mentions=self._mentions(room, content, formatted),
-        )
-
-    def _names_of(self, room: nio.MatrixRoom, user_id: str) -> list[str]:
-        names = [localpart(user_id)]
-        member = room.users.get(user_id)
-        if member is not None and member.display_name:
-            names.append(member.display_name)
-        return names
-
     def chat_ref(self, room: nio.MatrixRoom) -> ChatRef:
-        return ChatRef(
-            PLATFORM, room.room_id, is_direct=room.joined_count == 2, title=room.display_name
-        )
+        return chat_ref(room)
 
     def user_ref(self, room: nio.MatrixRoom | None, user_id: str) -> UserRef:
-        if room is None:
-            return UserRef(PLATFORM, user_id, display_name=localpart(user_id), username=user_id)
-        return self._user(room, user_id)
-
-    def _user(self, room: nio.MatrixRoom, user_id: str, label: str | None = None) -> UserRef:
-        name = room.user_name(user_id) or label
-        if not name or name == user_id:
-            name = localpart(user_id)
-        return UserRef(PLATFORM, user_id, display_name=name, username=user_id)
-
-    def _mentions(
-        self, room: nio.MatrixRoom, content: dict[str, Any], formatted: str | None
-    ) -> tuple[UserRef, ...]:
-        labels: dict[str, str | None] = {}
-        declared = (content.get("m.mentions") or {}).get("user_ids") or []
-        for user_id in declared if isinstance(declared, list) else []:
-            if isinstance(user_id, str) and user_id.startswith("@"):
-                labels.setdefault(user_id, None)
-        for user_id, label in pills(formatted):
-            if not labels.get(user_id):
-                labels[user_id] = label or None
-        return tuple(self._user(room, uid, label) for uid, label in labels.items())
+        return user_ref(room, user_id)
 
     def _takes(self, room: nio.MatrixRoom, event: Any) -> bool:
         """Live events from others only: the backlog and the bot's own events are left."""
@@ -467,9 +405,7 @@ class MatrixTransport:
                 or self._inbox is None
             ):
                 return
-            joined = MemberJoined(
-                self.chat_ref(room), self._user(room, event.state_key), room.joined_count
-            )
+            joined = MemberJoined(chat_ref(room), member(room, event.state_key), room.joined_count)
             if not joined.chat.is_direct:
                 await self._inbox.member_joined(joined)
         except Exception:
