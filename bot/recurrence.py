@@ -25,7 +25,8 @@ from babel.dates import get_day_names
 
 from bot.i18n import Lang
 from bot.rich import Rich, code
-from bot.when import WEEKDAYS, WhenError, format_day, format_full, localize, parse_date
+from bot.when import WEEKDAYS, WhenError, localize, parse_date
+from bot.when_text import format_day, format_full
 
 MAX_COUNT = 500
 _MAX_STEPS = 100_000  # a bound for rules read from storage that might never match

@@ -1,5 +1,6 @@
 """Dates and times as the alliance writes them (`03.12.2026 18:00`, `morgen 19 Uhr`, `Di 18:00`),
-read into aware datetimes of the AG's zone and written back out in the reader's language.
+read into aware datetimes of the AG's zone (written back out in the reader's language by
+bot/when_text.py).
 
 Pure: no clock and no I/O; `now` and the zone are passed in, so tests need no sleeping.
 Errors are `WhenError`s with a `code`; their text is made only once the reader is known.
@@ -22,12 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, get_day_names
-from babel.lists import format_list
-from babel.units import format_unit
-
 from bot.i18n import Lang
-from bot.rich import Rich, code, join
+from bot.rich import Rich
 
 MAX_AHEAD = timedelta(days=732)  # about two years: further ahead is almost surely a typo
 OFFSET_MIN, OFFSET_MAX, OFFSETS_MAX = timedelta(minutes=1), timedelta(days=30), 10
@@ -60,7 +57,7 @@ _NUMBERS = {
     **{w: n for n, w in enumerate(("zwei", "drei", "vier", "fünf", "sechs"), 2)},
     **{w: n for n, w in enumerate(("two", "three", "four", "five", "six"), 2)},
 }
-_ZONE_ALIASES = {"MESZ": "CEST", "MEZ": "CET", "CEST": "CEST", "CET": "CET"}
+ZONE_ALIASES = {"MESZ": "CEST", "MEZ": "CET", "CEST": "CEST", "CET": "CET"}
 _END = r"(?=[\s,;]|$)"
 _SLASH = re.compile(r"\d{1,4}/\d{1,2}(?:/\d{2,4})?" + _END)
 _REL = re.compile(r"in\s+(?:(\d{1,4})\s*|([a-z]+)\s+)([a-zäöü]+)\.?" + _END, re.I)
@@ -113,7 +110,9 @@ class WhenError(ValueError):
 
     def message(self, lang: Lang) -> Rich:
         """A short answer in the reader's language that says what would work."""
-        return _explain(self, lang)
+        from bot.when_text import explain  # when_text formats with this module's rules
+
+        return explain(self, lang)
 
 
 def parse_when(
@@ -194,66 +193,7 @@ def parse_offsets(items: list[str]) -> list[timedelta]:
     return sorted(offsets, reverse=True)
 
 
-def _locale(lang_code: str) -> str:
-    return lang_code if lang_code in ("de", "en") else "en"
-
-
-def format_full(dt: datetime, lang_code: str) -> str:
-    """`Donnerstag, 3. Dezember 2026, 18:00 Uhr` / `Thursday, 3 December 2026, 18:00`,
-    in the zone of `dt`; in the autumn repeat hour the zone is named (`02:30 Uhr MEZ`)."""
-    loc = _locale(lang_code)
-    pattern = "EEEE, d. MMMM y, HH:mm 'Uhr'" if loc == "de" else "EEEE, d MMMM y, HH:mm"
-    return format_datetime(dt, pattern, tzinfo=dt.tzinfo, locale=loc) + _zone_note(dt, loc)
-
-
-def format_short(dt: datetime, lang_code: str) -> str:
-    """`Do 03.12. 18:00` / `Thu 3 Dec 18:00`, for lists."""
-    loc = _locale(lang_code)
-    weekday = get_day_names("abbreviated", locale=loc)[dt.weekday()].rstrip(".")
-    rest = "dd.MM. HH:mm" if loc == "de" else "d MMM HH:mm"
-    return f"{weekday} {format_datetime(dt, rest, tzinfo=dt.tzinfo, locale=loc)}"
-
-
-def format_day(day: date, lang_code: str) -> str:
-    """`29.03.2026` / `29 Mar 2026`."""
-    return day.strftime("%d.%m.%Y") if _locale(lang_code) == "de" else _en_day(day)
-
-
-def _en_day(day: date) -> str:
-    return f"{day.day} {format_datetime(datetime.combine(day, time()), 'MMM y', locale='en')}"
-
-
-def format_time(value: datetime | time) -> str:
-    return f"{value.hour:02d}:{value.minute:02d}"
-
-
-def format_duration(td: timedelta, lang_code: str) -> str:
-    """`1 Tag`, `2 Stunden`, `1 Stunde, 30 Minuten` / `1 day`, ... (weeks only when whole)."""
-    loc = _locale(lang_code)
-    minutes = int(td.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    weeks, days = divmod(days, 7) if days % 7 == 0 else (0, days)
-    parts = [
-        format_unit(n, f"duration-{unit}", length="long", locale=loc)
-        for n, unit in ((weeks, "week"), (days, "day"), (rest // 60, "hour"), (rest % 60, "minute"))
-        if n
-    ]
-    return (
-        format_list(parts, style="unit", locale=loc)
-        if parts
-        else format_unit(0, "duration-minute", length="long", locale=loc)
-    )
-
-
-def _zone_note(dt: datetime, loc: str) -> str:
-    if dt.tzinfo is None or not _is_ambiguous(dt.replace(tzinfo=None), dt.tzinfo):
-        return ""
-    name = dt.tzname() or ""
-    german = {v: k for k, v in _ZONE_ALIASES.items() if k != v}
-    return " " + (german.get(name, name) if loc == "de" else name)
-
-
-def _is_ambiguous(naive: datetime, tz: tzinfo) -> bool:
+def is_ambiguous(naive: datetime, tz: tzinfo) -> bool:
     first, second = (naive.replace(tzinfo=tz, fold=f) for f in (0, 1))
     return first.utcoffset() != second.utcoffset() and _canon(first).replace(tzinfo=None) == naive
 
@@ -272,7 +212,7 @@ def _resolve(naive: datetime, tz: ZoneInfo, zone: str | None) -> datetime:
     """Check a wall time against the zone's transitions via `fold` and a UTC round-trip."""
     first, second = (naive.replace(tzinfo=tz, fold=f) for f in (0, 1))
     names = (first.tzname() or "", second.tzname() or "")
-    wanted = _ZONE_ALIASES.get(zone.upper(), zone) if zone else None
+    wanted = ZONE_ALIASES.get(zone.upper(), zone) if zone else None
     if first.utcoffset() == second.utcoffset():
         if wanted and wanted != names[0]:
             raise WhenError("unparsable", "zone", text=zone or "", when=first, zones=names)
@@ -357,7 +297,7 @@ class _Parse:
                 raise self.fail()
             raise WhenError("unparsable", "missing_time", text=self.text[start : self.pos].strip())
         m = _ZONE.match(self.text, self.pos)
-        if m and (m[1].upper() in _ZONE_ALIASES or m[1] in self._zone_names(day or today, clock)):
+        if m and (m[1].upper() in ZONE_ALIASES or m[1] in self._zone_names(day or today, clock)):
             self.zone, self.pos = m[1], m.end()
         if weekday is not None:
             day = self._weekday_day(today, clock, *weekday)
@@ -433,116 +373,3 @@ class _Parse:
         ahead = (wanted - today.weekday()) % 7
         passed = datetime.combine(today, clock) <= self.now.replace(tzinfo=None)
         return today + timedelta(7 if ahead == 0 and (strict or passed) else ahead)
-
-
-def _examples(lang: Lang) -> Rich:
-    if lang.code == "de":
-        forms = ("03.12.2026 18:00", "morgen 19 Uhr", "Di 18:00", "in 2 Stunden")
-    else:
-        forms = ("03.12.2026 18:00", "tomorrow 7pm", "Tue 18:00", "in 2 hours")
-    return join([code(f) for f in forms], ", ")
-
-
-def _explain(err: WhenError, lang: Lang) -> Rich:
-    loc, when = lang.code, err.when
-    day = format_day(when, loc) if when else ""
-    at = format_time(when) if when else ""
-    tomorrow = ("morgen " if loc == "de" else "tomorrow ") + (at or "18:00")
-    if err.code == "past" and when:
-        return lang.t(
-            "{when} ist schon vorbei. Nimm einen Zeitpunkt in der Zukunft, z. B. {example}.",
-            when=format_full(when, loc),
-            example=code(tomorrow),
-        )
-    if err.code == "too_far" and when:
-        return lang.t(
-            "{when} liegt mehr als zwei Jahre in der Zukunft. Prüf bitte das Jahr.",
-            when=format_full(when, loc),
-        )
-    if err.code == "nonexistent" and err.suggestion:
-        return lang.t(
-            "Am {day} gibt es {time} nicht (Zeitumstellung). Nimm z. B. {other}.",
-            day=day,
-            time=at,
-            other=format_time(err.suggestion),
-        )
-    if err.code == "ambiguous":
-        first, second = (_ZONE_NAMES.get(loc, {}).get(z, z) for z in err.zones)
-        return lang.t(
-            "Am {day} gibt es {time} zweimal (Zeitumstellung). Schreib {first} für das erste "
-            "oder {second} für das zweite Mal.",
-            day=day,
-            time=at,
-            first=code(f"{at} {first}"),
-            second=code(f"{at} {second}"),
-        )
-    return _explain_unparsable(err, lang)
-
-
-_ZONE_NAMES = {"de": {"CEST": "MESZ", "CET": "MEZ"}}
-
-
-def _explain_unparsable(err: WhenError, lang: Lang) -> Rich:
-    text, reason = err.text, err.reason
-    if reason == "slash":
-        return lang.t(
-            "{text}: Daten mit Schrägstrich sind mehrdeutig (Tag oder Monat zuerst?). "
-            "Schreib bitte {german} oder {iso}.",
-            text=code(text),
-            german=code("03.12.2026"),
-            iso=code("2026-12-03"),
-        )
-    if reason == "bad_date":
-        return lang.t("Den {date} gibt es nicht im Kalender. Prüf bitte Tag und Monat.", date=text)
-    if reason == "bad_time":
-        return lang.t(
-            "Die Uhrzeit {time} gibt es nicht. Schreib sie z. B. als {example}.",
-            time=code(text),
-            example=code("18:00"),
-        )
-    if reason == "missing_time":
-        return lang.t(
-            "Mir fehlt die Uhrzeit. Schreib sie dazu, z. B. {example}.",
-            example=code(f"{text} 18:00"),
-        )
-    if reason == "weekday":
-        names = get_day_names("wide", locale=_locale(lang.code))
-        given, actual = (names[i] for i in err.weekdays)
-        return lang.t(
-            "Der {date} ist ein {actual}, kein {given}. Welcher Tag ist gemeint?",
-            date=format_day(err.when, lang.code) if err.when else text,
-            actual=actual,
-            given=given,
-        )
-    if reason == "zone":
-        return lang.t(
-            "{zone} passt nicht zu diesem Datum. Lass die Zeitzone einfach weg.", zone=code(text)
-        )
-    if reason == "duration":
-        return lang.t(
-            "„{text}“ verstehe ich nicht als Dauer. Schreib z. B. {examples}.",
-            text=text,
-            examples=join([code(x) for x in ("1d", "2h", "30m", "1h30m")], ", "),
-        )
-    if reason == "offset_range":
-        return lang.t(
-            "{offset}: Erinnerungen gehen von 1 Minute bis 30 Tage vor dem Termin.",
-            offset=code(text),
-        )
-    if reason == "too_many":
-        return lang.t("Höchstens {max} Erinnerungen pro Termin, bitte.", max=OFFSETS_MAX)
-    if reason == "date":
-        return lang.t(
-            "„{text}“ verstehe ich nicht als Datum. Schreib es z. B. als {example}.",
-            text=text,
-            example=code("31.03.2027"),
-        )
-    if reason == "empty" or not text:
-        return lang.t(
-            "Mir fehlen Datum und Uhrzeit. Das geht z. B. so: {examples}.", examples=_examples(lang)
-        )
-    return lang.t(
-        "„{text}“ verstehe ich nicht als Datum und Uhrzeit. Das geht z. B. so: {examples}.",
-        text=text,
-        examples=_examples(lang),
-    )

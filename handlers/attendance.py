@@ -7,7 +7,7 @@ from bot import commands as c
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, join, lines, text
-from bot.when import format_full, format_short
+from bot.when_text import format_full, format_short
 from handlers.meeting_common import load_occurrence, local, require_lead, short_id
 from handlers.meeting_text import ANSWER_WORDS, ANSWERS, EMOJI, answer_words, meeting_title
 from handlers.people import person_label

@@ -19,7 +19,7 @@ from bot.core import Button, ChatRef
 from bot.i18n import Lang
 from bot.reminders import ReminderEngine
 from bot.rich import Rich, code
-from bot.when import format_duration
+from bot.when_text import format_duration
 from handlers.meeting_text import compose_reminder, rsvp_buttons
 from storage import meetings_repo as mrepo
 from storage import repo

@@ -17,7 +17,8 @@ from bot import commands as c
 from bot.context import Context, UserError
 from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code, join
-from bot.when import WEEKDAYS, WhenError, format_full, parse_when
+from bot.when import WEEKDAYS, WhenError, parse_when
+from bot.when_text import format_full
 from handlers.meeting_common import (
     checked_place,
     engine,

@@ -12,7 +12,7 @@ from bot.i18n import N_
 from bot.ics import IcsEvent, calendar
 from bot.recurrence import Rule, describe
 from bot.rich import Rich, bold, code, lines
-from bot.when import format_duration, format_short
+from bot.when_text import format_duration, format_short
 from handlers.meeting_common import (
     may_manage,
     may_see,

@@ -12,7 +12,7 @@ from bot.core import Button
 from bot.i18n import N_, Lang
 from bot.reminder_sender import ReminderView
 from bot.rich import AccountRef, Rich, bold, code, join, link, mention
-from bot.when import format_duration, format_full
+from bot.when_text import format_duration, format_full
 
 ANSWERS = ("yes", "no", "maybe")
 EMOJI = {"yes": "✅", "no": "❌", "maybe": "❓"}

@@ -17,7 +17,8 @@ from bot.context import Context, UserError
 from bot.i18n import N_, Lang
 from bot.recurrence import Rule, describe, parse_rule
 from bot.rich import Rich, bold, code
-from bot.when import WhenError, format_full, parse_duration, parse_when
+from bot.when import WhenError, parse_duration, parse_when
+from bot.when_text import format_full
 from handlers.meeting_common import (
     RECURRENCE,
     checked_place,

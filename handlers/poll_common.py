@@ -12,7 +12,7 @@ from bot.context import Context, Services, UserError
 from bot.core import ChatRef
 from bot.i18n import Lang
 from bot.rich import Rich, bold, code
-from bot.when import format_full, format_short
+from bot.when_text import format_full, format_short
 from storage import polls_repo, repo
 from storage.models import Ag, Role
 from storage.poll_models import Poll, PollKind

@@ -19,7 +19,8 @@ from bot import commands as c
 from bot.context import Context, Services, UserError
 from bot.i18n import N_
 from bot.rich import code
-from bot.when import WhenError, format_full, parse_offsets
+from bot.when import WhenError, parse_offsets
+from bot.when_text import format_full
 from handlers.meeting_common import engine, offsets_text, require_ag, require_lead
 from handlers.registry import commands
 from storage import meetings_repo as mrepo

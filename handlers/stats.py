@@ -13,7 +13,7 @@ from bot import commands as c
 from bot.context import Context
 from bot.i18n import N_
 from bot.rich import Rich, bold, lines
-from bot.when import format_short
+from bot.when_text import format_short
 from handlers.meeting_text import meeting_title
 from handlers.registry import commands
 from storage import ballots_repo, polls_repo

@@ -14,14 +14,12 @@ from bot.i18n import Translator
 from bot.rich import Rich
 from bot.when import (
     WhenError,
-    format_duration,
-    format_full,
-    format_short,
     parse_date,
     parse_duration,
     parse_offsets,
     parse_when,
 )
+from bot.when_text import format_duration, format_full, format_short
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 28, 10, 0, 37, tzinfo=BERLIN)  # a Saturday
