@@ -29,6 +29,7 @@ from tests.support.matrix_bot import (
     RunningBot,
     ask,
     bot_settings,
+    human_and_bot_account,
     notices_from,
     register_bot,
     room_with_bot,
@@ -37,7 +38,14 @@ from tests.support.matrix_bot import (
 from tests.support.meetings import remind_in
 from tests.support.synapse import MatrixHuman, SynapseServer
 from tests.support.synapse_fixtures import unique_name
-from tests.test_reminders_matrix import group_room, plan, reminder_status, reminders_in, wait_until
+from tests.test_reminders_matrix import (
+    group_room,
+    plan,
+    reminder_status,
+    reminders_in,
+    status_becomes,
+    wait_until,
+)
 
 pytestmark = pytest.mark.synapse
 AG1 = "Nachhaltige Dorfentwicklung"
@@ -110,45 +118,42 @@ async def test_the_bot_syncs_through_a_killed_homeserver(
     server: SynapseServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    account = register_bot(server)
-    human = await MatrixHuman.login(server, unique_name("anna"))
-    try:
-        await human.start_sync()
-        async with running_bot(bot_settings(tmp_path, server, account)) as bot:
-            room_id = await room_with_bot(human, bot.user_id)
-            received = received_ids(bot)
-            mark = human.mark()
+    async with (
+        human_and_bot_account(server, tmp_path, admin=False) as (human, settings),
+        running_bot(settings) as bot,
+    ):
+        room_id = await room_with_bot(human, bot.user_id)
+        received = received_ids(bot)
+        mark = human.mark()
 
-            await while_syncing(bot, human, room_id)
-            # Stored by Synapse, which dies at once (here, before the bot's long poll has
-            # brought it): the bot's sync position still lies before it, so it comes with
-            # the first sync after the restart and is answered then, once.
-            await human.send_text(room_id, "!join ag1")
-            await crash(server)
-            # A human's client cannot get a command through to a server that is gone.
-            with pytest.raises(TimeoutError):
-                async with asyncio.timeout(2):
-                    await human.send_text(room_id, "!join ag3")
-            await asyncio.sleep(1)
-            assert_alive(bot)
+        await while_syncing(bot, human, room_id)
+        # Stored by Synapse, which dies at once (here, before the bot's long poll has
+        # brought it): the bot's sync position still lies before it, so it comes with
+        # the first sync after the restart and is answered then, once.
+        await human.send_text(room_id, "!join ag1")
+        await crash(server)
+        # A human's client cannot get a command through to a server that is gone.
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(2):
+                await human.send_text(room_id, "!join ag3")
+        await asyncio.sleep(1)
+        assert_alive(bot)
 
-            await come_back(server)
-            first = await human.wait_for_notice(room_id, bot.user_id, BACK, f"AG {AG1}", since=mark)
-            joined = await ask(human, room_id, bot.user_id, "!join ag2", timeout=BACK)
-            assert joined.body.startswith(f"Willkommen in der AG {AG2} (ag2)!"), joined.body
-            mine = await ask(human, room_id, bot.user_id, "!my", contains="Deine AGs")
-            assert f"{AG1} (ag1) – Mitglied" in mine.body
-            assert f"{AG2} (ag2) – Mitglied" in mine.body
-            assert "(ag3)" not in mine.body  # sent while the server was gone: never arrived
+        await come_back(server)
+        first = await human.wait_for_notice(room_id, bot.user_id, BACK, f"AG {AG1}", since=mark)
+        joined = await ask(human, room_id, bot.user_id, "!join ag2", timeout=BACK)
+        assert joined.body.startswith(f"Willkommen in der AG {AG2} (ag2)!"), joined.body
+        mine = await ask(human, room_id, bot.user_id, "!my", contains="Deine AGs")
+        assert f"{AG1} (ag1) – Mitglied" in mine.body
+        assert f"{AG2} (ag2) – Mitglied" in mine.body
+        assert "(ag3)" not in mine.body  # sent while the server was gone: never arrived
 
-            await asyncio.sleep(1)  # room for a duplicate to show up
-            answers = [e.body for e in notices_from(human, room_id, bot.user_id, mark)]
-            assert answers == [first.body, joined.body, mine.body]
-            # The sync position did not go back: no message reached the bot twice.
-            assert len(received) == len(set(received)) == 4
-            assert_alive(bot)
-    finally:
-        await human.close()
+        await asyncio.sleep(1)  # room for a duplicate to show up
+        answers = [e.body for e in notices_from(human, room_id, bot.user_id, mark)]
+        assert answers == [first.body, joined.body, mine.body]
+        # The sync position did not go back: no message reached the bot twice.
+        assert len(received) == len(set(received)) == 4
+        assert_alive(bot)
     assert errors(caplog) == []
 
 
@@ -156,41 +161,33 @@ async def test_a_reminder_due_while_the_homeserver_is_down_arrives_once(
     server: SynapseServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    account = register_bot(server)
-    human = await MatrixHuman.login(server, unique_name("anna"))
-    settings = bot_settings(tmp_path, server, account, admins=(f"matrix:{human.user_id}",))
-    try:
-        await human.start_sync()
-        async with running_bot(settings) as bot:
-            room_id = await group_room(server, human, bot.user_id)
-            occurrence = await plan(human, room_id, bot.user_id)
-            mark = human.mark()
-            due = await remind_in(bot.app, occurrence, 2.0)
+    async with (
+        human_and_bot_account(server, tmp_path) as (human, settings),
+        running_bot(settings) as bot,
+    ):
+        room_id = await group_room(server, human, bot.user_id)
+        occurrence = await plan(human, room_id, bot.user_id)
+        mark = human.mark()
+        due = await remind_in(bot.app, occurrence, 2.0)
 
-            await while_syncing(bot, human, room_id)
-            await crash(server)
-            await wait_until(due)
-            await asyncio.sleep(1.0)
-            # Fired on time; its delivery waits for the homeserver.
-            assert await reminder_status(bot.app, occurrence) == ["sending"]
-            assert_alive(bot)
+        await while_syncing(bot, human, room_id)
+        await crash(server)
+        await wait_until(due)
+        await asyncio.sleep(1.0)
+        # Fired on time; its delivery waits for the homeserver.
+        assert await reminder_status(bot.app, occurrence) == ["sending"]
+        assert_alive(bot)
 
-            await come_back(server)
-            seen = await human.wait_for_notice(
-                room_id, bot.user_id, timeout=BACK, contains="Erinnerung", since=mark
-            )
-            assert seen.body.startswith(f"⏰ Erinnerung: Probe-Treffen – AG {AG2}")
-            for _ in range(100):
-                if await reminder_status(bot.app, occurrence) == ["sent"]:
-                    break
-                await asyncio.sleep(0.1)
-            assert await reminder_status(bot.app, occurrence) == ["sent"]
-            # Commands work again, and the reminder did not come a second time.
-            await ask(human, room_id, bot.user_id, "!ags", contains=AG2)
-            assert len(reminders_in(human, room_id, bot.user_id, mark)) == 1
-            assert_alive(bot)
-    finally:
-        await human.close()
+        await come_back(server)
+        seen = await human.wait_for_notice(
+            room_id, bot.user_id, timeout=BACK, contains="Erinnerung", since=mark
+        )
+        assert seen.body.startswith(f"⏰ Erinnerung: Probe-Treffen – AG {AG2}")
+        assert await status_becomes(bot.app, occurrence, ["sent"]) == ["sent"]
+        # Commands work again, and the reminder did not come a second time.
+        await ask(human, room_id, bot.user_id, "!ags", contains=AG2)
+        assert len(reminders_in(human, room_id, bot.user_id, mark)) == 1
+        assert_alive(bot)
     assert errors(caplog) == []
 
 
@@ -201,56 +198,53 @@ async def test_a_reply_whose_answer_the_crash_swallowed_is_posted_once(
     nio sends the reply again after the restart, with the same transaction id, and the
     homeserver (which keeps transaction ids in its database) takes it as the same event."""
     caplog.set_level(logging.WARNING)
-    account = register_bot(server)
-    human = await MatrixHuman.login(server, unique_name("anna"))
-    try:
-        await human.start_sync()
-        async with running_bot(bot_settings(tmp_path, server, account)) as bot:
-            room_id = await room_with_bot(human, bot.user_id)
-            await ask(human, room_id, bot.user_id, "!ags", contains=AG2)
-            client = bot.transport.client
-            send = client.send
-            died = asyncio.Event()
-            puts: list[str] = []
+    async with (
+        human_and_bot_account(server, tmp_path, admin=False) as (human, settings),
+        running_bot(settings) as bot,
+    ):
+        room_id = await room_with_bot(human, bot.user_id)
+        await ask(human, room_id, bot.user_id, "!ags", contains=AG2)
+        client = bot.transport.client
+        send = client.send
+        died = asyncio.Event()
+        puts: list[str] = []
 
-            async def stored_then_dead(method: str, path: str, *args: Any, **kw: Any) -> Any:
-                if method == "PUT" and "/send/m.room.message/" in path:
-                    puts.append(path.split("?")[0])
-                resp = await send(method, path, *args, **kw)
-                if not died.is_set() and puts:
-                    await crash(server)
-                    died.set()
-                    raise aiohttp.ServerDisconnectedError()
-                return resp
+        async def stored_then_dead(method: str, path: str, *args: Any, **kw: Any) -> Any:
+            if method == "PUT" and "/send/m.room.message/" in path:
+                puts.append(path.split("?")[0])
+            resp = await send(method, path, *args, **kw)
+            if not died.is_set() and puts:
+                await crash(server)
+                died.set()
+                raise aiohttp.ServerDisconnectedError()
+            return resp
 
-            client.send = stored_then_dead  # type: ignore[method-assign]
-            mark = human.mark()
-            await human.send_text(room_id, "!join ag2")
-            async with asyncio.timeout(BACK):
-                await died.wait()
-            assert_alive(bot)
-            await come_back(server)
+        client.send = stored_then_dead  # type: ignore[method-assign]
+        mark = human.mark()
+        await human.send_text(room_id, "!join ag2")
+        async with asyncio.timeout(BACK):
+            await died.wait()
+        assert_alive(bot)
+        await come_back(server)
 
-            await human.wait_for_notice(room_id, bot.user_id, BACK, f"AG {AG2}", since=mark)
-            # The reply went out again after the restart, under the same transaction id.
-            assert len(puts) >= 2 and set(puts) == {puts[0]}, puts
-            # A send the bot makes itself, with a key it already used: one event, the same id.
-            chat = ChatRef("matrix", room_id, is_direct=True)
-            first = await bot.transport.send(chat, text("Einmal"), key="faults:once")
-            await asyncio.to_thread(server.stop)
-            await come_back(server)
-            again = await bot.transport.send(chat, text("Einmal"), key="faults:once")
-            assert again.message_id == first.message_id
+        await human.wait_for_notice(room_id, bot.user_id, BACK, f"AG {AG2}", since=mark)
+        # The reply went out again after the restart, under the same transaction id.
+        assert len(puts) >= 2 and set(puts) == {puts[0]}, puts
+        # A send the bot makes itself, with a key it already used: one event, the same id.
+        chat = ChatRef("matrix", room_id, is_direct=True)
+        first = await bot.transport.send(chat, text("Einmal"), key="faults:once")
+        await asyncio.to_thread(server.stop)
+        await come_back(server)
+        again = await bot.transport.send(chat, text("Einmal"), key="faults:once")
+        assert again.message_id == first.message_id
 
-            await ask(human, room_id, bot.user_id, "!my", contains="Deine AGs", timeout=BACK)
-            await asyncio.sleep(1)
-            answers = [e.body for e in notices_from(human, room_id, bot.user_id, mark)]
-            assert len(answers) == 3, answers
-            assert answers[0].startswith(f"Willkommen in der AG {AG2} (ag2)!")
-            assert answers[1] == "Einmal"
-            assert_alive(bot)
-    finally:
-        await human.close()
+        await ask(human, room_id, bot.user_id, "!my", contains="Deine AGs", timeout=BACK)
+        await asyncio.sleep(1)
+        answers = [e.body for e in notices_from(human, room_id, bot.user_id, mark)]
+        assert len(answers) == 3, answers
+        assert answers[0].startswith(f"Willkommen in der AG {AG2} (ag2)!")
+        assert answers[1] == "Einmal"
+        assert_alive(bot)
     assert errors(caplog) == []
 
 

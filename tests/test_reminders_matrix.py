@@ -19,9 +19,8 @@ from bot.app import App
 from storage.meeting_models import Reminder
 from tests.support.matrix_bot import (
     ask,
-    bot_settings,
+    human_and_bot_account,
     notices_from,
-    register_bot,
     room_with_bot,
     running_bot,
     wait_joined,
@@ -67,6 +66,18 @@ async def wait_until(when: datetime) -> None:
     await asyncio.sleep(max(0.0, when.timestamp() - time.time()))
 
 
+async def status_becomes(
+    app: App, occurrence_id: int, expected: list[str], *, seconds: float = 10.0
+) -> list[str]:
+    """The occurrence's reminder statuses once they are `expected`, or as they are after
+    `seconds`."""
+    for _ in range(int(seconds * 10)):
+        if (status := await reminder_status(app, occurrence_id)) == expected:
+            return status
+        await asyncio.sleep(0.1)
+    return await reminder_status(app, occurrence_id)
+
+
 async def reminder_status(app: App, occurrence_id: int) -> list[str]:
     async with app.services.db.read() as session:
         rows = await session.scalars(
@@ -78,51 +89,41 @@ async def reminder_status(app: App, occurrence_id: int) -> list[str]:
 async def test_a_reminder_arrives_in_the_linked_room_on_time(
     synapse: SynapseServer, tmp_path: Path
 ) -> None:
-    account = register_bot(synapse)
-    human = await MatrixHuman.login(synapse, unique_name("anna"))
-    settings = bot_settings(tmp_path, synapse, account, admins=(f"matrix:{human.user_id}",))
-    try:
-        await human.start_sync()
-        async with running_bot(settings) as bot:
-            room_id = await group_room(synapse, human, bot.user_id)
-            occurrence = await plan(human, room_id, bot.user_id)
-            mark = human.mark()
-            due = await remind_in(bot.app, occurrence, 2.0)
+    async with (
+        human_and_bot_account(synapse, tmp_path) as (human, settings),
+        running_bot(settings) as bot,
+    ):
+        room_id = await group_room(synapse, human, bot.user_id)
+        occurrence = await plan(human, room_id, bot.user_id)
+        mark = human.mark()
+        due = await remind_in(bot.app, occurrence, 2.0)
 
-            seen = await human.wait_for_notice(
-                room_id, bot.user_id, timeout=15, contains="Erinnerung", since=mark
-            )
-            lag = seen.source["origin_server_ts"] / 1000 - due.timestamp()
-            assert 0 <= lag < 1.0, f"sent {lag:.3f} s after its due time"
-            lines = seen.body.splitlines()
-            assert lines[0] == f"⏰ Erinnerung: Probe-Treffen – AG {AG2}"
-            assert re.fullmatch(
-                r"\w+, \d+\. \w+ \d{4}, \d\d:\d\d Uhr \(noch [12] Minuten?\)", lines[1]
-            )
-            assert "Noch hat niemand zugesagt." in lines
-            # The answer buttons are the bot's own reactions under the reminder.
-            await asyncio.sleep(0.5)
-            reactions = {
-                e.content.get("m.relates_to", {}).get("key")
-                for e in human.events
-                if e.type == "m.reaction"
-                and e.sender == bot.user_id
-                and e.content.get("m.relates_to", {}).get("event_id") == seen.event_id
-            }
-            assert reactions == {"✅", "❌", "❓"}
-            assert len(reminders_in(human, room_id, bot.user_id, mark)) == 1
-    finally:
-        await human.close()
+        seen = await human.wait_for_notice(
+            room_id, bot.user_id, timeout=15, contains="Erinnerung", since=mark
+        )
+        lag = seen.source["origin_server_ts"] / 1000 - due.timestamp()
+        assert 0 <= lag < 1.0, f"sent {lag:.3f} s after its due time"
+        lines = seen.body.splitlines()
+        assert lines[0] == f"⏰ Erinnerung: Probe-Treffen – AG {AG2}"
+        assert re.fullmatch(r"\w+, \d+\. \w+ \d{4}, \d\d:\d\d Uhr \(noch [12] Minuten?\)", lines[1])
+        assert "Noch hat niemand zugesagt." in lines
+        # The answer buttons are the bot's own reactions under the reminder.
+        await asyncio.sleep(0.5)
+        reactions = {
+            e.content.get("m.relates_to", {}).get("key")
+            for e in human.events
+            if e.type == "m.reaction"
+            and e.sender == bot.user_id
+            and e.content.get("m.relates_to", {}).get("event_id") == seen.event_id
+        }
+        assert reactions == {"✅", "❌", "❓"}
+        assert len(reminders_in(human, room_id, bot.user_id, mark)) == 1
 
 
 async def test_the_bot_down_over_the_due_time_sends_it_late_at_start(
     synapse: SynapseServer, tmp_path: Path
 ) -> None:
-    account = register_bot(synapse)
-    human = await MatrixHuman.login(synapse, unique_name("anna"))
-    settings = bot_settings(tmp_path, synapse, account, admins=(f"matrix:{human.user_id}",))
-    try:
-        await human.start_sync()
+    async with human_and_bot_account(synapse, tmp_path) as (human, settings):
         async with running_bot(settings) as bot:
             room_id = await group_room(synapse, human, bot.user_id)
             occurrence = await plan(human, room_id, bot.user_id)
@@ -130,56 +131,44 @@ async def test_the_bot_down_over_the_due_time_sends_it_late_at_start(
         mark = human.mark()
         await wait_until(due)
         await asyncio.sleep(1.5)  # more than the second within which a reminder is on time
-        assert reminders_in(human, room_id, account.user_id, mark) == []  # the bot is down
+        assert reminders_in(human, room_id, bot.user_id, mark) == []  # the bot is down
 
         async with running_bot(settings) as bot:
             seen = await human.wait_for_notice(
                 room_id, bot.user_id, timeout=15, contains="Erinnerung", since=mark
             )
             assert seen.body.startswith(f"⏰ Erinnerung (verspätet): Probe-Treffen – AG {AG2}")
-            for _ in range(50):
-                if await reminder_status(bot.app, occurrence) == ["late-sent"]:
-                    break
-                await asyncio.sleep(0.1)
-            assert await reminder_status(bot.app, occurrence) == ["late-sent"]
+            assert await status_becomes(bot.app, occurrence, ["late-sent"], seconds=5) == [
+                "late-sent"
+            ]
             assert len(reminders_in(human, room_id, bot.user_id, mark)) == 1
-    finally:
-        await human.close()
 
 
 async def test_the_homeserver_down_over_the_due_time_gets_it_when_back(tmp_path: Path) -> None:
     server = SynapseServer(tmp_path / "hs")
     await asyncio.to_thread(server.start)
     try:
-        account = register_bot(server)
-        human = await MatrixHuman.login(server, "anna")
-        settings = bot_settings(tmp_path, server, account, admins=(f"matrix:{human.user_id}",))
-        try:
-            await human.start_sync()
-            async with running_bot(settings) as bot:
-                room_id = await group_room(server, human, bot.user_id)
-                occurrence = await plan(human, room_id, bot.user_id)
-                mark = human.mark()
-                due = await remind_in(bot.app, occurrence, 2.0)
-                await asyncio.to_thread(server.stop)
-                await wait_until(due)
-                await asyncio.sleep(1.0)
-                # Fired on time; the delivery waits for the homeserver.
-                assert await reminder_status(bot.app, occurrence) == ["sending"]
+        async with (
+            human_and_bot_account(server, tmp_path) as (human, settings),
+            running_bot(settings) as bot,
+        ):
+            room_id = await group_room(server, human, bot.user_id)
+            occurrence = await plan(human, room_id, bot.user_id)
+            mark = human.mark()
+            due = await remind_in(bot.app, occurrence, 2.0)
+            await asyncio.to_thread(server.stop)
+            await wait_until(due)
+            await asyncio.sleep(1.0)
+            # Fired on time; the delivery waits for the homeserver.
+            assert await reminder_status(bot.app, occurrence) == ["sending"]
 
-                await asyncio.to_thread(server.start)
-                seen = await human.wait_for_notice(
-                    room_id, bot.user_id, timeout=40, contains="Erinnerung", since=mark
-                )
-                assert seen.body.startswith(f"⏰ Erinnerung: Probe-Treffen – AG {AG2}")
-                for _ in range(100):
-                    if await reminder_status(bot.app, occurrence) == ["sent"]:
-                        break
-                    await asyncio.sleep(0.1)
-                assert await reminder_status(bot.app, occurrence) == ["sent"]
-                await asyncio.sleep(0.5)
-                assert len(reminders_in(human, room_id, bot.user_id, mark)) == 1
-        finally:
-            await human.close()
+            await asyncio.to_thread(server.start)
+            seen = await human.wait_for_notice(
+                room_id, bot.user_id, timeout=40, contains="Erinnerung", since=mark
+            )
+            assert seen.body.startswith(f"⏰ Erinnerung: Probe-Treffen – AG {AG2}")
+            assert await status_becomes(bot.app, occurrence, ["sent"]) == ["sent"]
+            await asyncio.sleep(0.5)
+            assert len(reminders_in(human, room_id, bot.user_id, mark)) == 1
     finally:
         await asyncio.to_thread(server.stop)

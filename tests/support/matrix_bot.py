@@ -67,6 +67,22 @@ def bot_settings(
     )
 
 
+@asynccontextmanager
+async def human_and_bot_account(
+    server: SynapseServer, workdir: Path, *, admin: bool = True
+) -> AsyncIterator[tuple[MatrixHuman, Settings]]:
+    """A new bot account with its settings in `workdir`, and a syncing human who is the
+    bot's admin (unless `admin=False`); the human logs out afterwards."""
+    account = register_bot(server)
+    human = await MatrixHuman.login(server, unique_name("anna"))
+    admins = (f"matrix:{human.user_id}",) if admin else ()
+    try:
+        await human.start_sync()
+        yield human, bot_settings(workdir, server, account, admins=admins)
+    finally:
+        await human.close()
+
+
 @dataclass
 class RunningBot:
     app: App
