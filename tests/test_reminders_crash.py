@@ -114,6 +114,37 @@ async def delivery_counts(db: Database) -> Counter[str]:
         return Counter({status: int(n) for status, n in rows.all()})
 
 
+async def resumed_once(
+    config: Path,
+    log: Path,
+    db: Database,
+    human: MatrixHuman,
+    bot_id: str,
+    rooms: list[str],
+    mark: int,
+) -> BotProcess:
+    """Start the bot again and prove the interrupted fan-out ends with every room's
+    reminder delivered and seen exactly once; the running bot, for the caller to stop."""
+    bot = BotProcess(config, log)
+    started = time.monotonic()
+    while (await delivery_counts(db))["sent"] < len(rooms):
+        assert time.monotonic() - started < 40, await delivery_counts(db)
+        await asyncio.sleep(0.2)
+
+    def all_arrived(_seen: SeenEvent) -> bool:
+        return {e.room_id for e in reminder_notices(human, bot_id, rooms)} == set(rooms)
+
+    await human.wait_for(all_arrived, timeout=20, since=mark)
+    await asyncio.sleep(1.0)  # time for a duplicate, had there been one, to show up
+    per_room = Counter(e.room_id for e in reminder_notices(human, bot_id, rooms))
+    assert per_room == Counter(dict.fromkeys(rooms, 1)), per_room
+    async with db.read() as session:
+        assert list(await session.scalars(select(Reminder.status))) in (["sent"], ["late-sent"])
+        statuses = set(await session.scalars(select(ReminderDelivery.status)))
+        assert statuses == {"sent"}, statuses
+    return bot
+
+
 async def rooms_with_a_meeting(
     human: MatrixHuman, ben: MatrixHuman, bot_id: str, count: int
 ) -> list[str]:
@@ -176,23 +207,7 @@ async def test_kill_9_in_the_middle_of_a_fan_out_leaves_one_copy_per_room(
         assert sum(at_kill.values()) == ROOMS
 
         # The third start resumes the interrupted fan-out.
-        bot = BotProcess(config, log)
-        started = time.monotonic()
-        while (await delivery_counts(db))["sent"] < ROOMS:
-            assert time.monotonic() - started < 40, await delivery_counts(db)
-            await asyncio.sleep(0.2)
-
-        def all_arrived(_seen: SeenEvent) -> bool:
-            return {e.room_id for e in reminder_notices(human, account.user_id, rooms)} == set(
-                rooms
-            )
-
-        await human.wait_for(all_arrived, timeout=20, since=mark)
-        await asyncio.sleep(1.0)  # time for a duplicate, had there been one, to show up
-        per_room = Counter(e.room_id for e in reminder_notices(human, account.user_id, rooms))
-        assert per_room == Counter(dict.fromkeys(rooms, 1)), (at_kill, per_room)
-        async with db.read() as session:
-            assert list(await session.scalars(select(Reminder.status))) in (["sent"], ["late-sent"])
+        bot = await resumed_once(config, log, db, human, account.user_id, rooms, mark)
     finally:
         bot.stop()
         await db.dispose()

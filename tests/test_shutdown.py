@@ -9,10 +9,8 @@ room by room, about a quarter second each), only the signal is SIGTERM, not SIGK
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 
 from storage.db import Database
-from storage.meeting_models import Reminder, ReminderDelivery
+from storage.meeting_models import Reminder
 from tests.support.matrix_bot import register_bot
 from tests.support.synapse import MatrixHuman, SeenEvent, SynapseServer
 from tests.support.synapse_fixtures import unique_name
@@ -28,6 +26,7 @@ from tests.test_reminders_crash import (
     BotProcess,
     delivery_counts,
     reminder_notices,
+    resumed_once,
     rooms_with_a_meeting,
     write_config,
 )
@@ -97,25 +96,7 @@ async def test_sigterm_in_the_middle_of_a_fan_out_stops_within_2_s_and_the_next_
             assert list(await session.scalars(select(Reminder.status))) == ["sending"]
 
         # The third start carries on: every room gets its reminder, exactly once.
-        bot = BotProcess(config, log)
-        started = time.monotonic()
-        while (await delivery_counts(db))["sent"] < ROOMS:
-            assert time.monotonic() - started < 40, await delivery_counts(db)
-            await asyncio.sleep(0.2)
-
-        def all_arrived(_seen: SeenEvent) -> bool:
-            return {e.room_id for e in reminder_notices(human, account.user_id, rooms)} == set(
-                rooms
-            )
-
-        await human.wait_for(all_arrived, timeout=20, since=mark)
-        await asyncio.sleep(1.0)  # time for a duplicate, had there been one, to show up
-        per_room = Counter(e.room_id for e in reminder_notices(human, account.user_id, rooms))
-        assert per_room == Counter(dict.fromkeys(rooms, 1)), (at_stop, per_room)
-        async with db.read() as session:
-            assert list(await session.scalars(select(Reminder.status))) in (["sent"], ["late-sent"])
-            statuses = set(await session.scalars(select(ReminderDelivery.status)))
-            assert statuses == {"sent"}, statuses
+        bot = await resumed_once(config, log, db, human, account.user_id, rooms, mark)
 
         code, took = terminate(bot)
         assert (code, took < EXIT_WITHIN) == (0, True), (code, took)
