@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from apscheduler.jobstores.base import JobLookupError
@@ -192,14 +192,20 @@ def _job_id(poll_id: int) -> str:
 
 def schedule_close(services: Services, view: PollView) -> None:
     """A job at the deadline; `misfire_grace_time=None` runs it however late it comes."""
-    if services.scheduler is None or view.closes_at is None or not view.is_open:
+    if view.closes_at is None or not view.is_open:
+        return
+    _close_job(services, view.poll.id, view.closes_at)
+
+
+def _close_job(services: Services, poll_id: int, when: datetime) -> None:
+    if services.scheduler is None:
         return
     services.scheduler.add_job(
         close_due,
         "date",
-        run_date=view.closes_at,
-        args=[services, view.poll.id],
-        id=_job_id(view.poll.id),
+        run_date=when,
+        args=[services, poll_id],
+        id=_job_id(poll_id),
         replace_existing=True,
         misfire_grace_time=None,
         coalesce=True,
@@ -231,18 +237,8 @@ async def close_due(services: Services, poll_id: int) -> None:
             exc,
             CLOSE_RETRY_SECONDS,
         )
-        if services.scheduler is not None:
-            unschedule(services, poll_id)
-            services.scheduler.add_job(
-                close_due,
-                "date",
-                run_date=services.now() + timedelta(seconds=CLOSE_RETRY_SECONDS),
-                args=[services, poll_id],
-                id=_job_id(poll_id),
-                replace_existing=True,
-                misfire_grace_time=None,
-                coalesce=True,
-            )
+        unschedule(services, poll_id)
+        _close_job(services, poll_id, services.now() + timedelta(seconds=CLOSE_RETRY_SECONDS))
 
 
 async def _close_if_due(services: Services, poll_id: int) -> None:

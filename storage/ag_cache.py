@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import select
-
+from storage import repo
 from storage.cache import TableWatch, WatchedCache
 from storage.db import Database
 from storage.models import Ag
@@ -33,4 +32,4 @@ class AgCache:
 
     async def _load(self) -> list[Ag]:
         async with self._db.read() as session:
-            return list(await session.scalars(select(Ag).order_by(Ag.slug)))
+            return await repo.all_ags(session, include_archived=True)
