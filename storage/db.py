@@ -32,6 +32,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_connection
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -91,6 +93,8 @@ class Database:
             # the pool's own rollback on return would be a second thread hand-off for
             # every session on aiosqlite.
             kwargs["pool_reset_on_return"] = None
+            if parsed.get_driver_name() == "aiosqlite":
+                kwargs["connect_args"] = {"async_creator_fn": sqlite_connection.connect}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
