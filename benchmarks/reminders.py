@@ -115,8 +115,7 @@ async def _rebuild_once(dues_from_now: list[timedelta]) -> dict[str, Any]:
         for traced in (False, True):
             bot = await _harness(tmp)
             services = bot.app.services
-            assert services.scheduler is not None
-            services.scheduler.start()
+            services.timers.start()
             if traced:
                 tracemalloc.start()
             started = time.perf_counter()
@@ -128,8 +127,8 @@ async def _rebuild_once(dues_from_now: list[timedelta]) -> dict[str, Any]:
                 figures["peak_mib"] = round(peak / 2**20, 1)
             else:
                 figures["seconds"] = round(seconds, 3)
-                figures["jobs"] = len(services.scheduler.get_jobs())
-            services.scheduler.shutdown(wait=False)
+                figures["jobs"] = len(services.timers.ids())
+            await services.timers.stop()
             await bot.close()
     return figures
 
@@ -151,16 +150,15 @@ async def lag(n: int = 200, over: float = 60.0, lead_in: float = 3.0) -> dict[st
         transport = TimedTransport(expected=n)
         bot = await _harness(tmp, transport)
         services = bot.app.services
-        assert services.scheduler is not None
         first = datetime.now(UTC) + timedelta(seconds=lead_in)
         dues = [first + timedelta(seconds=over * i / n) for i in range(n)]
         await _plant(bot, dues, per_occurrence=1)
-        services.scheduler.start()
+        services.timers.start()
         await engine(services).start()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(transport.all_sent.wait(), lead_in + over + 10)
         await engine(services).wait_idle()
-        services.scheduler.shutdown(wait=False)
+        await services.timers.stop()
         async with services.db.read() as session:
             ids = list(await session.scalars(select(Reminder.id).order_by(Reminder.id)))
         await bot.close()

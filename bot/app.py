@@ -10,8 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from bot.config import Settings
 from bot.context import Services
 from bot.core import Transport
@@ -52,7 +50,6 @@ class App:
             translator=Translator(),
             registry=registry.load(),
             transports={t.platform: t for t in transports},
-            scheduler=AsyncIOScheduler(timezone=settings.tz),
         )
         self.dispatcher = Dispatcher(self.services)
         self._stopping = asyncio.Event()
@@ -70,8 +67,7 @@ class App:
 
     async def start(self) -> None:
         await self.prepare_database()
-        if self.services.scheduler is not None:
-            self.services.scheduler.start()
+        self.services.timers.start()
         menus = build_menus(self.services.registry, self.services.translator)
         for transport in self.transports:
             await transport.start(self.dispatcher)
@@ -104,6 +100,8 @@ class App:
             await asyncio.wait_for(self.dispatcher.drain(), timeout=STOP_GRACE_SECONDS)
         except TimeoutError:
             log.warning("stopping with commands still running")
+        # No planned job starts any more; one under way (a poll's close) gets what is left.
+        await self.services.timers.stop(grace=max(0.0, deadline - loop.time()))
         if self.services.reminders is not None:
             # Sends cut short stay `sending` in the database and resume at the next start.
             await self.services.reminders.stop(grace=max(0.0, deadline - loop.time()))
@@ -113,8 +111,6 @@ class App:
             except Exception:
                 log.exception("%s transport did not stop cleanly", transport.platform)
         self._started.clear()
-        if self.services.scheduler is not None and self.services.scheduler.running:
-            self.services.scheduler.shutdown(wait=False)
         await self.services.db.dispose()
 
     async def _heartbeat(self) -> None:

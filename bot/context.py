@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock, SystemClock
 from bot.core import (
     ChatRef,
     DirectMessageUnavailable,
@@ -19,14 +19,13 @@ from bot.core import (
 )
 from bot.i18n import Lang, Translator
 from bot.rich import Rich, chunk
+from bot.timers import Timers
 from storage import repo
 from storage.ag_cache import AgCache
-from storage.models import Role, utcnow
+from storage.models import Role
 from storage.sender_cache import SenderCache
 
 if TYPE_CHECKING:
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
     from bot.commands import Command, Registry
     from bot.config import Settings
     from bot.reminders import ReminderEngine
@@ -50,23 +49,34 @@ class Services:
     translator: Translator
     registry: Registry
     transports: dict[str, Transport]
-    scheduler: AsyncIOScheduler | None = None
-    # The time, replaceable in tests (a controllable clock instead of sleeping).
-    clock: Callable[[], datetime] = field(default=utcnow)
     # Meeting reminders (handlers/reminders.py creates it on first use).
     reminders: ReminderEngine | None = None
     # The AG list and who sent a command: read once, dropped whenever their tables are
     # written (storage/cache.py).
     ags: AgCache = field(init=False)
     senders: SenderCache = field(init=False)
+    # Work planned for later (poll closes, reminders), on the clock below.
+    timers: Timers = field(init=False)
 
     def __post_init__(self) -> None:
         self.ags = AgCache(self.db)
         self.senders = SenderCache(self.db)
+        self._clock: Clock = SystemClock()
+        self.timers = Timers(self._clock)
+
+    @property
+    def clock(self) -> Clock:
+        """The one clock: `now()`, the timers, the rate limit (tests set a ManualClock)."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._clock = clock
+        self.timers.use_clock(clock)
 
     def now(self) -> datetime:
         """The current time, aware, in UTC."""
-        return self.clock()
+        return self._clock()
 
     def transport_for(self, chat: ChatRef) -> Transport | None:
         """The running transport of a chat's network (None if that network is not configured)."""

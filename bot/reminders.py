@@ -28,17 +28,11 @@ itself (claims, deliveries, retries) is in bot/reminder_sender.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.base import STATE_RUNNING
-from apscheduler.triggers.date import DateTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.recurrence import Rule, occurrences
@@ -66,6 +60,7 @@ DB_RETRY_BASE = 2.0  # seconds until a firing stopped by a database outage is tr
 DB_RETRY_MAX = 60.0  # ... doubled per attempt up to this
 WINDOW_RETRY = timedelta(seconds=60)  # a window refill stopped by an outage: again after this
 JOB_PREFIX = "reminder:"
+SETTLE_PREFIX = "reminders:settle:"
 WINDOW_JOB = "reminders:window"
 HORIZON_JOB = "reminders:horizon"
 
@@ -98,16 +93,7 @@ class ReminderEngine:
             log.info("reminder %d was interrupted; resuming with the same keys", reminder_id)
             self.spawn(reminder_id, catch_up=True)
         await self.load_window(catch_up=True)
-        scheduler = self.services.scheduler
-        if scheduler is not None:
-            scheduler.add_job(
-                self._horizon_job,
-                IntervalTrigger(seconds=HORIZON_EVERY.total_seconds(), timezone=UTC),
-                id=HORIZON_JOB,
-                replace_existing=True,
-                coalesce=True,
-                misfire_grace_time=None,
-            )
+        self.services.timers.every(HORIZON_JOB, HORIZON_EVERY, self._horizon_job)
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Let sends under way finish briefly, then cancel; their rows resume next start."""
@@ -183,7 +169,7 @@ class ReminderEngine:
             self._remove_job(reminder_id)
         if self._window_end is None:
             return  # not started: start() loads everything from the rows
-        with self._bulk():
+        with self.services.timers.bulk():
             for reminder_id, due in changes.due:
                 if due <= self._window_end:
                     self._add_job(reminder_id, due)
@@ -202,7 +188,7 @@ class ReminderEngine:
             rows = await mrepo.pending_due_until(session, end, limit=WINDOW_BATCH)
         if len(rows) == WINDOW_BATCH:
             end = rows[-1][1]  # the rest (due at or after this instant) comes at the refill
-        with self._bulk():
+        with self.services.timers.bulk():
             for reminder_id, due in rows:
                 if reminder_id in self._active:
                     continue
@@ -212,56 +198,18 @@ class ReminderEngine:
                 else:
                     self._add_job(reminder_id, due)
         self._window_end = end
-        scheduler = self.services.scheduler
-        if scheduler is not None:
-            scheduler.add_job(
-                self._window_job,
-                DateTrigger(run_date=end),
-                id=WINDOW_JOB,
-                replace_existing=True,
-                misfire_grace_time=None,
-                coalesce=True,
-            )
+        self.services.timers.at(WINDOW_JOB, end, self._window_job)
         log.debug("%d reminders scheduled up to %s", len(self._scheduled), end.isoformat())
 
-    @contextlib.contextmanager
-    def _bulk(self) -> Iterator[None]:
-        """Pause the scheduler while adding many jobs: each add would wake it up."""
-        scheduler = self.services.scheduler
-        pause = scheduler is not None and scheduler.state == STATE_RUNNING
-        if pause:
-            assert scheduler is not None
-            scheduler.pause()
-        try:
-            yield
-        finally:
-            if pause:
-                assert scheduler is not None
-                scheduler.resume()
-
     def _add_job(self, reminder_id: int, due: datetime) -> None:
-        scheduler = self.services.scheduler
-        if scheduler is None:
-            return
-        self._remove_job(reminder_id)
-        scheduler.add_job(
-            self._reminder_job,
-            DateTrigger(run_date=due),
-            args=[reminder_id],
-            id=f"{JOB_PREFIX}{reminder_id}",
-            misfire_grace_time=None,
-            coalesce=True,
-        )
+        self.services.timers.at(f"{JOB_PREFIX}{reminder_id}", due, self._reminder_job, reminder_id)
         self._scheduled.add(reminder_id)
 
     def _remove_job(self, reminder_id: int) -> None:
         if reminder_id not in self._scheduled:
             return
         self._scheduled.discard(reminder_id)
-        scheduler = self.services.scheduler
-        if scheduler is not None:
-            with contextlib.suppress(JobLookupError):
-                scheduler.remove_job(f"{JOB_PREFIX}{reminder_id}")
+        self.services.timers.cancel(f"{JOB_PREFIX}{reminder_id}")
 
     async def _reminder_job(self, reminder_id: int) -> None:
         self._scheduled.discard(reminder_id)
@@ -277,15 +225,9 @@ class ReminderEngine:
                 exc,
                 WINDOW_RETRY.total_seconds(),
             )
-            scheduler = self.services.scheduler
-            if scheduler is not None and not self._stopping:
-                scheduler.add_job(
-                    self._window_job,
-                    DateTrigger(run_date=self.services.now() + WINDOW_RETRY),
-                    id=WINDOW_JOB,
-                    replace_existing=True,
-                    misfire_grace_time=None,
-                    coalesce=True,
+            if not self._stopping:
+                self.services.timers.at(
+                    WINDOW_JOB, self.services.now() + WINDOW_RETRY, self._window_job
                 )
 
     async def _horizon_job(self) -> None:
@@ -363,14 +305,7 @@ class ReminderEngine:
             self._settle_at(reminder_id, claim.start_utc)
 
     def _settle_at(self, reminder_id: int, when: datetime) -> None:
-        scheduler = self.services.scheduler
-        if scheduler is None or self._stopping:
-            return
-        scheduler.add_job(
-            self._reminder_job,
-            DateTrigger(run_date=when),
-            args=[reminder_id],
-            id=f"reminders:settle:{reminder_id}",
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+        if not self._stopping:
+            self.services.timers.at(
+                f"{SETTLE_PREFIX}{reminder_id}", when, self._reminder_job, reminder_id
+            )

@@ -9,12 +9,10 @@ close cut short by a crash is finished at the next start.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import cast
 
-from apscheduler.jobstores.base import JobLookupError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
@@ -191,33 +189,18 @@ def _job_id(poll_id: int) -> str:
 
 
 def schedule_close(services: Services, view: PollView) -> None:
-    """A job at the deadline; `misfire_grace_time=None` runs it however late it comes."""
+    """A job at the deadline; it runs however late it comes (after downtime: at start)."""
     if view.closes_at is None or not view.is_open:
         return
     _close_job(services, view.poll.id, view.closes_at)
 
 
 def _close_job(services: Services, poll_id: int, when: datetime) -> None:
-    if services.scheduler is None:
-        return
-    services.scheduler.add_job(
-        close_due,
-        "date",
-        run_date=when,
-        args=[services, poll_id],
-        id=_job_id(poll_id),
-        replace_existing=True,
-        misfire_grace_time=None,
-        coalesce=True,
-    )
+    services.timers.at(_job_id(poll_id), when, close_due, services, poll_id)
 
 
 def unschedule(services: Services, poll_id: int) -> None:
-    if services.scheduler is None:
-        return
-    with contextlib.suppress(JobLookupError):
-        while True:  # a stopped scheduler may hold the same id more than once
-            services.scheduler.remove_job(_job_id(poll_id))
+    services.timers.cancel(_job_id(poll_id))
 
 
 # While the database is unreachable at a poll's deadline, the close is tried again

@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 
 
-class StopOnceConnection(aiosqlite.Connection):  # type: ignore[misc]
+class StopOnceConnection(aiosqlite.Connection):
     def stop(self) -> asyncio.Future[Any] | None:
         if self._running:
             future: asyncio.Future[Any] | None = super().stop()

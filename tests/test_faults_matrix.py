@@ -106,8 +106,7 @@ def received_ids(bot: RunningBot) -> list[str]:
 def assert_alive(bot: RunningBot) -> None:
     task = bot.transport._sync_task
     assert task is not None and not task.done(), "the sync loop ended"
-    scheduler = bot.app.services.scheduler
-    assert scheduler is not None and scheduler.running
+    assert bot.app.services.timers.running
 
 
 def errors(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -149,8 +149,8 @@ async def test_postgres_stopped_for_10_s(
 ) -> None:
     bot, server = running_bot, own_postgres
     services = bot.app.services
-    scheduler = services.scheduler
-    assert scheduler is not None and scheduler.running
+    timers = services.timers
+    assert timers.running
 
     # Before: an AG with a lead, a linked group and a meeting; Ben writes in English.
     group = bot.group("ag2-gruppe")
@@ -206,7 +206,7 @@ async def test_postgres_stopped_for_10_s(
         await asyncio.sleep(max(0.0, paused_at[0] + OUTAGE - time.monotonic()))
         assert server.paused
         reminders_meanwhile = [t for t in sent_to(bot, "ag2-gruppe") if t.startswith("⏰")]
-        still_running = scheduler.running and engine(services).started
+        still_running = timers.running and engine(services).started
         await asyncio.to_thread(server.resume)
     finally:
         if server.paused:

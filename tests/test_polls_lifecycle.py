@@ -3,8 +3,9 @@ while the bot was down, and a close cut short that is finished at the next start
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -53,9 +54,7 @@ async def restarted(db_url: str, clock: Clock) -> BotHarness:
 
 
 def job_ids(bot: BotHarness) -> list[str]:
-    scheduler = bot.app.services.scheduler
-    assert scheduler is not None
-    return [job.id for job in scheduler.get_jobs() if job.id.startswith("poll-close:")]
+    return bot.app.services.timers.ids("poll-close:")
 
 
 async def test_a_timed_poll_gets_a_close_job_and_the_job_closes_it(first: BotHarness) -> None:
@@ -65,8 +64,7 @@ async def test_a_timed_poll_gets_a_close_job_and_the_job_closes_it(first: BotHar
     short_id = await start_poll(group, "anna", WANN + " --for 1h")
     poll = await poll_row(first, short_id)
     assert job_ids(first) == [f"poll-close:{poll.id}"]
-    job = first.app.services.scheduler.get_job(f"poll-close:{poll.id}")  # type: ignore[union-attr]
-    assert job.trigger.run_date == START + timedelta(hours=1)
+    assert first.app.services.timers.due(f"poll-close:{poll.id}") == START + timedelta(hours=1)
 
     await close_due(first.app.services, poll.id)  # too early: nothing happens
     assert (await poll_row(first, short_id)).closed_at is None
@@ -252,9 +250,8 @@ async def test_a_deadline_during_a_database_outage_closes_once_when_it_is_back(
 
     monkeypatch.setattr(poll_lifecycle, fails_in, unavailable)
     await close_due(services, poll.id)
-    job = services.scheduler.get_job(f"poll-close:{poll.id}")  # type: ignore[union-attr]
-    assert job is not None
-    assert job.trigger.run_date == clock() + timedelta(seconds=poll_lifecycle.CLOSE_RETRY_SECONDS)
+    retry = services.timers.due(f"poll-close:{poll.id}")
+    assert retry == clock() + timedelta(seconds=poll_lifecycle.CLOSE_RETRY_SECONDS)
     assert not any(s.text.startswith("Endergebnis") for s in first.transport.sent)
 
     monkeypatch.setattr(poll_lifecycle, fails_in, real)
@@ -264,3 +261,37 @@ async def test_a_deadline_during_a_database_outage_closes_once_when_it_is_back(
     assert len(first.transport.closed_polls) == 1
     results = [s.text for s in first.transport.sent if s.text.startswith("Endergebnis")]
     assert len(results) == 1
+
+
+@pytest.mark.parametrize("offset", [timedelta(days=-400), timedelta(days=400)])
+async def test_a_running_app_closes_a_poll_when_its_own_clock_reaches_the_deadline(
+    db_url: str, offset: timedelta
+) -> None:
+    """One clock: `App.start` runs the real scheduler, the services' clock is a test's,
+    far before or after the machine's date. The close comes when that clock passes the
+    deadline, once; before, nothing (before issue 10 it closed or spun on the real clock)."""
+    bot = await BotHarness.create(db_url)
+    clock = Clock(START + offset)
+    bot.app.services.clock = clock
+    await bot.app.start()
+    try:
+        group = await setup_ag(bot)
+        short_id = await start_poll(group, "anna", WANN + " --for 2d")
+        clock.advance(days=1, hours=23)
+        await asyncio.sleep(0.5)
+        assert (await poll_row(bot, short_id)).closed_at is None
+
+        clock.advance(hours=1)
+        for _ in range(100):
+            if (await poll_row(bot, short_id)).closed_at is not None:
+                break
+            await asyncio.sleep(0.05)
+        closed_at = (await poll_row(bot, short_id)).closed_at
+        assert closed_at is not None  # SQLite gives it back naive, in UTC
+        assert closed_at.replace(tzinfo=UTC) == START + offset + timedelta(days=2)
+        await asyncio.sleep(0.3)
+        results = [s.text for s in bot.transport.sent if s.text.startswith("Endergebnis")]
+        assert len(results) == 1
+        assert job_ids(bot) == []
+    finally:
+        await bot.app.stop()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.config import ConfigError, load_settings
 from tests.support.fake import BotHarness
 
@@ -22,15 +23,9 @@ SLOW_DOWN = "Langsam bitte – zu viele Befehle. Versuch es in einer Minute wied
 AGS = "Die AGs des Bündnisses:"
 
 
-class Clock:
+class Clock(ManualClock):
     def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+        super().__init__(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture

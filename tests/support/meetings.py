@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.clock import ManualClock
 from bot.core import ChatRef, DirectMessageUnavailable, SentRef
 from bot.reminders import ReminderEngine
 from bot.rich import AccountRef, Rich
@@ -23,20 +24,11 @@ from tests.support.fake import BotHarness, Chat, FakeTransport
 START = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
-@dataclass
-class Clock:
-    """`services.clock`: the time stands still until a test moves it."""
+class Clock(ManualClock):
+    """`services.clock`: the time stands still until a test moves it (the timers too)."""
 
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-    def set(self, when: datetime) -> None:
-        self.now = when
+    def __init__(self, now: datetime = START) -> None:
+        super().__init__(now)
 
 
 @dataclass

@@ -3,10 +3,11 @@ network would report them, and a look into the poll tables."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.clock import ManualClock
 from bot.core import PollCounts, PollSpec, PollVote, SentPoll, UserRef
 from storage import ballots_repo, polls_repo
 from storage.poll_models import Poll, PollBallot
@@ -16,17 +17,11 @@ AG2 = "Transparenz und Beteiligung"
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # a Monday morning
 
 
-class Clock:
-    """A clock the test moves by hand: `services.clock = clock`."""
+class Clock(ManualClock):
+    """A clock the test moves by hand: `services.clock = clock` (the timers follow it)."""
 
     def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+        super().__init__(now)
 
 
 async def setup_ag(
