@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: run console test lint typecheck bench i18n install install-test docker clean
+.PHONY: run console test test-future lint typecheck bench i18n install install-test docker clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -41,6 +41,15 @@ typecheck: install-test
 ## Lint, type check and the whole test suite (starts its own Synapse and PostgreSQL).
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+## The whole suite with the machine's clock moved to FUTURE (libfaketime, for this process and
+## the Synapse and PostgreSQL it starts): over a year ahead, with Europe/Berlin's change to
+## summer time a few minutes into the run. Proves that no test depends on today's date.
+FUTURE ?= 2028-03-26 00:58:00 UTC
+test-future: install-test
+	@command -v faketime >/dev/null || { echo "installing faketime (Debian package)"; \
+	  apt-get install -y -qq faketime >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq faketime; }; }
+	faketime -f "+$$(( $$(date -d '$(FUTURE)' +%s) - $$(date +%s) ))" $(BIN)/python -m pytest
 
 bench: install-test
 	$(BIN)/python -m benchmarks

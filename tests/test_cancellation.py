@@ -7,9 +7,14 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
+from bot.core import IncomingMessage
+from handlers import poll_lifecycle, polls
 from storage.db import Database
+from tests.support.fake import BotHarness
+from tests.support.poll_chat import Clock, setup_ag, start_poll
 
 # Keeps SQLite's worker thread busy for a good while, so both cancels land during it.
 SLOW = (
@@ -42,3 +47,44 @@ async def test_a_query_cancelled_twice_leaves_no_task_that_never_ends(tmp_path: 
     for thread in threading.enumerate():  # SQLite finishes the query before its thread ends
         if "connection_worker" in thread.name:
             await asyncio.to_thread(thread.join, 10)
+
+
+async def test_stop_ends_every_task_the_app_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll's close that hangs (a timer's job) and a command that hangs: `App.stop`
+    still ends within its grace, and no task of the bot is left for the loop's shutdown."""
+    before = asyncio.all_tasks()
+    bot = await BotHarness.create(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    clock = Clock()
+    bot.app.services.clock = clock
+    await bot.app.start()
+    group = await setup_ag(bot)
+    await start_poll(group, "anna", '/poll "Wann?" "Di" "Mi" --for 1h')
+    other_id = await start_poll(group, "anna", '/poll "Wo?" "Halle" "Leipzig"')
+
+    hanging = asyncio.Event()
+
+    async def hangs(*_args: object, **_kwargs: object) -> None:
+        hanging.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(poll_lifecycle, "close_poll", hangs)
+    monkeypatch.setattr(polls, "close_poll", hangs)
+    clock.advance(hours=1)  # the timer closes the first poll: hangs
+    await asyncio.wait_for(hanging.wait(), 5)
+    hanging.clear()
+    command = await bot.app.dispatcher.message(
+        IncomingMessage(
+            chat=group.ref,
+            sender=bot.user("anna"),
+            text=f"close {other_id}",
+            message_id="x",
+        )
+    )
+    await asyncio.wait_for(hanging.wait(), 5)
+
+    await asyncio.wait_for(bot.app.stop(), 5)
+    assert command.done()
+    left = [t for t in asyncio.all_tasks() - before if t is not asyncio.current_task()]
+    assert [t for t in left if not t.done()] == []

@@ -17,7 +17,14 @@ from storage import repo
 from storage.meeting_models import Reminder, ReminderDelivery
 from storage.models import Base
 from tests.support.fake import BotHarness, FakeTransport
-from tests.support.poll_chat import ballots_of, counts_of, poll_row, setup_ag, start_poll
+from tests.support.poll_chat import (
+    Clock,
+    ballots_of,
+    counts_of,
+    poll_row,
+    setup_ag,
+    start_poll,
+)
 
 # A name that appears nowhere else, so any trace of it in the database is found.
 WHO = "quirin"
@@ -39,6 +46,7 @@ async def person_of(bot: BotHarness, who: str) -> int | None:
 async def rich_life(bot: BotHarness) -> tuple[str, str]:
     """Quirin in AG 2 as its only lead, with a card, votes in a named and an anonymous
     poll (both started by Quirin), an RSVP, private reminders and a private delivery."""
+    bot.app.services.clock = Clock()  # Monday 30.11.2026: the meeting below is ahead
     # A network without anonymous native polls: anonymous votes come by /vote, with tokens.
     bot.transport.capabilities = Capabilities(
         html=True, mentions=True, native_polls=True, buttons=True, files=True
@@ -171,8 +179,6 @@ async def test_forget_without_confirmation_deletes_nothing(bot: BotHarness) -> N
 
 
 async def test_forget_confirmation_expires(bot: BotHarness) -> None:
-    from tests.support.poll_chat import Clock
-
     clock = Clock()
     bot.app.services.clock = clock
     await bot.dm(WHO).say(WHO, "/card name Quirin Q.")
