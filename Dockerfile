@@ -5,6 +5,8 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
+# bot/defaults/*.toml link to the AG list and survey in config/; the wheel gets the files.
+COPY config ./config
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
  && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt .

@@ -18,12 +18,32 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CONFIG = Path("config/buendnisbot.toml")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/buendnisbot.db"
+LOCAL_CONFIG_DIR = Path("config")
+PACKAGED_DEFAULTS = Path(__file__).parent / "defaults"
 LANGUAGES = ("de", "en")
 _ADMIN = re.compile(r"^(telegram:-?\d+|matrix:@[^:\s]+:\S+|console:\S+)$")
 
 
 class ConfigError(ValueError):
     """A configuration problem, phrased for the person who runs the bot."""
+
+
+def data_file(name: str, explicit: str = "") -> Path:
+    """Where the alliance's AG list (`ags.toml`) or survey (`survey.toml`) is read from:
+    the explicit setting; else `config/<name>` in the folder the bot is started in, if
+    there is one (the copy people edit, e.g. /app/config in the Docker image); else the
+    copy installed with the bot, so that `buendnisbot console` started anywhere has the
+    alliance's AGs and survey.
+
+    One source of truth: `config/ags.toml` and `config/survey.toml` in the repository.
+    `bot/defaults/` holds only symbolic links to them, which the wheel build resolves
+    into real files (package data), so the installed defaults are always what
+    `config/` held when the bot was built.
+    """
+    if explicit:
+        return Path(explicit)
+    local = LOCAL_CONFIG_DIR / name
+    return local if local.is_file() else PACKAGED_DEFAULTS / name
 
 
 class Secret(str):
@@ -74,8 +94,9 @@ class Settings:
     timezone: str = "Europe/Berlin"
     admins: frozenset[str] = frozenset()
     chat_languages: Mapping[str, str] = field(default_factory=dict)
-    ags_file: Path = Path("config/ags.toml")
-    survey_file: Path = Path("config/survey.toml")
+    # Decided when the settings are made (see `data_file`), so in the start's folder.
+    ags_file: Path = field(default_factory=lambda: data_file("ags.toml"))
+    survey_file: Path = field(default_factory=lambda: data_file("survey.toml"))
     log_level: str = "INFO"
     console_user: str = "du"
     heartbeat_file: Path = Path("data/heartbeat")
@@ -262,8 +283,8 @@ def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
         timezone=timezone,
         admins=frozenset(a.strip() for a in admins),
         chat_languages=dict(chat_languages),
-        ags_file=Path(_str(flat, "ags_file", "config/ags.toml")),
-        survey_file=Path(_str(flat, "survey_file", "config/survey.toml")),
+        ags_file=data_file("ags.toml", _str(flat, "ags_file")),
+        survey_file=data_file("survey.toml", _str(flat, "survey_file")),
         log_level=log_level,
         console_user=_str(flat, "console.user", "du") or "du",
         heartbeat_file=Path(_str(flat, "heartbeat_file", "data/heartbeat")),

@@ -102,7 +102,8 @@ class SentRef:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a network can show; handlers degrade by these flags, never by platform name."""
+    """What a network can show and needs; handlers (and the dispatcher's rate limit) go by
+    these flags, never by platform name."""
 
     html: bool = False
     mentions: bool = False
@@ -114,6 +115,10 @@ class Capabilities:
     buttons: bool = False
     files: bool = False
     max_message_length: int = 4096
+    # The per-person command rate limit (spam protection, `Dispatcher.message`) applies.
+    # Chats with other people need it; the console is one person's terminal or a piped
+    # script, where nobody else is flooded and a cut-off would only break the script.
+    rate_limited: bool = True
 
 
 @dataclass(frozen=True)

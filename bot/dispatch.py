@@ -4,7 +4,8 @@ A handler's UserError becomes its reply; any other exception is logged (with ids
 message text) and the user gets a short apology. When the database cannot be reached
 (`DatabaseUnavailable`), the apology says so and asks to try again in a moment, and the
 log gets one warning line, not a stack trace. The receive loops of the transports
-never wait for a handler. Commands pass a per-person rate limit first (`RateLimit`).
+never wait for a handler. Commands pass a per-person rate limit first (`RateLimit`),
+except on transports without `Capabilities.rate_limited` (the console).
 """
 
 from __future__ import annotations
@@ -129,14 +130,18 @@ class Dispatcher:
     async def message(self, message: IncomingMessage) -> asyncio.Task[None]:
         """Handle as a task; one sender's messages in one chat keep their order.
 
-        The rate limit is checked here, on arrival, before anything else is done."""
+        The rate limit is checked here, on arrival, before anything else is done, on the
+        transports whose capabilities ask for it (not the console)."""
         settings = self.services.settings
-        verdict = self.rate_limit.check(
-            message.sender.platform,
-            message.sender.id,
-            settings.commands_per_minute,
-            settings.command_burst,
-        )
+        transport = self.services.transports.get(message.chat.platform)
+        verdict: Verdict = "run"
+        if transport is None or transport.capabilities.rate_limited:
+            verdict = self.rate_limit.check(
+                message.sender.platform,
+                message.sender.id,
+                settings.commands_per_minute,
+                settings.command_burst,
+            )
         key = (message.chat.key, message.sender.key)
         if verdict == "run":
             return self._spawn(key, lambda: self.handle(message))

@@ -79,7 +79,17 @@ async def list_ags(ctx: Context) -> None:
     async with ctx.db.read() as session:
         summaries = await repo.list_ags(session)
     if not summaries:
-        await ctx.reply(ctx.t("Es gibt noch keine AGs."))
+        # Mostly a new installation: say where the first AGs come from and how to add one.
+        await ctx.reply(
+            ctx.t("Es gibt noch keine AGs.")
+            + " "
+            + ctx.t(
+                "Beim ersten Start legt der Bot die AGs aus der Datei {file} an. Admins legen AGs mit {new} an, z. B. {example}.",
+                file=code(str(ctx.services.settings.ags_file)),
+                new=code(ctx.cmd("ag new")),
+                example=code(ctx.cmd("ag new ag4 Energie -- Bürgerenergie im Revier")),
+            )
+        )
         return
     rows: list[Rich] = [bold(ctx.t("Die AGs des Bündnisses:"))]
     for s in summaries:

@@ -21,7 +21,8 @@ DIRECT = "dm"
 class ConsoleTransport:
     platform = "console"
     command_prefix = "/"
-    capabilities = Capabilities(max_message_length=4096)
+    # No rate limit: a script may pipe any number of commands as fast as they run.
+    capabilities = Capabilities(max_message_length=4096, rate_limited=False)
 
     def __init__(
         self,
