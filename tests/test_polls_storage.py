@@ -210,4 +210,7 @@ async def test_the_tally_of_votes_runs_in_the_database_fast(database_url: str) -
 
     assert figures["voters"] == votes
     assert sum(figures["counts"]) == votes + votes // 5
-    assert figures["p50_ms"] < 100, figures
+    # A guard against a blow-up (a tally in Python, a query per vote), not a speed goal: the
+    # goal (< 50 ms) is `make bench`'s; here 10,000 votes take about 15 ms on an idle machine,
+    # and over 100 ms with the machine busy with other work.
+    assert figures["p50_ms"] < 1500, figures
