@@ -19,7 +19,9 @@ from storage.meeting_models import MeetingStatus
 
 
 async def _answer(ctx: Context, view: mrepo.OccurrenceView, answer: str) -> None:
-    """Store the answer, after checking the meeting is still ahead."""
+    """Store the answer, after checking the person follows the AG (a member, or in one of
+    its chats) and the meeting is still ahead."""
+    await rights.require_follows(ctx, view.ag)
     if view.cancelled or view.meeting.status == MeetingStatus.CANCELLED.value:
         raise UserError(ctx.t("{id} ist abgesagt.", id=code(short_id(view.id))))
     if view.start <= ctx.services.now():

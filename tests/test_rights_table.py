@@ -120,7 +120,7 @@ EXPECTED: dict[str, str] = {
     "remind":         "AAA AAA AAA AAA AAA AAA AAA",
     "reminders":      "AAA AAA AAA AAA AAA AAA AAA",
     "results":        "RAR AAA RAR AAA AAA RAR AAA",
-    "rsvp":           "AAA AAA AAA AAA AAA AAA AAA",
+    "rsvp":           "RAR AAA RAR AAA AAA RAR AAA",
     "start":          "AAA AAA AAA AAA AAA AAA AAA",
     "stats":          "RRR RRR RRR AAA AAA RRR RRR",
     "survey":         "AAA AAA AAA AAA AAA AAA AAA",
