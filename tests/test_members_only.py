@@ -76,3 +76,114 @@ async def test_vote_with_only_an_id_shows_a_stranger_nothing(bot: BotHarness) ->
     [shown] = await group.say("gast", f"/vote {short_id}")
     assert "Geheime Frage?" in shown
 
+
+# --- AGs on request ----------------------------------------------------------------------
+
+ASKED = (
+    "Die AG Transparenz und Beteiligung (ag2) nimmt Mitglieder auf Anfrage auf. Ich habe die "
+    "Leitung gefragt und sage dir privat Bescheid, sobald sie entschieden hat. Bis dahin "
+    "siehst du nichts, was nur für Mitglieder ist. Zurückziehen: /leave ag2"
+)
+
+
+async def on_request(bot: BotHarness) -> None:
+    """AG 2 with Anna as lead, Ben and Carl as members, taking new members on request."""
+    await setup_ag(bot)
+    [reply] = await bot.dm("anna").say("anna", "/ag policy ag2 anfrage")
+    assert reply.startswith("Die AG Transparenz und Beteiligung (ag2) nimmt Mitglieder auf Anfrage")
+
+
+async def test_an_ag_is_open_by_default(bot: BotHarness) -> None:
+    await setup_ag(bot)
+    [reply] = await bot.dm("ben").say("ben", "/ag policy ag2")
+    assert reply == "Das dürfen nur die Leitung der AG „Transparenz und Beteiligung“ und Admins."
+    [reply] = await bot.dm("anna").say("anna", "/ag policy ag2")
+    assert reply.startswith("Die AG Transparenz und Beteiligung (ag2) ist offen")
+    [reply] = await bot.dm("eve").say("eve", "/join ag2")
+    assert reply.startswith("Willkommen in der AG")
+
+
+async def test_join_asks_and_shows_nothing_until_a_lead_approves(bot: BotHarness) -> None:
+    await on_request(bot)
+    eve = bot.dm("eve")
+
+    # (the harness records every send: Eve's answer, then the notice to Anna)
+    assert (await eve.say("eve", "/join ag2"))[0] == ASKED
+    assert "Neue Beitrittsanfrage für die AG Transparenz und Beteiligung (ag2): @eve." in (
+        bot.dm("anna").last()
+    )
+    assert "/approve ag2 @eve" in bot.dm("anna").last()
+    assert await eve.say("eve", "/join ag2") == [
+        "Deine Anfrage für die AG Transparenz und Beteiligung (ag2) wartet schon auf die Leitung."
+    ]
+    for view in ("/members ag2", "/cards ag2", "/ics ag2"):
+        assert await eve.say("eve", view) == [MEMBERS_ONLY], view
+    [reply] = await eve.say("eve", "/my")
+    assert reply.startswith("Du bist noch in keiner AG.")
+
+    # Eve is told privately first, then Anna gets the answer.
+    *_, reply = await bot.dm("anna").say("anna", "/approve ag2 @eve")
+    assert reply == "@eve ist jetzt Mitglied der AG Transparenz und Beteiligung (ag2)."
+    assert eve.last().startswith(
+        "Die Leitung der AG Transparenz und Beteiligung (ag2) hat deine Anfrage angenommen."
+    )
+    [members] = await eve.say("eve", "/members ag2")
+    assert "@eve – Mitglied" in members and "@ben" in members
+
+
+async def test_decline_by_button_and_the_requester_is_told(bot: BotHarness) -> None:
+    await on_request(bot)
+    await bot.dm("dora").say("dora", "/join ag2")
+
+    replies = await bot.dm("anna").say("anna", "/requests")
+    assert replies == ["Anfrage für die AG Transparenz und Beteiligung (ag2): @dora"]
+    chat, buttons = bot.transport.buttons[-1]
+    assert chat.id == "dm-anna"
+    no = next(b.data for b in buttons if b.data.endswith(":no"))
+
+    # A plain member cannot answer, not even with the lead's button.
+    press = ButtonPress(bot.dm("ben").ref, bot.user("ben"), no, "cb-1")
+    toast = await bot.app.dispatcher.button_pressed(press)
+    assert toast == "Das dürfen nur die Leitung der AG „Transparenz und Beteiligung“ und Admins."
+    assert await bot.dm("ben").say("ben", "/decline ag2 @dora") == [toast]
+
+    press = ButtonPress(bot.dm("anna").ref, bot.user("anna"), no, "cb-2")
+    toast = await bot.app.dispatcher.button_pressed(press)
+    assert (
+        toast == "Die Anfrage von Dora für die AG Transparenz und Beteiligung (ag2) ist abgelehnt."
+    )
+    assert bot.dm("dora").last() == (
+        "Die Leitung der AG Transparenz und Beteiligung (ag2) hat deine Anfrage abgelehnt."
+    )
+    assert await bot.dm("dora").say("dora", "/members ag2") == [MEMBERS_ONLY]
+    assert await bot.dm("anna").say("anna", "/requests") == ["Keine offenen Beitrittsanfragen."]
+    # The same button again: already answered.
+    toast = await bot.app.dispatcher.button_pressed(press)
+    assert toast == "Diese Anfrage ist schon beantwortet."
+
+
+async def test_leave_takes_a_request_back(bot: BotHarness) -> None:
+    await on_request(bot)
+    await bot.dm("eve").say("eve", "/join ag2")
+    assert await bot.dm("eve").say("eve", "/leave ag2") == [
+        "Deine Anfrage für die AG Transparenz und Beteiligung (ag2) ist zurückgezogen."
+    ]
+    assert await bot.dm("anna").say("anna", "/approve ag2 eve") == [
+        "Eine offene Anfrage von „eve“ für die AG Transparenz und Beteiligung (ag2) finde ich "
+        "nicht. /requests zeigt sie."
+    ]
+
+
+async def test_requests_in_a_group_go_to_the_lead_privately(bot: BotHarness) -> None:
+    await on_request(bot)
+    await bot.dm("eve").say("eve", "/join ag2")
+    group = bot.group("ag2-gruppe")
+    replies = await group.say("anna", "/requests")
+    assert replies[-1] == "Ich habe es dir privat geschickt."
+    assert bot.dm("anna").last() == (
+        "Offene Beitrittsanfragen:\n"
+        "• Transparenz und Beteiligung (ag2): @eve – /approve ag2 @eve · /decline ag2 @eve"
+    )
+    assert await bot.dm("ben").say("ben", "/requests") == [
+        "Das dürfen nur die Leitungen der AGs und Admins."
+    ]
