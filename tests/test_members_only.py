@@ -4,7 +4,14 @@ after a lead approved them."""
 
 from __future__ import annotations
 
+import json
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core import ButtonPress, IncomingMessage, UserRef
+from storage import people_repo, repo
+from storage.models import JoinRequest
 from tests.support.fake import BotHarness
 from tests.support.meetings import Ag2, ag2_with_lead, reminders
 from tests.support.poll_chat import setup_ag, start_poll
@@ -187,3 +194,55 @@ async def test_requests_in_a_group_go_to_the_lead_privately(bot: BotHarness) -> 
     assert await bot.dm("ben").say("ben", "/requests") == [
         "Das dürfen nur die Leitungen der AGs und Admins."
     ]
+
+
+# --- a request is the person's data ----------------------------------------------------------
+
+
+async def requests_in_db(bot: BotHarness) -> list[tuple[int, int]]:
+    async with bot.app.services.db.read() as session:
+        rows = await session.execute(select(JoinRequest.person_id, JoinRequest.ag_id))
+        return [(p, a) for p, a in rows.all()]
+
+
+async def test_privacy_says_what_joining_an_open_ag_shows(bot: BotHarness) -> None:
+    [reply] = await bot.dm("eve").say("eve", "/privacy")
+    assert "Einer offenen AG kann jede Person mit einem Befehl beitreten." in reply
+    assert "Visitenkarten ihrer Mitglieder mit den Kontaktangaben" in reply
+    assert "Deine Beitrittsanfragen" in reply
+
+
+async def test_a_request_is_in_mydata_and_gone_after_forget(bot: BotHarness) -> None:
+    await on_request(bot)
+    await bot.dm("eve").say("eve", "/join ag2")
+    await bot.dm("eve").say("eve", "/mydata")
+    data = json.loads(bot.transport.files[-1].data)
+    assert [r["ag"] for r in data["join_requests"]] == ["ag2"]
+
+    await bot.dm("eve").say("eve", "/forget")
+    await bot.dm("eve").say("eve", "/forget JA")
+    assert await requests_in_db(bot) == []
+    assert await bot.dm("anna").say("anna", "/requests") == ["Keine offenen Beitrittsanfragen."]
+
+
+async def test_linking_two_people_moves_a_request_along(bot: BotHarness) -> None:
+    await on_request(bot)
+    await bot.dm("eve").say("eve", "/join ag2")
+
+    async def ids(session: AsyncSession) -> tuple[int, int, int]:
+        eve = await repo.find_account(session, "fake", "eve")
+        ben = await repo.find_account(session, "fake", "ben")
+        ag2 = await repo.ag_by_slug(session, "ag2")
+        assert eve and ben and ag2
+        return eve.person_id, ben.person_id, ag2.id
+
+    eve, ben, ag2 = await bot.app.services.db.run(ids)
+    # Into a person that has no request of its own: the request moves along.
+    zoe = await bot.app.services.db.run(
+        lambda s: repo.ensure_account(s, "fake", "zoe", "Zoe", "zoe")
+    )
+    await bot.app.services.db.run(lambda s: people_repo.merge(s, zoe.person_id, eve))
+    assert await requests_in_db(bot) == [(zoe.person_id, ag2)]
+    # Into a member of that AG: the request is dropped, the membership stays.
+    await bot.app.services.db.run(lambda s: people_repo.merge(s, ben, zoe.person_id))
+    assert await requests_in_db(bot) == []
