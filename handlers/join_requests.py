@@ -25,6 +25,8 @@ from storage.models import Account, Ag, JoinPolicy
 
 log = logging.getLogger(__name__)
 
+BUTTON_MESSAGES_MAX = 10
+
 _WORDS = {
     "open": JoinPolicy.OPEN, "offen": JoinPolicy.OPEN, "frei": JoinPolicy.OPEN,
     "request": JoinPolicy.REQUEST, "anfrage": JoinPolicy.REQUEST,
@@ -245,8 +247,9 @@ async def requests(ctx: Context) -> None:
     if not waiting:
         await ctx.reply(ctx.t("Keine offenen Beitrittsanfragen."))
         return
+    # One message with buttons per request, in a private chat; a long queue as one list.
     buttons = ctx.message.is_direct and ctx.transport.capabilities.buttons
-    if buttons:
+    if buttons and len(waiting) <= BUTTON_MESSAGES_MAX:
         for request in waiting:
             data = f"join:{request.ag.id}:{request.person_id}"
             await reply_with_buttons(
@@ -257,8 +260,8 @@ async def requests(ctx: Context) -> None:
                     who=person_label(request.accounts),
                 ),
                 (
-                    Button(ctx.t("Annehmen").plain, f"{data}:yes", emoji="✅"),
-                    Button(ctx.t("Ablehnen").plain, f"{data}:no", emoji="❌"),
+                    Button("✅ " + ctx.t("Annehmen").plain, f"{data}:yes", emoji="✅"),
+                    Button("❌ " + ctx.t("Ablehnen").plain, f"{data}:no", emoji="❌"),
                 ),
             )
         return
