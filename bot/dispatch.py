@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import rights
 from bot.commands import Command, Kind, Param, Right, Where
 from bot.context import Context, Services, UserError
 from bot.converters import chat_ag, convert_ag, convert_user
@@ -36,7 +37,7 @@ from bot.i18n import N_, Lang
 from bot.rich import AccountRef, Rich, as_rich, code
 from storage import repo
 from storage.db import DatabaseUnavailable
-from storage.models import Ag, Role
+from storage.models import Ag
 
 log = logging.getLogger(__name__)
 
@@ -450,28 +451,11 @@ class Dispatcher:
         return args
 
     async def _check_right(self, ctx: Context, cmd: Command, ag: Ag | None) -> None:
-        if cmd.right is Right.ANYONE or ctx.is_admin:
-            return
-        if cmd.right is Right.ADMIN:
-            raise UserError(ctx.t("Das dürfen nur Admins des Bündnisses."))
-        if cmd.ag_param is None:
+        if cmd.right is not Right.ADMIN and cmd.ag_param is None:
             # The AG comes from elsewhere (a poll id, a --ag option): the handler checks
             # the right once it knows the AG; the declaration still shapes help and menus.
             return
-        role = await ctx.role_in(ag.id) if ag is not None else None
-        if cmd.right is Right.LEAD and role is not Role.LEAD:
-            name = ag.name if ag else ""
-            raise UserError(ctx.t("Das dürfen nur die Leitung der AG „{ag}“ und Admins.", ag=name))
-        if cmd.right is Right.MEMBER and role is None:
-            name = ag.name if ag else ""
-            slug = ag.slug if ag else ""
-            raise UserError(
-                ctx.t(
-                    "Das sehen nur Mitglieder der AG „{ag}“. Mit {join} kannst du beitreten.",
-                    ag=name,
-                    join=code(ctx.cmd(f"join {slug}")),
-                )
-            )
+        await rights.require(ctx, cmd.right, ag)
 
 
 async def _nothing() -> None:

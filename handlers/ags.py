@@ -8,9 +8,10 @@ from bot import commands as c
 from bot.context import Context
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, italic, join, lines
+from handlers.join_requests import ask_to_join, on_request
 from handlers.people import person_label, role_label
 from handlers.registry import commands
-from storage import repo
+from storage import join_repo, repo
 from storage.models import Ag, Role
 
 
@@ -27,6 +28,9 @@ def ag_title(ag: Ag) -> Rich:
     aliases=("beitreten",),
 )
 async def join_ag(ctx: Context, ag: Ag) -> None:
+    if on_request(ag) and not ctx.is_admin:
+        await ask_to_join(ctx, ag)
+        return
     person_id = await ctx.ensure_person()
 
     async def work(session: AsyncSession) -> bool:
@@ -64,6 +68,11 @@ async def leave_ag(ctx: Context, ag: Ag) -> None:
 
     left, last_lead_left = await ctx.db.run(work)
     if not left:
+        if await ctx.db.run(lambda session: join_repo.withdraw(session, person_id, ag.id)):
+            await ctx.reply(
+                ctx.t("Deine Anfrage für die AG {ag} ist zurückgezogen.", ag=ag_title(ag))
+            )
+            return
         await ctx.reply(ctx.t("Du bist nicht in der AG {ag}.", ag=ag_title(ag)))
         return
     message = ctx.t("Du hast die AG {ag} verlassen.", ag=ag_title(ag))

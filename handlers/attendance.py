@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from bot import commands as c
+from bot import rights
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, join, lines, text
 from bot.when_text import format_full, format_short
-from handlers.meeting_common import load_occurrence, local, require_lead, short_id
+from handlers.meeting_common import load_occurrence, local, short_id
 from handlers.meeting_text import ANSWER_WORDS, ANSWERS, EMOJI, answer_words, meeting_title
 from handlers.people import person_label
 from handlers.registry import commands
@@ -18,7 +19,9 @@ from storage.meeting_models import MeetingStatus
 
 
 async def _answer(ctx: Context, view: mrepo.OccurrenceView, answer: str) -> None:
-    """Store the answer, after checking the meeting is still ahead."""
+    """Store the answer, after checking the person follows the AG (a member, or in one of
+    its chats) and the meeting is still ahead."""
+    await rights.require_follows(ctx, view.ag)
     if view.cancelled or view.meeting.status == MeetingStatus.CANCELLED.value:
         raise UserError(ctx.t("{id} ist abgesagt.", id=code(short_id(view.id))))
     if view.start <= ctx.services.now():
@@ -98,7 +101,7 @@ async def rsvp_button(ctx: Context, data: str) -> str | None:
 )
 async def attendance(ctx: Context, id: str) -> None:
     view = await load_occurrence(ctx, id)
-    await require_lead(ctx, view.ag)
+    await rights.require(ctx, c.Right.LEAD, view.ag)
     async with ctx.db.read() as session:
         answers = await mrepo.rsvps(session, view.id)
         members = await repo.members_of(session, view.ag.id)

@@ -1,5 +1,5 @@
 """What the meeting commands share: options (`--weekly`), short ids (`m12`), finding the
-AG in the text or from the chat, who may manage an AG's meetings, and the engine."""
+AG in the text or from the chat, and the engine. Who may manage or see them: bot/rights.py."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from handlers.meeting_text import compose_reminder, rsvp_buttons
 from storage import meetings_repo as mrepo
 from storage import repo
 from storage.meeting_models import MEETING_PLACE_MAX, MEETING_TITLE_MAX, MEETING_URL_MAX
-from storage.models import Ag, Role
+from storage.models import Ag
 
 log = logging.getLogger(__name__)
 
@@ -167,24 +167,6 @@ async def require_ag(ctx: Context, text: str, example: str) -> tuple[Ag, str]:
             ctx.t("Welche AG? Schreib sie dazu, z. B. {example}.", example=code(ctx.cmd(example)))
         )
     return ag, rest
-
-
-async def may_manage(ctx: Context, ag: Ag) -> bool:
-    return ctx.is_admin or await ctx.role_in(ag.id) is Role.LEAD
-
-
-async def require_lead(ctx: Context, ag: Ag) -> None:
-    if not await may_manage(ctx, ag):
-        raise UserError(ctx.t("Das dürfen nur die Leitung der AG „{ag}“ und Admins.", ag=ag.name))
-
-
-async def may_see(ctx: Context, ag: Ag) -> bool:
-    """Members, leads and admins; and anyone in a chat linked to the AG (they get its
-    reminders there anyway)."""
-    if ctx.is_admin or await ctx.role_in(ag.id) is not None:
-        return True
-    linked = await chat_ag(ctx)
-    return linked is not None and linked.id == ag.id
 
 
 def parse_id(ctx: Context, raw: str) -> int:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as c
+from bot import rights
 from bot.context import Context, UserError
 from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code, join
@@ -25,7 +26,6 @@ from handlers.meeting_common import (
     linked_chats,
     load_occurrence,
     local,
-    require_lead,
     short_id,
     split_options,
     tell_chats,
@@ -53,7 +53,7 @@ _TIME_FIRST = re.compile(r"^\s*\d{1,2}(?::\d{2})?(?:\s*uhr|h\d{0,2}|\s*[ap]\.?m\
 )
 async def edit(ctx: Context, id: str, change: str) -> None:
     view = await load_occurrence(ctx, id)
-    await require_lead(ctx, view.ag)
+    await rights.require(ctx, c.Right.LEAD, view.ag)
     text, options = split_options(ctx, change)
     if options.keys() - {"all", "place"}:
         raise UserError(ctx.t("Diese Option passt nicht zu {cmd}.", cmd=code(ctx.cmd("edit"))))

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
+from bot import rights
 from bot.context import Context, UserError
 from bot.converters import convert_ag
 from bot.i18n import N_
@@ -14,8 +15,6 @@ from bot.recurrence import Rule, describe
 from bot.rich import Rich, bold, code, lines
 from bot.when_text import format_duration, format_short
 from handlers.meeting_common import (
-    may_manage,
-    may_see,
     short_id,
     split_ag,
     split_options,
@@ -64,14 +63,7 @@ async def _ags_asked(ctx: Context, text: str) -> list[Ag]:
     if rest:
         ag = await convert_ag(ctx, rest)  # raises with the list of valid AGs
     if ag is not None:
-        if not await may_see(ctx, ag):
-            raise UserError(
-                ctx.t(
-                    "Das sehen nur Mitglieder der AG „{ag}“. Mit {join} kannst du beitreten.",
-                    ag=ag.name,
-                    join=code(ctx.cmd(f"join {ag.slug}")),
-                )
-            )
+        await rights.require_follows(ctx, ag)
         return [ag]
     if ctx.person_id is None:
         return []
@@ -112,7 +104,7 @@ async def upcoming_text(ctx: Context, ags: list[Ag]) -> Rich:
 
 async def _missed(ctx: Context, ags: list[Ag]) -> None:
     """For leads: reminders that were not sent (bot down) or did not reach every chat."""
-    mine = [ag for ag in ags if await may_manage(ctx, ag)]
+    mine = [ag for ag in ags if await rights.allowed(ctx, c.Right.LEAD, ag)]
     if not mine:
         raise UserError(ctx.t("Verpasste Erinnerungen sehen nur die Leitung der AG und Admins."))
     async with ctx.db.read() as session:

@@ -13,6 +13,7 @@ from datetime import UTC, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as c
+from bot import rights
 from bot.context import Context, UserError
 from bot.i18n import N_, Lang
 from bot.recurrence import Rule, describe, parse_rule
@@ -30,7 +31,6 @@ from handlers.meeting_common import (
     offsets_text,
     reply_with_buttons,
     require_ag,
-    require_lead,
     short_id,
     split_options,
     tell_chats,
@@ -66,7 +66,7 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
 )
 async def plan(ctx: Context, spec: str) -> None:
     ag, rest = await require_ag(ctx, spec, "meeting ag2 03.12.2026 18:00 Plenum")
-    await require_lead(ctx, ag)
+    await rights.require(ctx, c.Right.LEAD, ag)
     text, options = split_options(ctx, rest)
     if {"all", "missed"} & options.keys():
         raise UserError(ctx.t("Diese Option passt nicht zu {cmd}.", cmd=code(ctx.cmd("meeting"))))
@@ -151,7 +151,7 @@ async def plan(ctx: Context, spec: str) -> None:
 )
 async def cancel(ctx: Context, id: str, options: str | None) -> None:
     view = await load_occurrence(ctx, id)
-    await require_lead(ctx, view.ag)
+    await rights.require(ctx, c.Right.LEAD, view.ag)
     leftover, opts = split_options(ctx, options or "")
     if leftover or opts.keys() - {"all"}:
         raise UserError(ctx.t("So geht's: {usage}", usage=code(ctx.cmd("cancel m12 [--all]"))))

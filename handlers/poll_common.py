@@ -1,5 +1,5 @@
-"""What the poll commands share: a poll with its options and AG, who may manage it,
-and how polls, times and networks are named in replies."""
+"""What the poll commands share: a poll with its options and AG, and how polls, times
+and networks are named in replies. Who may manage or see a poll: bot/rights.py."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from bot.core import ChatRef
 from bot.i18n import Lang
 from bot.rich import Rich, bold, code
 from bot.when_text import format_full, format_short
-from storage import polls_repo, repo
-from storage.models import Ag, Role
+from storage import polls_repo
+from storage.models import Ag
 from storage.poll_models import Poll, PollKind
 
 NETWORK_NAMES = {"telegram": "Telegram", "matrix": "Matrix", "console": "Konsole"}
@@ -82,31 +82,6 @@ async def get_view(ctx: Context, raw: str) -> PollView:
             )
         )
     return view
-
-
-async def may_manage(ctx: Context, view: PollView) -> bool:
-    """Admins, the poll's creator and every lead of its AG may close and export it."""
-    if ctx.is_admin:
-        return True
-    if ctx.person_id is None or view.ag is None:
-        return False
-    if view.poll.created_by == ctx.person_id:
-        return True
-    return await ctx.role_in(view.ag.id) is Role.LEAD
-
-
-async def may_see(ctx: Context, view: PollView) -> bool:
-    """Results are for the AG: its members, admins, and whoever is in one of its chats
-    (they see the poll there anyway). Survey results belong to everybody."""
-    if view.ag is None or ctx.is_admin:
-        return True
-    if ctx.person_id is not None and await ctx.role_in(view.ag.id) is not None:
-        return True
-    async with ctx.db.read() as session:
-        linked = await repo.linked_ags(
-            session, ctx.chat.platform, ctx.chat.id, include_archived=True
-        )
-    return any(ag.id == view.ag.id for ag in linked)
 
 
 def network_name(platform: str | None) -> str:

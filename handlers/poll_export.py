@@ -12,11 +12,12 @@ import io
 from typing import cast
 
 from bot import commands as c
-from bot.context import Context, UserError
+from bot import rights
+from bot.context import Context
 from bot.core import FileTransport
 from bot.i18n import N_
 from bot.rich import code
-from handlers.poll_common import PollView, get_view, may_manage, network_name
+from handlers.poll_common import PollView, get_view, network_name
 from handlers.poll_results import tally_of
 from handlers.registry import commands
 from storage import ballots_repo
@@ -88,12 +89,7 @@ def to_csv(rows: list[list[str]]) -> bytes:
 )
 async def export(ctx: Context, poll: str) -> None:
     view = await get_view(ctx, poll)
-    if not await may_manage(ctx, view):
-        raise UserError(
-            ctx.t(
-                "Exportieren dürfen nur, wer die Umfrage gestartet hat, ihre AG-Leitung und Admins."
-            )
-        )
+    await rights.require(ctx, c.Right.LEAD, view.ag)
     rows = await (_total_rows(ctx, view) if view.poll.anonymous else _named_rows(ctx, view))
     data = to_csv(rows)
     filename = f"umfrage-{view.short_id}.csv"

@@ -6,6 +6,7 @@ import asyncio
 from typing import cast
 
 from bot import commands as c
+from bot import rights
 from bot.chart import bar_chart
 from bot.context import Context, Services, UserError
 from bot.core import ChatRef, FileTransport, Transport
@@ -16,7 +17,6 @@ from handlers.poll_common import (
     PollView,
     deadline_short,
     get_view,
-    may_see,
     network_name,
     poll_title,
     read_view,
@@ -172,10 +172,11 @@ async def results(ctx: Context, poll: str | None) -> None:
                 polls=code(ctx.cmd("polls")),
             )
         )
-    if not await may_see(ctx, view):
-        name = view.ag.name if view.ag else ""
+    if view.ag is not None and not await rights.follows(ctx, view.ag):
         raise UserError(
-            ctx.t("Das Ergebnis sehen nur Mitglieder der AG „{ag}“ und ihre Chats.", ag=name)
+            ctx.t(
+                "Das Ergebnis sehen nur Mitglieder der AG „{ag}“ und ihre Chats.", ag=view.ag.name
+            )
         )
     tally = await tally_of(ctx.services, view)
     text = result_text(ctx.services, ctx.lang, view, tally, not_voted=await _not_voted(ctx, view))

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as c
+from bot import rights
 from bot.context import Context, UserError
 from bot.converters import chat_ag, convert_ag
 from bot.core import ChatRef
@@ -19,7 +20,6 @@ from handlers.poll_common import (
     PollView,
     deadline_short,
     get_view,
-    may_manage,
     network_name,
     read_view,
 )
@@ -27,7 +27,7 @@ from handlers.poll_lifecycle import close_poll, post_poll, schedule_close
 from handlers.poll_results import result_text, tally_of
 from handlers.registry import commands
 from storage import polls_repo, repo
-from storage.models import Ag, Role
+from storage.models import Ag
 
 
 async def launch_ag(ctx: Context, flag: str | None) -> Ag:
@@ -41,7 +41,7 @@ async def launch_ag(ctx: Context, flag: str | None) -> Ag:
                 example=code(ctx.cmd('poll "Frage?" "Ja" "Nein" --ag ag2')),
             )
         )
-    if not ctx.is_admin and await ctx.role_in(ag.id) is not Role.LEAD:
+    if not await rights.allowed(ctx, c.Right.LEAD, ag):
         raise UserError(
             ctx.t("Umfragen starten dürfen nur die Leitung der AG „{ag}“ und Admins.", ag=ag.name)
         )
@@ -165,14 +165,7 @@ async def close(ctx: Context, poll: str) -> None:
     view = await get_view(ctx, poll)
     if view.is_survey:
         raise UserError(ctx.t("Die Fragen des Gründungsfragebogens bleiben offen."))
-    if not await may_manage(ctx, view):
-        name = view.ag.name if view.ag else ""
-        raise UserError(
-            ctx.t(
-                "Beenden dürfen nur, wer die Umfrage gestartet hat, die Leitung der AG „{ag}“ und Admins.",
-                ag=name,
-            )
-        )
+    await rights.require(ctx, c.Right.LEAD, view.ag)
     if not view.is_open:
         raise UserError(ctx.t("Die Umfrage {id} ist schon beendet.", id=code(view.short_id)))
     await close_poll(ctx.services, view.poll.id)

@@ -43,6 +43,9 @@ async def privacy(ctx: Context) -> None:
             ),
             ctx.t("• Deine AGs und deine Rolle darin, damit du AG-Nachrichten bekommst."),
             ctx.t(
+                "• Deine Beitrittsanfragen an AGs „auf Anfrage“, bis die Leitung entschieden hat."
+            ),
+            ctx.t(
                 "• Deine Stimmen bei namentlichen Umfragen, damit jede Person eine Stimme hat. "
                 "Bei anonymen Umfragen speichere ich nicht, wer wie abgestimmt hat."
             ),
@@ -60,6 +63,12 @@ async def privacy(ctx: Context) -> None:
                 "Deine Visitenkarte sehen nur Menschen aus deinen AGs, oder alle Mitglieder "
                 "des Bündnisses und die Admins, wenn du das mit {visibility} erlaubst.",
                 visibility=code(ctx.cmd("card visibility alliance")),
+            ),
+            ctx.t(
+                "Einer offenen AG kann jede Person mit einem Befehl beitreten. Wer drin ist, "
+                "sieht ihre Mitgliederliste, die Visitenkarten ihrer Mitglieder mit den "
+                "Kontaktangaben, wer bei ihren Umfragen noch nicht abgestimmt hat und wer zu "
+                "ihren Treffen kommt. AGs „auf Anfrage“ nehmen nur auf, wen ihre Leitung annimmt."
             ),
             ctx.t(
                 "{mydata} schickt dir alles, was ich über dich weiß. {forget} löscht alles; "

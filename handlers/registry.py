@@ -12,6 +12,7 @@ commands = Registry()
 MODULES = (
     "handlers.help",
     "handlers.ags",
+    "handlers.join_requests",
     "handlers.admin",
     "handlers.polls",
     "handlers.poll_votes",

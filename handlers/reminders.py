@@ -16,12 +16,13 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as c
+from bot import rights
 from bot.context import Context, Services, UserError
 from bot.i18n import N_
 from bot.rich import code
 from bot.when import WhenError, parse_offsets
 from bot.when_text import format_full
-from handlers.meeting_common import engine, offsets_text, require_ag, require_lead
+from handlers.meeting_common import engine, offsets_text, require_ag
 from handlers.registry import commands
 from storage import meetings_repo as mrepo
 from storage.meeting_models import AgReminderSettings
@@ -68,7 +69,7 @@ async def reminder_offsets(ctx: Context, spec: str | None) -> None:
         )
         await ctx.reply(message)
         return
-    await require_lead(ctx, ag)
+    await rights.require(ctx, c.Right.LEAD, ag)
     offsets: list[timedelta] | None = None
     if rest.strip().lower() not in _DEFAULT:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot import commands as c
+from bot import rights
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, code, join
@@ -137,6 +138,8 @@ async def vote(ctx: Context, answer: str) -> None:
     if polls_repo.looks_like_short_id(first) and first.lower() not in _RETRACT:
         view = await get_view(ctx, first)
         if not rest.strip():
+            if view.ag is not None:
+                await rights.require_follows(ctx, view.ag)
             await ctx.reply(_how_to(ctx, view))
             return
         raw = rest

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as c
+from bot import rights
 from bot.context import Context, Services, UserError
 from bot.core import MemberJoined, UserRef
 from bot.i18n import N_, Lang
@@ -28,7 +29,7 @@ from handlers.ags import ag_title
 from handlers.poll_secret import secret_key
 from handlers.registry import commands
 from storage import repo
-from storage.models import Ag, Role
+from storage.models import Ag
 from storage.welcome_models import WelcomeSeen, WelcomeSetting
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ async def welcome(ctx: Context, state: str | None) -> None:
                 usage=code(ctx.cmd("welcome an") + " | " + ctx.cmd("welcome aus")),
             )
         )
-    if not ctx.is_admin and not any([await ctx.role_in(ag.id) is Role.LEAD for ag in ags]):
+    if not any([await rights.allowed(ctx, c.Right.LEAD, ag) for ag in ags]):
         raise UserError(
             ctx.t("Das dürfen nur die Leitung der AG „{ag}“ und Admins.", ag=ags[0].name)
         )

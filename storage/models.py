@@ -50,6 +50,13 @@ class Role(enum.StrEnum):
     LEAD = "lead"
 
 
+class JoinPolicy(enum.StrEnum):
+    """How people get into an AG: at once (`/join`), or after a lead approved them."""
+
+    OPEN = "open"
+    REQUEST = "request"
+
+
 class Person(Base):
     __tablename__ = "person"
 
@@ -89,6 +96,9 @@ class Ag(Base):
     name: Mapped[str] = mapped_column(String(AG_NAME_MAX))
     description: Mapped[str] = mapped_column(String(AG_DESCRIPTION_MAX), default="")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    join_policy: Mapped[str] = mapped_column(
+        String(16), default=JoinPolicy.OPEN.value, server_default=JoinPolicy.OPEN.value
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -103,6 +113,21 @@ class Membership(Base):
     )
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER.value)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JoinRequest(Base):
+    """Someone asked to join an AG that takes members on request; not a member (and
+    shown nothing of the AG) until a lead approves."""
+
+    __tablename__ = "join_request"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    ag_id: Mapped[int] = mapped_column(
+        ForeignKey("ag.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Chat(Base):

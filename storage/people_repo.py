@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import join_repo
 from storage.connect_models import ConnectCode
 from storage.meeting_models import (
     DeliveryStatus,
@@ -42,6 +43,7 @@ PERSON_COLUMNS = frozenset(
         # merged through Base.metadata so this module does not depend on that feature.
         ("card", "person_id"),
         ("forget_request", "person_id"),
+        ("join_request", "person_id"),
     }
 )
 
@@ -76,6 +78,7 @@ async def merge(
     if kept.language is None:
         kept.language = absorbed.language
     await _merge_memberships(session, keep, absorb)
+    await join_repo.merge(session, keep, absorb)
     await _merge_ballots(session, keep, absorb)
     if token_of is not None:
         await _merge_anonymous_ballots(session, keep, absorb, token_of)

@@ -25,7 +25,7 @@ from storage.meeting_models import (
     ReminderPreference,
     Rsvp,
 )
-from storage.models import Ag, Membership, Person, Role
+from storage.models import Ag, JoinRequest, Membership, Person, Role
 from storage.poll_models import Poll, PollBallot, PollChoice, PollOption, SurveyRun
 
 JsonDict = dict[str, Any]
@@ -71,6 +71,17 @@ async def export(session: AsyncSession, person_id: int) -> JsonDict:
         "memberships": [
             {"ag": slug, "name": name, "role": role, "joined_at": _time(joined)}
             for slug, name, role, joined in memberships
+        ],
+        "join_requests": [
+            {"ag": slug, "requested_at": _time(at)}
+            for slug, at in (
+                await session.execute(
+                    select(Ag.slug, JoinRequest.requested_at)
+                    .join(JoinRequest, JoinRequest.ag_id == Ag.id)
+                    .where(JoinRequest.person_id == person_id)
+                    .order_by(Ag.slug)
+                )
+            ).all()
         ],
         "card": None
         if card is None

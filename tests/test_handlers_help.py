@@ -157,6 +157,7 @@ async def test_ag_without_a_sub_command_lists_the_sub_commands(bot: BotHarness, 
         "• /ag archive <AG> – Eine AG archivieren (Mitglieder und Chats bleiben erhalten)",
         "• /ag edit <AG> <name|beschreibung> <neuer Text> – Name oder Beschreibung einer AG ändern",
         "• /ag new <Kürzel Name -- Beschreibung> – Eine neue AG anlegen",
+        "• /ag policy <AG> [offen|anfrage] – Wie man einer AG beitritt: offen oder auf Anfrage",
         "• /ag restore <AG> – Eine archivierte AG zurückholen",
     ]
 

@@ -355,7 +355,7 @@ async def test_a_member_or_another_ags_lead_cannot_close_someone_elses_poll(
     short_id = await start_poll(group, "anna", WANN)
 
     assert await bot.dm(who).say(who, f"/close {short_id}") == [
-        f"Beenden dürfen nur, wer die Umfrage gestartet hat, die Leitung der AG „{AG2}“ und Admins."
+        f"Das dürfen nur die Leitung der AG „{AG2}“ und Admins."
     ]
     assert (await poll_row(bot, short_id)).closed_at is None
     assert bot.transport.closed_polls == []

@@ -202,7 +202,7 @@ async def test_a_member_cannot_export(voted: tuple[BotHarness, str]) -> None:
     bot, short_id = voted
 
     assert await bot.dm("ben").say("ben", f"/export {short_id}") == [
-        "Exportieren dürfen nur, wer die Umfrage gestartet hat, ihre AG-Leitung und Admins."
+        f"Das dürfen nur die Leitung der AG „{AG2}“ und Admins."
     ]
     assert bot.transport.files == []
 

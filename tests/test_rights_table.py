@@ -1,9 +1,15 @@
-"""Rights: every command x {stranger, member, lead of another AG, lead, admin}
-x {private chat, linked group, unlinked group}, against a table of expected outcomes.
+"""Rights: every command x {stranger, member, lead of another AG, lead, admin, former
+lead who left, former lead who was demoted} x {private chat, linked group, unlinked
+group}, against a table of expected outcomes. This is the one place where "who may do
+what" is written down; bot/rights.py is the one place where it is decided.
 
 The world: AG ag2 is linked to the group "linked"; "unlinked" is a group linked to no AG.
 `member` is a member of ag2, `other_lead` leads ag1 only, `lead` leads ag2, `admin` is
-an admin of the alliance (`fake:admin`), `stranger` is in no AG.
+an admin of the alliance (`fake:admin`), `stranger` is in no AG. `left` led ag2, planned
+a meeting and started a poll in its group, then left the AG; `demoted` did the same and
+was then made a plain member again (`/unlead`). Rights come from the role now: `left`
+fares like a stranger, `demoted` like a member, also on their own poll and meeting.
+Every role acts on `left`'s poll and meeting, except `demoted`, who acts on its own.
 
 Every cell runs on a fresh copy of one prepared database, so no cell sees what another
 did. A command missing from EXAMPLES or EXPECTED fails the test with its name.
@@ -21,20 +27,24 @@ from handlers.registry import load
 from storage.poll_models import Poll
 from tests.support.fake import BotHarness
 
-ROLES = ("stranger", "member", "other_lead", "lead", "admin")
+ROLES = ("stranger", "member", "other_lead", "lead", "admin", "left", "demoted")
 CHATS = ("dm", "linked", "unlinked")
 
-# One representative invocation per command; {m} is a meeting of ag2, {p} a poll of ag2.
+# One representative invocation per command; {m} is a meeting of ag2, {p} a poll of ag2
+# (for `demoted` the ones it created, for everybody else the ones `left` created).
 EXAMPLES: dict[str, str] = {
     "ag archive": "ag3",
     "ag edit": "ag3 name Neuer Name",
     "ag new": "ag9 Neue AG",
+    "ag policy": "ag2 anfrage",
     "ag restore": "ag3",
     "ags": "",
+    "approve": "ag2 @nobody",
     "attendance": "{m}",
     "cancel": "{m}",
     "card": "",
     "cards": "ag2",
+    "decline": "ag2 @nobody",
     "close": "{p}",
     "connect": "",
     "disconnect": "",
@@ -58,6 +68,7 @@ EXAMPLES: dict[str, str] = {
     "polls": "",
     "privacy": "",
     "remind": "",
+    "requests": "",
     "reminders": "",
     "results": "{p}",
     "rsvp": "{m} ja",
@@ -75,55 +86,59 @@ EXAMPLES: dict[str, str] = {
 
 # Outcomes: A allowed, R refused for lack of right, P refused for the place (a chat of
 # the wrong kind, or a group linked to no AG), U usage help, E apology (never expected).
-# One string per command: five groups (stranger member other_lead lead admin), each
-# three letters (private chat, linked group, unlinked group).
-#                  stranger member other lead admin
+# One string per command: seven groups (stranger member other_lead lead admin left
+# demoted), each three letters (private chat, linked group, unlinked group).
+#                  stranger member other lead admin left demoted
 EXPECTED: dict[str, str] = {
-    "ag archive":     "RRR RRR RRR RRR AAA",
-    "ag edit":        "RRR RRR RRR RRR AAA",
-    "ag new":         "RRR RRR RRR RRR AAA",
-    "ag restore":     "RRR RRR RRR RRR AAA",
-    "ags":            "AAA AAA AAA AAA AAA",
-    "attendance":     "RRR RRR RRR AAA AAA",
-    "cancel":         "RRR RRR RRR AAA AAA",
-    "card":           "AAA AAA AAA AAA AAA",
-    "cards":          "RRR AAA RRR AAA AAA",
-    "close":          "RRR RRR RRR AAA AAA",
-    "connect":        "APP APP APP APP APP",
-    "disconnect":     "APP APP APP APP APP",
-    "edit":           "RRR RRR RRR AAA AAA",
-    "export":         "RRR RRR RRR AAA AAA",
-    "find":           "AAA AAA AAA AAA AAA",
-    "forget":         "APP APP APP APP APP",
-    "help":           "AAA AAA AAA AAA AAA",
-    "ics":            "RRR AAA RRR AAA AAA",
-    "join":           "AAA AAA AAA AAA AAA",
-    "lang":           "AAA AAA AAA AAA AAA",
-    "lead":           "RRR RRR RRR RRR AAA",
-    "leave":          "AAA AAA AAA AAA AAA",
-    "link":           "PRR PRR PRR PAA PAA",
-    "meeting":        "RRR RRR RRR AAA AAA",
-    "meetings":       "AAA AAA AAA AAA AAA",
-    "members":        "RRR AAA RRR AAA AAA",
-    "my":             "AAA AAA AAA AAA AAA",
-    "mydata":         "APP APP APP APP APP",
-    "poll":           "RRR RRR RRR AAA AAA",
-    "polls":          "AAA AAA AAA AAA AAA",
-    "privacy":        "AAA AAA AAA AAA AAA",
-    "remind":         "AAA AAA AAA AAA AAA",
-    "reminders":      "AAA AAA AAA AAA AAA",
-    "results":        "RAR AAA RAR AAA AAA",
-    "rsvp":           "AAA AAA AAA AAA AAA",
-    "start":          "AAA AAA AAA AAA AAA",
-    "stats":          "RRR RRR RRR AAA AAA",
-    "survey":         "AAA AAA AAA AAA AAA",
-    "survey results": "AAA AAA AAA AAA AAA",
-    "survey run":     "APP APP APP APP APP",
-    "unlead":         "RRR RRR RRR RRR AAA",
-    "unlink":         "PRR PRR PRR PAA PAA",
-    "vote":           "AAA AAA AAA AAA AAA",
-    "welcome":        "PRP PRP PRP PAP PAP",
-    "whoami":         "AAA AAA AAA AAA AAA",
+    "ag archive":     "RRR RRR RRR RRR AAA RRR RRR",
+    "ag edit":        "RRR RRR RRR RRR AAA RRR RRR",
+    "ag new":         "RRR RRR RRR RRR AAA RRR RRR",
+    "ag policy":      "RRR RRR RRR AAA AAA RRR RRR",
+    "ag restore":     "RRR RRR RRR RRR AAA RRR RRR",
+    "ags":            "AAA AAA AAA AAA AAA AAA AAA",
+    "approve":        "RRR RRR RRR AAA AAA RRR RRR",
+    "attendance":     "RRR RRR RRR AAA AAA RRR RRR",
+    "cancel":         "RRR RRR RRR AAA AAA RRR RRR",
+    "card":           "AAA AAA AAA AAA AAA AAA AAA",
+    "cards":          "RRR AAA RRR AAA AAA RRR AAA",
+    "decline":        "RRR RRR RRR AAA AAA RRR RRR",
+    "close":          "RRR RRR RRR AAA AAA RRR RRR",
+    "connect":        "APP APP APP APP APP APP APP",
+    "disconnect":     "APP APP APP APP APP APP APP",
+    "edit":           "RRR RRR RRR AAA AAA RRR RRR",
+    "export":         "RRR RRR RRR AAA AAA RRR RRR",
+    "find":           "AAA AAA AAA AAA AAA AAA AAA",
+    "forget":         "APP APP APP APP APP APP APP",
+    "help":           "AAA AAA AAA AAA AAA AAA AAA",
+    "ics":            "RRR AAA RRR AAA AAA RRR AAA",
+    "join":           "AAA AAA AAA AAA AAA AAA AAA",
+    "lang":           "AAA AAA AAA AAA AAA AAA AAA",
+    "lead":           "RRR RRR RRR RRR AAA RRR RRR",
+    "leave":          "AAA AAA AAA AAA AAA AAA AAA",
+    "link":           "PRR PRR PRR PAA PAA PRR PRR",
+    "meeting":        "RRR RRR RRR AAA AAA RRR RRR",
+    "meetings":       "AAA AAA AAA AAA AAA AAA AAA",
+    "members":        "RRR AAA RRR AAA AAA RRR AAA",
+    "my":             "AAA AAA AAA AAA AAA AAA AAA",
+    "mydata":         "APP APP APP APP APP APP APP",
+    "poll":           "RRR RRR RRR AAA AAA RRR RRR",
+    "polls":          "AAA AAA AAA AAA AAA AAA AAA",
+    "privacy":        "AAA AAA AAA AAA AAA AAA AAA",
+    "remind":         "AAA AAA AAA AAA AAA AAA AAA",
+    "requests":       "RRR RRR AAA AAA AAA RRR RRR",
+    "reminders":      "AAA AAA AAA AAA AAA AAA AAA",
+    "results":        "RAR AAA RAR AAA AAA RAR AAA",
+    "rsvp":           "RAR AAA RAR AAA AAA RAR AAA",
+    "start":          "AAA AAA AAA AAA AAA AAA AAA",
+    "stats":          "RRR RRR RRR AAA AAA RRR RRR",
+    "survey":         "AAA AAA AAA AAA AAA AAA AAA",
+    "survey results": "AAA AAA AAA AAA AAA AAA AAA",
+    "survey run":     "APP APP APP APP APP APP APP",
+    "unlead":         "RRR RRR RRR RRR AAA RRR RRR",
+    "unlink":         "PRR PRR PRR PAA PAA PRR PRR",
+    "vote":           "AAA AAA AAA AAA AAA AAA AAA",
+    "welcome":        "PRP PRP PRP PAP PAP PRP PRP",
+    "whoami":         "AAA AAA AAA AAA AAA AAA AAA",
 }  # fmt: skip
 
 APOLOGY = "schiefgegangen"
@@ -163,24 +178,38 @@ def expected_cell(command: str, role: int, chat: int) -> str:
 TEMPLATE_POLLS: list[tuple[SentPoll, PollSpec]] = []
 
 
-async def _prepare(path: Path) -> dict[str, str]:
-    """Build the world once; returns the ids the examples refer to."""
+async def _prepare(path: Path) -> dict[str, dict[str, str]]:
+    """Build the world once; returns per role the ids the examples refer to."""
     bot = await BotHarness.create(f"sqlite+aiosqlite:///{path}")
     try:
-        for who, slug in (("member", "ag2"), ("lead", "ag2"), ("other_lead", "ag1")):
+        joins = (
+            ("member", "ag2"),
+            ("lead", "ag2"),
+            ("other_lead", "ag1"),
+            ("left", "ag2"),
+            ("demoted", "ag2"),
+        )
+        for who, slug in joins:
             await bot.dm(who).say(who, f"/join {slug}")
         admin = bot.dm("admin")
-        await admin.say("admin", "/lead ag2 @lead")
-        await admin.say("admin", "/lead ag1 @other_lead")
+        for who, slug in (("lead", "ag2"), ("other_lead", "ag1"), ("left", "ag2")):
+            await admin.say("admin", f"/lead {slug} @{who}")
+        await admin.say("admin", "/lead ag2 @demoted")
         await admin.say("admin", "/leave ag1")  # stays an admin, in no AG
         await bot.group("linked").say("admin", "/link ag2")
-        replies = await bot.group("linked").say("lead", "/meeting ag2 morgen 18:00 Treffen")
-        assert replies and APOLOGY not in replies[0], replies
-        await bot.group("linked").say("lead", '/poll "Frage?" "Ja" "Nein"')
+        for creator in ("left", "demoted"):
+            replies = await bot.group("linked").say(creator, "/meeting ag2 morgen 18:00 Treffen")
+            assert replies and APOLOGY not in replies[0], replies
+            replies = await bot.group("linked").say(creator, '/poll "Frage?" "Ja" "Nein"')
+            assert replies and APOLOGY not in replies[0], replies
+        assert "verlassen" in (await bot.dm("left").say("left", "/leave ag2"))[0]
+        assert "nicht mehr" in (await admin.say("admin", "/unlead ag2 @demoted"))[0]
         TEMPLATE_POLLS[:] = bot.transport.polls
         async with bot.app.services.db.read() as session:
-            poll = (await session.execute(select(Poll))).scalars().one()
-        return {"m": "m1", "p": poll.short_id}
+            polls = (await session.execute(select(Poll).order_by(Poll.id))).scalars().all()
+        ids = {who: {"m": "m1", "p": polls[0].short_id} for who in ROLES}
+        ids["demoted"] = {"m": "m2", "p": polls[1].short_id}
+        return ids
     finally:
         await bot.close()
 
@@ -189,7 +218,7 @@ async def _run_cell(template: Path, work: Path, text: str, who: str, chat: str) 
     shutil.copyfile(template, work)
     bot = await BotHarness.create(f"sqlite+aiosqlite:///{work}")
     try:
-        # The template already holds a poll posted as "native-1": carry on after it.
+        # The template already holds polls posted as "native-1", ...: carry on after them.
         bot.transport.polls.extend(TEMPLATE_POLLS)
         place = bot.dm(who) if chat == "dm" else bot.group(chat)
         return await place.say(who, text)
@@ -210,10 +239,10 @@ async def test_every_command_for_every_role_and_chat(tmp_path: Path) -> None:
     work = tmp_path / "cell.db"
     mismatches: list[str] = []
     for name in names:
-        args = EXAMPLES[name].format(**ids)
-        text = f"/{name} {args}".rstrip()
         actual_groups = []
         for r, who in enumerate(ROLES):
+            args = EXAMPLES[name].format(**ids[who])
+            text = f"/{name} {args}".rstrip()
             cells = ""
             for c, chat in enumerate(CHATS):
                 replies = await _run_cell(template, work, text, who, chat)
