@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_CONFIG = Path("config/buendnisbot.toml")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/buendnisbot.db"
 LANGUAGES = ("de", "en")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _ADMIN = re.compile(r"^(telegram:-?\d+|matrix:@[^:\s]+:\S+|console:\S+)$")
 
 
@@ -47,7 +48,8 @@ class TelegramSettings:
     token: Secret
     mode: str = "polling"
     webhook_url: str = ""
-    webhook_listen: str = "0.0.0.0"
+    # Local only by default: a reverse proxy (nginx, Caddy) takes Telegram's https calls.
+    webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: Secret = Secret("")
 
@@ -146,6 +148,7 @@ ENV = {
     "telegram.mode": "BUENDNISBOT_TELEGRAM_MODE",
     "telegram.webhook_url": "BUENDNISBOT_TELEGRAM_WEBHOOK_URL",
     "telegram.webhook_secret": "BUENDNISBOT_TELEGRAM_WEBHOOK_SECRET",
+    "telegram.webhook_listen": "BUENDNISBOT_TELEGRAM_WEBHOOK_LISTEN",
     "matrix.homeserver": "BUENDNISBOT_MATRIX_HOMESERVER",
     "matrix.user_id": "BUENDNISBOT_MATRIX_USER_ID",
     "matrix.password": "BUENDNISBOT_MATRIX_PASSWORD",
@@ -208,7 +211,7 @@ def _str(flat: Mapping[str, Any], key: str, default: str = "") -> str:
 
 def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
     known = set(ENV) | {
-        "ags_file", "survey_file", "chat_languages", "telegram.webhook_listen", "telegram.webhook_port",
+        "ags_file", "survey_file", "chat_languages", "telegram.webhook_port",
         "matrix.allowed_inviters", "console.user", "reminders.parallel_sends",
     }  # fmt: skip
     for key in flat:
@@ -329,14 +332,29 @@ def _telegram(flat: Mapping[str, Any]) -> TelegramSettings | None:
     port = flat.get("telegram.webhook_port", 8443)
     if not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError("telegram.webhook_port: must be a port number")
+    secret = _str(flat, "telegram.webhook_secret")
+    if mode == "webhook":
+        check_webhook_secret(secret, _name("telegram.webhook_secret"))
     return TelegramSettings(
         token=Secret(token),
         mode=mode,
         webhook_url=webhook_url,
-        webhook_listen=_str(flat, "telegram.webhook_listen", "0.0.0.0"),
+        webhook_listen=_str(flat, "telegram.webhook_listen", "127.0.0.1") or "127.0.0.1",
         webhook_port=port,
-        webhook_secret=Secret(_str(flat, "telegram.webhook_secret")),
+        webhook_secret=Secret(secret),
     )
+
+
+def check_webhook_secret(secret: str, name: str = "telegram.webhook_secret") -> None:
+    """Webhook mode only with a secret: without one, anyone who finds the URL can post
+    updates in anybody's name (an admin's `from.id` included), and the bot would obey."""
+    if not secret:
+        raise ConfigError(
+            f"{name}: webhook mode needs a secret, or anyone who finds the URL can send "
+            "updates in anybody's name; set 1-256 characters A-Z, a-z, 0-9, _ and -"
+        )
+    if not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError(f"{name}: use 1-256 characters A-Z, a-z, 0-9, _ and - only")
 
 
 def _matrix(flat: Mapping[str, Any]) -> MatrixSettings | None:
