@@ -34,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = args.command or "run"
     # The console prints the bot's replies on stdout; keep the log to warnings there.
-    setup_logging("WARNING" if command == "console" else settings.log_level, _secrets(settings))
+    setup_logging(
+        "WARNING" if command == "console" else settings.log_level,
+        _secrets(settings),
+        payloads=settings.log_payloads,
+    )
 
     from bot.app import App, build_app
 

@@ -79,6 +79,9 @@ class Settings:
     ags_file: Path = Path("config/ags.toml")
     survey_file: Path = Path("config/survey.toml")
     log_level: str = "INFO"
+    # Whole update and request payloads of the libraries (python-telegram-bot, nio,
+    # aiosqlite) at DEBUG: they carry message texts, connect codes and private votes.
+    log_payloads: bool = False
     console_user: str = "du"
     heartbeat_file: Path = Path("data/heartbeat")
     telegram: TelegramSettings | None = None
@@ -138,6 +141,7 @@ ENV = {
     "timezone": "BUENDNISBOT_TIMEZONE",
     "admins": "BUENDNISBOT_ADMINS",
     "log_level": "BUENDNISBOT_LOG_LEVEL",
+    "log_payloads": "BUENDNISBOT_LOG_PAYLOADS",
     "heartbeat_file": "BUENDNISBOT_HEARTBEAT_FILE",
     "secret_key": "BUENDNISBOT_SECRET_KEY",
     "secret_key_file": "BUENDNISBOT_SECRET_KEY_FILE",
@@ -268,6 +272,7 @@ def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
         ags_file=Path(_str(flat, "ags_file", "config/ags.toml")),
         survey_file=Path(_str(flat, "survey_file", "config/survey.toml")),
         log_level=log_level,
+        log_payloads=_bool(flat, "log_payloads"),
         console_user=_str(flat, "console.user", "du") or "du",
         heartbeat_file=Path(_str(flat, "heartbeat_file", "data/heartbeat")),
         telegram=_telegram(flat),
@@ -279,6 +284,18 @@ def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
         commands_per_minute=_count(flat, "limits.commands_per_minute", 20, 0, 6000),
         command_burst=_count(flat, "limits.burst", 5, 1, 1000),
     )
+
+
+def _bool(flat: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    """true/false in the file; from the environment also 1/0, yes/no."""
+    value = flat.get(key, default)
+    if isinstance(value, str):
+        value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(
+            value.strip().lower(), value
+        )
+    if not isinstance(value, bool):
+        raise ConfigError(f"{_name(key)}: must be true or false")
+    return value
 
 
 def _count(flat: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:

@@ -2,6 +2,11 @@
 
 httpx logs every request URL at INFO, and a Telegram URL contains the bot token; the
 redacting filter is the safety net for that and anything like it.
+
+At DEBUG the libraries log whole payloads: python-telegram-bot every getUpdates answer and
+update (message texts, `/connect` codes, private `/vote`s), nio every event, aiosqlite every
+query with its parameters. Those loggers stay at INFO unless `log_payloads` asks for them;
+the bot's own DEBUG lines (ids and outcomes, never texts) are not affected.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ NOISY = (
     "aiohttp.access",
     "alembic.runtime.plugins",  # seven "setup plugin" lines on every start
 )
+# Loggers that print what people wrote (see the module's docstring).
+PAYLOADS = ("telegram", "nio", "aiosqlite")
 
 
 class RedactingFilter(logging.Filter):
@@ -49,7 +56,8 @@ class RedactingFilter(logging.Filter):
         return text
 
 
-def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
+def setup_logging(level: str, secrets: Iterable[str] = (), *, payloads: bool = False) -> None:
+    """`payloads`: let the libraries' payload loggers (`PAYLOADS`) log at `level` too."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
@@ -58,3 +66,9 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     root.setLevel(level)
     for name in NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in PAYLOADS:
+        logger = logging.getLogger(name)
+        if payloads:
+            logger.setLevel(root.level)
+        else:
+            logger.setLevel(max(logging.INFO, logger.getEffectiveLevel()))
