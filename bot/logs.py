@@ -11,7 +11,10 @@ the bot's own DEBUG lines (ids and outcomes, never texts) are not affected.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 from collections.abc import Iterable
 
 NOISY = (
@@ -25,6 +28,25 @@ NOISY = (
 )
 # Loggers that print what people wrote (see the module's docstring).
 PAYLOADS = ("telegram", "nio", "aiosqlite")
+PSEUDONYM_LENGTH = 10  # hex characters: enough to tell people apart in one log
+# The key of the log pseudonyms: part of the logging set-up, like the handlers. Random
+# until `use_pseudonym_key` derives it from the bot's secret key at start-up.
+_pseudonym_key = [secrets.token_bytes(32)]
+
+
+def use_pseudonym_key(secret: bytes) -> None:
+    """Derive the pseudonyms' key from the bot's secret key, so an account keeps its
+    pseudonym across restarts; the secret itself never keys anything but its own use."""
+    _pseudonym_key[0] = hmac.new(secret, b"buendnisbot/log-pseudonym", hashlib.sha256).digest()
+
+
+def pseudonym(platform: str, external_id: str | int) -> str:
+    """What the log says instead of an account, private chat or room id: a keyed hash,
+    the same for the same id, telling nothing about it to anyone without the bot's key.
+    `/privacy` promises that accounts are kept as internal numbers only; ids in the log
+    would break that."""
+    message = f"{platform}:{external_id}".encode()
+    return hmac.new(_pseudonym_key[0], message, hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH]
 
 
 class RedactingFilter(logging.Filter):

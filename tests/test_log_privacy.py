@@ -1,22 +1,33 @@
-"""What the log may hold: no payloads of the libraries unless asked for (`log_payloads`).
+"""What the log may hold: no payloads of the libraries unless asked for (`log_payloads`),
+and no network ids of people or chats, only their keyed pseudonyms (`bot.logs.pseudonym`).
 
 At DEBUG, python-telegram-bot logs every getUpdates answer, so a `/connect` code typed in
-a private chat landed in the log; aiosqlite logs each query with its parameters.
+a private chat landed in the log; aiosqlite logs each query with its parameters. Matrix
+user ids and Telegram private chat ids were logged as they are, while `/privacy` says an
+account is kept "only as an internal number".
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
-from bot.logs import NOISY, PAYLOADS, setup_logging
-from tests.support.telegram_api import message, private_chat, update, user
-from tests.support.telegram_transport import running_app
+from bot.app import App
+from bot.config import Secret, Settings, load_settings
+from bot.core import ChatRef, DirectMessageUnavailable
+from bot.logs import NOISY, PAYLOADS, pseudonym, setup_logging
+from bot.rich import AccountRef, text
+from tests.support.fake import ROOT
+from tests.support.matrix_bot import bot_settings, register_bot, room_with_bot, running_bot
+from tests.support.synapse import MatrixHuman, SynapseServer
+from tests.support.synapse_fixtures import unique_name
+from tests.support.telegram_api import BotApi, message, private_chat, update, user
+from tests.support.telegram_transport import RecordingInbox, running, running_app
 
 ANNA = user(222, "Anna", username="anna_b")
 CODE = "ABCD-1234"
@@ -71,3 +82,82 @@ def test_log_payloads_is_a_setting(tmp_path: Path) -> None:
     assert not load_settings(
         tmp_path / "bot.toml", environ={"BUENDNISBOT_LOG_PAYLOADS": "no"}
     ).log_payloads
+
+
+# --- pseudonyms ------------------------------------------------------------------------------
+
+ZED = "555000111"  # a Telegram user who blocked the bot
+BLOCKED = {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+FLAKY = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+
+
+def bot_lines(caplog: pytest.LogCaptureFixture) -> str:
+    return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot"))
+
+
+async def test_telegram_logs_name_private_chats_by_pseudonym(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    api = BotApi()
+    async with running(RecordingInbox(), api) as tg:
+        tg.transport.send_retry_delays = (0.0,)
+        zed = AccountRef("telegram", ZED, "Zed")
+        for _ in range(2):  # _no_direct_chat
+            api.script("sendMessage", 403, BLOCKED)
+            with pytest.raises(DirectMessageUnavailable):
+                await tg.transport.send_direct(zed, text("Erinnerung"))
+        api.script("sendMessage", 403, BLOCKED)  # _unwritable
+        await tg.transport.send(ChatRef("telegram", ZED, is_direct=True), text("Hallo"))
+        api.script("sendMessage", 502, FLAKY)  # _retried, then delivered
+        await tg.transport.send(ChatRef("telegram", ZED, is_direct=True), text("Hallo"))
+
+    logged = bot_lines(caplog)
+    shown = pseudonym("telegram", ZED)
+    assert ZED not in logged
+    assert re.fullmatch(r"[0-9a-f]{10}", shown)
+    assert logged.count(f"no private chat with {shown}") == 2, "the same pseudonym each time"
+    assert f"cannot write to chat {shown}" in logged
+    assert f"a send to chat {shown} failed" in logged
+
+
+async def test_the_pseudonyms_are_keyed_with_the_bots_secret_key(tmp_path: Path) -> None:
+    """Stable across restarts with the same key; another key, other pseudonyms."""
+    seen = []
+    for key in ("first-secret-key", "first-secret-key", "other-secret-key"):
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            ags_file=ROOT / "config" / "ags.toml",
+            secret_key=Secret(key),
+        )
+        app = App(settings, [])
+        await app.start()
+        seen.append(pseudonym("telegram", ZED))
+        await app.stop()
+
+    assert seen[0] == seen[1] != seen[2]
+
+
+@pytest.mark.synapse
+async def test_matrix_logs_name_people_and_rooms_by_pseudonym(
+    synapse: SynapseServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    human = await MatrixHuman.login(synapse, unique_name("anna"))
+    ghost = f"@{unique_name('nobody')}:localhost"
+    try:
+        await human.start_sync()
+        async with running_bot(bot_settings(tmp_path, synapse, register_bot(synapse))) as bot:
+            room_id = await room_with_bot(human, bot.user_id)  # the bot logs the invite
+            for _ in range(2):
+                with pytest.raises(DirectMessageUnavailable):
+                    await bot.transport.send_direct(AccountRef("matrix", ghost, "?"), text("?"))
+    finally:
+        await human.close()
+
+    logged = bot_lines(caplog)
+    for raw in (human.user_id, ghost, room_id, human.user_id.split(":")[0]):
+        assert raw not in logged
+    assert f"invited by {pseudonym('matrix', human.user_id)}" in logged
+    assert f"joining {pseudonym('matrix', room_id)}" in logged
+    assert logged.count(f"no direct chat with {pseudonym('matrix', ghost)}") == 2
