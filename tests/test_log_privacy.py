@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +23,7 @@ import pytest
 from bot.app import App
 from bot.config import Secret, Settings, load_settings
 from bot.core import ChatRef, DirectMessageUnavailable
-from bot.logs import NOISY, PAYLOADS, pseudonym, setup_logging
+from bot.logs import NOISY, PAYLOADS, pseudonym, setup_logging, use_pseudonym_key
 from bot.rich import AccountRef, text
 from tests.support.fake import ROOT
 from tests.support.matrix_bot import bot_settings, register_bot, room_with_bot, running_bot
@@ -161,3 +164,22 @@ async def test_matrix_logs_name_people_and_rooms_by_pseudonym(
     assert f"invited by {pseudonym('matrix', human.user_id)}" in logged
     assert f"joining {pseudonym('matrix', room_id)}" in logged
     assert logged.count(f"no direct chat with {pseudonym('matrix', ghost)}") == 2
+
+
+def test_the_command_line_tells_an_accounts_pseudonym(tmp_path: Path) -> None:
+    """`buendnisbot pseudonym telegram:ID`: to find one person's lines in the log."""
+    path = tmp_path / "bot.toml"
+    path.write_text('secret_key = "first-secret-key"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUENDNISBOT_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(path), "pseudonym", f"telegram:{ZED}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    use_pseudonym_key(b"first-secret-key")  # what App.start does with this configuration
+
+    assert (result.returncode, result.stdout) == (0, pseudonym("telegram", ZED) + "\n")
