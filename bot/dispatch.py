@@ -93,9 +93,10 @@ class RateLimit:
         if per_minute <= 0:
             return "run"
         now = self._clock()
-        buckets = [
-            self._bucket((platform, key), now, per_minute, burst) for key in (sender_id, *also)
-        ]
+        keys = [(platform, key) for key in (sender_id, *also)]
+        if len(self._buckets) >= self.PRUNE_ABOVE and any(k not in self._buckets for k in keys):
+            self._prune(now, per_minute, burst)  # before, so no bucket of this input goes
+        buckets = [self._bucket(key, now, per_minute, burst) for key in keys]
         empty = [bucket for bucket in buckets if bucket.tokens < 1]
         if not empty:
             for bucket in buckets:
@@ -111,8 +112,6 @@ class RateLimit:
         """The bucket under `key`, refilled up to now (a new one is full)."""
         bucket = self._buckets.get(key)
         if bucket is None:
-            if len(self._buckets) >= self.PRUNE_ABOVE:
-                self._prune(now, per_minute, burst)
             bucket = self._buckets[key] = _Bucket(float(burst), now)
         else:
             self._refill(bucket, now, per_minute, burst)

@@ -20,6 +20,7 @@ from bot.app import App
 from bot.commands import Registry
 from bot.context import Context, Services
 from bot.core import ButtonPress, ChatRef, PollVote, UserRef
+from bot.dispatch import RateLimit
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.meetings import Clock
 from tests.support.telegram_api import (
@@ -189,3 +190,18 @@ async def test_a_flood_of_poll_votes_is_coalesced(sqlite_url: str) -> None:
         assert [vote.voter for vote in handled if vote.voter != MALLORY] == [ben]
     finally:
         await bot.close()
+
+
+def test_pruning_keeps_every_bucket_of_the_input_at_hand(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Buckets are pruned before the input's own are fetched: pruning in between would
+    drop a fresh (full) one and lose what this input spent from it."""
+    monkeypatch.setattr(RateLimit, "PRUNE_ABOVE", 1)
+    limit = RateLimit(Clock())
+    assert limit.check("telegram", "someone", 20, 2) == "run"  # one bucket, not full
+
+    verdicts = [
+        limit.check("telegram", "chat-100", 20, 2, also=(f"as-chat-in:{group}",))
+        for group in ("-1", "-1", "-2")
+    ]
+
+    assert verdicts == ["run", "run", "warn"], "the channel's own bucket is empty"
