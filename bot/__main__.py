@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check-config", help="read the configuration and report problems")
     sub.add_parser("health", help="exit 0 if a running bot wrote its heartbeat recently")
+    alias = sub.add_parser("pseudonym", help="how the log names an account, chat or room")
+    alias.add_argument(
+        "id", help="platform:id, e.g. telegram:123456789 or matrix:@anna:example.org"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -34,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = args.command or "run"
     # The console prints the bot's replies on stdout; keep the log to warnings there.
-    setup_logging("WARNING" if command == "console" else settings.log_level, _secrets(settings))
+    setup_logging(
+        "WARNING" if command == "console" else settings.log_level,
+        _secrets(settings),
+        payloads=settings.log_payloads,
+    )
 
     from bot.app import App, build_app
 
@@ -44,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         alive = is_alive(settings.heartbeat_file)
         print("alive" if alive else f"no recent heartbeat in {settings.heartbeat_file}")
         return 0 if alive else 1
+    if command == "pseudonym":
+        return _pseudonym(settings, args.id)
     if command == "check-config":
         print("configuration OK")
         return 0
@@ -66,6 +76,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+def _pseudonym(settings: Settings, account: str) -> int:
+    """Print the pseudonym the log uses for `platform:id`, to find one person's lines."""
+    from bot.logs import pseudonym, use_pseudonym_key
+    from handlers.poll_secret import read_key
+
+    platform, _, external_id = account.partition(":")
+    if not platform or not external_id:
+        print("buendnisbot: give the id as platform:id, e.g. telegram:123456789", file=sys.stderr)
+        return 2
+    key = read_key(settings)
+    if key is None:
+        print(f"buendnisbot: no secret key yet ({settings.key_file})", file=sys.stderr)
+        return 1
+    use_pseudonym_key(key)
+    print(pseudonym(platform, external_id))
     return 0
 
 

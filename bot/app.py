@@ -15,8 +15,10 @@ from bot.context import Services
 from bot.core import Transport
 from bot.dispatch import Dispatcher
 from bot.i18n import Translator
+from bot.logs import use_pseudonym_key
 from bot.menus import build_menus
 from handlers import registry
+from handlers.poll_secret import secret_key
 from storage.db import Database
 from storage.seed import seed_ags
 
@@ -67,6 +69,10 @@ class App:
 
     async def start(self) -> None:
         await self.prepare_database()
+        try:
+            use_pseudonym_key(await secret_key(self.settings))
+        except (OSError, RuntimeError) as exc:
+            log.warning("log pseudonyms keyed for this run only, no secret key: %s", exc)
         self.services.timers.start()
         menus = build_menus(self.services.registry, self.services.translator)
         for transport in self.transports:

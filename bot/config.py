@@ -21,6 +21,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/buendnisbot.db"
 LOCAL_CONFIG_DIR = Path("config")
 PACKAGED_DEFAULTS = Path(__file__).parent / "defaults"
 LANGUAGES = ("de", "en")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _ADMIN = re.compile(r"^(telegram:-?\d+|matrix:@[^:\s]+:\S+|console:\S+)$")
 
 
@@ -67,7 +68,8 @@ class TelegramSettings:
     token: Secret
     mode: str = "polling"
     webhook_url: str = ""
-    webhook_listen: str = "0.0.0.0"
+    # Local only by default: a reverse proxy (nginx, Caddy) takes Telegram's https calls.
+    webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: Secret = Secret("")
 
@@ -98,6 +100,9 @@ class Settings:
     ags_file: Path = field(default_factory=lambda: data_file("ags.toml"))
     survey_file: Path = field(default_factory=lambda: data_file("survey.toml"))
     log_level: str = "INFO"
+    # Whole update and request payloads of the libraries (python-telegram-bot, nio,
+    # aiosqlite) at DEBUG: they carry message texts, connect codes and private votes.
+    log_payloads: bool = False
     console_user: str = "du"
     heartbeat_file: Path = Path("data/heartbeat")
     telegram: TelegramSettings | None = None
@@ -157,6 +162,7 @@ ENV = {
     "timezone": "BUENDNISBOT_TIMEZONE",
     "admins": "BUENDNISBOT_ADMINS",
     "log_level": "BUENDNISBOT_LOG_LEVEL",
+    "log_payloads": "BUENDNISBOT_LOG_PAYLOADS",
     "heartbeat_file": "BUENDNISBOT_HEARTBEAT_FILE",
     "secret_key": "BUENDNISBOT_SECRET_KEY",
     "secret_key_file": "BUENDNISBOT_SECRET_KEY_FILE",
@@ -167,6 +173,7 @@ ENV = {
     "telegram.mode": "BUENDNISBOT_TELEGRAM_MODE",
     "telegram.webhook_url": "BUENDNISBOT_TELEGRAM_WEBHOOK_URL",
     "telegram.webhook_secret": "BUENDNISBOT_TELEGRAM_WEBHOOK_SECRET",
+    "telegram.webhook_listen": "BUENDNISBOT_TELEGRAM_WEBHOOK_LISTEN",
     "matrix.homeserver": "BUENDNISBOT_MATRIX_HOMESERVER",
     "matrix.user_id": "BUENDNISBOT_MATRIX_USER_ID",
     "matrix.password": "BUENDNISBOT_MATRIX_PASSWORD",
@@ -229,7 +236,7 @@ def _str(flat: Mapping[str, Any], key: str, default: str = "") -> str:
 
 def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
     known = set(ENV) | {
-        "ags_file", "survey_file", "chat_languages", "telegram.webhook_listen", "telegram.webhook_port",
+        "ags_file", "survey_file", "chat_languages", "telegram.webhook_port",
         "matrix.allowed_inviters", "console.user", "reminders.parallel_sends",
     }  # fmt: skip
     for key in flat:
@@ -286,6 +293,7 @@ def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
         ags_file=data_file("ags.toml", _str(flat, "ags_file")),
         survey_file=data_file("survey.toml", _str(flat, "survey_file")),
         log_level=log_level,
+        log_payloads=_bool(flat, "log_payloads"),
         console_user=_str(flat, "console.user", "du") or "du",
         heartbeat_file=Path(_str(flat, "heartbeat_file", "data/heartbeat")),
         telegram=_telegram(flat),
@@ -297,6 +305,18 @@ def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
         commands_per_minute=_count(flat, "limits.commands_per_minute", 20, 0, 6000),
         command_burst=_count(flat, "limits.burst", 5, 1, 1000),
     )
+
+
+def _bool(flat: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    """true/false in the file; from the environment also 1/0, yes/no."""
+    value = flat.get(key, default)
+    if isinstance(value, str):
+        value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(
+            value.strip().lower(), value
+        )
+    if not isinstance(value, bool):
+        raise ConfigError(f"{_name(key)}: must be true or false")
+    return value
 
 
 def _count(flat: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
@@ -350,14 +370,29 @@ def _telegram(flat: Mapping[str, Any]) -> TelegramSettings | None:
     port = flat.get("telegram.webhook_port", 8443)
     if not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError("telegram.webhook_port: must be a port number")
+    secret = _str(flat, "telegram.webhook_secret")
+    if mode == "webhook":
+        check_webhook_secret(secret, _name("telegram.webhook_secret"))
     return TelegramSettings(
         token=Secret(token),
         mode=mode,
         webhook_url=webhook_url,
-        webhook_listen=_str(flat, "telegram.webhook_listen", "0.0.0.0"),
+        webhook_listen=_str(flat, "telegram.webhook_listen", "127.0.0.1") or "127.0.0.1",
         webhook_port=port,
-        webhook_secret=Secret(_str(flat, "telegram.webhook_secret")),
+        webhook_secret=Secret(secret),
     )
+
+
+def check_webhook_secret(secret: str, name: str = "telegram.webhook_secret") -> None:
+    """Webhook mode only with a secret: without one, anyone who finds the URL can post
+    updates in anybody's name (an admin's `from.id` included), and the bot would obey."""
+    if not secret:
+        raise ConfigError(
+            f"{name}: webhook mode needs a secret, or anyone who finds the URL can send "
+            "updates in anybody's name; set 1-256 characters A-Z, a-z, 0-9, _ and -"
+        )
+    if not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError(f"{name}: use 1-256 characters A-Z, a-z, 0-9, _ and - only")
 
 
 def _matrix(flat: Mapping[str, Any]) -> MatrixSettings | None:

@@ -4,8 +4,10 @@ A handler's UserError becomes its reply; any other exception is logged (with ids
 message text) and the user gets a short apology. When the database cannot be reached
 (`DatabaseUnavailable`), the apology says so and asks to try again in a moment, and the
 log gets one warning line, not a stack trace. The receive loops of the transports
-never wait for a handler. Commands pass a per-person rate limit first (`RateLimit`),
-except on transports without `Capabilities.rate_limited` (the console).
+never wait for a handler. Commands, button presses and Matrix reactions pass one
+per-person rate limit first (`RateLimit`, `Dispatcher.admit`), except on transports
+without `Capabilities.rate_limited` (the console); native poll votes of one voter on one
+poll are coalesced (only the latest counts), so a flood of them cannot queue up.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import difflib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -27,11 +29,13 @@ from bot.context import Context, Services, UserError
 from bot.converters import chat_ag, convert_ag, convert_user
 from bot.core import (
     ButtonPress,
+    ChatRef,
     IncomingMessage,
     MemberJoined,
     PollCounts,
     PollVote,
     Transport,
+    UserRef,
 )
 from bot.i18n import N_, Lang
 from bot.rich import AccountRef, Rich, as_rich, code
@@ -46,6 +50,7 @@ _TOKEN = re.compile(r'\s*(?:"([^"]*)"|„([^“”]*)[“”]|“([^”]*)”|(\
 Verdict = Literal["run", "warn", "drop"]
 
 SORRY = N_("Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal.")
+SLOW_DOWN = N_("Langsam bitte – zu viele Befehle. Versuch es in einer Minute wieder.")
 SORRY_NO_DATABASE = N_(
     "Meine Datenbank ist gerade kurz nicht erreichbar. Bitte versuch es in einem Moment noch einmal."
 )
@@ -61,10 +66,12 @@ class _Bucket:
 class RateLimit:
     """Spam protection: a token bucket per person (platform and account id).
 
-    Each command takes a token; a person has up to `burst` tokens, refilled at
-    `per_minute`. Without a token the command does not run: the first such command gets
-    a "slow down" reply ("warn"), the ones after it nothing at all ("drop") until the
-    bucket is full again, so a flood of commands never makes the bot flood the chat back.
+    Each input (command, button press, reaction) takes a token; a person has up to
+    `burst` tokens, refilled at `per_minute`. Without a token the input is not handled:
+    the first such one gets a "slow down" answer ("warn"), the ones after it nothing at
+    all ("drop") until the bucket is full again, so a flood never makes the bot flood the
+    chat back. `also` names further buckets the input must find a token in as well (all
+    or nothing), e.g. one shared by everyone who writes anonymously in a chat.
     Admins are limited like anyone (a misfiring script or a taken-over admin account
     floods just the same; a person typing commands never gets near the limit).
     Kept in memory only: it protects, it is not state; a restart starts everyone afresh.
@@ -76,27 +83,43 @@ class RateLimit:
         self._clock = clock
         self._buckets: dict[tuple[str, str], _Bucket] = {}
 
-    def check(self, platform: str, sender_id: str, per_minute: int, burst: int) -> Verdict:
+    def check(
+        self,
+        platform: str,
+        sender_id: str,
+        per_minute: int,
+        burst: int,
+        *,
+        also: Sequence[str] = (),
+    ) -> Verdict:
         if per_minute <= 0:
             return "run"
         now = self._clock()
-        key = (platform, sender_id)
+        keys = [(platform, key) for key in (sender_id, *also)]
+        if len(self._buckets) >= self.PRUNE_ABOVE and any(k not in self._buckets for k in keys):
+            self._prune(now, per_minute, burst)  # before, so no bucket of this input goes
+        buckets = [self._bucket(key, now, per_minute, burst) for key in keys]
+        empty = [bucket for bucket in buckets if bucket.tokens < 1]
+        if not empty:
+            for bucket in buckets:
+                bucket.tokens -= 1
+            return "run"
+        if all(bucket.warned for bucket in empty):
+            return "drop"
+        for bucket in empty:
+            bucket.warned = True
+        return "warn"
+
+    def _bucket(self, key: tuple[str, str], now: datetime, per_minute: int, burst: int) -> _Bucket:
+        """The bucket under `key`, refilled up to now (a new one is full)."""
         bucket = self._buckets.get(key)
         if bucket is None:
-            if len(self._buckets) >= self.PRUNE_ABOVE:
-                self._prune(now, per_minute, burst)
             bucket = self._buckets[key] = _Bucket(float(burst), now)
         else:
             self._refill(bucket, now, per_minute, burst)
         if bucket.tokens >= burst:
             bucket.warned = False
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return "run"
-        if bucket.warned:
-            return "drop"
-        bucket.warned = True
-        return "warn"
+        return bucket
 
     @staticmethod
     def _refill(bucket: _Bucket, now: datetime, per_minute: int, burst: int) -> None:
@@ -121,6 +144,9 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last: dict[tuple[str, ...], asyncio.Task[Any]] = {}
         self.rate_limit = RateLimit(services.now)
+        # Native poll votes waiting for their handler, by (poll, voter): a newer vote of
+        # the same voter replaces the waiting one instead of queueing behind it.
+        self._waiting_votes: dict[tuple[str, ...], PollVote] = {}
         # Each sender's own language as last read from (or set in) the database: only so
         # that the apology during a database outage comes in it. Not state: a restart
         # forgets it, and the database's value wins on every command.
@@ -131,18 +157,8 @@ class Dispatcher:
     async def message(self, message: IncomingMessage) -> asyncio.Task[None]:
         """Handle as a task; one sender's messages in one chat keep their order.
 
-        The rate limit is checked here, on arrival, before anything else is done, on the
-        transports whose capabilities ask for it (not the console)."""
-        settings = self.services.settings
-        transport = self.services.transports.get(message.chat.platform)
-        verdict: Verdict = "run"
-        if transport is None or transport.capabilities.rate_limited:
-            verdict = self.rate_limit.check(
-                message.sender.platform,
-                message.sender.id,
-                settings.commands_per_minute,
-                settings.command_burst,
-            )
+        The rate limit is checked here, on arrival, before anything else is done."""
+        verdict = self.admit(message.chat, message.sender)
         key = (message.chat.key, message.sender.key)
         if verdict == "run":
             return self._spawn(key, lambda: self.handle(message))
@@ -150,6 +166,25 @@ class Dispatcher:
             log.info("rate limit reached on %s, further commands ignored", message.chat.platform)
             return self._spawn(key, lambda: self._slow_down(message))
         return self._spawn(("dropped",), _nothing)
+
+    def admit(self, chat: ChatRef, sender: UserRef) -> Verdict:
+        """The one rate limit for everything a person does: commands, button presses,
+        reactions used as buttons. Keyed by the account, so all chats share it. Someone
+        writing as a chat (a Telegram channel, an anonymous group admin) cannot be told
+        apart from others doing the same: they share one more bucket per chat, so posting
+        as many channels in one group gains nothing. Transports without
+        `Capabilities.rate_limited` (the console: one person's terminal or script) pass."""
+        transport = self.services.transports.get(chat.platform)
+        if transport is not None and not transport.capabilities.rate_limited:
+            return "run"
+        settings = self.services.settings
+        return self.rate_limit.check(
+            sender.platform,
+            sender.id,
+            settings.commands_per_minute,
+            settings.command_burst,
+            also=(f"as-chat-in:{chat.id}",) if sender.anonymous else (),
+        )
 
     async def chat_migrated(self, platform: str, old_id: str, new_id: str) -> None:
         async def move(session: AsyncSession) -> bool:
@@ -183,8 +218,21 @@ class Dispatcher:
             )
 
     async def poll_vote(self, vote: PollVote) -> None:
-        voter = vote.voter.key if vote.voter else ""
-        self._spawn(("vote", vote.native_id, voter), lambda: self._event("poll_vote", vote))
+        """A vote is never dropped (the network shows it; the count must agree), but only
+        a voter's latest answer counts: while one of their votes on this poll waits for
+        its turn, a newer one takes its place, so a flood costs at most one handler run
+        under way and one waiting."""
+        if vote.voter is None:
+            self._spawn(("vote", vote.native_id, ""), lambda: self._event("poll_vote", vote))
+            return
+        key = ("vote", vote.native_id, vote.voter.key)
+        waiting = self._waiting_votes.get(key)
+        if waiting is not None:
+            if not (vote.at and waiting.at and vote.at < waiting.at):
+                self._waiting_votes[key] = vote  # a catch-up's older answer does not win
+            return
+        self._waiting_votes[key] = vote
+        self._spawn(key, lambda: self._event("poll_vote", self._waiting_votes.pop(key)))
 
     async def poll_counts(self, counts: PollCounts) -> None:
         self._spawn(("counts", counts.native_id, ""), lambda: self._event("poll_counts", counts))
@@ -208,8 +256,16 @@ class Dispatcher:
             log.exception("%s event failed", name)
 
     async def button_pressed(self, press: ButtonPress) -> str | None:
-        """Run the button's handler as a task and wait for its toast text."""
+        """Run the button's handler as a task and wait for its toast text. Presses (and
+        Matrix reactions) take from the same rate limit as commands; over it, the first
+        gets the "slow down" toast, later ones nothing."""
         message = IncomingMessage(press.chat, press.presser, press.data, press.press_id)
+        verdict = self.admit(press.chat, press.presser)
+        if verdict != "run":
+            if verdict == "warn":
+                log.info("rate limit reached on %s, further presses ignored", press.chat.platform)
+                return self._fallback_lang(message).gettext(SLOW_DOWN)
+            return None
         task = self._spawn(
             (press.chat.key, press.presser.key, "button"), lambda: self._press(message)
         )
@@ -334,9 +390,7 @@ class Dispatcher:
                 ctx = await self._context(transport, message)
             except DatabaseUnavailable:
                 ctx = self._fallback_context(transport, message)
-            await ctx.reply(
-                ctx.t("Langsam bitte – zu viele Befehle. Versuch es in einer Minute wieder.")
-            )
+            await ctx.reply(as_rich(ctx.lang.gettext(SLOW_DOWN)))
         except Exception:
             log.exception("could not send the rate limit notice on %s", message.chat.platform)
 

@@ -17,6 +17,7 @@ from bot.context import Context, Services, UserError
 from bot.converters import chat_ag, match_ag
 from bot.core import Button, ChatRef
 from bot.i18n import Lang
+from bot.logs import pseudonym
 from bot.reminders import ReminderEngine
 from bot.rich import Rich, code
 from bot.when_text import format_duration
@@ -269,4 +270,5 @@ async def tell_chats(
     results = await asyncio.gather(*(one(x) for x in chats), return_exceptions=True)
     for linked, result in zip(chats, results, strict=True):
         if isinstance(result, Exception):
-            log.warning("could not tell %s: %r", linked.chat.key, result)
+            chat = linked.chat
+            log.warning("could not tell %s: %r", pseudonym(chat.platform, chat.id), result)

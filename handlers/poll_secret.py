@@ -36,6 +36,16 @@ def _read_or_create(path: Path) -> bytes:
     return key
 
 
+def read_key(settings: Settings) -> bytes | None:
+    """The key if there is one, without creating it (for the command line)."""
+    if settings.secret_key:
+        return settings.secret_key.reveal().encode()
+    try:
+        return settings.key_file.read_bytes().strip() or None
+    except FileNotFoundError:
+        return None
+
+
 async def secret_key(settings: Settings) -> bytes:
     if settings.secret_key:
         return settings.secret_key.reveal().encode()

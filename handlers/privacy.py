@@ -1,5 +1,6 @@
 """Their data under their control: `/privacy` explains, `/mydata` hands it out,
-`/forget` deletes it after a confirmation. Logs name a person by internal id only."""
+`/forget` deletes it after a confirmation. Logs name a person by internal id, or by a
+keyed pseudonym of the account (`bot.logs.pseudonym`), never by the network's id."""
 
 from __future__ import annotations
 
@@ -56,8 +57,10 @@ async def privacy(ctx: Context) -> None:
                 "damit ich dich nicht zweimal begrüße."
             ),
             ctx.t(
-                "Andere Nachrichten in euren Chats speichere ich nicht. In meinen Protokollen "
-                "stehst du nur als interne Nummer."
+                "Andere Nachrichten in euren Chats speichere ich nicht. Meine Protokolle nennen "
+                "dich nur mit einer internen Nummer oder einem Kürzel, das sich ohne meinen "
+                "geheimen Schlüssel nicht auf dein Konto zurückführen lässt; was du schreibst, "
+                "steht nicht darin."
             ),
             ctx.t(
                 "Deine Visitenkarte sehen nur Menschen aus deinen AGs, oder alle Mitglieder "

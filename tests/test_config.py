@@ -66,6 +66,7 @@ token = "{TOKEN}"
 mode = "webhook"
 webhook_url = "https://bot.example.org/telegram"
 webhook_port = 8443
+webhook_secret = "s3cret_Token-42"
 
 [matrix]
 homeserver = "https://matrix.example.org/"
@@ -91,6 +92,7 @@ user = "anna"
     assert settings.telegram is not None
     assert settings.telegram.token.reveal() == TOKEN
     assert settings.telegram.mode == "webhook"
+    assert settings.telegram.webhook_listen == "127.0.0.1", "local only unless configured"
     assert settings.matrix is not None
     assert settings.matrix.homeserver == "https://matrix.example.org"
     assert settings.matrix.server_name == "example.org"
@@ -116,6 +118,19 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert settings.telegram.token.reveal() == TOKEN
     assert settings.database_url == "sqlite+aiosqlite:////var/lib/bot.db"
     assert settings.timezone == "Europe/Berlin"
+
+
+def test_the_webhook_address_can_be_configured(tmp_path: Path) -> None:
+    path = settings_file(
+        tmp_path,
+        f'[telegram]\ntoken = "{TOKEN}"\nmode = "webhook"\nwebhook_url = "https://x/h"\n'
+        'webhook_secret = "s3cret"\nwebhook_listen = "10.0.0.5"\n',
+    )
+
+    assert load_settings(path, environ={}).telegram.webhook_listen == "10.0.0.5"  # type: ignore[union-attr]
+    from_env = load_settings(path, environ={"BUENDNISBOT_TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0"})
+    assert from_env.telegram is not None
+    assert from_env.telegram.webhook_listen == "0.0.0.0"
 
 
 def test_the_file_can_be_named_by_the_environment(tmp_path: Path) -> None:
@@ -155,6 +170,17 @@ MATRIX = 'homeserver = "https://matrix.example.org"\nuser_id = "@bot:example.org
             "BUENDNISBOT_TELEGRAM_WEBHOOK_URL",
         ),
         (f'[telegram]\ntoken = "{TOKEN}"\nwebhook_port = 70000', {}, "telegram.webhook_port"),
+        (
+            f'[telegram]\ntoken = "{TOKEN}"\nmode = "webhook"\nwebhook_url = "https://x/h"',
+            {},
+            "BUENDNISBOT_TELEGRAM_WEBHOOK_SECRET",
+        ),
+        (
+            f'[telegram]\ntoken = "{TOKEN}"\nmode = "webhook"\nwebhook_url = "https://x/h"\n'
+            'webhook_secret = "with spaces"',
+            {},
+            "BUENDNISBOT_TELEGRAM_WEBHOOK_SECRET",
+        ),
         (
             '[matrix]\nhomeserver = "https://m.org"\nuser_id = "buendnisbot"\npassword = "x"',
             {},
@@ -274,6 +300,10 @@ def run_bot(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
         ('timezone = "Europe/Bärlin"', "BUENDNISBOT_TIMEZONE"),
         ('[matrix]\nhomeserver = "https://m.org"\nuser_id = "@bot:m.org"', "MATRIX_PASSWORD"),
         ('telegram_token = "x"', "telegram_token"),
+        (
+            f'[telegram]\ntoken = "{TOKEN}"\nmode = "webhook"\nwebhook_url = "https://x/h"',
+            "webhook mode needs a secret",
+        ),
     ],
 )
 def test_check_config_reports_one_line_naming_the_key(tmp_path: Path, body: str, key: str) -> None:

@@ -412,15 +412,47 @@ async def test_webhook_mode(start_bot: StartBot) -> None:
 
     url = f"http://127.0.0.1:{port}/telegram/hook"
     payload = update(message(private_chat(ANNA), ANNA, "/start"))
+    # An update forged in an admin's name, with no secret or a guessed one.
+    admin_forged = update(message(private_chat(ADMIN), ADMIN, "/start"))
     async with httpx.AsyncClient(trust_env=False) as client:
+        unsigned = await client.post(url, json=admin_forged)
         forged = await client.post(
-            url, json=payload, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            url, json=admin_forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
         )
         real = await client.post(
             url, json=payload, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
         )
+    assert unsigned.status_code == 403
     assert forged.status_code == 403
     assert real.status_code == 200
     await tg.transport.application.update_queue.join()
     await tg.app.dispatcher.drain()
     assert [t[:11] for t in tg.api.texts(222)] == ["Hallo Anna "]
+    assert tg.api.texts(111) == [], "the forged updates were not obeyed"
+
+
+async def test_webhook_mode_refuses_to_start_without_a_secret(sqlite_url: str) -> None:
+    """Without a secret anyone who finds the URL could post updates in an admin's name:
+    the transport does not start (load_settings refuses such a file already)."""
+    api = BotApi()
+    hook = TelegramSettings(
+        token=Secret(BOT_TOKEN), mode="webhook", webhook_url="https://bot.example.org/hook"
+    )
+    app = App(bot_settings(sqlite_url), [transport_for(api, hook)])
+    try:
+        with pytest.raises(ConfigError, match="webhook mode needs a secret"):
+            await app.start()
+    finally:
+        await app.stop()
+    assert not api.calls_to("setWebhook")
+
+
+def test_the_webhook_listens_on_localhost_unless_configured() -> None:
+    hook = TelegramSettings(
+        token=Secret(BOT_TOKEN),
+        mode="webhook",
+        webhook_url="https://bot.example.org/hook",
+        webhook_secret=Secret("s3cret"),
+    )
+
+    assert transport_for(BotApi(), hook)._webhook_options()["listen"] == "127.0.0.1"

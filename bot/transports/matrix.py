@@ -43,6 +43,7 @@ from bot.core import (
     SentRef,
     UserRef,
 )
+from bot.logs import pseudonym
 from bot.rich import AccountRef, Rich
 from bot.transports.matrix_direct import DirectRooms
 from bot.transports.matrix_keys import RoomKeys
@@ -358,17 +359,23 @@ class MatrixTransport:
                 return
             self._handled_invites.add(room.room_id)
             if inviter_allowed(event.sender, self.settings.allowed_inviters):
-                log.info("matrix: joining %s, invited by %s", room.room_id, event.sender)
+                log.info(
+                    "matrix: joining %s, invited by %s",
+                    pseudonym(PLATFORM, room.room_id),
+                    pseudonym(PLATFORM, event.sender),
+                )
                 self.spawn(self._answer_invite(room.room_id, join=True), "join")
             else:
                 log.info(
                     "matrix: declining the invite to %s from %s (not an allowed inviter)",
-                    room.room_id,
-                    event.sender,
+                    pseudonym(PLATFORM, room.room_id),
+                    pseudonym(PLATFORM, event.sender),
                 )
                 self.spawn(self._answer_invite(room.room_id, join=False), "decline")
         except Exception:
-            log.exception("matrix: could not handle the invite to %s", room.room_id)
+            log.exception(
+                "matrix: could not handle the invite to %s", pseudonym(PLATFORM, room.room_id)
+            )
 
     async def _answer_invite(self, room_id: str, *, join: bool) -> None:
         try:
@@ -379,7 +386,9 @@ class MatrixTransport:
                     lambda: self.client.room_leave(room_id), nio.RoomLeaveResponse, "decline"
                 )
         except MatrixSendError as exc:
-            log.warning("matrix: could not answer the invite to %s: %s", room_id, exc)
+            log.warning(
+                "matrix: could not answer the invite to %s: %s", pseudonym(PLATFORM, room_id), exc
+            )
         finally:
             self._handled_invites.discard(room_id)
 

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 import nio
 
 from bot.core import DirectMessageUnavailable
+from bot.logs import pseudonym
 from bot.transports.matrix_send import MatrixSendError, http_status
+from bot.transports.matrix_text import PLATFORM
 
 if TYPE_CHECKING:
     from bot.transports.matrix import MatrixTransport
@@ -63,7 +65,7 @@ class DirectRooms:
         # price: someone who cleared both display name and avatar also gets 404.
         profile = await client.get_profile(user_id)
         if isinstance(profile, nio.ErrorResponse) and http_status(profile) == 404:
-            log.info("matrix: no direct chat with %s: no such user", user_id)
+            log.info("matrix: no direct chat with %s: no such user", pseudonym(PLATFORM, user_id))
             raise DirectMessageUnavailable()
         try:
             resp = await self.t.retrying(
@@ -74,7 +76,9 @@ class DirectRooms:
                 "create direct chat",
             )
         except MatrixSendError as exc:
-            log.info("matrix: no direct chat with %s possible: %s", user_id, exc)
+            log.info(
+                "matrix: no direct chat with %s possible: %s", pseudonym(PLATFORM, user_id), exc
+            )
             raise DirectMessageUnavailable() from None
         room_id = str(resp.room_id)
         # nio only sends into rooms it has synced; the new room shows up in the next sync.

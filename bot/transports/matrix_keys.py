@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 
 import nio
 
+from bot.logs import pseudonym
+from bot.transports.matrix_text import PLATFORM
+
 if TYPE_CHECKING:
     from bot.transports.matrix import MatrixTransport
 
@@ -34,7 +37,7 @@ class RoomKeys:
             log.debug(
                 "matrix: cannot decrypt %s in %s yet; requesting the room key",
                 event.event_id,
-                room.room_id,
+                pseudonym(PLATFORM, room.room_id),
             )
             self._waiting.setdefault(event.session_id, []).append((room, event))
             while sum(len(v) for v in self._waiting.values()) > MAX_UNDECRYPTED:

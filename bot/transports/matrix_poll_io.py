@@ -22,6 +22,7 @@ from nio.api import RelationshipType
 from nio.responses import RoomEventRelationsResponse
 
 from bot.core import ChatRef, PollSpec, PollVote, SentPoll
+from bot.logs import pseudonym
 from bot.rich import Rich
 from bot.transports.matrix_events import (
     LRU,
@@ -115,7 +116,11 @@ class MatrixPolls:
             elif kind in END_TYPES:
                 ends.append(Response(sender, ts, None, str(readable.event_id), order))
         if undecryptable:
-            log.warning("matrix: %d poll responses in %s not decryptable", undecryptable, room_id)
+            log.warning(
+                "matrix: %d poll responses in %s not decryptable",
+                undecryptable,
+                pseudonym(PLATFORM, room_id),
+            )
         room = self.t.client.rooms.get(room_id)
         may_redact = {e.sender for e in ends if _may_redact(room, e.sender)}
         cutoff = end_cutoff(ends, poll, may_redact)

@@ -47,7 +47,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.config import ConfigError, TelegramSettings
+from bot.config import ConfigError, TelegramSettings, check_webhook_secret
 from bot.core import Capabilities, Inbox, IncomingMessage, UserRef
 from bot.menus import MenuEntry
 from bot.transports.telegram_convert import (
@@ -129,6 +129,9 @@ class TelegramTransport(TelegramSender):
     # --- life cycle --------------------------------------------------------------------
 
     async def start(self, inbox: Inbox) -> None:
+        if self.settings.mode == "webhook":
+            # load_settings refuses this already; settings built in code are checked here.
+            check_webhook_secret(self.settings.webhook_secret.reveal())
         self._inbox = inbox
         # Any: the builder's generic type changes with the rate limiter (ExtBot[int]).
         builder: Any = (
@@ -201,17 +204,12 @@ class TelegramTransport(TelegramSender):
         """Listen where the settings say; the URL path comes from the public URL (never
         from the token, which would then show up in proxy logs)."""
         secret = self.settings.webhook_secret.reveal()
-        if not secret:
-            log.warning(
-                "telegram: webhook without a secret: anyone who finds the URL can send fake "
-                "updates. Set telegram.webhook_secret (1-256 characters A-Z, a-z, 0-9, _ and -)."
-            )
         return {
             "listen": self.settings.webhook_listen,
             "port": self.settings.webhook_port,
             "url_path": urlsplit(self.settings.webhook_url).path.lstrip("/"),
             "webhook_url": self.settings.webhook_url,
-            "secret_token": secret or None,
+            "secret_token": secret,
             "allowed_updates": list(ALLOWED_UPDATES),
         }
 

@@ -53,6 +53,7 @@ from bot.core import (
     SentPoll,
     SentRef,
 )
+from bot.logs import pseudonym
 from bot.rich import AccountRef, Mention, Rich, render_html
 from bot.transports.telegram_convert import (
     PLATFORM,
@@ -296,7 +297,12 @@ class TelegramSender:
             isinstance(exc, BadRequest) and not chat_gone(exc)
         ):
             return False
-        log.warning("telegram: cannot write to chat %s, %s dropped: %s", chat.id, what, exc.message)
+        log.warning(
+            "telegram: cannot write to chat %s, %s dropped: %s",
+            pseudonym(PLATFORM, chat.id),
+            what,
+            exc.message,
+        )
         if chat.is_direct and self._inbox is not None:
             account = AccountRef(PLATFORM, chat.id, chat.title or chat.id)
             await self._inbox.direct_reachable(account, False)
@@ -305,7 +311,7 @@ class TelegramSender:
     async def _no_direct_chat(self, chat: ChatRef, exc: TelegramError) -> DirectMessageUnavailable:
         """Note that the person cannot be written to privately; the error to raise carries
         the link that opens the bot's chat (and offers its Start button)."""
-        log.info("telegram: no private chat with %s: %s", chat.id, exc.message)
+        log.info("telegram: no private chat with %s: %s", pseudonym(PLATFORM, chat.id), exc.message)
         if self._inbox is not None:
             account = AccountRef(PLATFORM, chat.id, chat.title or chat.id)
             await self._inbox.direct_reachable(account, False)
@@ -384,7 +390,7 @@ class TelegramSender:
                     delay = max(delay, _seconds(exc.retry_after))
                 log.warning(
                     "telegram: a send to chat %s failed (%s: %s), attempt %d; again in %.1f s",
-                    shown,
+                    pseudonym(PLATFORM, shown),
                     type(exc).__name__,
                     exc.message,
                     attempt,
