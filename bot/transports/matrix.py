@@ -456,15 +456,20 @@ class MatrixTransport:
 
     # --- sending --------------------------------------------------------------------------
 
-    async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+    def _check_private(self, chat: ChatRef) -> None:
+        """Something meant for one person goes out only while the room is still private
+        (it may have stopped being so since the message it answers, or never was)."""
         if chat.is_direct and not self._direct.is_private(chat.id):
-            # Meant for one person, but the room stopped being private since (or never was).
             log.info("matrix: not sending a private message into room %s: not private", chat.id)
             raise DirectMessageUnavailable()
+
+    async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        self._check_private(chat)
         event_id = await self._send_content(chat.id, notice_content(message), transaction_id(key))
         return SentRef(chat, event_id)
 
     async def send_poll(self, chat: ChatRef, poll: PollSpec, *, key: str | None = None) -> SentPoll:
+        self._check_private(chat)
         return await self._polls.send_poll(chat, poll, key=key)
 
     async def close_poll(self, sent: SentPoll, result: Rich, *, key: str | None = None) -> None:
@@ -483,6 +488,7 @@ class MatrixTransport:
         *,
         key: str | None = None,
     ) -> SentRef:
+        self._check_private(chat)
         return await self._media.send_file(chat, filename, data, mime, caption, key=key)
 
     async def send_with_buttons(
@@ -493,6 +499,7 @@ class MatrixTransport:
         *,
         key: str | None = None,
     ) -> SentRef:
+        self._check_private(chat)
         return await self._media.send_with_buttons(chat, message, buttons, key=key)
 
     async def send_direct(
@@ -561,16 +568,19 @@ class MatrixTransport:
         budget = self.send_budget if budget is None else budget
         return await retry_call(call, expected, what, budget=budget, done=done)
 
-    async def wait_for_room(self, room_id: str) -> None:
+    async def wait_for_room(self, room_id: str, until: Callable[[], bool] | None = None) -> None:
         """Until a room the bot just created or joined is in nio's state (nio only sends
-        into rooms it has synced)."""
-        while room_id not in self.client.rooms:
+        into rooms it has synced), and `until()` holds if given (a new room may show up
+        in a sync before all of its first events)."""
+
+        def ready() -> bool:
+            return room_id in self.client.rooms and (until is None or until())
+
+        while not ready():
             if self._sync_task is None:
                 # Shutting down (receiving stopped): sync once ourselves; messages are not
                 # taken any more, so nothing in it gets answered.
                 await self.client.sync(timeout=0)
                 continue
             async with self._synced:
-                await self._synced.wait_for(
-                    lambda: room_id in self.client.rooms or self._sync_task is None
-                )
+                await self._synced.wait_for(lambda: ready() or self._sync_task is None)

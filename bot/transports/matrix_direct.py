@@ -97,10 +97,13 @@ class DirectRooms:
             log.info("matrix: no direct chat with %s possible: %s", user_id, exc)
             raise DirectMessageUnavailable() from None
         room_id = str(resp.room_id)
-        # nio only sends into rooms it has synced; the new room shows up in the next sync.
+        # nio only sends into rooms it has synced; the new room shows up in the next sync
+        # (the invite perhaps one later).
         try:
             async with asyncio.timeout(ROOM_WAIT):
-                await self.t.wait_for_room(room_id)
+                await self.t.wait_for_room(
+                    room_id, until=lambda: self._is_direct_with(room_id, user_id)
+                )
         except TimeoutError:
             raise DirectMessageUnavailable() from None
         await self._record_direct(user_id, room_id)

@@ -1,0 +1,164 @@
+"""Which Matrix rooms count as someone's private chat with the bot, against a real Synapse.
+
+A head count is not enough: a room someone else set up for the bot and a victim, a group
+with an invite still open, a room a third person passed through, a public room, a room
+with world-readable history all have exactly two joined members. What the bot says
+privately (a `/connect` code here) must never go there, and a command there is a group
+command. The bot's own private rooms are invite-only, encrypted from the start and in its
+`m.direct`; a person's own proper private room keeps working until someone else enters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nio
+import pytest
+
+from bot.rich import AccountRef, text
+from tests.support.matrix_bot import (
+    ask,
+    bot_settings,
+    notices_from,
+    register_bot,
+    room_with_bot,
+    running_bot,
+    wait_joined,
+)
+from tests.support.synapse import MatrixHuman, SynapseServer
+from tests.support.synapse_fixtures import unique_name
+
+pytestmark = pytest.mark.synapse
+
+CODE = "Dein Code"  # the start of `!connect`'s answer in a private chat
+ONLY_PRIVATE = "nur im privaten Chat"  # its refusal anywhere else
+
+
+async def joined_by_invite(human: MatrixHuman, room_id: str) -> None:
+    await human.wait_for_membership(room_id, human.user_id, "invite")
+    await human.join(room_id)
+
+
+async def put_state(human: MatrixHuman, room_id: str, kind: str, content: dict[str, str]) -> None:
+    resp = await human.client.room_put_state(room_id, kind, content)
+    assert isinstance(resp, nio.RoomPutStateResponse), resp
+
+
+async def state_of(human: MatrixHuman, room_id: str) -> dict[str, dict[str, object]]:
+    """The room's current state as the human's homeserver has it: type -> content."""
+    resp = await human.client.room_get_state(room_id)
+    assert isinstance(resp, nio.RoomGetStateResponse), resp
+    return {e["type"]: e["content"] for e in resp.events if e.get("state_key") == ""}
+
+
+async def test_rooms_that_only_look_private(synapse: SynapseServer, tmp_path: Path) -> None:
+    account = register_bot(synapse)
+    people = {
+        name: await MatrixHuman.login(synapse, unique_name(name))
+        for name in ("anna", "eve", "carol", "bob")
+    }
+    anna, eve, carol, bob = people.values()
+    try:
+        for human in people.values():
+            await human.start_sync()
+        async with running_bot(bot_settings(tmp_path, synapse, account)) as bot:
+            # (a) Eve's trap: she creates the room, invites the bot and Anna, and leaves.
+            trap = await room_with_bot(eve, bot.user_id, invite=(anna.user_id,), name="Falle")
+            await joined_by_invite(anna, trap)
+            await wait_joined(eve, trap, anna.user_id)
+            await eve.leave(trap)
+            # (b) A group whose second invitee has not come yet.
+            pending = await room_with_bot(anna, bot.user_id, invite=(bob.user_id,), name="AG")
+            # (c) Carol joined and left again.
+            passed = await room_with_bot(anna, bot.user_id, invite=(carol.user_id,), name="AG2")
+            await joined_by_invite(carol, passed)
+            await wait_joined(anna, passed, carol.user_id)
+            await carol.leave(passed)
+            # Anyone may enter, or anyone may read along.
+            public = await room_with_bot(anna, bot.user_id, name="offen")
+            await put_state(anna, public, "m.room.join_rules", {"join_rule": "public"})
+            readable = await room_with_bot(anna, bot.user_id, name="lesbar")
+            await put_state(
+                anna,
+                readable,
+                "m.room.history_visibility",
+                {"history_visibility": "world_readable"},
+            )
+            lookalikes = (trap, pending, passed, public, readable)
+            mark = anna.mark()
+
+            # Each has the bot and Anna as its only joined members, yet none is private:
+            # a command there is a group command.
+            for room_id in lookalikes:
+                await ask(anna, room_id, bot.user_id, "!connect", contains=ONLY_PRIVATE)
+
+            # Sending privately, the bot opens a room of its own instead of using one.
+            anna_account = AccountRef("matrix", anna.user_id, "Anna")
+            sent = await bot.transport.send_direct(anna_account, text("nur für Anna"), key="p:1")
+            assert sent.chat.id not in lookalikes
+            assert all(
+                CODE not in n.body and "nur für Anna" not in n.body
+                for room_id in lookalikes
+                for n in notices_from(anna, room_id, bot.user_id, since=mark)
+            )
+            await anna.wait_for_membership(sent.chat.id, anna.user_id, "invite")
+    finally:
+        for human in people.values():
+            await human.close()
+
+
+async def test_the_bots_own_private_room(synapse: SynapseServer, tmp_path: Path) -> None:
+    """(d) Opened invite-only, encrypted from the start, recorded in m.direct; what the
+    bot says there arrives encrypted and Anna's client can read it."""
+    account = register_bot(synapse)
+    anna = await MatrixHuman.login(synapse, unique_name("anna"), store_path=tmp_path / "anna")
+    try:
+        await anna.start_sync()
+        async with running_bot(bot_settings(tmp_path, synapse, account)) as bot:
+            anna_account = AccountRef("matrix", anna.user_id, "Anna")
+            sent = await bot.transport.send_direct(anna_account, text("Hallo Anna"), key="d:1")
+            room_id = sent.chat.id
+            await joined_by_invite(anna, room_id)
+
+            state = await state_of(anna, room_id)
+            assert state["m.room.encryption"]["algorithm"] == "m.megolm.v1.aes-sha2"
+            assert state["m.room.join_rules"]["join_rule"] == "invite"
+            assert state["m.room.history_visibility"]["history_visibility"] != "world_readable"
+            direct = await bot.transport.client.list_direct_rooms()
+            assert isinstance(direct, nio.DirectRoomsResponse), direct
+            assert room_id in direct.rooms[anna.user_id]
+
+            hello = await anna.wait_for_notice(room_id, bot.user_id, contains="Hallo Anna")
+            assert hello.event.decrypted  # it came encrypted and Anna could read it
+            code = await ask(anna, room_id, bot.user_id, "!connect", contains=CODE)
+            assert code.event.decrypted
+            again = await bot.transport.send_direct(anna_account, text("Noch was"), key="d:2")
+            assert again.chat.id == room_id
+    finally:
+        await anna.close()
+
+
+async def test_a_persons_own_private_room(synapse: SynapseServer, tmp_path: Path) -> None:
+    """(e) Anna's own "start chat" (as Element makes it: is_direct, encrypted, invite-only)
+    is her private chat with the bot, until someone else is invited into it."""
+    account = register_bot(synapse)
+    anna = await MatrixHuman.login(synapse, unique_name("anna"), store_path=tmp_path / "anna")
+    carol = await MatrixHuman.login(synapse, unique_name("carol"))
+    try:
+        await anna.start_sync()
+        async with running_bot(bot_settings(tmp_path, synapse, account)) as bot:
+            room_id = await anna.create_room(None, [bot.user_id], encrypted=True, is_direct=True)
+            await wait_joined(anna, room_id, bot.user_id)
+            await ask(anna, room_id, bot.user_id, "!connect", contains=CODE)
+            anna_account = AccountRef("matrix", anna.user_id, "Anna")
+            sent = await bot.transport.send_direct(anna_account, text("Hier"), key="e:1")
+            assert sent.chat.id == room_id
+
+            # Carol is invited (she never even comes): from now on it is a group.
+            await anna.invite(room_id, carol.user_id)
+            await ask(anna, room_id, bot.user_id, "!connect", contains=ONLY_PRIVATE)
+            moved = await bot.transport.send_direct(anna_account, text("Woanders"), key="e:2")
+            assert moved.chat.id != room_id
+    finally:
+        await anna.close()
+        await carol.close()
