@@ -89,8 +89,13 @@ async def test_rooms_that_only_look_private(synapse: SynapseServer, tmp_path: Pa
 
             # Each has the bot and Anna as its only joined members, yet none is private:
             # a command there is a group command.
-            for room_id in lookalikes:
-                await ask(anna, room_id, bot.user_id, "!connect", contains=ONLY_PRIVATE)
+            names = ("a trap", "b pending", "c passed", "public", "readable")
+            answers = {
+                name: (await ask(anna, room_id, bot.user_id, "!connect")).body
+                for name, room_id in zip(names, lookalikes, strict=True)
+            }
+            taken_as_private = [n for n, body in answers.items() if ONLY_PRIVATE not in body]
+            assert taken_as_private == [], answers
 
             # Sending privately, the bot opens a room of its own instead of using one.
             anna_account = AccountRef("matrix", anna.user_id, "Anna")
