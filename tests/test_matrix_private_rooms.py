@@ -11,11 +11,13 @@ command. The bot's own private rooms are invite-only, encrypted from the start a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import nio
 import pytest
 
 from bot.rich import AccountRef, text
+from bot.transports.matrix_private import PrivateRooms
 from tests.support.matrix_bot import (
     ask,
     bot_settings,
@@ -28,8 +30,7 @@ from tests.support.matrix_bot import (
 from tests.support.synapse import MatrixHuman, SynapseServer
 from tests.support.synapse_fixtures import unique_name
 
-pytestmark = pytest.mark.synapse
-
+synapse_test = pytest.mark.synapse
 CODE = "Dein Code"  # the start of `!connect`'s answer in a private chat
 ONLY_PRIVATE = "nur im privaten Chat"  # its refusal anywhere else
 
@@ -51,6 +52,57 @@ async def state_of(human: MatrixHuman, room_id: str) -> dict[str, dict[str, obje
     return {e["type"]: e["content"] for e in resp.events if e.get("state_key") == ""}
 
 
+# --- the rule on synced state, without a homeserver ------------------------------------------
+
+BOT, ANNA, EVE = "@bot:example.org", "@anna:example.org", "@eve:example.org"
+
+
+def member(user_id: str, membership: Any, n: int) -> dict[str, Any]:
+    return {
+        "type": "m.room.member",
+        "sender": user_id,
+        "state_key": user_id,
+        "content": {"membership": membership},
+        "event_id": f"$m{n}",
+        "origin_server_ts": n,
+    }
+
+
+async def judged(state: list[dict[str, Any]], timeline: list[dict[str, Any]]) -> str | None:
+    """Whom the rule finds the room private with, after a nio client took this sync."""
+    client = nio.AsyncClient("http://127.0.0.1:9", BOT)
+    private = PrivateRooms(BOT)
+    room = {
+        "state": {"events": state},
+        "timeline": {"events": timeline, "limited": False},
+        "ephemeral": {"events": []},
+        "account_data": {"events": []},
+    }
+    sync = {"next_batch": "s1", "rooms": {"join": {"!r:example.org": room}}}
+    response = nio.SyncResponse.from_dict(sync)
+    assert isinstance(response, nio.SyncResponse)
+    private.see_sync(response)
+    await client.receive_response(response)
+    await client.close()
+    return private.partner(client.rooms["!r:example.org"])
+
+
+async def test_the_rule_on_synced_state() -> None:
+    both = [member(BOT, "join", 1), member(ANNA, "join", 2)]
+    assert await judged([], both) == ANNA
+    # Eve's member event nio cannot parse still names her: nio's room shows two people.
+    assert await judged([member(EVE, 5, 0)], both) is None
+    assert await judged([member(EVE, "leave", 0)], both) is None  # she was there before
+    knock = {"type": "m.room.join_rules", "sender": ANNA, "state_key": "", "event_id": "$j"}
+    knock |= {"content": {"join_rule": "knock"}, "origin_server_ts": 3}
+    assert await judged([], [*both, knock]) is None  # anyone may ask to come in
+    assert await judged([], [member(BOT, "join", 1), member(ANNA, "leave", 2)]) is None
+
+
+# --- against Synapse ----------------------------------------------------------------------------
+
+
+@synapse_test
 async def test_rooms_that_only_look_private(synapse: SynapseServer, tmp_path: Path) -> None:
     account = register_bot(synapse)
     people = {
@@ -112,6 +164,7 @@ async def test_rooms_that_only_look_private(synapse: SynapseServer, tmp_path: Pa
             await human.close()
 
 
+@synapse_test
 async def test_the_bots_own_private_room(synapse: SynapseServer, tmp_path: Path) -> None:
     """(d) Opened invite-only, encrypted from the start, recorded in m.direct; what the
     bot says there arrives encrypted and Anna's client can read it."""
@@ -143,6 +196,7 @@ async def test_the_bots_own_private_room(synapse: SynapseServer, tmp_path: Path)
         await anna.close()
 
 
+@synapse_test
 async def test_a_persons_own_private_room(synapse: SynapseServer, tmp_path: Path) -> None:
     """(e) Anna's own "start chat" (as Element makes it: is_direct, encrypted, invite-only)
     is her private chat with the bot, until someone else is invited into it."""
