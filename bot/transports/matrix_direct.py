@@ -117,7 +117,13 @@ class DirectRooms:
         async with self._account_data_lock:
             try:
                 current = await client.list_direct_rooms()
-                rooms = dict(current.rooms) if isinstance(current, nio.DirectRoomsResponse) else {}
+                if isinstance(current, nio.DirectRoomsResponse):
+                    rooms = dict(current.rooms)
+                elif http_status(current) == 404:
+                    rooms = {}  # none recorded yet
+                else:  # unreadable: writing now would drop the rooms recorded so far
+                    log.warning("matrix: could not read m.direct; room %s not recorded", room_id)
+                    return
                 listed = rooms.get(user_id)
                 mine = [r for r in listed if r != room_id] if isinstance(listed, list) else []
                 rooms[user_id] = [*mine, room_id]
