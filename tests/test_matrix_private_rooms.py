@@ -199,25 +199,37 @@ async def test_the_bots_own_private_room(synapse: SynapseServer, tmp_path: Path)
 @synapse_test
 async def test_a_persons_own_private_room(synapse: SynapseServer, tmp_path: Path) -> None:
     """(e) Anna's own "start chat" (as Element makes it: is_direct, encrypted, invite-only)
-    is her private chat with the bot, until someone else is invited into it."""
+    is her private chat with the bot until someone else is invited into it; after that it
+    stays a group, also once Carol has come and gone and the bot has restarted (nio
+    forgets who left; the bot reads it from the room state again)."""
     account = register_bot(synapse)
+    settings = bot_settings(tmp_path, synapse, account)
     anna = await MatrixHuman.login(synapse, unique_name("anna"), store_path=tmp_path / "anna")
     carol = await MatrixHuman.login(synapse, unique_name("carol"))
+    anna_account = AccountRef("matrix", anna.user_id, "Anna")
     try:
         await anna.start_sync()
-        async with running_bot(bot_settings(tmp_path, synapse, account)) as bot:
+        await carol.start_sync()
+        async with running_bot(settings) as bot:
             room_id = await anna.create_room(None, [bot.user_id], encrypted=True, is_direct=True)
             await wait_joined(anna, room_id, bot.user_id)
             await ask(anna, room_id, bot.user_id, "!connect", contains=CODE)
-            anna_account = AccountRef("matrix", anna.user_id, "Anna")
             sent = await bot.transport.send_direct(anna_account, text("Hier"), key="e:1")
             assert sent.chat.id == room_id
 
-            # Carol is invited (she never even comes): from now on it is a group.
+            # Carol is invited: from now on it is a group.
             await anna.invite(room_id, carol.user_id)
             await ask(anna, room_id, bot.user_id, "!connect", contains=ONLY_PRIVATE)
             moved = await bot.transport.send_direct(anna_account, text("Woanders"), key="e:2")
             assert moved.chat.id != room_id
+            await joined_by_invite(carol, room_id)
+            await wait_joined(anna, room_id, carol.user_id)
+            await carol.leave(room_id)
+
+        async with running_bot(settings) as bot:
+            await ask(anna, room_id, bot.user_id, "!connect", contains=ONLY_PRIVATE)
+            again = await bot.transport.send_direct(anna_account, text("Neu"), key="e:3")
+            assert again.chat.id == moved.chat.id
     finally:
         await anna.close()
         await carol.close()
