@@ -230,7 +230,8 @@ async def test_join_with_bang_and_slash(synapse: SynapseServer, tmp_path: Path) 
 @synapse_test
 async def test_direct_messages(synapse: SynapseServer, tmp_path: Path) -> None:
     account = register_bot(synapse)
-    human = await MatrixHuman.login(synapse, unique_name("anna"))
+    # The bot's private rooms are encrypted: Anna needs a client that can read them.
+    human = await MatrixHuman.login(synapse, unique_name("anna"), store_path=tmp_path / "human")
     try:
         await human.start_sync()
         async with running_bot(bot_settings(tmp_path, synapse, account)) as bot:

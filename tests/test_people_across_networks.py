@@ -42,11 +42,13 @@ class Humans:
 
 
 @pytest.fixture
-async def humans(synapse: SynapseServer) -> AsyncIterator[Humans]:
+async def humans(synapse: SynapseServer, tmp_path: Path) -> AsyncIterator[Humans]:
     found: list[MatrixHuman] = []
     try:
         for name in ("anna", "ben", "stranger"):
-            human = await MatrixHuman.login(synapse, unique_name(name))
+            # Ben reads a private room the bot opens: those are encrypted.
+            store = tmp_path / "ben" if name == "ben" else None
+            human = await MatrixHuman.login(synapse, unique_name(name), store_path=store)
             found.append(human)
             await human.start_sync()
         yield Humans(*found)
@@ -205,6 +207,7 @@ async def test_card_from_telegram_shown_privately_on_matrix_to_ag_members_only(
         assert ben_dm != room
         await ben.join(ben_dm)
         shown = await ben.wait_for_notice(ben_dm, bot.matrix_id, contains="Visitenkarte")
+        assert shown.event.decrypted  # private, so encrypted; Ben's client could read it
         assert shown.body.splitlines() == [
             "Visitenkarte von Anna Beispiel",
             "Organisation: Verein X",

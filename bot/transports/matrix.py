@@ -17,12 +17,16 @@ Why it looks the way it does:
   waiting for room keys and trusting new devices in matrix_keys, private rooms in
   matrix_direct; this class routes events there and lends them its sending and retrying
   (matrix_send). Logging in is matrix_login.
+- Whether a room is a private chat is matrix_private's rule (not a head count): it needs
+  every member event a sync brings before nio handles the sync, hence the small client
+  subclass below.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -50,6 +54,7 @@ from bot.transports.matrix_keys import RoomKeys
 from bot.transports.matrix_login import MatrixLoginError, log_in, password_login
 from bot.transports.matrix_media_io import MatrixMedia
 from bot.transports.matrix_poll_io import MatrixPolls
+from bot.transports.matrix_private import PrivateRooms
 from bot.transports.matrix_receive import chat_ref, incoming, member, user_ref
 from bot.transports.matrix_send import (
     SEND_BUDGET,
@@ -80,6 +85,17 @@ FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
 __all__ = ["MatrixLoginError", "MatrixSendError", "MatrixTransport", "retry_delay"]
 
 
+class _Client(nio.AsyncClient):
+    """nio's client, showing each sync to the private-room rule before handling it."""
+
+    private: PrivateRooms | None = None
+
+    async def receive_response(self, response: nio.Response) -> None:
+        if self.private is not None and isinstance(response, nio.SyncResponse):
+            self.private.see_sync(response)
+        await super().receive_response(response)
+
+
 # --- the transport ----------------------------------------------------------------------
 
 
@@ -99,7 +115,7 @@ class MatrixTransport:
     def __init__(self, settings: MatrixSettings, *, send_budget: float = SEND_BUDGET) -> None:
         self.settings = settings
         self.send_budget = send_budget
-        self.client = nio.AsyncClient(
+        self.client = _Client(
             settings.homeserver,
             settings.user_id,
             device_id=settings.device_id,
@@ -128,7 +144,9 @@ class MatrixTransport:
         self._polls = MatrixPolls(self)
         self._media = MatrixMedia(self)
         self._keys = RoomKeys(self)
-        self._direct = DirectRooms(self)
+        self._private = PrivateRooms(settings.user_id)
+        self.client.private = self._private
+        self._direct = DirectRooms(self, self._private)
 
     @property
     def user_id(self) -> str:
@@ -309,12 +327,14 @@ class MatrixTransport:
                 return
             message = incoming(room, event, self.user_id)
             if message is not None:
+                message = dataclasses.replace(message, chat=self.chat_ref(room))
                 await self._inbox.message(message)
         except Exception:
             log.exception("matrix: could not take message %s", event.event_id)
 
     def chat_ref(self, room: nio.MatrixRoom) -> ChatRef:
-        return chat_ref(room)
+        """The room as the core sees it: private only by matrix_private's rule, judged now."""
+        return chat_ref(room, is_direct=self._private.partner(room) is not None)
 
     def user_ref(self, room: nio.MatrixRoom | None, user_id: str) -> UserRef:
         return user_ref(room, user_id)
@@ -393,6 +413,7 @@ class MatrixTransport:
             self._handled_invites.discard(room_id)
 
     async def _on_member(self, room: nio.MatrixRoom, event: nio.RoomMemberEvent) -> None:
+        self._direct.membership_changed(room.room_id)
         if event.state_key != self.user_id:
             await self._on_other_member(room, event)
             return
@@ -414,7 +435,9 @@ class MatrixTransport:
                 or self._inbox is None
             ):
                 return
-            joined = MemberJoined(chat_ref(room), member(room, event.state_key), room.joined_count)
+            joined = MemberJoined(
+                self.chat_ref(room), member(room, event.state_key), room.joined_count
+            )
             if not joined.chat.is_direct:
                 await self._inbox.member_joined(joined)
         except Exception:
@@ -442,11 +465,20 @@ class MatrixTransport:
 
     # --- sending --------------------------------------------------------------------------
 
+    def _check_private(self, chat: ChatRef) -> None:
+        """Something meant for one person goes out only while the room is still private
+        (it may have stopped being so since the message it answers, or never was)."""
+        if chat.is_direct and not self._direct.is_private(chat.id):
+            log.info("matrix: not sending a private message into room %s: not private", chat.id)
+            raise DirectMessageUnavailable()
+
     async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        self._check_private(chat)
         event_id = await self._send_content(chat.id, notice_content(message), transaction_id(key))
         return SentRef(chat, event_id)
 
     async def send_poll(self, chat: ChatRef, poll: PollSpec, *, key: str | None = None) -> SentPoll:
+        self._check_private(chat)
         return await self._polls.send_poll(chat, poll, key=key)
 
     async def close_poll(self, sent: SentPoll, result: Rich, *, key: str | None = None) -> None:
@@ -465,6 +497,7 @@ class MatrixTransport:
         *,
         key: str | None = None,
     ) -> SentRef:
+        self._check_private(chat)
         return await self._media.send_file(chat, filename, data, mime, caption, key=key)
 
     async def send_with_buttons(
@@ -475,6 +508,7 @@ class MatrixTransport:
         *,
         key: str | None = None,
     ) -> SentRef:
+        self._check_private(chat)
         return await self._media.send_with_buttons(chat, message, buttons, key=key)
 
     async def send_direct(
@@ -543,16 +577,19 @@ class MatrixTransport:
         budget = self.send_budget if budget is None else budget
         return await retry_call(call, expected, what, budget=budget, done=done)
 
-    async def wait_for_room(self, room_id: str) -> None:
+    async def wait_for_room(self, room_id: str, until: Callable[[], bool] | None = None) -> None:
         """Until a room the bot just created or joined is in nio's state (nio only sends
-        into rooms it has synced)."""
-        while room_id not in self.client.rooms:
+        into rooms it has synced), and `until()` holds if given (a new room may show up
+        in a sync before all of its first events)."""
+
+        def ready() -> bool:
+            return room_id in self.client.rooms and (until is None or until())
+
+        while not ready():
             if self._sync_task is None:
                 # Shutting down (receiving stopped): sync once ourselves; messages are not
                 # taken any more, so nothing in it gets answered.
                 await self.client.sync(timeout=0)
                 continue
             async with self._synced:
-                await self._synced.wait_for(
-                    lambda: room_id in self.client.rooms or self._sync_task is None
-                )
+                await self._synced.wait_for(lambda: ready() or self._sync_task is None)

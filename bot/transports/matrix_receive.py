@@ -51,11 +51,10 @@ def incoming(
     )
 
 
-def chat_ref(room: nio.MatrixRoom) -> ChatRef:
-    """A room of two (the bot and one person) is a private chat."""
-    return ChatRef(
-        PLATFORM, room.room_id, is_direct=room.joined_count == 2, title=room.display_name
-    )
+def chat_ref(room: nio.MatrixRoom, *, is_direct: bool = False) -> ChatRef:
+    """The room as a ref. Whether it is a private chat is the transport's judgement
+    (matrix_private: a head count is not enough); unjudged, a room is a group."""
+    return ChatRef(PLATFORM, room.room_id, is_direct=is_direct, title=room.display_name)
 
 
 def user_ref(room: nio.MatrixRoom | None, user_id: str) -> UserRef:
