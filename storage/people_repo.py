@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import link_shares
 from storage.connect_models import ConnectCode
 from storage.meeting_models import (
     DeliveryStatus,
@@ -75,6 +76,8 @@ async def merge(
         raise LookupError("both people must exist")
     if kept.language is None:
         kept.language = absorbed.language
+    card_kept = await _card_kept(session, keep, absorb)
+    await link_shares.record(session, keep, absorb, card_kept)
     await _merge_memberships(session, keep, absorb)
     await _merge_ballots(session, keep, absorb)
     if token_of is not None:
@@ -82,7 +85,7 @@ async def merge(
     await _merge_rsvps(session, keep, absorb)
     await _merge_reminder_preferences(session, keep, absorb)
     await _merge_survey_runs(session, keep, absorb)
-    await _merge_cards(session, keep, absorb)
+    await _merge_cards(session, keep, absorb, card_kept)
     await _drop_forget_requests(session, keep, absorb)
     await session.execute(update(Poll).where(Poll.created_by == absorb).values(created_by=keep))
     await session.execute(
@@ -241,11 +244,11 @@ async def _merge_survey_runs(session: AsyncSession, keep: int, absorb: int) -> N
     await session.flush()
 
 
-async def _merge_cards(session: AsyncSession, keep: int, absorb: int) -> None:
-    """One card remains: the one changed most recently."""
+async def _card_kept(session: AsyncSession, keep: int, absorb: int) -> int | None:
+    """Whose card remains after a merge: the one changed most recently (None: no card)."""
     card = Base.metadata.tables.get("card")
     if card is None:
-        return
+        return None
     rows = {
         row.person_id: row.updated_at
         for row in await session.execute(
@@ -253,11 +256,19 @@ async def _merge_cards(session: AsyncSession, keep: int, absorb: int) -> None:
         )
     }
     if absorb not in rows:
-        return
+        return keep if keep in rows else None
     if keep in rows and not _newer(rows[absorb], rows[keep]):
-        await session.execute(delete(card).where(card.c.person_id == absorb))
+        return keep
+    return absorb
+
+
+async def _merge_cards(session: AsyncSession, keep: int, absorb: int, kept: int | None) -> None:
+    """One card remains: `kept`'s (see `_card_kept`)."""
+    card = Base.metadata.tables.get("card")
+    if card is None or kept is None:
         return
-    await session.execute(delete(card).where(card.c.person_id == keep))
+    drop = absorb if kept == keep else keep
+    await session.execute(delete(card).where(card.c.person_id == drop))
     await session.execute(update(card).where(card.c.person_id == absorb).values(person_id=keep))
 
 
@@ -270,10 +281,11 @@ async def _drop_forget_requests(session: AsyncSession, keep: int, absorb: int) -
 
 
 async def split_off(session: AsyncSession, account_id: int) -> int:
-    """Give the account a new person of its own, taking along only its language.
+    """Give the account a new person of its own, with its language and what its side
+    brought into the link (AG memberships and roles, its card: storage/link_shares.py).
 
-    Everything else (memberships, votes, RSVPs, preferences) stays with the person of
-    the other accounts. Returns the new person's id.
+    Everything else (votes, RSVPs, preferences, what was created) stays with the person
+    of the other accounts. Returns the new person's id.
     """
     account = await session.get(Account, account_id)
     if account is None:
@@ -282,6 +294,7 @@ async def split_off(session: AsyncSession, account_id: int) -> int:
     person = Person(language=old.language if old else None)
     session.add(person)
     await session.flush()
+    await link_shares.give_back(session, account_id, account.person_id, person.id)
     account.person_id = person.id
     await session.execute(delete(ConnectCode).where(ConnectCode.account_id == account_id))
     await session.flush()

@@ -46,9 +46,17 @@ async def get_code(chat: Chat, who: str) -> str:
 
 
 async def link(bot: BotHarness, who: str = "anna") -> list[str]:
-    """`who` on the fake network asks for a code and redeems it on "other"."""
+    """`who` on the fake network asks for a code, types it on "other" and confirms."""
     code = await get_code(bot.dm(who), who)
-    return await bot.dm(who, "other").say(who, f"/connect {code}")
+    return await redeem(bot.dm(who, "other"), who, code)
+
+
+async def redeem(chat: Chat, who: str, code: str) -> list[str]:
+    """Type the code, and if a summary comes back, confirm it."""
+    replies = await chat.say(who, f"/connect {code}")
+    if not replies[-1].endswith(f"/connect {code} JA."):
+        return replies
+    return await chat.say(who, f"/connect {code} JA")
 
 
 async def person_of(bot: BotHarness, platform: str, who: str) -> int:
@@ -67,7 +75,9 @@ async def person_of(bot: BotHarness, platform: str, who: str) -> int:
 
 async def test_a_code_links_two_accounts(two: BotHarness) -> None:
     replies = await link(two)
-    assert replies[-1].startswith("Verbunden! Deine Konten gehören jetzt zu einer Person")
+    assert replies[-1].startswith(
+        "Verbunden mit Anna (Fake)! Deine Konten gehören jetzt zu einer Person"
+    )
     assert await person_of(two, "fake", "anna") == await person_of(two, "other", "anna")
 
 
@@ -104,15 +114,13 @@ async def test_a_code_expires_after_ten_minutes(two: BotHarness) -> None:
 async def test_a_code_is_valid_just_before_ten_minutes(two: BotHarness) -> None:
     code = await get_code(two.dm("anna"), "anna")
     clock(two).advance(minutes=9, seconds=59)
-    replies = await two.dm("anna", "other").say("anna", f"/connect {code.lower()}")
-    assert replies[0].startswith("Verbunden!")
+    replies = await redeem(two.dm("anna", "other"), "anna", code.lower())
+    assert replies[0].startswith("Verbunden mit")
 
 
 async def test_a_code_works_once(two: BotHarness) -> None:
     code = await get_code(two.dm("anna"), "anna")
-    assert (await two.dm("anna", "other").say("anna", f"/connect {code}"))[0].startswith(
-        "Verbunden!"
-    )
+    assert (await redeem(two.dm("anna", "other"), "anna", code))[0].startswith("Verbunden mit")
     assert await two.dm("mallory", "other").say("mallory", f"/connect {code}") == [
         "Dieser Code wurde schon benutzt. Hol dir auf dem anderen Netzwerk mit /connect "
         "einen neuen."
@@ -136,8 +144,8 @@ async def test_a_code_must_be_used_on_the_other_network(two: BotHarness) -> None
         "Diesen Code musst du auf dem anderen Netzwerk eingeben, nicht hier."
     ]
     # Not used up by the attempt: it still works on the other network.
-    replies = await two.dm("anna", "other").say("anna", f"/connect {code}")
-    assert replies[0].startswith("Verbunden!")
+    replies = await redeem(two.dm("anna", "other"), "anna", code)
+    assert replies[0].startswith("Verbunden mit")
 
 
 async def test_linking_to_oneself(two: BotHarness) -> None:
@@ -200,7 +208,7 @@ async def test_merge_keeps_the_stronger_role_and_the_most_recent_vote_and_rsvp(
     kept = await person_of(two, "fake", "anna")
     absorbed = await person_of(two, "other", "anna")
 
-    assert (await link(two))[0].startswith("Verbunden!")
+    assert (await link(two))[0].startswith("Verbunden mit")
 
     async with two.app.services.db.read() as session:
         roles = {
