@@ -93,9 +93,19 @@ async def telegram_code(bot: BothNetworks) -> str:
 
 
 async def link_anna(bot: BothNetworks, anna: MatrixHuman, dm: str, code: str) -> SeenEvent:
-    linked = await ask(anna, dm, bot.matrix_id, f"!connect {code}", contains="Verbunden")
-    assert linked.body.startswith("Verbunden! Deine Konten gehören jetzt zu einer Person")
+    """Anna types the code on Matrix, is shown whose account it is, and confirms; her
+    Telegram account is told."""
+    summary = await ask(anna, dm, bot.matrix_id, f"!connect {code}", contains="Bestätige")
+    assert summary.body.startswith("Willst du dieses Konto mit Anna Berg (Telegram) verbinden?")
+    assert summary.body.endswith(f"!connect {code} JA.")
+    calls = len(bot.api.calls_to("sendMessage"))
+    linked = await ask(anna, dm, bot.matrix_id, f"!connect {code} JA", contains="Verbunden")
+    assert linked.body.startswith("Verbunden mit Anna Berg (Telegram)! Deine Konten gehören jetzt")
     assert "!my" in linked.body and "!disconnect" in linked.body
+    await bot.api.wait_called("sendMessage", calls + 1)
+    [told] = bot.api.texts(ANNA["id"])[-1:]
+    assert "(Matrix) ist jetzt mit dir verbunden" in told
+    assert "<code>/disconnect</code>" in told
     return linked
 
 
