@@ -13,6 +13,7 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import commands as c
 from bot.config import Settings
 from bot.context import Context
-from bot.i18n import N_
+from bot.i18n import N_, Lang
 from bot.rich import AccountRef, Rich, bold, code, lines
 from handlers.people import account_ref, role_label
 from handlers.poll_common import network_name
@@ -200,16 +201,7 @@ async def _redeem(ctx: Context, text: str, *, confirmed: bool) -> None:
                 disconnect=code(ctx.cmd("disconnect")),
             )
         )
-        await _tell(
-            ctx,
-            sides[0].account,
-            now_person,
-            N_(
-                "{other} ist jetzt mit dir verbunden: AGs, Rollen, Stimmen und Visitenkarte "
-                "gehören jetzt zu einer Person. Warst du das nicht, trenne die Verbindung mit "
-                "{disconnect}."
-            ),
-        )
+        await _tell(ctx, sides[0].account, now_person, _linked)
         return
     await ctx.reply(_refusal(ctx, outcome))
 
@@ -249,9 +241,32 @@ def _summary(ctx: Context, text: str, other: Side, mine: Side) -> Rich:
     )
 
 
-async def _tell(ctx: Context, account: AccountRef, person_id: int, message: str) -> None:
+def _linked(lang: Lang, other: str, prefix: str) -> Rich:
+    return lang.t(
+        "{other} ist jetzt mit dir verbunden: AGs, Rollen, Stimmen und Visitenkarte "
+        "gehören jetzt zu einer Person. Warst du das nicht, trenne die Verbindung mit "
+        "{disconnect}.",
+        other=other,
+        disconnect=code(f"{prefix}disconnect"),
+    )
+
+
+def _unlinked(lang: Lang, other: str, prefix: str) -> Rich:
+    return lang.t(
+        "{other} ist nicht mehr mit dir verbunden und hat die AGs, Rollen und die "
+        "Visitenkarte mitgenommen, die es mitgebracht hatte.",
+        other=other,
+    )
+
+
+async def _tell(
+    ctx: Context,
+    account: AccountRef,
+    person_id: int,
+    compose: Callable[[Lang, str, str], Rich],
+) -> None:
     """Tell another account of the person what this account just did, privately on its
-    own network, in the person's language. `message` has {other} and may have {disconnect}."""
+    own network, in the person's language."""
     services = ctx.services
     transport = services.transports.get(account.platform)
     if transport is None:
@@ -260,13 +275,9 @@ async def _tell(ctx: Context, account: AccountRef, person_id: int, message: str)
         person = await session.get(Person, person_id)
     language = (person.language if person else None) or services.settings.language
     prefix: str = getattr(transport, "command_prefix", "/")
-    text = services.translator.for_language(language).t(
-        message,
-        other=_name(ctx.sender.as_account()),
-        disconnect=code(f"{prefix}disconnect"),
-    )
+    lang = services.translator.for_language(language)
     try:
-        await transport.send_direct(account, text)
+        await transport.send_direct(account, compose(lang, _name(ctx.sender.as_account()), prefix))
     except Exception:
         log.warning("could not tell the other account on %s about a link", account.platform)
 
@@ -341,12 +352,4 @@ async def disconnect(ctx: Context) -> None:
         )
     )
     for other in others:
-        await _tell(
-            ctx,
-            other,
-            person_id,
-            N_(
-                "{other} ist nicht mehr mit dir verbunden und hat die AGs, Rollen und die "
-                "Visitenkarte mitgenommen, die es mitgebracht hatte."
-            ),
-        )
+        await _tell(ctx, other, person_id, _unlinked)
