@@ -39,6 +39,9 @@ CODE_VALID = timedelta(minutes=10)
 # Without look-alikes (0/O, 1/I/L); 8 characters from 31 give about 2^40 codes.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+# Codes that do not exist, per account and hour, before every code is refused for a while.
+MISSES_ALLOWED = 5
+MISS_WINDOW = timedelta(hours=1)
 
 
 class Outcome(enum.Enum):
@@ -50,6 +53,7 @@ class Outcome(enum.Enum):
     SAME_NETWORK = "same-network"
     ALREADY = "already"
     NETWORK_TAKEN = "network-taken"
+    TOO_MANY = "too-many"
 
 
 def new_code() -> str:
@@ -153,11 +157,15 @@ async def _redeem(ctx: Context, text: str, *, confirmed: bool) -> None:
         return await voter_token(services.settings, poll_id, person)
 
     async def link(session: AsyncSession) -> tuple[Outcome, int, tuple[Side, Side] | None]:
-        found = await people_repo.find_code(session, digest)
-        if found is None:
-            return Outcome.UNKNOWN, person_id, None
         mine = await repo.find_account(session, sender.platform, sender.id)
         assert mine is not None
+        since = now - MISS_WINDOW
+        if await people_repo.count_misses(session, mine.id, since) >= MISSES_ALLOWED:
+            return Outcome.TOO_MANY, person_id, None
+        found = await people_repo.find_code(session, digest)
+        if found is None:
+            await people_repo.add_miss(session, mine.id, now, since)
+            return Outcome.UNKNOWN, person_id, None
         if found.used or found.claimed_by not in (None, mine.id):
             return Outcome.USED, person_id, None
         if found.expires_at <= now:
@@ -304,6 +312,9 @@ def _refusal(ctx: Context, outcome: Outcome) -> Rich:
             "Diesen Code musst du auf dem anderen Netzwerk eingeben, nicht hier."
         ),
         Outcome.ALREADY: ctx.t("Diese beiden Konten sind schon miteinander verbunden."),
+        Outcome.TOO_MANY: ctx.t(
+            "Zu viele falsche Codes. Versuch es in einer Stunde wieder, mit einem neuen Code."
+        ),
         Outcome.NETWORK_TAKEN: ctx.t(
             "Eines der Konten ist schon mit einem Konto auf demselben Netzwerk verbunden. "
             "Trenne es zuerst mit {disconnect}.",

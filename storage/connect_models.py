@@ -5,7 +5,8 @@ A code belongs to the account that asked for it, is valid until `expires_at` and
 Typing it only shows what a link would do and reserves the code for that account
 (`claimed_by`); the link is made when the same account confirms before `expires_at`.
 
-`ConnectShare` remembers what each side brought into a link (AG memberships with their
+`ConnectMiss` notes when an account typed a code that does not exist, so that guessing
+stops after a few tries (kept for an hour). `ConnectShare` remembers what each side brought into a link (AG memberships with their
 role, the card), so `/disconnect` can give it back to the account it came from.
 """
 
@@ -64,3 +65,15 @@ class ConnectShare(Base):
     joined_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True, default=None
     )
+
+
+class ConnectMiss(Base):
+    """An account typed a code that does not exist (kept only while it counts)."""
+
+    __tablename__ = "connect_miss"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import link_shares
-from storage.connect_models import ConnectCode
+from storage.connect_models import ConnectCode, ConnectMiss
 from storage.meeting_models import (
     DeliveryStatus,
     Meeting,
@@ -330,3 +330,22 @@ async def find_code(session: AsyncSession, code_hash: str) -> ConnectCode | None
     return await session.scalar(
         select(ConnectCode).where(ConnectCode.code_hash == code_hash).with_for_update()
     )
+
+
+async def count_misses(session: AsyncSession, account_id: int, since: datetime) -> int:
+    """How many codes that do not exist the account typed since `since`."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(ConnectMiss)
+            .where(ConnectMiss.account_id == account_id, ConnectMiss.at > since)
+        )
+        or 0
+    )
+
+
+async def add_miss(session: AsyncSession, account_id: int, now: datetime, since: datetime) -> None:
+    """Note a wrong code; misses from before `since` no longer count and go."""
+    await session.execute(delete(ConnectMiss).where(ConnectMiss.at <= since))
+    session.add(ConnectMiss(account_id=account_id, at=now))
+    await session.flush()

@@ -171,6 +171,25 @@ async def test_a_wrong_code(two: BotHarness) -> None:
     ]
 
 
+async def test_guessing_stops_after_five_wrong_codes(two: BotHarness) -> None:
+    eve = two.dm("eve", "other")
+    for guess in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE"):
+        [reply] = await eve.say("eve", f"/connect {guess}")
+        assert reply.startswith("Diesen Code kenne ich nicht.")
+    code = await get_code(two.dm("anna"), "anna")
+    too_many = ["Zu viele falsche Codes. Versuch es in einer Stunde wieder, mit einem neuen Code."]
+    assert await eve.say("eve", f"/connect {code}") == too_many
+    assert await eve.say("eve", f"/connect {code} JA") == too_many
+    assert await person_of(two, "other", "eve") != await person_of(two, "fake", "anna")
+    # Someone else is not held up, and after an hour eve may try again.
+    assert (await two.dm("ben", "other").say("ben", "/connect FFFF-FFFF"))[0].startswith(
+        "Diesen Code kenne ich nicht."
+    )
+    clock(two).advance(hours=1)
+    code = await get_code(two.dm("anna"), "anna")
+    assert (await eve.say("eve", f"/connect {code}"))[0].startswith("Willst du dieses Konto")
+
+
 async def test_connect_and_disconnect_only_in_a_private_chat(two: BotHarness) -> None:
     group = two.group("ag2-gruppe")
     assert await group.say("anna", "/connect") == [

@@ -1,8 +1,9 @@
 """connect_confirm: a code is confirmed by the account that typed it; what each side of a
-link brought, so that /disconnect can give it back
+link brought, so that /disconnect can give it back; wrong codes an account typed
 
 Written by hand. `connect_code.claimed_by` is the account that was shown what a link would
-do (only it may confirm); `connect_share` rows belong to an account and go with it.
+do (only it may confirm); `connect_share` and `connect_miss` rows belong to an account and
+go with it.
 
 Revision ID: 0009
 Revises: 0006
@@ -56,8 +57,29 @@ def upgrade() -> None:
             batch_op.f("ix_connect_share_account_id"), ["account_id"], unique=False
         )
 
+    op.create_table(
+        "connect_miss",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("account_id", _ID, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["account.id"],
+            name=op.f("fk_connect_miss_account_id_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_connect_miss")),
+    )
+    with op.batch_alter_table("connect_miss", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_connect_miss_account_id"), ["account_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("connect_miss", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_connect_miss_account_id"))
+    op.drop_table("connect_miss")
     with op.batch_alter_table("connect_share", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_connect_share_account_id"))
     op.drop_table("connect_share")
