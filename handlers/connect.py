@@ -183,9 +183,11 @@ async def _redeem(ctx: Context, text: str, *, confirmed: bool) -> None:
             return Outcome.NETWORK_TAKEN, person_id, None
         sides = (await _side(session, owner), await _side(session, mine))
         if not confirmed or found.claimed_by != mine.id:
-            # Shown what a link would do; only this account may confirm, for 10 minutes.
-            found.claimed_by = mine.id
-            found.expires_at = now + CODE_VALID
+            # Shown what a link would do: from now on only this account may confirm,
+            # for 10 minutes from the first time it was shown.
+            if found.claimed_by is None:
+                found.claimed_by = mine.id
+                found.expires_at = now + CODE_VALID
             return Outcome.ASK, person_id, sides
         found.used = True
         await session.flush()
