@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import commands as c
 from bot.config import Settings
 from bot.context import Context
+from bot.core import Button
 from bot.i18n import N_, Lang
 from bot.rich import AccountRef, Rich, bold, code, lines
+from handlers.meeting_common import reply_with_buttons
 from handlers.people import account_ref, role_label
 from handlers.poll_common import network_name
 from handlers.poll_secret import secret_key, voter_token
@@ -97,6 +99,15 @@ async def connect(ctx: Context, code: str | None = None, confirm: str | None = N
                 confirm=_confirm_cmd(ctx, code),
             )
         )
+
+
+@commands.button("connect")
+async def connect_button(ctx: Context, data: str) -> str | None:
+    """`connect:<code>`, pressed under the summary: the same as `/connect <code> JA`."""
+    if not ctx.chat.is_direct:
+        return None
+    await _redeem(ctx, data.partition(":")[2], confirmed=True)
+    return None
 
 
 def _confirm_cmd(ctx: Context, text: str) -> Rich:
@@ -196,7 +207,8 @@ async def _redeem(ctx: Context, text: str, *, confirmed: bool) -> None:
 
     outcome, now_person, sides = await ctx.db.run(link)
     if outcome is Outcome.ASK and sides is not None:
-        await ctx.reply(_summary(ctx, text, *sides))
+        yes = Button(ctx.lang.gettext("Ja, verbinden"), f"connect:{normalise(text)}", "✅")
+        await reply_with_buttons(ctx, _summary(ctx, text, *sides), (yes,))
         return
     if outcome is Outcome.LINKED and sides is not None:
         log.info("person %d merged into person %d", person_id, now_person)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import ButtonPress
 from storage import people_repo
 from storage.meeting_models import Reminder, ReminderDelivery, ReminderPreference, Rsvp
 from storage.models import Account, Base, Membership, Person
@@ -288,6 +289,30 @@ async def test_only_the_account_shown_the_summary_may_confirm(two: BotHarness) -
     assert await person_of(two, "fake", "eve") != await person_of(two, "other", "mallory")
     # Vera may still confirm.
     assert (await two.dm("vera").say("vera", f"/connect {code} ja"))[0].startswith("Verbunden")
+
+
+async def test_the_summary_has_a_button_that_confirms(two: BotHarness) -> None:
+    code = await victim_and_mallory(two)
+    await two.dm("vera").say("vera", f"/connect {code}")
+    chat, buttons = two.transports["fake"].buttons[-1]
+    assert chat == two.dm("vera").ref
+    assert [(b.label, b.data) for b in buttons] == [
+        ("Ja, verbinden", f"connect:{code.replace('-', '')}")
+    ]
+    dispatcher = two.app.dispatcher
+    # Pressed in a group (or by someone else) it does nothing.
+    press = ButtonPress(two.group("g").ref, two.user("vera"), buttons[0].data, "cb-1")
+    assert await dispatcher.button_pressed(press) is None
+    eve = ButtonPress(two.dm("eve").ref, two.user("eve"), buttons[0].data, "cb-2")
+    await dispatcher.button_pressed(eve)
+    assert await person_of(two, "fake", "vera") != await person_of(two, "other", "mallory")
+    assert await person_of(two, "fake", "eve") != await person_of(two, "other", "mallory")
+
+    before = len(two.transports["fake"].sent)
+    press = ButtonPress(two.dm("vera").ref, two.user("vera"), buttons[0].data, "cb-3")
+    await dispatcher.button_pressed(press)
+    assert two.transports["fake"].sent[before].text.startswith("Verbunden mit Mallory (Other)!")
+    assert await person_of(two, "fake", "vera") == await person_of(two, "other", "mallory")
 
 
 async def test_the_confirmation_expires(two: BotHarness) -> None:
