@@ -385,6 +385,29 @@ async def test_a_role_lost_after_the_link_is_not_given_back(two: BotHarness) -> 
     assert "(ag2) – Mitglied" in (await two.dm("vera").say("vera", "/my"))[0]
 
 
+async def test_forget_after_a_confirmed_link_leaves_no_connect_rows(two: BotHarness) -> None:
+    """With Vera's confirmation Mallory's /forget deletes both accounts, as the summary
+    said; what the link noted (shares, wrong codes, codes) goes with the accounts."""
+    from storage.connect_models import ConnectCode, ConnectMiss, ConnectShare
+
+    code = await victim_and_mallory(two)
+    await two.dm("vera").say("vera", "/connect ZZZZ-ZZZZ")  # a wrong code is noted
+    await redeem(two.dm("vera"), "vera", code)
+    await get_code(two.dm("vera"), "vera")
+    async with two.app.services.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(ConnectShare))
+        assert await session.scalar(select(func.count()).select_from(ConnectMiss))
+    mallory = two.dm("mallory", "other")
+    await mallory.say("mallory", "/forget")
+    assert (await mallory.say("mallory", "/forget JA"))[0].startswith("Erledigt")
+    async with two.app.services.db.read() as session:
+        for model in (ConnectShare, ConnectMiss, ConnectCode, Account):
+            rows = await session.scalar(select(func.count()).select_from(model))
+            assert rows == 0 or model is Account, model
+        names = set(await session.scalars(select(Account.external_id)))
+    assert not names & {"vera", "mallory"}
+
+
 # --- merging two people --------------------------------------------------------------------
 
 
