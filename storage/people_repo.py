@@ -3,8 +3,10 @@
 `merge` moves everything keyed by a person from one person to another in the caller's
 transaction. Where both people have a row for the same thing, one row remains: the
 stronger role, the most recent vote, the most recent RSVP, the most recently changed
-reminder preference, the survey run that got furthest. `PERSON_COLUMNS` lists every
-column that refers to a person; a test fails when a table adds one that is not listed.
+reminder preference, the survey run that got furthest. Before anything moves it notes
+what each side brought (storage/link_shares.py), which `split_off` gives back.
+`PERSON_COLUMNS` lists every column that refers to a person; a test fails when a table
+adds one that is not listed.
 """
 
 from __future__ import annotations
