@@ -229,8 +229,14 @@ async def _redeem(ctx: Context, text: str, *, confirmed: bool) -> None:
 
 
 def _name(account: AccountRef) -> str:
+    """Display name, the handle nobody else can have (a display name can be copied),
+    and the network: `Anna Berg (@anna_b, Telegram)`."""
     name = account.display_name or account.username or account.external_id
-    return f"{name} ({network_name(account.platform)})"
+    network = network_name(account.platform)
+    handle = account.username
+    if not handle or handle == name:
+        return f"{name} ({network})"
+    return f"{name} ({'' if handle.startswith('@') else '@'}{handle}, {network})"
 
 
 def _brings(ctx: Context, side: Side) -> Rich:

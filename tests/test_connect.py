@@ -77,7 +77,7 @@ async def person_of(bot: BotHarness, platform: str, who: str) -> int:
 async def test_a_code_links_two_accounts(two: BotHarness) -> None:
     replies = await link(two)
     assert replies[-1].startswith(
-        "Verbunden mit Anna (Fake)! Deine Konten gehören jetzt zu einer Person"
+        "Verbunden mit Anna (@anna, Fake)! Deine Konten gehören jetzt zu einer Person"
     )
     assert await person_of(two, "fake", "anna") == await person_of(two, "other", "anna")
 
@@ -226,10 +226,12 @@ async def test_a_typed_code_shows_whom_it_joins_and_links_nothing(two: BotHarnes
     """Issue 11.4: the victim types Mallory's code; Mallory gets nothing of hers."""
     code = await victim_and_mallory(two)
     [summary] = await two.dm("vera").say("vera", f"/connect {code}")
-    assert summary.startswith("Willst du dieses Konto mit Mallory (Other) verbinden?")
-    assert "• Mallory (Other) bringt mit: AGs: ag1 (Mitglied); Visitenkarte: nein" in summary
+    assert summary.startswith("Willst du dieses Konto mit Mallory (@mallory, Other) verbinden?")
+    assert (
+        "• Mallory (@mallory, Other) bringt mit: AGs: ag1 (Mitglied); Visitenkarte: nein" in summary
+    )
     assert "• Dieses Konto bringt mit: AGs: ag2 (Leitung); Visitenkarte: ja" in summary
-    assert "Mallory (Other) bekommt alle deine AGs und Rollen (auch Leitungen)" in summary
+    assert "Mallory (@mallory, Other) bekommt alle deine AGs und Rollen (auch Leitungen)" in summary
     assert summary.endswith(f"Bestätige innerhalb von 10 Minuten mit /connect {code} JA.")
 
     mallory = two.dm("mallory", "other")
@@ -254,9 +256,9 @@ async def test_confirming_links_and_both_are_told(two: BotHarness) -> None:
     vera = two.dm("vera")
     await vera.say("vera", f"/connect {code}")
     [linked] = await vera.say("vera", f"/connect {code} JA")
-    assert linked.startswith("Verbunden mit Mallory (Other)! Deine Konten gehören jetzt")
+    assert linked.startswith("Verbunden mit Mallory (@mallory, Other)! Deine Konten gehören jetzt")
     assert told(two, "other", "mallory")[-1] == (
-        "Vera (Fake) ist jetzt mit dir verbunden: AGs, Rollen, Stimmen und Visitenkarte "
+        "Vera (@vera, Fake) ist jetzt mit dir verbunden: AGs, Rollen, Stimmen und Visitenkarte "
         "gehören jetzt zu einer Person. Warst du das nicht, trenne die Verbindung mit "
         "/disconnect."
     )
@@ -268,13 +270,13 @@ async def test_the_issuer_is_told_in_its_own_language(two: BotHarness) -> None:
     code = await victim_and_mallory(two)
     await two.dm("mallory", "other").say("mallory", "/lang en")
     await redeem(two.dm("vera"), "vera", code)
-    assert told(two, "other", "mallory")[-1].startswith("Vera (Fake) is now linked with you")
+    assert told(two, "other", "mallory")[-1].startswith("Vera (@vera, Fake) is now linked with you")
 
 
 async def test_confirming_straight_away_only_shows_the_summary(two: BotHarness) -> None:
     code = await victim_and_mallory(two)
     [reply] = await two.dm("vera").say("vera", f"/connect {code} JA")
-    assert reply.startswith("Willst du dieses Konto mit Mallory (Other) verbinden?")
+    assert reply.startswith("Willst du dieses Konto mit Mallory (@mallory, Other) verbinden?")
     assert await person_of(two, "fake", "vera") != await person_of(two, "other", "mallory")
 
 
@@ -311,7 +313,11 @@ async def test_the_summary_has_a_button_that_confirms(two: BotHarness) -> None:
     before = len(two.transports["fake"].sent)
     press = ButtonPress(two.dm("vera").ref, two.user("vera"), buttons[0].data, "cb-3")
     await dispatcher.button_pressed(press)
-    assert two.transports["fake"].sent[before].text.startswith("Verbunden mit Mallory (Other)!")
+    assert (
+        two.transports["fake"]
+        .sent[before]
+        .text.startswith("Verbunden mit Mallory (@mallory, Other)!")
+    )
     assert await person_of(two, "fake", "vera") == await person_of(two, "other", "mallory")
 
 
@@ -351,7 +357,7 @@ async def test_disconnect_gives_each_account_back_what_it_brought(two: BotHarnes
     [reply] = await vera.say("vera", "/disconnect")
     assert reply.startswith("Getrennt. Dieses Konto steht jetzt für sich allein")
     assert told(two, "other", "mallory")[-1] == (
-        "Vera (Fake) ist nicht mehr mit dir verbunden und hat die AGs, Rollen und die "
+        "Vera (@vera, Fake) ist nicht mehr mit dir verbunden und hat die AGs, Rollen und die "
         "Visitenkarte mitgenommen, die es mitgebracht hatte."
     )
     mine = (await vera.say("vera", "/my"))[0]

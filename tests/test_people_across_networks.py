@@ -99,7 +99,9 @@ async def link_anna(
     """Anna types the code on Matrix, is shown whose account it is, and confirms (with
     `!connect CODE JA`, or with the ✅ reaction the bot offers); Telegram Anna is told."""
     summary = await ask(anna, dm, bot.matrix_id, f"!connect {code}", contains="Bestätige")
-    assert summary.body.startswith("Willst du dieses Konto mit Anna Berg (Telegram) verbinden?")
+    assert summary.body.startswith(
+        "Willst du dieses Konto mit Anna Berg (@anna_b, Telegram) verbinden?"
+    )
     assert f"!connect {code} JA.\n✅ Ja, verbinden" in summary.body
     calls = len(bot.api.calls_to("sendMessage"))
     if react:
@@ -109,11 +111,13 @@ async def link_anna(
         linked = await anna.wait_for_notice(dm, bot.matrix_id, 10.0, "Verbunden", since=mark)
     else:
         linked = await ask(anna, dm, bot.matrix_id, f"!connect {code} JA", contains="Verbunden")
-    assert linked.body.startswith("Verbunden mit Anna Berg (Telegram)! Deine Konten gehören jetzt")
+    assert linked.body.startswith(
+        "Verbunden mit Anna Berg (@anna_b, Telegram)! Deine Konten gehören jetzt"
+    )
     assert "!my" in linked.body and "!disconnect" in linked.body
     await bot.api.wait_called("sendMessage", calls + 1)
     [told] = bot.api.texts(ANNA["id"])[-1:]
-    assert "(Matrix) ist jetzt mit dir verbunden" in told
+    assert ", Matrix) ist jetzt mit dir verbunden" in told
     assert "<code>/disconnect</code>" in told
     return linked
 
