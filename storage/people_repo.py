@@ -3,8 +3,10 @@
 `merge` moves everything keyed by a person from one person to another in the caller's
 transaction. Where both people have a row for the same thing, one row remains: the
 stronger role, the most recent vote, the most recent RSVP, the most recently changed
-reminder preference, the survey run that got furthest. `PERSON_COLUMNS` lists every
-column that refers to a person; a test fails when a table adds one that is not listed.
+reminder preference, the survey run that got furthest. Before anything moves it notes
+what each side brought (storage/link_shares.py), which `split_off` gives back.
+`PERSON_COLUMNS` lists every column that refers to a person; a test fails when a table
+adds one that is not listed.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import join_repo
-from storage.connect_models import ConnectCode
+from storage import join_repo, link_shares
+from storage.connect_models import ConnectCode, ConnectMiss
 from storage.meeting_models import (
     DeliveryStatus,
     Meeting,
@@ -77,6 +79,8 @@ async def merge(
         raise LookupError("both people must exist")
     if kept.language is None:
         kept.language = absorbed.language
+    card_kept = await _card_kept(session, keep, absorb)
+    await link_shares.record(session, keep, absorb, card_kept)
     await _merge_memberships(session, keep, absorb)
     await join_repo.merge(session, keep, absorb)
     await _merge_ballots(session, keep, absorb)
@@ -85,7 +89,7 @@ async def merge(
     await _merge_rsvps(session, keep, absorb)
     await _merge_reminder_preferences(session, keep, absorb)
     await _merge_survey_runs(session, keep, absorb)
-    await _merge_cards(session, keep, absorb)
+    await _merge_cards(session, keep, absorb, card_kept)
     await _drop_forget_requests(session, keep, absorb)
     await session.execute(update(Poll).where(Poll.created_by == absorb).values(created_by=keep))
     await session.execute(
@@ -244,11 +248,11 @@ async def _merge_survey_runs(session: AsyncSession, keep: int, absorb: int) -> N
     await session.flush()
 
 
-async def _merge_cards(session: AsyncSession, keep: int, absorb: int) -> None:
-    """One card remains: the one changed most recently."""
+async def _card_kept(session: AsyncSession, keep: int, absorb: int) -> int | None:
+    """Whose card remains after a merge: the one changed most recently (None: no card)."""
     card = Base.metadata.tables.get("card")
     if card is None:
-        return
+        return None
     rows = {
         row.person_id: row.updated_at
         for row in await session.execute(
@@ -256,11 +260,19 @@ async def _merge_cards(session: AsyncSession, keep: int, absorb: int) -> None:
         )
     }
     if absorb not in rows:
-        return
+        return keep if keep in rows else None
     if keep in rows and not _newer(rows[absorb], rows[keep]):
-        await session.execute(delete(card).where(card.c.person_id == absorb))
+        return keep
+    return absorb
+
+
+async def _merge_cards(session: AsyncSession, keep: int, absorb: int, kept: int | None) -> None:
+    """One card remains: `kept`'s (see `_card_kept`)."""
+    card = Base.metadata.tables.get("card")
+    if card is None or kept is None:
         return
-    await session.execute(delete(card).where(card.c.person_id == keep))
+    drop = absorb if kept == keep else keep
+    await session.execute(delete(card).where(card.c.person_id == drop))
     await session.execute(update(card).where(card.c.person_id == absorb).values(person_id=keep))
 
 
@@ -273,10 +285,11 @@ async def _drop_forget_requests(session: AsyncSession, keep: int, absorb: int) -
 
 
 async def split_off(session: AsyncSession, account_id: int) -> int:
-    """Give the account a new person of its own, taking along only its language.
+    """Give the account a new person of its own, with its language and what its side
+    brought into the link (AG memberships and roles, its card: storage/link_shares.py).
 
-    Everything else (memberships, votes, RSVPs, preferences) stays with the person of
-    the other accounts. Returns the new person's id.
+    Everything else (votes, RSVPs, preferences, what was created) stays with the person
+    of the other accounts. Returns the new person's id.
     """
     account = await session.get(Account, account_id)
     if account is None:
@@ -285,6 +298,7 @@ async def split_off(session: AsyncSession, account_id: int) -> int:
     person = Person(language=old.language if old else None)
     session.add(person)
     await session.flush()
+    await link_shares.give_back(session, account_id, account.person_id, person.id)
     account.person_id = person.id
     await session.execute(delete(ConnectCode).where(ConnectCode.account_id == account_id))
     await session.flush()
@@ -320,3 +334,22 @@ async def find_code(session: AsyncSession, code_hash: str) -> ConnectCode | None
     return await session.scalar(
         select(ConnectCode).where(ConnectCode.code_hash == code_hash).with_for_update()
     )
+
+
+async def count_misses(session: AsyncSession, account_id: int, since: datetime) -> int:
+    """How many codes that do not exist the account typed since `since`."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(ConnectMiss)
+            .where(ConnectMiss.account_id == account_id, ConnectMiss.at > since)
+        )
+        or 0
+    )
+
+
+async def add_miss(session: AsyncSession, account_id: int, now: datetime, since: datetime) -> None:
+    """Note a wrong code; misses from before `since` no longer count and go."""
+    await session.execute(delete(ConnectMiss).where(ConnectMiss.at <= since))
+    session.add(ConnectMiss(account_id=account_id, at=now))
+    await session.flush()

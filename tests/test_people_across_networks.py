@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.transports.matrix_media import reaction_content
 from storage import repo
 from storage.models import Account, Person
 from tests.support.both_networks import BothNetworks, group_room, running_both
@@ -94,10 +95,32 @@ async def telegram_code(bot: BothNetworks) -> str:
     return code
 
 
-async def link_anna(bot: BothNetworks, anna: MatrixHuman, dm: str, code: str) -> SeenEvent:
-    linked = await ask(anna, dm, bot.matrix_id, f"!connect {code}", contains="Verbunden")
-    assert linked.body.startswith("Verbunden! Deine Konten gehören jetzt zu einer Person")
+async def link_anna(
+    bot: BothNetworks, anna: MatrixHuman, dm: str, code: str, *, react: bool = False
+) -> SeenEvent:
+    """Anna types the code on Matrix, is shown whose account it is, and confirms (with
+    `!connect CODE JA`, or with the ✅ reaction the bot offers); Telegram Anna is told."""
+    summary = await ask(anna, dm, bot.matrix_id, f"!connect {code}", contains="Bestätige")
+    assert summary.body.startswith(
+        "Willst du dieses Konto mit Anna Berg (@anna_b, Telegram) verbinden?"
+    )
+    assert f"!connect {code} JA.\n✅ Ja, verbinden" in summary.body
+    calls = len(bot.api.calls_to("sendMessage"))
+    if react:
+        mark = anna.mark()
+        content = reaction_content(summary.source["event_id"], "✅")
+        await anna.send_event(dm, "m.reaction", content)
+        linked = await anna.wait_for_notice(dm, bot.matrix_id, 10.0, "Verbunden", since=mark)
+    else:
+        linked = await ask(anna, dm, bot.matrix_id, f"!connect {code} JA", contains="Verbunden")
+    assert linked.body.startswith(
+        "Verbunden mit Anna Berg (@anna_b, Telegram)! Deine Konten gehören jetzt"
+    )
     assert "!my" in linked.body and "!disconnect" in linked.body
+    await bot.api.wait_called("sendMessage", calls + 1)
+    [told] = bot.api.texts(ANNA["id"])[-1:]
+    assert ", Matrix) ist jetzt mit dir verbunden" in told
+    assert "<code>/disconnect</code>" in told
     return linked
 
 
@@ -179,7 +202,7 @@ async def test_card_from_telegram_shown_privately_on_matrix_to_ag_members_only(
         [joined] = await say(bot, ANNA, "/join ag2")
         assert "Willkommen in der AG" in joined
         anna_dm = await direct_room(anna, bot)
-        await link_anna(bot, anna, anna_dm, await telegram_code(bot))
+        await link_anna(bot, anna, anna_dm, await telegram_code(bot), react=True)
 
         # Anna edits her card on Telegram; markup in it stays text.
         for words in ("/card name Anna Beispiel", "/card org Verein X", "/card about <b>hi</b>"):
