@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.context import Context
 from bot.i18n import N_
 from bot.rich import code
-from handlers.poll_secret import secret_key, voter_token
+from handlers.poll_secret import secret_key, voter_keys
 from handlers.registry import commands
 from storage import people_repo, repo
 from storage.models import Account
@@ -104,8 +104,7 @@ async def _redeem(ctx: Context, text: str) -> None:
     digest = await code_hash(services.settings, text)
     now = services.now()
 
-    async def token_of(poll_id: int, person: int) -> str:
-        return await voter_token(services.settings, poll_id, person)
+    keys = await voter_keys(services.settings)
 
     async def link(session: AsyncSession) -> tuple[Outcome, int]:
         found = await people_repo.find_code(session, digest)
@@ -128,7 +127,7 @@ async def _redeem(ctx: Context, text: str) -> None:
             return Outcome.NETWORK_TAKEN, person_id
         found.used = True
         await session.flush()
-        await people_repo.merge(session, keep, person_id, token_of)
+        await people_repo.merge(session, keep, person_id, keys)
         return Outcome.LINKED, keep
 
     outcome, now_person = await ctx.db.run(link)
@@ -186,13 +185,14 @@ async def _redeem(ctx: Context, text: str) -> None:
 async def disconnect(ctx: Context) -> None:
     person_id = await ctx.ensure_person()
     sender = ctx.sender
+    keys = await voter_keys(ctx.services.settings)
 
     async def split(session: AsyncSession) -> int | None:
         if await people_repo.count_accounts(session, person_id) < 2:
             return None
         account = await repo.find_account(session, sender.platform, sender.id)
         assert account is not None
-        return await people_repo.split_off(session, account.id)
+        return await people_repo.split_off(session, account.id, keys)
 
     new_person = await ctx.db.run(split)
     if new_person is None:

@@ -1,10 +1,12 @@
 """A person's data: everything stored about them (`/mydata`) and its deletion (`/forget`).
 
-Deleting keeps poll totals right: a named ballot that counts loses its person (and the
-time it was cast) but keeps its choices and network, so the tally and the voters per
-network stay as they were; nothing ties it to anyone any more. Retracted ballots carry
-no count and are deleted. Everything else of the person goes with the person row
-(ON DELETE CASCADE) or loses its reference (ON DELETE SET NULL).
+Deleting withdraws the person's votes in polls that still take answers (named and
+anonymous): the same network account may come back as a new person, and must not find
+its old vote still counted beside a new one. In polls that no longer take answers, a
+ballot that counts loses its person, account and time but keeps its choices and
+network, so the result stays as it was and nothing ties the vote to anyone any more.
+Retracted ballots carry no count and are deleted. Everything else of the person goes
+with the person row (ON DELETE CASCADE) or loses its reference (ON DELETE SET NULL).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
+from storage.ballots_repo import TokenKeys, drop_ballots, tokens_of
 from storage.card_models import Card, ForgetRequest
 from storage.meeting_models import (
     Meeting,
@@ -27,6 +30,7 @@ from storage.meeting_models import (
 )
 from storage.models import Ag, Membership, Person, Role
 from storage.poll_models import Poll, PollBallot, PollChoice, PollOption, SurveyRun
+from storage.polls_repo import utc
 
 JsonDict = dict[str, Any]
 
@@ -208,17 +212,47 @@ async def forget_request(session: AsyncSession, person_id: int) -> ForgetRequest
     return await session.get(ForgetRequest, person_id)
 
 
-async def open_anonymous_polls(session: AsyncSession) -> list[int]:
-    rows = await session.scalars(
-        select(Poll.id).where(Poll.anonymous.is_(True), Poll.closed_at.is_(None))
-    )
-    return list(rows)
+async def _ballots_to_withdraw(
+    session: AsyncSession, person_id: int, now: datetime, keys: TokenKeys | None
+) -> tuple[list[int], list[str]]:
+    """The person's ballots in polls that still take answers (to delete), and their
+    anonymous hashes in polls past the deadline but not closed yet (to erase)."""
+    withdraw: list[int] = []
+    erase: list[str] = []
+    unclosed = (
+        await session.execute(
+            select(Poll.id, Poll.anonymous, Poll.closes_at).where(Poll.closed_at.is_(None))
+        )
+    ).all()
+    for poll_id, anonymous, closes_at in unclosed:
+        deadline = utc(closes_at)
+        running = deadline is None or now < deadline
+        if not anonymous:
+            if running:
+                withdraw += await session.scalars(
+                    select(PollBallot.id).where(
+                        PollBallot.poll_id == poll_id, PollBallot.person_id == person_id
+                    )
+                )
+            continue
+        if keys is None:
+            continue
+        tokens = await tokens_of(session, keys, poll_id, person_id)
+        if not running:
+            erase += tokens
+            continue
+        withdraw += await session.scalars(
+            select(PollBallot.id).where(PollBallot.poll_id == poll_id, PollBallot.token.in_(tokens))
+        )
+    return withdraw, erase
 
 
-async def forget(session: AsyncSession, person_id: int, tokens: Collection[str] = ()) -> list[Ag]:
+async def forget(
+    session: AsyncSession, person_id: int, now: datetime, keys: TokenKeys | None = None
+) -> list[Ag]:
     """Delete the person and everything that identifies them; returns the AGs that
-    lost their last lead with it. `tokens`: the person's keyed hashes in open anonymous
-    polls, erased here so that not even the key links those votes to anyone."""
+    lost their last lead with it. `keys` finds the person's anonymous ballots in polls
+    not closed yet (withdrawn, or their hash erased)."""
     led = list(
         await session.scalars(
             select(Ag)
@@ -226,16 +260,20 @@ async def forget(session: AsyncSession, person_id: int, tokens: Collection[str] 
             .where(Membership.person_id == person_id, Membership.role == Role.LEAD.value)
         )
     )
+    withdraw, erase = await _ballots_to_withdraw(session, person_id, now, keys)
     has_choice = exists().where(PollChoice.ballot_id == PollBallot.id)
-    await session.execute(delete(PollBallot).where(PollBallot.person_id == person_id, ~has_choice))
+    withdraw += await session.scalars(
+        select(PollBallot.id).where(PollBallot.person_id == person_id, ~has_choice)
+    )
+    await drop_ballots(session, set(withdraw))
     await session.execute(
         update(PollBallot)
         .where(PollBallot.person_id == person_id)
-        .values(person_id=None, token=None, cast_at=None)
+        .values(person_id=None, account_id=None, token=None, cast_at=None)
     )
-    if tokens:
+    if erase:
         await session.execute(
-            update(PollBallot).where(PollBallot.token.in_(list(tokens))).values(token=None)
+            update(PollBallot).where(PollBallot.token.in_(erase)).values(token=None)
         )
     await session.execute(
         delete(ReminderDelivery).where(
