@@ -7,6 +7,13 @@ ballot that counts loses its person, account and time but keeps its choices and
 network, so the result stays as it was and nothing ties the vote to anyone any more.
 Retracted ballots carry no count and are deleted. Everything else of the person goes
 with the person row (ON DELETE CASCADE) or loses its reference (ON DELETE SET NULL).
+
+`MYDATA_SECTIONS` names, for every table that refers to a person or an account, the
+section of `/mydata` that shows it. A table refers to a person or an account when one of
+its columns has a foreign key to `person` or `account`, is named `person_id` or
+`account_id`, or holds a keyed hash of an account (marked `info={"account_hash": True}`);
+tests/test_mydata_coverage.py fails for a table missing here, in `/mydata` or in
+`/forget`.
 """
 
 from __future__ import annotations
@@ -21,18 +28,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import repo
 from storage.ballots_repo import TokenKeys, drop_ballots, tokens_of
 from storage.card_models import Card, ForgetRequest
+from storage.connect_models import ConnectCode
 from storage.meeting_models import (
     Meeting,
     Occurrence,
+    Reminder,
     ReminderDelivery,
     ReminderPreference,
     Rsvp,
 )
-from storage.models import Ag, Membership, Person, Role
+from storage.models import Account, Ag, Chat, Membership, Person, Role
 from storage.poll_models import Poll, PollBallot, PollChoice, PollOption, SurveyRun
 from storage.polls_repo import utc
+from storage.welcome_models import WelcomeSeen
 
 JsonDict = dict[str, Any]
+
+# Table -> the /mydata section that shows its rows of the person.
+MYDATA_SECTIONS = {
+    "person": "person",
+    "account": "accounts",
+    "membership": "memberships",
+    "card": "card",
+    "poll_ballot": "votes",
+    "meeting_rsvp": "rsvps",
+    "reminder_preference": "reminders",
+    "reminder_delivery": "reminders_sent",
+    "survey_run": "survey",
+    "poll": "polls_started",
+    "meeting": "meetings_planned",
+    "connect_code": "connect_codes",
+    "forget_request": "forget_request",
+    "welcome_seen": "greeted",
+}
 
 
 def _time(value: datetime | None) -> str | None:
@@ -42,8 +70,13 @@ def _time(value: datetime | None) -> str | None:
 # --- /mydata -----------------------------------------------------------------------------
 
 
-async def export(session: AsyncSession, person_id: int) -> JsonDict:
-    """Everything stored about the person, as plain JSON values."""
+async def export(
+    session: AsyncSession, person_id: int, greeting_keys: Collection[str] = ()
+) -> JsonDict:
+    """Everything stored about the person, as plain JSON values. `greeting_keys`: the
+    keyed hashes of the person's accounts that mark them as greeted (handlers/welcome.py).
+    Anonymous ballots are left out on purpose: nobody, the voter included, gets a
+    record of how they voted in an anonymous poll."""
     person = await session.get(Person, person_id)
     accounts = await repo.accounts_of(session, person_id)
     memberships = (
@@ -91,6 +124,7 @@ async def export(session: AsyncSession, person_id: int) -> JsonDict:
         "votes": await _votes(session, person_id),
         "rsvps": await _rsvps(session, person_id),
         "reminders": await _reminders(session, person_id),
+        "reminders_sent": await _deliveries(session, person_id),
         "survey": await _survey(session, person_id),
         "polls_started": [
             {"poll": short_id, "question": question}
@@ -112,7 +146,56 @@ async def export(session: AsyncSession, person_id: int) -> JsonDict:
                 )
             ).all()
         ],
+        "connect_codes": [
+            {"valid_until": _time(code.expires_at), "used": code.used}
+            for code in await session.scalars(
+                select(ConnectCode)
+                .join(Account, Account.id == ConnectCode.account_id)
+                .where(Account.person_id == person_id)
+                .order_by(ConnectCode.id)
+            )
+        ],
+        "forget_request": await _forget_request(session, person_id),
+        "greeted": [
+            {"chat": title, "network": platform, "at": _time(at)}
+            for title, platform, at in (
+                await session.execute(
+                    select(Chat.title, Chat.platform, WelcomeSeen.at)
+                    .join(Chat, Chat.id == WelcomeSeen.chat_id)
+                    .where(WelcomeSeen.who.in_(list(greeting_keys)))
+                    .order_by(WelcomeSeen.at)
+                )
+            ).all()
+        ],
     }
+
+
+async def _deliveries(session: AsyncSession, person_id: int) -> list[JsonDict]:
+    """Reminders sent (or to be sent) to the person privately."""
+    rows = (
+        await session.execute(
+            select(ReminderDelivery, Occurrence, Meeting.title)
+            .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+            .join(Occurrence, Occurrence.id == Reminder.occurrence_id)
+            .join(Meeting, Meeting.id == Occurrence.meeting_id)
+            .where(ReminderDelivery.person_id == person_id)
+            .order_by(ReminderDelivery.id)
+        )
+    ).all()
+    return [
+        {
+            "meeting": occurrence.title if occurrence.title is not None else title,
+            "start": _time(occurrence.start_at),
+            "status": delivery.status,
+            "sent_at": _time(delivery.sent_at),
+        }
+        for delivery, occurrence, title in rows
+    ]
+
+
+async def _forget_request(session: AsyncSession, person_id: int) -> JsonDict | None:
+    request = await session.get(ForgetRequest, person_id)
+    return None if request is None else {"valid_until": _time(request.expires_at)}
 
 
 async def _votes(session: AsyncSession, person_id: int) -> list[JsonDict]:
