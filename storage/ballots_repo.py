@@ -118,8 +118,8 @@ async def cast(
     at = utc(at)
     # The ballot kept: the person's own, else the first found; the others are merged in.
     found.sort(key=lambda b: (b.person_id != person_id or person_id is None, b.token != token))
-    stored = max((utc(b.cast_at) for b in found if b.cast_at is not None), default=None)
-    if stored is not None and at is not None and at < stored:
+    times = [t for b in found if (t := utc(b.cast_at)) is not None]
+    if times and at is not None and at < max(times):
         return Outcome.STALE
     ballot = found[0] if found else None
     previous: list[int] = []

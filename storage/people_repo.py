@@ -47,7 +47,6 @@ PERSON_COLUMNS = frozenset(
 )
 
 
-
 def _naive_utc(value: datetime | None) -> datetime:
     if value is None:
         return datetime.min
