@@ -253,21 +253,20 @@ async def named_ballots(session: AsyncSession, poll_id: int) -> list[BallotRow]:
     person_ids = {b.person_id for b in ballots if b.person_id is not None}
     account_ids = {b.account_id for b in ballots if b.account_id is not None}
     by_id: dict[int, Account] = {}
-    by_person: dict[tuple[int, str], Account] = {}
+    by_person: dict[int, Account] = {}
     for found in await session.scalars(
         select(Account)
         .where(or_(Account.person_id.in_(person_ids), Account.id.in_(account_ids)))
         .order_by(Account.id)
     ):
         by_id[found.id] = found
-        by_person.setdefault((found.person_id, found.platform), found)
+        by_person.setdefault(found.person_id, found)
     out: list[BallotRow] = []
     for ballot in ballots:
         if ballot.id not in chosen:
             continue
-        account = by_id.get(ballot.account_id or 0) or by_person.get(
-            (ballot.person_id or 0, ballot.platform or "")
-        )
+        # Ballots from before account_id was recorded: the person's first account.
+        account = by_id.get(ballot.account_id or 0) or by_person.get(ballot.person_id or 0)
         out.append(
             BallotRow(
                 account.display_name if account else None,
