@@ -19,7 +19,7 @@ from bot.rich import AccountRef, Rich, bold, code, lines
 from handlers.poll_secret import voter_keys
 from handlers.registry import commands
 from handlers.welcome import forget_greetings, welcome_key
-from storage import privacy_repo, repo
+from storage import mydata_repo, privacy_repo, repo
 from storage.models import Ag
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ async def mydata(ctx: Context) -> None:
         accounts = await repo.accounts_of(session, person_id)
     greeted = [await welcome_key(ctx.services, a.platform, a.external_id) for a in accounts]
     async with ctx.db.read() as session:
-        data = await privacy_repo.export(session, person_id, greeted)
+        data = await mydata_repo.export(session, person_id, greeted)
     body = json.dumps(data, ensure_ascii=False, indent=2)
     caption = ctx.t(
         "Alles, was ich über dich gespeichert habe. Löschen kannst du es mit {forget}.",

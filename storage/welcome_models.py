@@ -40,7 +40,7 @@ class WelcomeSeen(Base):
     chat_id: Mapped[int] = mapped_column(
         ForeignKey("chat.id", ondelete="CASCADE"), primary_key=True
     )
-    # A keyed hash of an account: /mydata shows and /forget deletes it (storage/privacy_repo.py).
+    # A keyed hash of an account: /mydata shows and /forget deletes it (storage/mydata_repo.py).
     who: Mapped[str] = mapped_column(
         String(WELCOME_KEY_LENGTH), primary_key=True, index=True, info={"account_hash": True}
     )

@@ -1,11 +1,11 @@
 """Every table that refers to a person or an account is in `/mydata` and gone after
 `/forget` (issue 11, item 10), so a new table cannot be forgotten.
 
-The rule (also in storage/privacy_repo.py): a column refers to a person when it has a
+The rule (also in storage/mydata_repo.py): a column refers to a person when it has a
 foreign key to `person` or is named `person_id`; to an account when it has a foreign key
 to `account` or is named `account_id`; and to an account's keyed hash when it is marked
 `info={"account_hash": True}`. The `person` and `account` tables themselves count too.
-A table with such a column must be in `privacy_repo.MYDATA_SECTIONS`; the life below must
+A table with such a column must be in `mydata_repo.MYDATA_SECTIONS`; the life below must
 give the person a row in it; `/mydata` must show that row's section; `/forget` must leave
 no row that refers to the person.
 """
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.poll_secret import voter_keys
 from handlers.welcome import welcome_key
-from storage import privacy_repo, repo
+from storage import mydata_repo, repo
 from storage.meeting_models import Reminder, ReminderDelivery
 from storage.models import Base
 from storage.poll_models import Poll
@@ -62,9 +62,9 @@ def personal_columns() -> dict[str, list[tuple[str, str]]]:
 def test_every_personal_table_has_a_section_in_mydata() -> None:
     found = set(personal_columns())
     assert {"person", "account", "poll_ballot", "welcome_seen"} <= found
-    missing = found - set(privacy_repo.MYDATA_SECTIONS)
+    missing = found - set(mydata_repo.MYDATA_SECTIONS)
     assert not missing, f"/mydata and /forget do not know the tables {sorted(missing)}"
-    assert not set(privacy_repo.MYDATA_SECTIONS) - found, "a section for a table that is gone"
+    assert not set(mydata_repo.MYDATA_SECTIONS) - found, "a section for a table that is gone"
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ async def test_mydata_shows_and_forget_deletes_every_personal_table(
     [sent] = bot.transport.files[files:]
     data = json.loads(sent.data)
     for name in columns:
-        section = privacy_repo.MYDATA_SECTIONS[name]
+        section = mydata_repo.MYDATA_SECTIONS[name]
         assert data.get(section) not in (None, [], {}), f"/mydata misses {name} ({section})"
     # Nothing secret in it: no hash, no code.
     text = sent.data.decode()
