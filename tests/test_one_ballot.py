@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, alembic_config
-from storage.models import Account
+from storage.models import Account, Base
 from storage.poll_models import PollBallot, PollChoice
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.poll_chat import (
@@ -329,6 +331,13 @@ async def test_the_migration_fills_in_accounts_and_drops_forgotten_running_votes
             for sql in _BEFORE:
                 await conn.execute(text(sql))
         await database.upgrade()
+
+        def ballot_drift(connection: Connection) -> list[object]:
+            diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            return [d for d in diffs if "poll_ballot" in repr(d)]
+
+        async with database.engine.connect() as conn:
+            assert await conn.run_sync(ballot_drift) == []
         assert await rows("SELECT id, person_id, account_id FROM poll_ballot ORDER BY id") == [
             (1, 1, 10),
             (3, None, None),

@@ -10,9 +10,10 @@ people who used `/forget` while the poll ran, and the same account could vote ag
 a new person (issue 11). Forgetting now withdraws such votes; this applies that rule to
 the votes forgotten before.
 
-SQLite adds the column with ALTER TABLE (foreign key and check inline) and the unique
-constraint as a unique index: recreating `poll_ballot` in batch mode would drop the old
-table, and with foreign keys on, that deletes every `poll_choice` row (ON DELETE CASCADE).
+On SQLite the table is recreated (batch mode), so every constraint is a named table
+constraint as in the models; the choices are kept aside meanwhile, since dropping the
+old table would delete them (ON DELETE CASCADE). The unique constraint is added after
+the backfill (SQLite checks it while copying the rows).
 
 Revision ID: 0008
 Revises: 0006
@@ -21,8 +22,12 @@ Create Date: 2026-12-03 19:00:00
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
 import sqlalchemy as sa
 from alembic import op
+from alembic.operations import BatchOperations
 
 revision = "0008"
 down_revision = "0006"
@@ -45,65 +50,58 @@ WHERE poll.closed_at IS NULL AND poll_ballot.person_id IS NULL AND poll_ballot.t
 """
 
 
+@contextmanager
+def _choices_kept() -> Iterator[None]:
+    """SQLite changes a table by recreating it, and dropping the old `poll_ballot` deletes
+    every `poll_choice` (ON DELETE CASCADE, foreign keys are on): keep them aside."""
+    op.execute("CREATE TEMPORARY TABLE poll_choice_kept AS SELECT * FROM poll_choice")
+    yield
+    op.execute(
+        "INSERT INTO poll_choice (ballot_id, position, poll_id)"
+        " SELECT ballot_id, position, poll_id FROM poll_choice_kept k"
+        " WHERE EXISTS (SELECT 1 FROM poll_ballot b WHERE b.id = k.ballot_id)"
+        " AND NOT EXISTS (SELECT 1 FROM poll_choice c"
+        " WHERE c.ballot_id = k.ballot_id AND c.position = k.position)"
+    )
+    op.execute("DROP TABLE poll_choice_kept")
+
+
+@contextmanager
+def _ballots() -> Iterator[BatchOperations]:
+    """Change `poll_ballot`; on SQLite by recreating it, its choices kept."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    with (
+        _choices_kept() if sqlite else nullcontext(),
+        op.batch_alter_table("poll_ballot", recreate="always" if sqlite else "auto") as batch,
+    ):
+        yield batch
+
+
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(
-            "ALTER TABLE poll_ballot ADD COLUMN account_id INTEGER"
-            " CONSTRAINT fk_poll_ballot_account_id_account"
-            " REFERENCES account (id) ON DELETE SET NULL"
-            " CONSTRAINT ck_poll_ballot_account_or_token"
-            " CHECK (account_id IS NULL OR token IS NULL)"
-        )
-        op.execute(_BACKFILL)
-        op.create_index(
-            "uq_poll_ballot_account", "poll_ballot", ["poll_id", "account_id"], unique=True
-        )
-    else:
-        op.add_column("poll_ballot", sa.Column("account_id", _ID, nullable=True))
-        op.create_foreign_key(
-            op.f("fk_poll_ballot_account_id_account"),
-            "poll_ballot",
+    with _ballots() as batch:
+        batch.add_column(sa.Column("account_id", _ID, nullable=True))
+        batch.create_foreign_key(
+            batch.f("fk_poll_ballot_account_id_account"),
             "account",
             ["account_id"],
             ["id"],
             ondelete="SET NULL",
         )
-        op.create_check_constraint(
-            op.f("ck_poll_ballot_account_or_token"),
-            "poll_ballot",
-            "account_id IS NULL OR token IS NULL",
+        batch.create_check_constraint(
+            batch.f("ck_poll_ballot_account_or_token"), "account_id IS NULL OR token IS NULL"
         )
-        op.execute(_BACKFILL)
-        op.create_unique_constraint(
-            "uq_poll_ballot_account", "poll_ballot", ["poll_id", "account_id"]
-        )
-    op.create_index(op.f("ix_poll_ballot_account_id"), "poll_ballot", ["account_id"])
+        batch.create_index(batch.f("ix_poll_ballot_account_id"), ["account_id"])
+    op.execute(_BACKFILL)
+    with _ballots() as batch:
+        batch.create_unique_constraint("uq_poll_ballot_account", ["poll_id", "account_id"])
     op.execute(f"DELETE FROM poll_choice WHERE ballot_id IN ({_VOTERLESS_OPEN})")
     op.execute(f"DELETE FROM poll_ballot WHERE id IN ({_VOTERLESS_OPEN})")
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_poll_ballot_account_id"), table_name="poll_ballot")
-    if op.get_bind().dialect.name != "sqlite":
-        op.drop_constraint("uq_poll_ballot_account", "poll_ballot", type_="unique")
-        op.drop_constraint(op.f("ck_poll_ballot_account_or_token"), "poll_ballot", type_="check")
-        op.drop_constraint(
-            op.f("fk_poll_ballot_account_id_account"), "poll_ballot", type_="foreignkey"
-        )
-        op.drop_column("poll_ballot", "account_id")
-        return
-    op.drop_index("uq_poll_ballot_account", table_name="poll_ballot")
-    # SQLite drops a column with a foreign key only by recreating the table, which
-    # deletes the choices (ON DELETE CASCADE): they are kept aside and put back.
-    op.execute("CREATE TEMPORARY TABLE poll_choice_kept AS SELECT * FROM poll_choice")
-    with op.batch_alter_table("poll_ballot", recreate="always") as batch_op:
-        batch_op.drop_constraint(op.f("ck_poll_ballot_account_or_token"), type_="check")
-        batch_op.drop_column("account_id")
-    op.execute(
-        "INSERT INTO poll_choice (ballot_id, position, poll_id)"
-        " SELECT ballot_id, position, poll_id FROM poll_choice_kept"
-        " WHERE NOT EXISTS (SELECT 1 FROM poll_choice c"
-        " WHERE c.ballot_id = poll_choice_kept.ballot_id"
-        " AND c.position = poll_choice_kept.position)"
-    )
-    op.execute("DROP TABLE poll_choice_kept")
+    with _ballots() as batch:
+        batch.drop_constraint("uq_poll_ballot_account", type_="unique")
+        batch.drop_index(batch.f("ix_poll_ballot_account_id"))
+        batch.drop_constraint(batch.f("ck_poll_ballot_account_or_token"), type_="check")
+        batch.drop_constraint(batch.f("fk_poll_ballot_account_id_account"), type_="foreignkey")
+        batch.drop_column("account_id")
