@@ -29,7 +29,7 @@ from bot.rich import AccountRef, Rich, bold, code, lines
 from handlers.meeting_common import reply_with_buttons
 from handlers.people import account_ref, role_label
 from handlers.poll_common import network_name
-from handlers.poll_secret import secret_key, voter_token
+from handlers.poll_secret import secret_key, voter_keys
 from handlers.privacy import CONFIRM_WORDS
 from handlers.registry import commands
 from storage import people_repo, repo
@@ -164,8 +164,7 @@ async def _redeem(ctx: Context, text: str, *, confirmed: bool) -> None:
     digest = await code_hash(services.settings, text)
     now = services.now()
 
-    async def token_of(poll_id: int, person: int) -> str:
-        return await voter_token(services.settings, poll_id, person)
+    keys = await voter_keys(services.settings)
 
     async def link(session: AsyncSession) -> tuple[Outcome, int, tuple[Side, Side] | None]:
         mine = await repo.find_account(session, sender.platform, sender.id)
@@ -202,7 +201,7 @@ async def _redeem(ctx: Context, text: str, *, confirmed: bool) -> None:
             return Outcome.ASK, person_id, sides
         found.used = True
         await session.flush()
-        await people_repo.merge(session, keep, person_id, token_of)
+        await people_repo.merge(session, keep, person_id, keys)
         return Outcome.LINKED, keep, sides
 
     outcome, now_person, sides = await ctx.db.run(link)
@@ -355,6 +354,7 @@ def _refusal(ctx: Context, outcome: Outcome) -> Rich:
 async def disconnect(ctx: Context) -> None:
     person_id = await ctx.ensure_person()
     sender = ctx.sender
+    keys = await voter_keys(ctx.services.settings)
 
     async def split(session: AsyncSession) -> tuple[int, list[AccountRef]] | None:
         if await people_repo.count_accounts(session, person_id) < 2:
@@ -362,7 +362,7 @@ async def disconnect(ctx: Context) -> None:
         account = await repo.find_account(session, sender.platform, sender.id)
         assert account is not None
         others = [account_ref(a) for a in await repo.accounts_of(session, person_id)]
-        new = await people_repo.split_off(session, account.id)
+        new = await people_repo.split_off(session, account.id, keys)
         return new, [a for a in others if a.platform != sender.platform]
 
     done = await ctx.db.run(split)

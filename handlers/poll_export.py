@@ -1,5 +1,6 @@
-"""`/export`: a poll as CSV for the lead, privately. Named polls: one row per vote.
-Anonymous polls: only the totals per option; there is nothing else to export.
+"""`/export`: a poll as CSV for the lead, privately. Named polls: one row per vote, the
+same votes the result counts (a vote of someone who was forgotten after the poll closed
+has no name). Anonymous polls: only the totals per option; there is nothing else to export.
 
 Semicolons and a byte-order mark, so that a double click opens it correctly in the
 spreadsheet programs German volunteers have (Excel, LibreOffice).
@@ -37,14 +38,15 @@ async def _named_rows(ctx: Context, view: PollView) -> list[list[str]]:
         ctx.t("Gezählt").plain,
     ]
     yes, no = ctx.t("ja").plain, ctx.t("nein").plain
+    forgotten = ctx.t("(gelöscht)").plain
     rows = [header]
     for ballot in ballots:
         rows.append(
             [
                 view.short_id,
-                ballot.name,
+                ballot.name if ballot.name is not None else forgotten,
                 network_name(ballot.platform),
-                ballot.account,
+                ballot.account or "",
                 ",".join(str(p + 1) for p in ballot.positions),
                 " | ".join(view.options[p] for p in ballot.positions if p < len(view.options)),
                 ballot.cast_at.strftime("%Y-%m-%d %H:%M:%S") if ballot.cast_at else "",

@@ -1,11 +1,20 @@
-"""One vote per person in anonymous polls, without storing who voted.
+"""One vote per account and person in anonymous polls, without storing who voted.
 
-The bot keeps a keyed hash (HMAC-SHA256) of poll and person instead of the person: it
-recognises a second vote of the same person, so the vote can be changed, but the
-database alone does not say whose it is, and no log line names the voter. The key lives
-outside the database (setting `secret_key`, or a file created on first use); when a
-poll closes, the hashes are erased, so afterwards not even the key links a vote to
-anyone.
+The bot keeps a keyed hash (HMAC-SHA256) of the poll and the voter's network account
+(network and account id) instead of the voter: it recognises a second vote, so the vote
+can be changed, but the database alone does not say whose it is, and no log line names
+the voter. The key lives outside the database (setting `secret_key`, or a file created
+on first use); when a poll closes, the hashes are erased, so afterwards not even the key
+links a vote to anyone.
+
+Why the account and not the person: a person is a grouping of accounts that changes
+(`/forget` deletes it and the same account comes back as a new person; `/connect` and
+`/disconnect` merge and split people), while the account on the network stays the same.
+A hash of the account finds the earlier ballot whatever happened to the person in
+between. A person with several accounts has one ballot: a vote looks for the hashes of
+all the person's accounts (storage/ballots_repo.py `tokens_of`), and the hash of the
+person id (`legacy`, how ballots were keyed before) is looked for too, so a ballot cast
+before the change is still found while its poll runs.
 """
 
 from __future__ import annotations
@@ -13,8 +22,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import os
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Settings
@@ -55,7 +66,25 @@ async def secret_key(settings: Settings) -> bytes:
     return key
 
 
-async def voter_token(settings: Settings, poll_id: int, person_id: int) -> str:
-    key = await secret_key(settings)
-    message = f"buendnisbot/anonymous-vote/{poll_id}/{person_id}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+@dataclass(frozen=True)
+class VoterKeys:
+    """The anonymous-ballot hashes under one key (storage.ballots_repo.TokenKeys)."""
+
+    key: bytes = field(repr=False)
+
+    def account(self, poll_id: int, platform: str, external_id: str) -> str:
+        message = json.dumps(["buendnisbot/anonymous-ballot", poll_id, platform, external_id])
+        return hmac.new(self.key, message.encode(), hashlib.sha256).hexdigest()
+
+    def legacy(self, poll_id: int, person_id: int) -> str:
+        message = f"buendnisbot/anonymous-vote/{poll_id}/{person_id}".encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+
+
+async def voter_keys(settings: Settings) -> VoterKeys:
+    return VoterKeys(await secret_key(settings))
+
+
+async def account_token(settings: Settings, poll_id: int, platform: str, external_id: str) -> str:
+    """The hash an anonymous ballot of this account in this poll is stored under."""
+    return (await voter_keys(settings)).account(poll_id, platform, external_id)

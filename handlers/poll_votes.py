@@ -1,13 +1,17 @@
 """Storing votes, from any network, under one rule set.
 
-- One person, one vote per poll, across networks: a new answer replaces the earlier one,
-  an empty answer retracts it, an answer older than the stored one is ignored.
+- One account, one vote per poll, and one person (several connected accounts), one vote,
+  across networks and whatever happened to the person (/forget, /connect, /disconnect):
+  a new answer replaces the earlier one, an empty answer retracts it, an answer older
+  than the stored one is ignored. The database holds one ballot per poll and account and
+  one per poll and person (storage/poll_models.py).
 - Nothing counts once the poll is closed or its deadline has passed.
 - An AG poll counts the answers of people who are members of the AG when the bot takes
   the answer. Others are kept as "not counted" (the result says how many); an answer
   counted once stays counted if the person leaves the AG later.
 - Anonymous polls never store who voted: native anonymous polls report totals only, and
-  private `/vote` answers are kept under a keyed hash (see `handlers.poll_secret`).
+  private `/vote` answers are kept under a keyed hash of the account (see
+  `handlers.poll_secret`).
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Services
 from bot.core import ChatRef, PollCounts, PollTransport, PollVote, SentPoll
 from handlers.poll_common import PollView, view_by_id
+from handlers.poll_secret import voter_keys
 from handlers.registry import commands
 from storage import ballots_repo, polls_repo, repo
 from storage.ballots_repo import Outcome
+from storage.models import Account
 from storage.poll_models import Poll, PollMessage
 
 log = logging.getLogger(__name__)
@@ -37,36 +43,48 @@ async def record(
     positions: Sequence[int],
     *,
     at: datetime,
-    person_id: int | None = None,
-    token: str | None = None,
-    platform: str | None = None,
+    account_id: int,
     counted: bool = True,
 ) -> Outcome | None:
-    """Store an answer; None if the poll no longer takes answers.
+    """Store the answer the account `account_id` gave, as its person's one answer; None
+    if the poll no longer takes answers.
 
     The poll row is locked for the transaction, so a vote and a close cannot interleave.
-    A counted answer to a named AG poll launched from a survey template also answers
-    the survey's standing poll (one answer per person and question).
+    Anonymous polls store only the account's keyed hash. A counted answer to a named AG
+    poll launched from a survey template also answers the survey's standing poll (one
+    answer per person and question).
     """
+    keys = await voter_keys(services.settings) if view.poll.anonymous else None
 
     async def work(session: AsyncSession) -> Outcome | None:
         poll = await session.get(Poll, view.poll.id, with_for_update=True)
+        account = await session.get(Account, account_id)
         if poll is None or not PollView(poll, view.options, view.ag).accepts_at(at):
             return None
+        if account is None:
+            raise LookupError("the voting account is gone")
+        voter = account.person_id
+        if keys is not None:
+            return await ballots_repo.cast(
+                session,
+                poll.id,
+                positions,
+                token=keys.account(poll.id, account.platform, account.external_id),
+                tokens=await ballots_repo.tokens_of(session, keys, poll.id, voter),
+                counted=counted,
+            )
         outcome = await ballots_repo.cast(
             session,
             poll.id,
             positions,
-            person_id=person_id,
-            token=token,
-            platform=platform if token is None else None,
-            at=at if token is None else None,
+            person_id=voter,
+            account_id=account_id,
+            platform=account.platform,
+            at=at,
             counted=counted,
         )
-        if outcome is not Outcome.STALE and counted and person_id is not None:
-            await _answer_survey_too(
-                session, poll, view.options, positions, person_id, platform, at
-            )
+        if outcome is not Outcome.STALE and counted:
+            await _answer_survey_too(session, poll, view.options, positions, account, at)
         return outcome
 
     return await services.db.run(work)
@@ -77,8 +95,7 @@ async def _answer_survey_too(
     poll: Poll,
     options: list[str],
     positions: Sequence[int],
-    person_id: int,
-    platform: str | None,
+    account: Account,
     at: datetime,
 ) -> None:
     if poll.survey_key is None or poll.anonymous or poll.standing_key is not None:
@@ -89,7 +106,13 @@ async def _answer_survey_too(
     if await polls_repo.options_of(session, standing.id) != options:
         return  # the template changed since this poll was launched
     await ballots_repo.cast(
-        session, standing.id, positions, person_id=person_id, platform=platform, at=at
+        session,
+        standing.id,
+        positions,
+        person_id=account.person_id,
+        account_id=account.id,
+        platform=account.platform,
+        at=at,
     )
 
 
@@ -115,20 +138,19 @@ async def take_native_vote(services: Services, view: PollView, vote: PollVote) -
         return None
     voter = vote.voter
 
-    async def person(session: AsyncSession) -> int:
+    async def person(session: AsyncSession) -> tuple[int, int]:
         account = await repo.ensure_account(
             session, voter.platform, voter.id, voter.display_name, voter.username
         )
-        return account.person_id
+        return account.person_id, account.id
 
-    person_id = await services.db.run(person)
+    person_id, account_id = await services.db.run(person)
     return await record(
         services,
         view,
         usable_positions(view, vote.options),
         at=vote.at or services.now(),
-        person_id=person_id,
-        platform=vote.platform,
+        account_id=account_id,
         counted=await is_member(services, person_id, view),
     )
 

@@ -17,10 +17,10 @@ from bot.context import Context, Services, UserError
 from bot.core import FileTransport, Transport
 from bot.i18n import N_, Lang
 from bot.rich import AccountRef, Rich, bold, code, lines
-from handlers.poll_secret import voter_token
+from handlers.poll_secret import voter_keys
 from handlers.registry import commands
-from handlers.welcome import forget_greetings
-from storage import privacy_repo
+from handlers.welcome import forget_greetings, welcome_key
+from storage import mydata_repo, privacy_repo, repo
 from storage.models import Ag
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ async def privacy(ctx: Context) -> None:
             ),
             ctx.t(
                 "{mydata} schickt dir alles, was ich über dich weiß. {forget} löscht alles; "
-                "deine Stimmen zählen dann weiter, aber ohne deinen Namen.",
+                "deine Stimmen in laufenden Umfragen ziehe ich dann zurück, bei beendeten "
+                "zählen sie weiter, aber ohne deinen Namen.",
                 mydata=code(ctx.cmd("mydata")),
                 forget=code(ctx.cmd("forget")),
             ),
@@ -95,7 +96,10 @@ async def mydata(ctx: Context) -> None:
         return
     person_id = ctx.person_id
     async with ctx.db.read() as session:
-        data = await privacy_repo.export(session, person_id)
+        accounts = await repo.accounts_of(session, person_id)
+    greeted = [await welcome_key(ctx.services, a.platform, a.external_id) for a in accounts]
+    async with ctx.db.read() as session:
+        data = await mydata_repo.export(session, person_id, greeted)
     body = json.dumps(data, ensure_ascii=False, indent=2)
     caption = ctx.t(
         "Alles, was ich über dich gespeichert habe. Löschen kannst du es mit {forget}.",
@@ -135,8 +139,9 @@ async def forget(ctx: Context, confirm: str | None) -> None:
                 ctx.t(
                     "Ich lösche dann dich, deine Konten, deine AG-Mitgliedschaften und Rollen, "
                     "deine Visitenkarte, deine Zu- und Absagen und deine Erinnerungs-"
-                    "Einstellungen. Deine Stimmen bei Umfragen zählen weiter, aber ohne deinen "
-                    "Namen. Das lässt sich nicht rückgängig machen."
+                    "Einstellungen. Deine Stimmen in laufenden Umfragen ziehe ich zurück; bei "
+                    "beendeten Umfragen zählen sie weiter, aber ohne deinen Namen. Das lässt "
+                    "sich nicht rückgängig machen."
                 ),
                 ctx.t(
                     "Vorher kannst du dir mit {mydata} alles schicken lassen.",
@@ -157,13 +162,10 @@ async def forget(ctx: Context, confirm: str | None) -> None:
             return None
         if confirm.lower() not in CONFIRM_WORDS and confirm != request.code:
             return None
-        tokens = [
-            await voter_token(ctx.services.settings, poll_id, person_id)
-            for poll_id in await privacy_repo.open_anonymous_polls(session)
-        ]
         await forget_greetings(ctx.services, session, person_id)
-        return await privacy_repo.forget(session, person_id, tokens)
+        return await privacy_repo.forget(session, person_id, now, keys)
 
+    keys = await voter_keys(ctx.services.settings)
     orphaned = await ctx.db.run(confirmed)
     if orphaned is None:
         raise UserError(

@@ -12,7 +12,6 @@ from bot.i18n import N_
 from bot.rich import Rich, code, join
 from handlers import survey
 from handlers.poll_common import PollView, get_view, read_view
-from handlers.poll_secret import voter_token
 from handlers.poll_votes import is_member, record
 from handlers.registry import commands
 from storage import polls_repo, repo
@@ -98,8 +97,10 @@ async def _check_allowed(ctx: Context, view: PollView, person_id: int) -> None:
         )
     async with ctx.db.read() as session:
         messages = await polls_repo.messages_of(session, view.poll.id)
-    if any(m.native_id and m.platform == ctx.sender.platform for m in messages):
-        # Those answers arrive as totals without names: a private vote could count twice.
+        networks = {a.platform for a in await repo.accounts_of(session, person_id)}
+    if any(m.native_id and m.platform in networks | {ctx.sender.platform} for m in messages):
+        # Those answers arrive as totals without names: a private vote could count twice,
+        # also when it comes from another network of a person with connected accounts.
         raise UserError(
             ctx.t(
                 "Diese anonyme Umfrage läuft in der Gruppe deiner AG als Umfrage zum Antippen – stimm bitte dort ab."
@@ -148,14 +149,11 @@ async def vote(ctx: Context, answer: str) -> None:
         raw = answer
     await _check_allowed(ctx, view, person_id)
     positions = _choices(ctx, view, raw)
+    async with ctx.db.read() as session:
+        account = await repo.find_account(session, ctx.sender.platform, ctx.sender.id)
+    assert account is not None  # ensure_person made it
     now = ctx.services.now()
-    if view.poll.anonymous:
-        token = await voter_token(ctx.services.settings, view.poll.id, person_id)
-        outcome = await record(ctx.services, view, positions, at=now, token=token)
-    else:
-        outcome = await record(
-            ctx.services, view, positions, at=now, person_id=person_id, platform=ctx.sender.platform
-        )
+    outcome = await record(ctx.services, view, positions, at=now, account_id=account.id)
     if outcome is None:  # closed between the check and the vote
         raise UserError(
             ctx.t("Die Umfrage {id} ist gerade beendet worden.", id=code(view.short_id))

@@ -7,11 +7,12 @@ by loading every ballot into Python: 10,000 votes take milliseconds (benchmarks/
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Account
@@ -45,38 +46,89 @@ class Outcome(enum.Enum):
     STALE = "stale"  # older than the answer already stored
 
 
+class TokenKeys(Protocol):
+    """The keyed hashes of anonymous ballots (handlers/poll_secret.py `VoterKeys`)."""
+
+    def account(self, poll_id: int, platform: str, external_id: str) -> str: ...
+
+    def legacy(self, poll_id: int, person_id: int) -> str: ...
+
+
+async def tokens_of(
+    session: AsyncSession, keys: TokenKeys, poll_id: int, person_id: int
+) -> list[str]:
+    """Every hash a ballot of this person in this anonymous poll may be stored under:
+    one per account of theirs, and the person-keyed hash of ballots from before."""
+    accounts = (
+        await session.execute(
+            select(Account.platform, Account.external_id)
+            .where(Account.person_id == person_id)
+            .order_by(Account.id)
+        )
+    ).all()
+    return [keys.account(poll_id, p, e) for p, e in accounts] + [keys.legacy(poll_id, person_id)]
+
+
+async def drop_ballots(session: AsyncSession, ballot_ids: Collection[int]) -> None:
+    if ballot_ids:
+        ids = list(ballot_ids)
+        await session.execute(delete(PollChoice).where(PollChoice.ballot_id.in_(ids)))
+        await session.execute(delete(PollBallot).where(PollBallot.id.in_(ids)))
+
+
 async def cast(
     session: AsyncSession,
     poll_id: int,
     options: Iterable[int],
     *,
     person_id: int | None = None,
+    account_id: int | None = None,
     token: str | None = None,
+    tokens: Collection[str] = (),
     platform: str | None = None,
     at: datetime | None = None,
     counted: bool = True,
 ) -> Outcome:
-    """Store one person's answer, replacing their earlier one; empty `options` retracts.
+    """Store a voter's answer, replacing their earlier one; empty `options` retracts.
 
-    Named ballots carry `person_id`, `platform` and `at`; an answer older than the stored
-    one is ignored. Anonymous ballots carry only `token`.
+    Named ballots carry `person_id`, `account_id` (the account voting now), `platform`
+    and `at`; the earlier ballot is the person's or the account's (should they be two,
+    left from data written before one ballot per account held, they become one). An
+    answer older than the stored one is ignored. Anonymous ballots carry only `token`
+    (the voting account's hash); `tokens` are the hashes of the person's other accounts,
+    whose ballot this one replaces and takes over.
     """
-    if (person_id is None) == (token is None):
-        raise ValueError("a ballot needs exactly one of person_id and token")
-    chosen = sorted(set(options))
-    who = PollBallot.person_id == person_id if person_id is not None else PollBallot.token == token
-    ballot = await session.scalar(
-        select(PollBallot).where(PollBallot.poll_id == poll_id, who).with_for_update()
+    if token is None:
+        if person_id is None or account_id is None:
+            raise ValueError("a named ballot needs person_id and account_id")
+        who = or_(PollBallot.person_id == person_id, PollBallot.account_id == account_id)
+    elif person_id is not None or account_id is not None:
+        raise ValueError("an anonymous ballot carries only a token")
+    else:
+        who = PollBallot.token.in_({token, *tokens})
+    found = list(
+        await session.scalars(
+            select(PollBallot)
+            .where(PollBallot.poll_id == poll_id, who)
+            .order_by(PollBallot.id)
+            .with_for_update()
+        )
     )
+    chosen = sorted(set(options))
     at = utc(at)
+    # The ballot kept: the person's own, else the first found; the others are merged in.
+    found.sort(key=lambda b: (b.person_id != person_id or person_id is None, b.token != token))
+    times = [t for b in found if (t := utc(b.cast_at)) is not None]
+    if times and at is not None and at < max(times):
+        return Outcome.STALE
+    ballot = found[0] if found else None
     previous: list[int] = []
     if ballot is None:
-        ballot = PollBallot(poll_id=poll_id, person_id=person_id, token=token)
+        ballot = PollBallot(poll_id=poll_id)
         session.add(ballot)
     else:
-        stored = utc(ballot.cast_at)
-        if stored is not None and at is not None and at < stored:
-            return Outcome.STALE
+        await drop_ballots(session, [b.id for b in found[1:]])
+        await session.flush()
         previous = list(
             await session.scalars(
                 select(PollChoice.position)
@@ -84,6 +136,7 @@ async def cast(
                 .order_by(PollChoice.position)
             )
         )
+    ballot.person_id, ballot.account_id, ballot.token = person_id, account_id, token
     ballot.platform = platform
     ballot.cast_at = at
     ballot.counted = counted
@@ -168,20 +221,23 @@ async def voter_ids(session: AsyncSession, poll_id: int) -> set[int]:
 
 @dataclass(frozen=True)
 class BallotRow:
-    name: str
-    platform: str
-    account: str
+    """One answer for the export; `name`, `account` are None once the voter was forgotten."""
+
+    name: str | None
+    platform: str | None
+    account: str | None
     positions: tuple[int, ...]
     cast_at: datetime | None
     counted: bool
 
 
 async def named_ballots(session: AsyncSession, poll_id: int) -> list[BallotRow]:
-    """Every answer of a named poll with the voter's account on the network they used."""
+    """Every answer of a named poll (each one the tally counts), with the account that
+    cast it; answers of forgotten people are in it without a name."""
     ballots = list(
         await session.scalars(
             select(PollBallot)
-            .where(PollBallot.poll_id == poll_id, PollBallot.person_id.is_not(None))
+            .where(PollBallot.poll_id == poll_id)
             .order_by(PollBallot.cast_at, PollBallot.id)
         )
     )
@@ -194,22 +250,28 @@ async def named_ballots(session: AsyncSession, poll_id: int) -> list[BallotRow]:
         )
     ).all():
         chosen.setdefault(ballot_id, []).append(position)
-    accounts: dict[tuple[int, str], Account] = {}
-    person_ids = {b.person_id for b in ballots}
+    person_ids = {b.person_id for b in ballots if b.person_id is not None}
+    account_ids = {b.account_id for b in ballots if b.account_id is not None}
+    by_id: dict[int, Account] = {}
+    by_person: dict[int, Account] = {}
     for found in await session.scalars(
-        select(Account).where(Account.person_id.in_(person_ids)).order_by(Account.id)
+        select(Account)
+        .where(or_(Account.person_id.in_(person_ids), Account.id.in_(account_ids)))
+        .order_by(Account.id)
     ):
-        accounts.setdefault((found.person_id, found.platform), found)
+        by_id[found.id] = found
+        by_person.setdefault(found.person_id, found)
     out: list[BallotRow] = []
     for ballot in ballots:
-        account = accounts.get((ballot.person_id or 0, ballot.platform or ""))
-        if ballot.id not in chosen or account is None:
+        if ballot.id not in chosen:
             continue
+        # Ballots from before account_id was recorded: the person's first account.
+        account = by_id.get(ballot.account_id or 0) or by_person.get(ballot.person_id or 0)
         out.append(
             BallotRow(
-                account.display_name,
-                account.platform,
-                account.external_id,
+                account.display_name if account else None,
+                ballot.platform,
+                account.external_id if account else None,
                 tuple(chosen[ballot.id]),
                 utc(ballot.cast_at),
                 ballot.counted,

@@ -2,22 +2,22 @@
 
 `merge` moves everything keyed by a person from one person to another in the caller's
 transaction. Where both people have a row for the same thing, one row remains: the
-stronger role, the most recent vote, the most recent RSVP, the most recently changed
-reminder preference, the survey run that got furthest. Before anything moves it notes
-what each side brought (storage/link_shares.py), which `split_off` gives back.
-`PERSON_COLUMNS` lists every column that refers to a person; a test fails when a table
-adds one that is not listed.
+stronger role, the most recent vote (anonymous polls, whose ballots carry no time: the
+kept person's vote), the most recent RSVP, the most recently changed reminder preference,
+the survey run that got furthest. Before anything moves it notes what each side brought
+(storage/link_shares.py), which `split_off` gives back. `PERSON_COLUMNS` lists every
+column that refers to a person; a test fails when a table adds one that is not listed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import join_repo, link_shares
+from storage.ballots_repo import TokenKeys, drop_ballots, tokens_of
 from storage.connect_models import ConnectCode, ConnectMiss
 from storage.meeting_models import (
     DeliveryStatus,
@@ -27,7 +27,7 @@ from storage.meeting_models import (
     Rsvp,
 )
 from storage.models import Account, Base, Membership, Person, Role
-from storage.poll_models import Poll, PollBallot, PollChoice, SurveyRun
+from storage.poll_models import Poll, PollBallot, SurveyRun
 
 # (table, column) of every reference to a person, each handled by `merge`.
 PERSON_COLUMNS = frozenset(
@@ -49,9 +49,6 @@ PERSON_COLUMNS = frozenset(
     }
 )
 
-# The anonymous-vote token of (poll id, person id): see handlers/poll_secret.py.
-TokenOf = Callable[[int, int], Awaitable[str]]
-
 
 def _naive_utc(value: datetime | None) -> datetime:
     if value is None:
@@ -65,12 +62,12 @@ def _newer(a: datetime | None, b: datetime | None) -> bool:
 
 
 async def merge(
-    session: AsyncSession, keep: int, absorb: int, token_of: TokenOf | None = None
+    session: AsyncSession, keep: int, absorb: int, keys: TokenKeys | None = None
 ) -> None:
     """Move everything of person `absorb` to person `keep`, then delete `absorb`.
 
-    `token_of` re-keys the open anonymous ballots of `absorb`, so that the merged person
-    still has one vote per anonymous poll (without it those ballots stay as they are).
+    `keys` finds the open anonymous ballots of both, so that the merged person keeps one
+    vote per anonymous poll (without it those ballots stay as they are).
     """
     if keep == absorb:
         raise ValueError("a person cannot be merged with itself")
@@ -84,8 +81,8 @@ async def merge(
     await _merge_memberships(session, keep, absorb)
     await join_repo.merge(session, keep, absorb)
     await _merge_ballots(session, keep, absorb)
-    if token_of is not None:
-        await _merge_anonymous_ballots(session, keep, absorb, token_of)
+    if keys is not None:
+        await _merge_anonymous_ballots(session, keep, absorb, keys)
     await _merge_rsvps(session, keep, absorb)
     await _merge_reminder_preferences(session, keep, absorb)
     await _merge_survey_runs(session, keep, absorb)
@@ -122,53 +119,64 @@ async def _merge_memberships(session: AsyncSession, keep: int, absorb: int) -> N
     )
 
 
-async def _drop_ballot(session: AsyncSession, ballot: PollBallot) -> None:
-    await session.execute(delete(PollChoice).where(PollChoice.ballot_id == ballot.id))
-    await session.delete(ballot)
-
-
 async def _merge_ballots(session: AsyncSession, keep: int, absorb: int) -> None:
+    """Named polls: where both voted, the later vote remains (the one with the later
+    `cast_at`; on a tie, the kept person's)."""
     theirs = {
         b.poll_id: b
         for b in await session.scalars(select(PollBallot).where(PollBallot.person_id == absorb))
     }
+    dropped: list[int] = []
     for mine in list(await session.scalars(select(PollBallot).where(PollBallot.person_id == keep))):
         other = theirs.get(mine.poll_id)
         if other is None:
             continue
         if _newer(other.cast_at, mine.cast_at):
-            await _drop_ballot(session, mine)
+            dropped.append(mine.id)
         else:
-            await _drop_ballot(session, other)
-            del theirs[mine.poll_id]
+            dropped.append(other.id)
+    await drop_ballots(session, dropped)
     await session.flush()
     await session.execute(
         update(PollBallot).where(PollBallot.person_id == absorb).values(person_id=keep)
     )
 
 
-async def _merge_anonymous_ballots(
-    session: AsyncSession, keep: int, absorb: int, token_of: TokenOf
-) -> None:
-    """Open anonymous polls: the ballot under `absorb`'s token takes `keep`'s token. If
-    both voted, the kept person's ballot remains (anonymous ballots carry no time)."""
-    open_polls = await session.scalars(
-        select(Poll.id).where(Poll.anonymous.is_(True), Poll.closed_at.is_(None))
-    )
-    for poll_id in list(open_polls):
-        old, new = await token_of(poll_id, absorb), await token_of(poll_id, keep)
-        theirs = await session.scalar(
-            select(PollBallot).where(PollBallot.poll_id == poll_id, PollBallot.token == old)
+async def _open_anonymous_polls(session: AsyncSession) -> list[int]:
+    return list(
+        await session.scalars(
+            select(Poll.id).where(Poll.anonymous.is_(True), Poll.closed_at.is_(None))
         )
+    )
+
+
+async def _anonymous_ballot(
+    session: AsyncSession, keys: TokenKeys, poll_id: int, person_id: int
+) -> PollBallot | None:
+    tokens = await tokens_of(session, keys, poll_id, person_id)
+    return await session.scalar(
+        select(PollBallot)
+        .where(PollBallot.poll_id == poll_id, PollBallot.token.in_(tokens))
+        .order_by(PollBallot.id)
+        .limit(1)
+    )
+
+
+async def _merge_anonymous_ballots(
+    session: AsyncSession, keep: int, absorb: int, keys: TokenKeys
+) -> None:
+    """Open anonymous polls: where both voted, the kept person's ballot remains
+    (anonymous ballots carry no time). Runs before the accounts move."""
+    for poll_id in await _open_anonymous_polls(session):
+        theirs = await _anonymous_ballot(session, keys, poll_id, absorb)
         if theirs is None:
             continue
-        mine = await session.scalar(
-            select(PollBallot).where(PollBallot.poll_id == poll_id, PollBallot.token == new)
-        )
+        mine = await _anonymous_ballot(session, keys, poll_id, keep)
         if mine is not None:
-            await _drop_ballot(session, theirs)
-        else:
-            theirs.token = new
+            await drop_ballots(session, [theirs.id])
+        elif theirs.token == keys.legacy(poll_id, absorb):
+            # Keyed by the absorbed person, who is about to go: key it by an account.
+            theirs.token = (await tokens_of(session, keys, poll_id, absorb))[0]
     await session.flush()
 
 
@@ -284,17 +292,28 @@ async def _drop_forget_requests(session: AsyncSession, keep: int, absorb: int) -
         await session.execute(delete(forget).where(forget.c.person_id.in_((keep, absorb))))
 
 
-async def split_off(session: AsyncSession, account_id: int) -> int:
+async def split_off(session: AsyncSession, account_id: int, keys: TokenKeys | None = None) -> int:
     """Give the account a new person of its own, with its language and what its side
     brought into the link (AG memberships and roles, its card: storage/link_shares.py).
 
     Everything else (votes, RSVPs, preferences, what was created) stays with the person
-    of the other accounts. Returns the new person's id.
+    of the other accounts. A vote this account cast stays too, as the vote of the person's
+    remaining account (named polls: that account becomes its voter; open anonymous polls,
+    with `keys`: it is re-keyed to that account), so the account leaves with no ballot and
+    may vote once on its own, and the person keeps one. Returns the new person's id.
     """
     account = await session.get(Account, account_id)
     if account is None:
         raise LookupError("no such account")
     old = await session.get(Person, account.person_id)
+    remaining = await session.scalar(
+        select(Account)
+        .where(Account.person_id == account.person_id, Account.id != account_id)
+        .order_by(Account.id)
+        .limit(1)
+    )
+    if remaining is not None:
+        await _hand_ballots_over(session, account, remaining, keys)
     person = Person(language=old.language if old else None)
     session.add(person)
     await session.flush()
@@ -303,6 +322,27 @@ async def split_off(session: AsyncSession, account_id: int) -> int:
     await session.execute(delete(ConnectCode).where(ConnectCode.account_id == account_id))
     await session.flush()
     return person.id
+
+
+async def _hand_ballots_over(
+    session: AsyncSession, leaving: Account, remaining: Account, keys: TokenKeys | None
+) -> None:
+    await session.execute(
+        update(PollBallot)
+        .where(PollBallot.account_id == leaving.id)
+        .values(account_id=remaining.id, platform=remaining.platform)
+    )
+    if keys is None:
+        return
+    for poll_id in await _open_anonymous_polls(session):
+        await session.execute(
+            update(PollBallot)
+            .where(
+                PollBallot.poll_id == poll_id,
+                PollBallot.token == keys.account(poll_id, leaving.platform, leaving.external_id),
+            )
+            .values(token=keys.account(poll_id, remaining.platform, remaining.external_id))
+        )
 
 
 async def count_accounts(session: AsyncSession, person_id: int) -> int:

@@ -1,9 +1,11 @@
 """Polls as rows: the poll, its options, where it was posted, and the ballots.
 
-A ballot is one person's current answer to one poll; its choices are rows so that the
-tally is a GROUP BY in the database. Anonymous polls keep ballots without any identity:
-`token` is a keyed hash that only lets the bot replace a person's earlier ballot while
-the poll is open, and is erased when the poll closes.
+A ballot is one voter's current answer to one poll; its choices are rows so that the
+tally is a GROUP BY in the database. The voter is the network account: one account has
+at most one ballot per poll, and so has one person (a person may hold several accounts).
+Anonymous polls keep ballots without any identity: `token` is a keyed hash of the
+account that only lets the bot replace an earlier ballot while the poll is open, and is
+erased when the poll closes.
 """
 
 from __future__ import annotations
@@ -113,18 +115,24 @@ class PollNativeCount(Base):
 
 
 class PollBallot(Base):
-    """One person's current answer; no choices means a retracted vote (kept so that an
+    """One voter's current answer; no choices means a retracted vote (kept so that an
     older answer arriving late cannot come back).
 
-    Named polls: `person_id`, `platform`, `cast_at`. Anonymous polls: only `token`,
-    and only while the poll is open.
+    Named polls: `person_id`, `account_id` (the account that cast it, one of the
+    person's), `platform`, `cast_at`; the database holds one ballot per poll and person
+    and one per poll and account. Anonymous polls: only `token` (a keyed hash of the
+    account, see handlers/poll_secret.py), and only while the poll is open. A ballot
+    without any of them is an answer whose voter was forgotten after the poll closed: it
+    still counts, and nobody can change it.
     """
 
     __tablename__ = "poll_ballot"
     __table_args__ = (
         UniqueConstraint("poll_id", "person_id", name="uq_poll_ballot_person"),
+        UniqueConstraint("poll_id", "account_id", name="uq_poll_ballot_account"),
         UniqueConstraint("poll_id", "token", name="uq_poll_ballot_token"),
         CheckConstraint("person_id IS NULL OR token IS NULL", name="one_identity"),
+        CheckConstraint("account_id IS NULL OR token IS NULL", name="account_or_token"),
     )
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True)
@@ -132,7 +140,10 @@ class PollBallot(Base):
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="CASCADE"), index=True
     )
-    token: Mapped[str | None] = mapped_column(String(64))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL"), index=True
+    )
+    token: Mapped[str | None] = mapped_column(String(64), info={"account_hash": True})
     platform: Mapped[str | None] = mapped_column(String(16))
     # Whether the voter was a member of the poll's AG when casting this answer.
     counted: Mapped[bool] = mapped_column(Boolean, default=True)

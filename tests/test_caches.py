@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, select, text
@@ -185,7 +186,7 @@ async def test_merged_and_forgotten_people_are_seen(db: Database) -> None:
     merged = await cache.lookup("matrix", "@dora:example.org")
     assert merged is not None and merged.person_id == keep
     async with db.write() as session:
-        await privacy_repo.forget(session, keep)
+        await privacy_repo.forget(session, keep, datetime.now(UTC))
     assert await cache.lookup("telegram", "dora") is None
     assert await cache.lookup("matrix", "@dora:example.org") is None
 

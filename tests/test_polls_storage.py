@@ -18,7 +18,7 @@ from benchmarks.polls import tally_benchmark
 from storage import ballots_repo, polls_repo, repo
 from storage.ballots_repo import Outcome
 from storage.db import Database, alembic_config
-from storage.models import Ag
+from storage.models import Account, Ag
 from storage.poll_models import PollBallot
 
 POLL_TABLES = {
@@ -65,8 +65,16 @@ async def person(db: Database, who: str) -> int:
 
 async def cast(db: Database, poll_id: int, person_id: int, *options: int, at: datetime) -> Outcome:
     async def work(session: AsyncSession) -> Outcome:
+        account_id = await session.scalar(select(Account.id).where(Account.person_id == person_id))
+        assert account_id is not None
         return await ballots_repo.cast(
-            session, poll_id, options, person_id=person_id, platform="telegram", at=at
+            session,
+            poll_id,
+            options,
+            person_id=person_id,
+            account_id=account_id,
+            platform="telegram",
+            at=at,
         )
 
     return await db.run(work)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.config import Secret, Settings
 from bot.core import Capabilities, ChatRef, PollSpec, PollVote, SentPoll, UserRef
 from handlers import poll_votes
-from handlers.poll_secret import voter_token
+from handlers.poll_secret import account_token
 from storage.models import Account, Base
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.poll_chat import (
@@ -421,15 +421,16 @@ async def test_the_hash_key_is_created_once_outside_the_database(tmp_path: Path)
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'db' / 'bot.db'}")
     assert settings.key_file == tmp_path / "db" / "secret.key"
 
-    first = await voter_token(settings, poll_id=1, person_id=7)
+    first = await account_token(settings, 1, "telegram", "7")
 
     assert settings.key_file.stat().st_mode & 0o777 == 0o600
-    assert await voter_token(settings, poll_id=1, person_id=7) == first
-    assert await voter_token(settings, poll_id=2, person_id=7) != first
-    assert await voter_token(settings, poll_id=1, person_id=8) != first
+    assert await account_token(settings, 1, "telegram", "7") == first
+    assert await account_token(settings, 2, "telegram", "7") != first
+    assert await account_token(settings, 1, "telegram", "8") != first
+    assert await account_token(settings, 1, "matrix", "7") != first
     assert len(first) == 64 and int(first, 16) >= 0
     configured = dataclasses.replace(settings, secret_key=Secret("from-the-environment"))
-    assert await voter_token(configured, poll_id=1, person_id=7) != first
+    assert await account_token(configured, 1, "telegram", "7") != first
 
 
 def test_with_postgresql_the_key_file_lies_beside_the_heartbeat(tmp_path: Path) -> None:

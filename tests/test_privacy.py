@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Capabilities
-from handlers.poll_secret import voter_token
+from handlers.poll_secret import account_token
 from storage import repo
 from storage.meeting_models import Reminder, ReminderDelivery
 from storage.models import Base
@@ -199,37 +199,39 @@ async def test_forget_with_the_code(bot: BotHarness) -> None:
     assert await person_of(bot, WHO) is None
 
 
-async def test_forget_leaves_no_trace_and_keeps_the_totals(bot_any: BotHarness) -> None:
+async def test_forget_leaves_no_trace_keeps_closed_totals_and_withdraws_running_votes(
+    bot_any: BotHarness,
+) -> None:
     bot = bot_any
     named, secret = await rich_life(bot)
     person_id = await person_of(bot, WHO)
     assert person_id is not None
-    totals = (await counts_of(bot, named), await counts_of(bot, secret))
-    assert totals == ([0, 2, 1], [3, 0])
+    assert (await counts_of(bot, named), await counts_of(bot, secret)) == ([0, 2, 1], [3, 0])
     assert await traces(bot, person_id)
-    token = await voter_token(
-        bot.app.services.settings, (await poll_row(bot, secret)).id, person_id
+    token = await account_token(
+        bot.app.services.settings, (await poll_row(bot, secret)).id, "fake", WHO
     )
     assert token in {b.token for b in await ballots_of(bot, secret)}
+    await bot.group("ag2-gruppe").say("admin", f"/close {named}")
 
-    await bot.dm(WHO).say(WHO, "/forget")
+    [ask] = await bot.dm(WHO).say(WHO, "/forget")
+    assert "Deine Stimmen in laufenden Umfragen ziehe ich zurück" in ask
     [done, *_notes] = await bot.dm(WHO).say(WHO, "/forget JA")
     assert done == "Erledigt: Ich habe alles über dich gelöscht. Mach's gut!"
 
     assert await traces(bot, person_id) == []
-    assert (await counts_of(bot, named), await counts_of(bot, secret)) == totals
+    # The closed poll's result still counts the vote, without a name; the running
+    # anonymous poll no longer counts it (the account could come back and vote again).
+    assert (await counts_of(bot, named), await counts_of(bot, secret)) == ([0, 2, 1], [2, 0])
     assert (await poll_row(bot, named)).created_by is None
-    # Not even the bot's key links the anonymous vote to anyone now.
     assert token not in {b.token for b in await ballots_of(bot, secret)}
+    assert all(b.account_id is None for b in await ballots_of(bot, named) if b.person_id is None)
     # The AG lost its only lead: its chat is told.
     assert (
         bot.group("ag2-gruppe")
         .last()
         .startswith("Die AG Transparenz und Beteiligung hat keine Leitung mehr")
     )
-    # The named poll's result still counts the vote, without a name.
-    await bot.group("ag2-gruppe").say("admin", f"/close {named}")
-    assert (await counts_of(bot, named)) == [0, 2, 1]
     # Coming back later starts from nothing.
     [again] = await bot.dm(WHO).say(WHO, "/card")
     assert again.startswith("Du hast noch keine Visitenkarte.")
