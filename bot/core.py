@@ -15,6 +15,13 @@ from bot.rich import AccountRef, Rich
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
+# Characters of a command the bot reads: Telegram's own message limit, so a command that
+# works on one network works on all, and far more than any command needs (a poll with 12
+# answers is under 2,000). Transports look at no more of a message than this before they
+# know it is a command; longer commands are refused with a short answer, never cut and run.
+MAX_COMMAND = 4096
+MAX_MENTIONS = 50  # mentions of people taken from one message
+
 
 def well_formed(text: str) -> str:
     """Text as valid Unicode. JSON may carry surrogates: a pair becomes its character, a
@@ -77,7 +84,8 @@ class IncomingMessage:
     """A text message addressed to the bot, already stripped of network specifics.
 
     `text` starts with the command word without its prefix (`join ag2`), the transport
-    having recognised the prefix (`/`, `!`) and any `@botname` suffix.
+    having recognised the prefix (`/`, `!`) and any `@botname` suffix. `too_long` says
+    the message was longer than `MAX_COMMAND` and was not read further than its start.
     """
 
     chat: ChatRef
@@ -85,6 +93,7 @@ class IncomingMessage:
     text: str
     message_id: str | None = None
     mentions: tuple[UserRef, ...] = ()
+    too_long: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", well_formed(self.text))
