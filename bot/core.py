@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.rich import AccountRef, Rich
+from storage.text import visible
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -45,7 +46,8 @@ class ChatRef:
     title: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "title", _clean(self.title))
+        title = _clean(self.title)
+        object.__setattr__(self, "title", None if title is None else visible(title))
 
     @property
     def key(self) -> str:
@@ -68,8 +70,11 @@ class UserRef:
     anonymous: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "display_name", well_formed(self.display_name))
+        # Shown in replies and stored: without control and format characters (a name
+        # with a right-to-left override would read backwards), never empty.
+        name = visible(well_formed(self.display_name))
         object.__setattr__(self, "username", _clean(self.username))
+        object.__setattr__(self, "display_name", name or self.username or self.id)
 
     @property
     def key(self) -> str:

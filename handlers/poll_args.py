@@ -4,7 +4,6 @@ and checking a poll against the networks' limits before anything is sent."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -12,6 +11,7 @@ from bot.context import Context, UserError
 from bot.rich import code
 from bot.when import MAX_AHEAD, WhenError, localize, parse_date, parse_duration, parse_when
 from storage.poll_models import OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, QUESTION_MAX
+from storage.text import visible
 
 # Straight and German quotes; phones turn `"` into „…“ or “…”. Opening quote -> the
 # quotes that may close it.
@@ -198,11 +198,7 @@ def read_deadline(ctx: Context, kind: str, raw: str) -> datetime:
     return when
 
 
-def clean(value: str) -> str:
-    """One line of visible text: control and format characters out, blanks squashed.
-    HTML stays text; the transports escape it."""
-    visible = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C" or ch == " ")
-    return " ".join(visible.split())
+clean = visible  # one line of visible text; HTML stays text, the transports escape it
 
 
 def checked(ctx: Context, question: str, options: list[str]) -> tuple[str, list[str]]:
