@@ -137,6 +137,20 @@ def test_the_reported_message_is_read_quickly_and_pills_still_work() -> None:
     assert [m.id for m in message.mentions] == [BOT, ANNA]
 
 
+def test_a_reply_that_addresses_the_bot_by_pill() -> None:
+    fallback = (
+        f"<mx-reply><blockquote><a href='{matrix_to(ANNA)}'>Anna</a> hi</blockquote></mx-reply>"
+    )
+    event = text_event(
+        "> <@anna:example.org> hi\n\nDer Bot: lead ag2 Anna",
+        fallback + f'<a href="{matrix_to(BOT)}">Der Bot</a>: lead ag2 ' + PILL,
+        **{"m.relates_to": {"m.in_reply_to": {"event_id": "$x"}}},
+    )
+    message = incoming(room(), event, BOT)
+    assert message is not None and message.text == f"lead ag2 {ANNA}"
+    assert [m.id for m in message.mentions] == [BOT, ANNA]  # the quoted pill is not one
+
+
 def test_a_long_matrix_command_is_marked_not_parsed() -> None:
     message = incoming(room(), text_event(fill("x ", "!poll ")), BOT)
     assert message is not None and message.too_long and message.text.startswith("poll")

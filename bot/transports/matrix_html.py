@@ -136,8 +136,8 @@ def pills(
                 reply_depth = max(0, reply_depth + (-1 if token.end else 1))
                 continue
             if token.name != "a" or reply_depth:
-                if leading and current is None and not token.end:
-                    return found
+                if leading and current is None and not token.end and not reply_depth:
+                    return found  # the message starts with something else
                 continue
             if current is not None:
                 found.append((current, _label(label)))
