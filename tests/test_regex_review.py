@@ -120,9 +120,15 @@ def _dispatch_take(text: str) -> None:
 
 
 def _rule(text: str) -> None:
-    words = text.split(None, 1)
-    flags = {"--monthly": text, "--until": text} if len(words) < 2 else {"--every": text}
-    parse_rule(flags, start=NOW, tz=TZ)
+    """Each flag's value on its own (a bad `--until` would hide `--monthly`)."""
+    for flags in (
+        {"--monthly": text},
+        {"--every": text},
+        {"--weekly": None, "--until": text},
+        {"--weekly": None, "--count": text},
+    ):
+        with contextlib.suppress(RuleError, WhenError):
+            parse_rule(flags, start=NOW, tz=TZ)
 
 
 PARSERS: dict[str, Callable[[str], object]] = {
@@ -144,6 +150,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "vote._choices": lambda s: vote._choices(_ctx(), VIEW, s),
     "connect.normalise": connect.normalise,
     "cards.clean": lambda s: cards.clean(s, multiline=True),
+    "cards.pick": lambda s: cards.pick(_ctx(), s, ("Leipzig (Stadt)", "Halle (Saale)")),
     "matrix_text.parse_command": lambda s: matrix_text.parse_command(
         s, s, is_reply=True, bot_id="@bot:x", bot_names=["Bündnisbot"]
     ),
