@@ -11,7 +11,9 @@ from bot.rich import code, join
 from storage import repo
 from storage.models import Account, Ag
 
-_AG_NUMBER = re.compile(r"^(?:ag)?\s*[-_#]?\s*(\d{1,3})$")
+# `ag 2`, `#2`, `ag - 2`. The blanks after the separator are inside its (optional) group:
+# `\s*[-_#]?\s*` let both runs of blanks share a long run of spaces in every possible way.
+_AG_NUMBER = re.compile(r"^(?:ag)?\s*(?:[-_#]\s*)?(\d{1,3})$")
 
 
 def normalize(value: str) -> str:

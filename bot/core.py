@@ -12,8 +12,16 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.rich import AccountRef, Rich
+from storage.text import visible
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+# Characters of a command the bot reads: Telegram's own message limit, so a command that
+# works on one network works on all, and far more than any command needs (a poll with 12
+# answers is under 2,000). Transports look at no more of a message than this before they
+# know it is a command; longer commands are refused with a short answer, never cut and run.
+MAX_COMMAND = 4096
+MAX_MENTIONS = 50  # mentions of people taken from one message
 
 
 def well_formed(text: str) -> str:
@@ -38,7 +46,8 @@ class ChatRef:
     title: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "title", _clean(self.title))
+        title = _clean(self.title)
+        object.__setattr__(self, "title", None if title is None else visible(title))
 
     @property
     def key(self) -> str:
@@ -61,8 +70,11 @@ class UserRef:
     anonymous: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "display_name", well_formed(self.display_name))
+        # Shown in replies and stored: without control and format characters (a name
+        # with a right-to-left override would read backwards), never empty.
+        name = visible(well_formed(self.display_name))
         object.__setattr__(self, "username", _clean(self.username))
+        object.__setattr__(self, "display_name", name or self.username or self.id)
 
     @property
     def key(self) -> str:
@@ -77,7 +89,8 @@ class IncomingMessage:
     """A text message addressed to the bot, already stripped of network specifics.
 
     `text` starts with the command word without its prefix (`join ag2`), the transport
-    having recognised the prefix (`/`, `!`) and any `@botname` suffix.
+    having recognised the prefix (`/`, `!`) and any `@botname` suffix. `too_long` says
+    the message was longer than `MAX_COMMAND` and was not read further than its start.
     """
 
     chat: ChatRef
@@ -85,6 +98,7 @@ class IncomingMessage:
     text: str
     message_id: str | None = None
     mentions: tuple[UserRef, ...] = ()
+    too_long: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", well_formed(self.text))

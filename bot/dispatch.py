@@ -28,6 +28,7 @@ from bot.commands import Command, Kind, Param, Right, Where
 from bot.context import Context, Services, UserError
 from bot.converters import chat_ag, convert_ag, convert_user
 from bot.core import (
+    MAX_COMMAND,
     ButtonPress,
     ChatRef,
     IncomingMessage,
@@ -415,6 +416,9 @@ class Dispatcher:
 
     async def _run(self, ctx: Context) -> None:
         registry = self.services.registry
+        if ctx.message.too_long or len(ctx.message.text) > MAX_COMMAND:
+            await self._too_long(ctx)
+            return
         words = ctx.message.text.split()
         if not words:
             return
@@ -440,6 +444,15 @@ class Dispatcher:
             if ctx.message.is_direct:
                 await self.direct_reachable(ctx.sender.as_account(), True)
         await cmd.handler(ctx, **args)
+
+    async def _too_long(self, ctx: Context) -> None:
+        """Refuse a command longer than any command needs, before anything parses it; in
+        a group only when it names one of our commands (it may be for another bot)."""
+        words = ctx.message.text[:100].split(None, 2)
+        if ctx.message.is_direct or self.services.registry.lookup(words[:2])[0] is not None:
+            raise UserError(
+                ctx.t("Das ist zu lang für einen Befehl: höchstens {max} Zeichen.", max=MAX_COMMAND)
+            )
 
     async def _unknown(self, ctx: Context, word: str) -> None:
         registry = self.services.registry

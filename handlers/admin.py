@@ -15,17 +15,13 @@ from handlers.people import account_ref
 from handlers.registry import commands
 from storage import repo
 from storage.models import AG_DESCRIPTION_MAX, AG_NAME_MAX, AG_SLUG_MAX, Account, Ag, Role
+from storage.text import visible
 
 _SLUG = re.compile(rf"^[a-z][a-z0-9_-]{{1,{AG_SLUG_MAX - 1}}}$")
 
 
-def _clean(value: str) -> str:
-    """One line of visible text: control characters out, runs of blanks squashed."""
-    return " ".join("".join(ch for ch in value if ch.isprintable()).split())
-
-
 def _checked_name(ctx: Context, name: str) -> str:
-    name = _clean(name)
+    name = visible(name)
     if not name:
         raise UserError(ctx.t("Die AG braucht einen Namen."))
     if len(name) > AG_NAME_MAX:
@@ -34,7 +30,7 @@ def _checked_name(ctx: Context, name: str) -> str:
 
 
 def _checked_description(ctx: Context, text: str) -> str:
-    text = _clean(text)
+    text = visible(text)
     if len(text) > AG_DESCRIPTION_MAX:
         raise UserError(
             ctx.t("Die Beschreibung ist zu lang (höchstens {max} Zeichen).", max=AG_DESCRIPTION_MAX)

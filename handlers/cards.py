@@ -8,8 +8,6 @@ are not entitled to see them.
 
 from __future__ import annotations
 
-import unicodedata
-
 from bot import commands as c
 from bot.context import Context, UserError
 from bot.converters import convert_user, normalize
@@ -28,6 +26,7 @@ from storage.card_models import (
     Visibility,
 )
 from storage.models import Account, Ag
+from storage.text import visible
 
 # The survey questions whose options cards choose from (../shared/DOMAIN.md).
 REGION_QUESTION = 3
@@ -86,26 +85,7 @@ VISIBILITY_VALUES = {
     "buendnis": Visibility.ALLIANCE,
 }
 LIST_ITEMS_MAX = 10
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
-def clean(value: str, *, multiline: bool = False) -> str:
-    """Remove control characters (keeping line breaks where allowed) and outer blanks."""
-    value = unicodedata.normalize("NFC", value)
-    kept = []
-    for ch in value:
-        if ch == "\n" and multiline:
-            kept.append(ch)
-        elif ch in "\t\r\n":
-            kept.append(" ")
-        elif unicodedata.category(ch) == "Cc" or ch in _BIDI:
-            continue
-        else:
-            kept.append(ch)
-    out = "\n".join(" ".join(line.split()) for line in "".join(kept).split("\n"))
-    while "\n\n\n" in out:
-        out = out.replace("\n\n\n", "\n\n")
-    return out.strip()
+clean = visible  # control and format characters out (storage/text.py)
 
 
 async def choices(ctx: Context, column: str) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from storage import meetings_repo as mrepo
 from storage import repo
 from storage.meeting_models import MEETING_PLACE_MAX, MEETING_TITLE_MAX, MEETING_URL_MAX
 from storage.models import Ag
+from storage.text import visible
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,7 @@ def short_id(occurrence_id: int) -> str:
     return f"m{occurrence_id}"
 
 
-def clean(value: str) -> str:
-    """One line of visible text: control characters out, runs of blanks squashed."""
-    return " ".join("".join(ch for ch in value if ch.isprintable()).split())
+clean = visible  # one line of visible text (storage/text.py)
 
 
 def split_options(ctx: Context, text: str) -> tuple[str, dict[str, str | None]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -23,6 +22,7 @@ from storage.models import (
     Person,
     Role,
 )
+from storage.text import visible
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -31,12 +31,6 @@ def _insert(session: AsyncSession) -> Any:
 
 
 # --- people and accounts -------------------------------------------------------------
-
-
-def _no_controls(value: str) -> str:
-    """A name as the network sent it, without control characters (NUL cannot even be
-    stored in PostgreSQL text)."""
-    return "".join(ch for ch in value if unicodedata.category(ch) != "Cc")
 
 
 async def find_account(session: AsyncSession, platform: str, external_id: str) -> Account | None:
@@ -53,7 +47,7 @@ async def ensure_account(
     username: str | None = None,
 ) -> Account:
     """The account of this network id, created with a new person on first contact."""
-    display_name = _no_controls(display_name)[:DISPLAY_NAME_MAX] or external_id[:DISPLAY_NAME_MAX]
+    display_name = visible(display_name)[:DISPLAY_NAME_MAX] or external_id[:DISPLAY_NAME_MAX]
     account = await find_account(session, platform, external_id)
     if account is None:
         person = Person()
@@ -282,7 +276,7 @@ async def ensure_chat(
     session: AsyncSession, platform: str, external_id: str, title: str | None, is_direct: bool
 ) -> Chat:
     chat = await find_chat(session, platform, external_id)
-    title = (_no_controls(title)[:CHAT_TITLE_MAX] or None) if title else None
+    title = (visible(title)[:CHAT_TITLE_MAX] or None) if title else None
     if chat is None:
         chat = Chat(platform=platform, external_id=external_id, title=title, is_direct=is_direct)
         session.add(chat)

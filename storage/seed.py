@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
 from storage.models import AG_DESCRIPTION_MAX, AG_NAME_MAX, Ag
+from storage.text import visible
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def read_ags(path: Path) -> list[dict[str, str]]:
     out = []
     for entry in ags:
         slug = str(entry.get("id", "")).strip().lower()
-        name = str(entry.get("name", "")).strip()
+        name = visible(str(entry.get("name", "")))
         if not slug or not name:
             raise SeedError(f"{path}: every [[ag]] needs an id and a name")
         out.append(

@@ -1,6 +1,12 @@
 """What the bot receives on Matrix, as the core sees it: a text event becomes an
 `IncomingMessage` (the command without its `!` or mention of the bot, pills turned into
-user ids, mentions from `m.mentions` and pills), rooms and users become refs."""
+user ids, mentions from `m.mentions` and pills), rooms and users become refs.
+
+Every text message in every room passes through here, in nio's callback, before any rate
+limit: so the plain body is read only up to `MAX_COMMAND` characters (and the HTML up to
+`FORMATTED_MAX`) until it is known to be a command, and nothing is parsed with a
+backtracking regex. Pills are looked for only in commands.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +14,18 @@ from typing import Any
 
 import nio
 
-from bot.core import ChatRef, IncomingMessage, UserRef
+from bot.core import MAX_COMMAND, MAX_MENTIONS, ChatRef, IncomingMessage, UserRef
 from bot.transports.matrix_text import (
     HTML_FORMAT,
-    MX_REPLY,
     PLATFORM,
     localpart,
     parse_command,
     pills,
     pills_to_ids,
+    strip_reply_fallback,
 )
+
+FORMATTED_MAX = 4 * MAX_COMMAND  # HTML is longer than its text (a pill is ~60 characters)
 
 
 def incoming(
@@ -25,29 +33,38 @@ def incoming(
 ) -> IncomingMessage | None:
     """The command in a text event, or None if it holds none for this bot (or is an edit:
     running an edited command would run it twice)."""
-    content = event.source.get("content") or {}
-    relates = content.get("m.relates_to") or {}
+    content = event.source.get("content")
+    content = content if isinstance(content, dict) else {}
+    relates = content.get("m.relates_to")
+    relates = relates if isinstance(relates, dict) else {}
     if relates.get("rel_type") == "m.replace":
         return None
+    body = event.body if isinstance(event.body, str) else ""
+    if "m.in_reply_to" in relates:
+        body = strip_reply_fallback(body)  # one pass over the lines
     formatted = event.formatted_body if event.format == HTML_FORMAT else None
-    text = parse_command(
-        event.body or "",
-        formatted,
-        is_reply="m.in_reply_to" in relates,
-        bot_id=bot_id,
-        bot_names=_names_of(room, bot_id),
-    )
+    if not isinstance(formatted, str):
+        formatted = None
+    head = formatted[:FORMATTED_MAX] if formatted else None
+    text = parse_command(body[:MAX_COMMAND], head, bot_id=bot_id, bot_names=_names_of(room, bot_id))
     if text is None:
         return None
-    if "m.in_reply_to" in relates and formatted:
-        formatted = MX_REPLY.sub("", formatted)
-    text = pills_to_ids(text, pills(formatted), bot_id)
+    if len(body) > MAX_COMMAND:
+        # The dispatcher answers that it is too long; nothing more of it is read.
+        return IncomingMessage(
+            chat=chat_ref(room),
+            sender=member(room, event.sender),
+            text=text,
+            message_id=event.event_id,
+            too_long=True,
+        )
+    found = pills(head, limit=MAX_MENTIONS)
     return IncomingMessage(
         chat=chat_ref(room),
         sender=member(room, event.sender),
-        text=text,
+        text=pills_to_ids(text, found, bot_id),
         message_id=event.event_id,
-        mentions=_mentions(room, content, formatted),
+        mentions=_mentions(room, content, found),
     )
 
 
@@ -80,14 +97,16 @@ def _names_of(room: nio.MatrixRoom, user_id: str) -> list[str]:
 
 
 def _mentions(
-    room: nio.MatrixRoom, content: dict[str, Any], formatted: str | None
+    room: nio.MatrixRoom, content: dict[str, Any], found: list[tuple[str, str]]
 ) -> tuple[UserRef, ...]:
     labels: dict[str, str | None] = {}
-    declared = (content.get("m.mentions") or {}).get("user_ids") or []
-    for user_id in declared if isinstance(declared, list) else []:
-        if isinstance(user_id, str) and user_id.startswith("@"):
+    declared = content.get("m.mentions")
+    user_ids = declared.get("user_ids") if isinstance(declared, dict) else None
+    for user_id in user_ids[:MAX_MENTIONS] if isinstance(user_ids, list) else []:
+        if isinstance(user_id, str) and user_id.startswith("@") and len(user_id) <= 255:
             labels.setdefault(user_id, None)
-    for user_id, label in pills(formatted):
+    for user_id, label in found:
         if not labels.get(user_id):
             labels[user_id] = label or None
-    return tuple(member(room, uid, label) for uid, label in labels.items())
+    items = list(labels.items())[:MAX_MENTIONS]
+    return tuple(member(room, uid, label) for uid, label in items)

@@ -9,20 +9,17 @@ import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from bot.rich import Mention, Rich, mentioned_accounts, render_html, render_plain
+from bot.transports.matrix_html import leading_pill
+from bot.transports.matrix_html import pills as pills
 
 PLATFORM = "matrix"
 HTML_FORMAT = "org.matrix.custom.html"
 
+# Anchored, one greedy `.*` to the end: linear. HTML is read by bot/transports/matrix_html.py.
 _PREFIXED = re.compile(r"^[!/](?=[^\W_])(.*)$", re.S)
-MX_REPLY = re.compile(r"^\s*<mx-reply>.*?</mx-reply>", re.S | re.I)
-_PILL = re.compile(
-    r"""<a\s[^>]*?href\s*=\s*["']https?://matrix\.to/#/([^"'?]+)[^"']*["'][^>]*>(.*?)</a>""",
-    re.S | re.I,
-)
-_TAG = re.compile(r"<[^>]+>")
 
 
 # --- pure helpers (unit-tested without a homeserver) -------------------------------------
@@ -48,16 +45,6 @@ def strip_reply_fallback(body: str) -> str:
     return "\n".join(lines[quoted:])
 
 
-def pills(formatted_body: str | None) -> list[tuple[str, str]]:
-    """(user id, label) of every user pill in an HTML body, in order."""
-    found: list[tuple[str, str]] = []
-    for target, label in _PILL.findall(formatted_body or ""):
-        user_id = unquote(target)
-        if user_id.startswith("@") and ":" in user_id:
-            found.append((user_id, html.unescape(_TAG.sub("", label)).strip()))
-    return found
-
-
 def parse_command(
     body: str,
     formatted_body: str | None = None,
@@ -73,7 +60,6 @@ def parse_command(
     """
     if is_reply:
         body = strip_reply_fallback(body)
-        formatted_body = MX_REPLY.sub("", formatted_body or "")
     text = body.strip()
     rest = _after_address(text, formatted_body, bot_id, bot_names)
     if rest is not None:
@@ -98,11 +84,9 @@ def _after_address(
     if bot_id:
         explicit |= {bot_id, bot_id.split(":", 1)[0]}
     bare = {n for n in bot_names if n} | ({localpart(bot_id)} if bot_id else set())
-    match = _PILL.match(formatted_body.lstrip()) if formatted_body else None
-    if match and unquote(match.group(1)) == bot_id:
-        label = html.unescape(_TAG.sub("", match.group(2))).strip()
-        if label:
-            explicit.add(label)
+    pill = leading_pill(formatted_body) if formatted_body else None
+    if pill is not None and pill[0] == bot_id and pill[1]:
+        explicit.add(pill[1])
     candidates = [(n, True) for n in explicit] + [(n, False) for n in bare - explicit]
     for name, blank_ok in sorted(candidates, key=lambda c: len(c[0]), reverse=True):
         if text[: len(name)].casefold() != name.casefold():
@@ -119,10 +103,23 @@ def pills_to_ids(text: str, found: Iterable[tuple[str, str]], bot_id: str = "") 
     for user_id, label in found:
         if not label or user_id == bot_id:
             continue
-        match = re.search(rf"(?<!\S){re.escape(label)}(?!\S)", text)
-        if match:
-            text = text[: match.start()] + user_id + text[match.end() :]
+        at = _word_at(text, label)
+        if at >= 0:
+            text = text[:at] + user_id + text[at + len(label) :]
     return text
+
+
+def _word_at(text: str, label: str) -> int:
+    """Where `label` first stands between blanks (or the ends) in `text`, else -1.
+
+    `str.find` from one candidate to the next: no regex, no backtracking."""
+    at = text.find(label)
+    while at >= 0:
+        end = at + len(label)
+        if (at == 0 or text[at - 1].isspace()) and (end == len(text) or text[end].isspace()):
+            return at
+        at = text.find(label, at + 1)
+    return -1
 
 
 def matrix_to(user_id: str) -> str:

@@ -18,6 +18,7 @@ PTB handles one update after the other, so nothing received here waits for a han
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -48,7 +49,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import ConfigError, TelegramSettings, check_webhook_secret
-from bot.core import Capabilities, Inbox, IncomingMessage, UserRef
+from bot.core import MAX_COMMAND, MAX_MENTIONS, Capabilities, Inbox, IncomingMessage, UserRef
 from bot.menus import MenuEntry
 from bot.transports.telegram_convert import (
     PLATFORM,
@@ -319,6 +320,10 @@ class TelegramTransport(TelegramSender):
         if sender is None:
             return None
         chat = chat_ref(message.chat)
+        if len(message.text) > MAX_COMMAND:
+            # Telegram sends at most 4096 characters; a longer update is forged or from a
+            # future API. The dispatcher answers that it is too long.
+            return IncomingMessage(chat, sender, word, str(message.message_id), too_long=True)
         text = word + message.text[len(command_text) :]
         if chat.is_direct and _DEEP_LINK.match(text):
             text = "start"  # a t.me/<bot>?start=... link: greet, whatever the payload
@@ -350,13 +355,14 @@ class TelegramTransport(TelegramSender):
 
         `@username` mentions stay in the text; the core resolves usernames it knows.
         """
-        return tuple(
+        found = (
             user_ref(entity.user)
             for entity in message.entities
             if entity.type == MessageEntity.TEXT_MENTION
             and entity.user is not None
             and not entity.user.is_bot
         )
+        return tuple(itertools.islice(found, MAX_MENTIONS))
 
     async def _on_poll_answer(self, update: Update, _context: object) -> None:
         """A vote, changed vote or retraction in a named poll the bot sent. The answer

@@ -169,8 +169,11 @@ def inline_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup:
 
 def button_press(query: CallbackQuery) -> ButtonPress | None:
     """A press of a button under one of the bot's messages; None for anything else
-    (inline-mode messages, games), which still get their query answered."""
+    (inline-mode messages, games, data longer than any button of ours can carry), which
+    still get their query answered."""
     if query.message is None or not isinstance(query.data, str):
+        return None
+    if len(query.data) > CALLBACK_DATA_LIMIT:  # characters: never fewer than the bytes
         return None
     return ButtonPress(
         chat_ref(query.message.chat), user_ref(query.from_user), query.data, press_id=query.id

@@ -1,0 +1,186 @@
+"""Every parser that reads a user's text runs in (about) linear time: each is fed 64 KiB
+worst-case strings (a corpus built from the pieces that make regexes backtrack: long runs
+of blanks, digits, letters, unclosed quotes and tags, followed by a character that makes
+the match fail) and must finish well under a second.
+
+The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees user text):
+
+- bot/transports/matrix_text.py: `_PILL` (`([^"'?]+)[^"']*["']`, quadratic: 7.4 s for one
+  20 KB message) and `_TAG` (`<[^>]+>`, quadratic on `<<<<`) are gone; `formatted_body` is
+  read by the one-pass tokenizer in bot/transports/matrix_html.py. `MX_REPLY` is gone (the
+  tokenizer skips `<mx-reply>`); `pills_to_ids` uses `str.find`, not a regex built from a
+  label. `_PREFIXED` (anchored, one `.*`) is linear.
+- bot/converters.py `_AG_NUMBER`: `\\s*[-_#]?\\s*` was quadratic on `ag` + blanks + `x`
+  (1.3 s for 8,000 blanks); now `\\s*(?:[-_#]\\s*)?`. `\\s+` in `re.sub`, `\\w+` (AG names) linear.
+- handlers/poll_args.py `_TOKEN`, tried at each token, searched the rest of the text for
+  the closing quote of every unclosed `„`/`«` (quadratic); `tokenize` now remembers where
+  each closing quote comes next. `_FLAG` (anchored, on one word) is linear.
+- bot/dispatch.py `_TOKEN` and `\\s*(\\d+)\\b`: tried once per parameter, each alternative
+  one scan: linear.
+- bot/when.py `_SLASH _REL _ON _AT _ISO _DMY _DAYWORD _NEXT _WORD _TIME _SPACE _SPACE_DIGIT
+  _COMMA _REST _ZONE _DURATION`: matched at a position a fixed number of times per parse
+  (`parse_duration` moves forward with every match); no quantified group that can match
+  the same text in two ways: linear.
+- bot/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meeting_common.py
+  `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meeting_edit.py
+  `_TIME_FIRST`; handlers/vote.py `[,;\\s]+`; handlers/connect.py `[^0-9A-Z]`; handlers/admin.py
+  `_SLUG`; bot/transports/telegram.py `_MENU_COMMAND _DEEP_LINK`; bot/core.py `_SURROGATE`:
+  linear.
+- Not user text: bot/config.py (the configuration file), bot/i18n.py `_PLACEHOLDER` (the
+  catalog's own strings), handlers/survey_templates.py `_KEY` (the survey file),
+  storage/cache.py `_WRITE` (SQL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import dispatch
+from bot.commands import Kind, Param
+from bot.context import UserError
+from bot.converters import match_ag
+from bot.core import well_formed
+from bot.i18n import Translator
+from bot.recurrence import RuleError, parse_rule
+from bot.rich import as_rich
+from bot.transports import matrix_html, matrix_text
+from bot.transports.telegram import _DEEP_LINK
+from bot.when import WhenError, parse_date, parse_duration, parse_offsets, parse_when
+from handlers import cards, connect, meeting_common, meeting_edit, poll_args, vote
+from storage.models import Ag
+
+SIZE = 64 * 1024
+BOUND = 1.0  # seconds: generous, a guard against a blow-up, not a benchmark
+TZ = ZoneInfo("Europe/Berlin")
+NOW = datetime.now(UTC) + timedelta(days=3)
+
+# Pieces that make backtracking regexes slow when repeated, and the tails that make the
+# final match fail.
+UNITS = (
+    " ", "\t", "a", "1", "ä", ".", ":", ",", "-", "--", "—", "/", "@", "#", "&#", "&amp",
+    "<", "<a ", "</", "<!--", '"', "„a ", "«a ", '"a ', "“a ", "ag ", "ag", "in ", "in 1 ",
+    "1.", "1.1.", "18:", "18 ", "uhr ", "am ", "um ", "at ", "1h", "1 h ", "p.m.", "\u2028",
+    "\u202e", "\u200d", "> ", "!", "x=", "'",
+)  # fmt: skip
+TAILS = ("", "x", " 2")
+
+
+def corpus() -> Iterator[str]:
+    """Each unit repeated to 64 KiB with one of the tails in turn (each unit with every tail
+    would triple the run time and find nothing more), then pairs of pieces."""
+    for index, unit in enumerate(UNITS):
+        tail = TAILS[index % len(TAILS)]
+        yield (unit * (SIZE // len(unit)))[: SIZE - len(tail)] + tail
+    pairs = (
+        ("ag", " "),
+        ("1", " "),
+        ("a", " "),
+        ("in", " "),
+        ("„", "a"),
+        ("<a", " x"),
+        ('<a href="https://matrix.to/#/', "a"),
+    )
+    for a, b in pairs:
+        yield a + b * ((SIZE - len(a) - 1) // len(b)) + "x"
+
+
+CORPUS = list(corpus())
+
+
+@functools.cache
+def _ctx() -> Any:
+    """The little of a Context the parsers touch (texts of their errors, the clock)."""
+    lang = Translator().for_language("de")
+    return SimpleNamespace(
+        t=lang.t,
+        lang=lang,
+        cmd=lambda name: "/" + name,
+        services=SimpleNamespace(now=lambda: NOW, settings=SimpleNamespace(tz=TZ)),
+    )
+
+
+AGS = [Ag(id=n, slug=f"ag{n}", name=name) for n, name in ((1, "Dorf"), (2, "Transparenz"))]
+VIEW = SimpleNamespace(options=["Ja", "Nein"], short_id="p1")
+PARAMS = (Param("ag", Kind.AG, "AG"), Param("who", Kind.USER, "wer"), Param("t", Kind.TEXT, "t"))
+
+
+def _dispatch_take(text: str) -> None:
+    rest = text
+    for index, param in enumerate(PARAMS):
+        _, rest = dispatch._take(param, rest, index == len(PARAMS) - 1)
+
+
+def _rule(text: str) -> None:
+    """Each flag's value on its own (a bad `--until` would hide `--monthly`)."""
+    for flags in (
+        {"--monthly": text},
+        {"--every": text},
+        {"--weekly": None, "--until": text},
+        {"--weekly": None, "--count": text},
+    ):
+        with contextlib.suppress(RuleError, WhenError):
+            parse_rule(flags, start=NOW, tz=TZ)
+
+
+PARSERS: dict[str, Callable[[str], object]] = {
+    "when.parse_when": lambda s: parse_when(s, now=NOW, tz=TZ),
+    "when.parse_date": lambda s: parse_date(s, today=NOW.date()),
+    "when.parse_duration": parse_duration,
+    "when.parse_offsets": lambda s: parse_offsets(s.split(" ", 20)),
+    "recurrence.parse_rule": _rule,
+    "poll_args.tokenize": poll_args.tokenize,
+    "poll_args.parse": lambda s: poll_args.parse(_ctx(), s),
+    "poll_args.clean": poll_args.clean,
+    "dispatch._take": _dispatch_take,
+    "dispatch._unquote": dispatch._unquote,
+    "converters.match_ag": lambda s: match_ag(s, AGS),
+    "meeting_common.split_options": lambda s: meeting_common.split_options(_ctx(), s),
+    "meeting_common.title_and_url": lambda s: meeting_common.title_and_url(_ctx(), s),
+    "meeting_common.parse_id": lambda s: meeting_common.parse_id(_ctx(), s),
+    "meeting_edit._TIME_FIRST": meeting_edit._TIME_FIRST.match,
+    "vote._choices": lambda s: vote._choices(_ctx(), VIEW, s),
+    "connect.normalise": connect.normalise,
+    "cards.clean": lambda s: cards.clean(s, multiline=True),
+    "cards.pick": lambda s: cards.pick(_ctx(), s, ("Leipzig (Stadt)", "Halle (Saale)")),
+    "matrix_text.parse_command": lambda s: matrix_text.parse_command(
+        s, s, is_reply=True, bot_id="@bot:x", bot_names=["Bündnisbot"]
+    ),
+    "matrix_text.pills_to_ids": lambda s: matrix_text.pills_to_ids(
+        s[:4096], [("@a:x", s[:200]), ("@b:x", "a a")]
+    ),
+    "matrix_html.pills": matrix_html.pills,
+    "telegram._DEEP_LINK": _DEEP_LINK.match,
+    "core.well_formed": well_formed,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARSERS))
+def test_each_parser_is_fast_on_64_kib_worst_cases(name: str) -> None:
+    parse = PARSERS[name]
+    slowest, worst = 0.0, ""
+    for sample in CORPUS:
+        started = time.perf_counter()
+        with contextlib.suppress(UserError, WhenError, RuleError, ValueError):
+            parse(sample)
+        took = time.perf_counter() - started
+        if took > slowest:
+            slowest, worst = took, sample
+    assert slowest < BOUND, f"{name} took {slowest:.2f} s on {worst[:40]!r}... ({len(worst)})"
+
+
+def test_the_corpus_holds_what_broke_the_old_patterns() -> None:
+    """The strings that took seconds before the fixes are in the corpus."""
+    assert "ag" + " " * ((SIZE - 3) // 1) + "x" in CORPUS  # _AG_NUMBER
+    assert any(s.startswith("„a „a ") for s in CORPUS)  # poll_args._TOKEN
+    assert any(s.startswith("<a <a ") for s in CORPUS)  # html.parser
+    assert any(s.startswith('<a href="https://matrix.to/#/aaa') for s in CORPUS)  # _PILL
+    assert as_rich("x")  # the error texts above are built for real
