@@ -52,6 +52,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Both back-ends with no table at all, for the tests of the migrations themselves."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
 async def bot(sqlite_url: str) -> AsyncIterator[BotHarness]:
     harness = await BotHarness.create(sqlite_url)

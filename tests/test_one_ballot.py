@@ -312,9 +312,9 @@ _BEFORE = (
 
 
 async def test_the_migration_fills_in_accounts_and_drops_forgotten_running_votes(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
-    database = Database(database_url)
+    database = Database(empty_database_url)
 
     def migrate(target: str, down: bool = False) -> object:
         def run(connection: Connection) -> None:

@@ -85,8 +85,8 @@ async def tally(db: Database, poll_id: int) -> ballots_repo.Tally:
         return await ballots_repo.tally(session, poll_id, 3)
 
 
-async def test_the_migration_creates_the_poll_tables_and_goes_back(database_url: str) -> None:
-    database = Database(database_url)
+async def test_the_migration_creates_the_poll_tables_and_goes_back(empty_database_url: str) -> None:
+    database = Database(empty_database_url)
     try:
         await database.upgrade()
         async with database.engine.connect() as conn:

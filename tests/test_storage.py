@@ -54,8 +54,10 @@ async def ag_id(db: Database, slug: str) -> int:
 # --- schema and seed -----------------------------------------------------------------
 
 
-async def test_migrations_apply_and_a_second_upgrade_changes_nothing(database_url: str) -> None:
-    database = Database(database_url)
+async def test_migrations_apply_and_a_second_upgrade_changes_nothing(
+    empty_database_url: str,
+) -> None:
+    database = Database(empty_database_url)
     try:
         await database.upgrade()
         async with database.write() as session:
