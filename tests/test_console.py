@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.console_run import parse
+
 ROOT = Path(__file__).resolve().parents[1]
-LINE = re.compile(r"^\[(?P<chat>[^\]]+)\] bot: (?P<text>.*)$")
 
 
 @pytest.fixture
@@ -43,16 +43,7 @@ def run_console(script: str, env: dict[str, str], cwd: Path) -> tuple[list[tuple
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    messages: list[tuple[str, str]] = []
-    for line in result.stdout.splitlines():
-        if match := LINE.match(line):
-            messages.append((match["chat"], match["text"]))
-        else:
-            assert line.startswith("    "), f"neither a message nor a continuation: {line!r}"
-            assert messages, "a continuation line before any message"
-            chat, text = messages[-1]
-            messages[-1] = (chat, text + "\n" + line[4:])
-    return messages, result.stderr
+    return parse(result.stdout), result.stderr
 
 
 def test_a_scripted_session(console_env: dict[str, str], tmp_path: Path) -> None:

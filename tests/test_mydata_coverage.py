@@ -26,10 +26,10 @@ from handlers.poll_secret import voter_keys
 from handlers.welcome import welcome_key
 from storage import mydata_repo, repo
 from storage.connect_models import ConnectShare, ShareKind
-from storage.meeting_models import Reminder, ReminderDelivery
 from storage.models import Base
 from storage.poll_models import Poll
 from tests.support.fake import BotHarness
+from tests.support.meetings import add_private_delivery
 from tests.support.poll_chat import Clock, setup_ag, start_poll
 from tests.test_welcome import enters
 
@@ -103,21 +103,13 @@ async def full_life(bot: BotHarness) -> None:
     assert account is not None
     person_id = account.person_id
 
-    async def deliver(session: AsyncSession) -> None:
-        reminder = await session.scalar(select(Reminder).limit(1))
-        assert reminder is not None
-        session.add(
-            ReminderDelivery(
-                reminder_id=reminder.id,
-                target=f"person:{person_id}",
-                person_id=person_id,
-                status="sent",
-            )
-        )
+    await add_private_delivery(bot, person_id)
+
+    async def shared(session: AsyncSession) -> None:
         # What the account brought into a link (written by a confirmed /connect).
         session.add(ConnectShare(account_id=account.id, kind=ShareKind.CARD.value))
 
-    await bot.app.services.db.run(deliver)
+    await bot.app.services.db.run(shared)
 
 
 async def references(bot: BotHarness) -> dict[str, set[Any]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,9 +13,9 @@ from sqlalchemy import select
 from bot.core import Capabilities
 from handlers.poll_secret import account_token
 from storage import repo
-from storage.meeting_models import Reminder, ReminderDelivery
 from storage.models import Base
 from tests.support.fake import BotHarness, FakeTransport
+from tests.support.meetings import add_private_delivery
 from tests.support.poll_chat import (
     Clock,
     ballots_of,
@@ -67,19 +66,7 @@ async def rich_life(bot: BotHarness) -> tuple[str, str]:
     person_id = await person_of(bot, WHO)
     assert person_id is not None
 
-    async def deliver(session: Any) -> None:
-        reminder = await session.scalar(select(Reminder).limit(1))
-        assert reminder is not None
-        session.add(
-            ReminderDelivery(
-                reminder_id=reminder.id,
-                target=f"person:{person_id}",
-                person_id=person_id,
-                status="sent",
-            )
-        )
-
-    await bot.app.services.db.run(deliver)
+    await add_private_delivery(bot, person_id)
     return named, secret
 
 

@@ -153,3 +153,21 @@ async def remind_in(app: App, occurrence_id: int, seconds: float) -> datetime:
     changes, due = await services.db.run(work)
     engine(services).apply(changes)
     return due
+
+
+async def add_private_delivery(bot: BotHarness, person_id: int) -> None:
+    """A private reminder delivery to the person (as a sent reminder leaves one)."""
+
+    async def deliver(session: AsyncSession) -> None:
+        reminder = await session.scalar(select(Reminder).limit(1))
+        assert reminder is not None
+        session.add(
+            ReminderDelivery(
+                reminder_id=reminder.id,
+                target=f"person:{person_id}",
+                person_id=person_id,
+                status="sent",
+            )
+        )
+
+    await bot.app.services.db.run(deliver)
