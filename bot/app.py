@@ -78,28 +78,24 @@ class App:
         for transport in self.transports:
             await transport.start(self.dispatcher)
             self._started.append(transport)
-            publish = getattr(transport, "publish_menus", None)
-            if publish is not None:
-                try:
-                    await publish(menus)
-                except Exception:
-                    log.exception("%s: could not publish the command menus", transport.platform)
+            try:
+                await transport.publish_menus(menus)
+            except Exception:
+                log.exception("%s: could not publish the command menus", transport.platform)
             log.info("%s transport started", transport.platform)
         for hook in self.services.registry.start_hooks:
             try:
                 await hook(self.services)
             except Exception:
-                log.exception("start-up step %s failed", getattr(hook, "__qualname__", hook))
+                log.exception("start-up step %s failed", hook.__qualname__)
 
     async def stop(self) -> None:
         """Stop taking messages, let running commands finish and reply, then disconnect."""
         for transport in self._started:
-            stop_receiving = getattr(transport, "stop_receiving", None)
-            if stop_receiving is not None:
-                try:
-                    await stop_receiving()
-                except Exception:
-                    log.exception("%s transport did not stop receiving", transport.platform)
+            try:
+                await transport.stop_receiving()
+            except Exception:
+                log.exception("%s transport did not stop receiving", transport.platform)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_GRACE_SECONDS
         try:
@@ -140,8 +136,8 @@ class App:
                 loop.add_signal_handler(sig, self.request_stop)
         waiters: list[asyncio.Task[Any]] = [asyncio.create_task(self._stopping.wait())]
         for transport in self.transports:
-            finished = getattr(transport, "finished", None)
-            if isinstance(finished, asyncio.Event):
+            finished = transport.finished
+            if finished is not None:
                 waiters.append(asyncio.create_task(finished.wait()))
         try:
             await self.start()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, SystemClock
 from bot.core import (
+    Button,
     ChatRef,
     DirectMessageUnavailable,
     IncomingMessage,
@@ -18,6 +19,7 @@ from bot.core import (
     UserRef,
 )
 from bot.i18n import Lang, Translator
+from bot.outbox import Outbox
 from bot.rich import Rich, chunk
 from bot.timers import Timers
 from storage import repo
@@ -57,8 +59,11 @@ class Services:
     senders: SenderCache = field(init=False)
     # Work planned for later (poll closes, reminders), on the clock below.
     timers: Timers = field(init=False)
+    # Everything written on the bot's own initiative: language, prefix, buttons, keys.
+    outbox: Outbox = field(init=False)
 
     def __post_init__(self) -> None:
+        self.outbox = Outbox(self.settings, self.translator, self.transports)
         self.ags = AgCache(self.db)
         self.senders = SenderCache(self.db)
         self._clock: Clock = SystemClock()
@@ -87,7 +92,7 @@ class Services:
         async with self.db.read() as session:
             rows = await repo.chats_of_ag(session, ag_id)
         return [
-            ChatRef(row.platform, row.external_id, row.is_direct, row.title)
+            ChatRef(row.platform, row.external_id, row.is_direct, row.title, row.language)
             for row in rows
             if row.platform in self.transports
         ]
@@ -133,13 +138,11 @@ class Context:
 
     def cmd(self, name: str) -> str:
         """A command as the user types it on this network (`/join` or `!join`)."""
-        prefix: str = getattr(self.transport, "command_prefix", "/")
-        return prefix + name
+        return self.transport.command_prefix + name
 
     def signature(self, command: Command) -> str:
         """A command's usage as typed on this network, labels in the reader's language."""
-        prefix: str = getattr(self.transport, "command_prefix", "/")
-        return command.signature(prefix, self.lang.gettext)
+        return command.signature(self.transport.command_prefix, self.lang.gettext)
 
     async def reply(self, message: Rich) -> None:
         """Answer in the chat of the message. Each part carries a key derived from the
@@ -150,6 +153,18 @@ class Context:
             if self.message.message_id is not None:
                 key = f"reply:{self.chat.key}:{self.message.message_id}:{len(self.replies)}"
             self.replies.append(await self.transport.send(self.chat, part, key=key))
+
+    async def reply_with_buttons(self, message: Rich, buttons: tuple[Button, ...]) -> None:
+        """Reply with answer buttons where the network has them, as plain text elsewhere."""
+        if not (buttons and self.transport.capabilities.buttons):
+            await self.reply(message)
+            return
+        key = None
+        if self.message.message_id is not None:
+            key = f"reply:{self.chat.key}:{self.message.message_id}:{len(self.replies)}"
+        self.replies.append(
+            await self.transport.send_with_buttons(self.chat, message, buttons, key=key)
+        )
 
     async def reply_private(self, message: Rich) -> bool:
         """Send to the sender's private chat. In a group, say so there; if the network

@@ -5,9 +5,10 @@ Nothing here knows Telegram or Matrix; handlers see only these types.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Awaitable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -44,6 +45,9 @@ class ChatRef:
     id: str
     is_direct: bool = False
     title: str | None = None
+    # The language set for this chat in the database, where the chat was read from there
+    # (the outbox writes to the chat in it); not part of the chat's identity.
+    language: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         title = _clean(self.title)
@@ -252,10 +256,27 @@ class Inbox(Protocol):
         """Someone new entered a group or room (returns at once; handled as a task)."""
 
 
+@dataclass(frozen=True)
+class MenuEntry:
+    """One line of a network's command menu (Telegram's "/" menu)."""
+
+    command: str  # without prefix; one word (networks do not take sub-commands)
+    description: str
+
+
+class Unsupported(Exception):
+    """The network cannot do this (see `Capabilities`): callers check capabilities first."""
+
+
 @runtime_checkable
 class Transport(Protocol):
+    """What every network offers. Optional abilities are members too, announced by
+    `capabilities`; `BaseTransport` answers them for networks that lack them."""
+
     platform: str
     capabilities: Capabilities
+    # How commands are typed on this network: "/join" (Telegram) or "!join" (Matrix).
+    command_prefix: str
 
     async def start(self, inbox: Inbox) -> None:
         """Connect and begin delivering messages; return once receiving runs."""
@@ -268,26 +289,15 @@ class Transport(Protocol):
     ) -> SentRef:
         """Write to a person privately; raises DirectMessageUnavailable if impossible."""
 
-    async def stop(self) -> None:
-        """Stop receiving, finish in-flight sends, disconnect."""
-
-
-class PollTransport(Protocol):
-    """What a transport with `capabilities.native_polls` offers in addition."""
-
-    async def send_poll(self, chat: ChatRef, poll: PollSpec, *, key: str | None = None) -> SentPoll:
-        """Post a native poll."""
-
-    async def close_poll(self, sent: SentPoll, result: Rich, *, key: str | None = None) -> None:
-        """End the poll on the network (Telegram stopPoll, Matrix poll.end with `result`)."""
-
-    async def fetch_poll_votes(self, sent: SentPoll) -> list[PollVote]:
-        """Every current answer the network holds (Matrix: the poll's relations), to catch
-        up on votes cast while the bot was down. Networks that cannot say return []."""
-
-
-class FileTransport(Protocol):
-    """What a transport with `capabilities.files` offers: documents and images."""
+    async def send_with_buttons(
+        self,
+        chat: ChatRef,
+        message: Rich,
+        buttons: tuple[Button, ...],
+        *,
+        key: str | None = None,
+    ) -> SentRef:
+        """Send a message with one row of buttons under it (`capabilities.buttons`)."""
 
     async def send_file(
         self,
@@ -299,11 +309,43 @@ class FileTransport(Protocol):
         *,
         key: str | None = None,
     ) -> SentRef:
-        """Send a file; `image/png` is shown as a picture where the network can."""
+        """Send a file (`capabilities.files`); `image/png` is shown as a picture where the
+        network can."""
+
+    async def send_poll(self, chat: ChatRef, poll: PollSpec, *, key: str | None = None) -> SentPoll:
+        """Post a native poll (`capabilities.native_polls`)."""
+
+    async def close_poll(self, sent: SentPoll, result: Rich, *, key: str | None = None) -> None:
+        """End the poll on the network (Telegram stopPoll, Matrix poll.end with `result`)."""
+
+    async def fetch_poll_votes(self, sent: SentPoll) -> list[PollVote]:
+        """Every current answer the network holds (Matrix: the poll's relations), to catch
+        up on votes cast while the bot was down. Networks that cannot say return []."""
+
+    async def publish_menus(self, menus: Mapping[tuple[str, str], Sequence[MenuEntry]]) -> None:
+        """Show the command menus where the network has them ({(scope, language): entries})."""
+
+    async def stop_receiving(self) -> None:
+        """Take no more messages (the first step of stopping); sending still works."""
+
+    @property
+    def finished(self) -> asyncio.Event | None:
+        """Set when the transport has nothing more to deliver (the console's end of
+        input): the app then stops. None for networks that run until stopped."""
+
+    async def stop(self) -> None:
+        """Stop receiving, finish in-flight sends, disconnect."""
 
 
-class ButtonTransport(Protocol):
-    """What a transport with `capabilities.buttons` offers: messages with answer buttons."""
+class BaseTransport:
+    """The answers of a network without the optional abilities: buttons become plain
+    text, files and native polls are refused (`Unsupported`; callers check
+    `capabilities` first), no menus, nothing to stop receiving separately."""
+
+    command_prefix: str = "/"
+
+    async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        raise NotImplementedError
 
     async def send_with_buttons(
         self,
@@ -313,4 +355,35 @@ class ButtonTransport(Protocol):
         *,
         key: str | None = None,
     ) -> SentRef:
-        """Send a message with one row of buttons under it."""
+        return await self.send(chat, message, key=key)
+
+    async def send_file(
+        self,
+        chat: ChatRef,
+        filename: str,
+        data: bytes,
+        mime: str,
+        caption: Rich | None = None,
+        *,
+        key: str | None = None,
+    ) -> SentRef:
+        raise Unsupported("files")
+
+    async def send_poll(self, chat: ChatRef, poll: PollSpec, *, key: str | None = None) -> SentPoll:
+        raise Unsupported("native polls")
+
+    async def close_poll(self, sent: SentPoll, result: Rich, *, key: str | None = None) -> None:
+        raise Unsupported("native polls")
+
+    async def fetch_poll_votes(self, sent: SentPoll) -> list[PollVote]:
+        return []
+
+    async def publish_menus(self, menus: Mapping[tuple[str, str], Sequence[MenuEntry]]) -> None:
+        return None
+
+    async def stop_receiving(self) -> None:
+        return None
+
+    @property
+    def finished(self) -> asyncio.Event | None:
+        return None

@@ -39,6 +39,7 @@ from bot.core import (
     UserRef,
 )
 from bot.i18n import N_, Lang
+from bot.outbox import Audience
 from bot.rich import AccountRef, Rich, as_rich, code
 from storage import repo
 from storage.db import DatabaseUnavailable
@@ -375,13 +376,9 @@ class Dispatcher:
     def _fallback_lang(self, message: IncomingMessage) -> Lang:
         """The reader's language without the database: what `_context` would choose,
         with the sender's own language as last seen."""
-        settings = self.services.settings
-        language = (
-            self._languages.get(message.sender.key)
-            or settings.chat_languages.get(message.chat.key)
-            or settings.language
-        )
-        return self.services.translator.for_language(language)
+        outbox = self.services.outbox
+        audience = Audience.of_chat(message.chat, self._languages.get(message.sender.key))
+        return self.services.translator.for_language(outbox.language(audience))
 
     async def _slow_down(self, message: IncomingMessage) -> None:
         """The one reply to a person over the rate limit."""
@@ -396,7 +393,6 @@ class Dispatcher:
             log.exception("could not send the rate limit notice on %s", message.chat.platform)
 
     async def _context(self, transport: Transport, message: IncomingMessage) -> Context:
-        settings = self.services.settings
         person_id: int | None = None
         language: str | None = None
         mark_reachable = False
@@ -410,8 +406,8 @@ class Dispatcher:
         # connection can deadlock SQLite's single writer under load.
         if mark_reachable:
             await self.direct_reachable(message.sender.as_account(), True)
-        language = language or settings.chat_languages.get(message.chat.key) or settings.language
-        lang: Lang = self.services.translator.for_language(language)
+        audience = Audience.of_chat(message.chat, language)
+        lang = self.services.translator.for_language(self.services.outbox.language(audience))
         return Context(self.services, transport, message, lang, person_id)
 
     async def _run(self, ctx: Context) -> None:

@@ -3,17 +3,9 @@ language, generated from the command declarations."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.commands import Registry, Right, Where
+from bot.core import MenuEntry
 from bot.i18n import Translator
-
-
-@dataclass(frozen=True)
-class MenuEntry:
-    command: str  # without prefix; one word (networks do not take sub-commands)
-    description: str
-
 
 SCOPES = ("direct", "group", "group_admin")
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Button, ChatRef, DirectMessageUnavailable, Transport
 from bot.i18n import Lang
+from bot.outbox import Audience
 from bot.rich import AccountRef, Rich
 from storage import meetings_repo as mrepo
 from storage import repo
@@ -76,7 +77,8 @@ class Target:
     delivery_id: int
     key: str
     status: str
-    language: str
+    # The reader's own language (a person's setting); None: the chat's (the outbox decides).
+    language: str | None
     person_id: int | None = None
     chat: ChatRef | None = None
     account: AccountRef | None = None
@@ -242,7 +244,6 @@ class ReminderSender:
     ) -> list[Target]:
         """Where each delivery goes and in which language: three queries however many
         people (one per person made the fan-out to 1,000 take a second longer)."""
-        settings = self.services.settings
         chat_ids = [d.chat_id for d in deliveries if d.chat_id is not None]
         person_ids = [d.person_id for d in deliveries if d.person_id is not None]
         chats = {c.id: c for c in await _in_chunks(session, Chat, Chat.id, chat_ids)}
@@ -258,19 +259,14 @@ class ReminderSender:
                 delivery.id,
                 send_key(delivery.reminder_id, delivery.target),
                 delivery.status,
-                settings.language,
+                None,
                 delivery.person_id,
             )
             if delivery.chat_id is not None:
                 chat = chats.get(delivery.chat_id)
                 if chat is not None:
                     target.chat = ChatRef(
-                        chat.platform, chat.external_id, chat.is_direct, chat.title
-                    )
-                    target.language = (
-                        chat.language
-                        or settings.chat_languages.get(target.chat.key)
-                        or settings.language
+                        chat.platform, chat.external_id, chat.is_direct, chat.title, chat.language
                     )
             elif delivery.person_id is not None:
                 mine = sorted(accounts.get(delivery.person_id, []), key=lambda a: a.id)
@@ -278,7 +274,7 @@ class ReminderSender:
                 running.sort(key=lambda a: not a.direct_reachable)
                 if running:
                     target.account = _account_ref(running[0])
-                target.language = languages.get(delivery.person_id) or settings.language
+                target.language = languages.get(delivery.person_id)
             targets.append(target)
         return targets
 
@@ -348,19 +344,18 @@ class ReminderSender:
             await asyncio.sleep(delay)
 
     async def send(self, transport: Transport, view: ReminderView, target: Target) -> None:
-        lang = self.services.translator.for_language(target.language)
-        prefix: str = getattr(transport, "command_prefix", "/")
+        """Write one reminder through the outbox (language, prefix, buttons per target)."""
         if target.chat is not None:
-            with_buttons = getattr(transport, "send_with_buttons", None)
-            can_button = transport.capabilities.buttons and with_buttons is not None
-            message, buttons = self.compose(view, lang, prefix, can_button)
-            if with_buttons is not None and can_button and buttons:
-                await with_buttons(target.chat, message, buttons, key=target.key)
-            else:
-                await transport.send(target.chat, message, key=target.key)
-        elif target.account is not None:
-            message, _ = self.compose(view, lang, prefix, False)
-            await transport.send_direct(target.account, message, key=target.key)
+            audience = Audience.of_chat(target.chat, target.language)
+        else:
+            assert target.account is not None
+            audience = Audience.of_account(target.account, target.language)
+        reader = self.services.outbox.reader(audience)
+        can_button = target.chat is not None and reader.capabilities.buttons
+        message, buttons = self.compose(view, reader.lang, reader.prefix, can_button)
+        await self.services.outbox.send(
+            audience, message, key=target.key, buttons=(lambda _: buttons) if buttons else None
+        )
 
     async def mark(
         self,

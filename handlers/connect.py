@@ -25,8 +25,8 @@ from bot.config import Settings
 from bot.context import Context
 from bot.core import Button
 from bot.i18n import N_, Lang
+from bot.outbox import Audience
 from bot.rich import AccountRef, Rich, bold, code, lines
-from handlers.meeting_common import reply_with_buttons
 from handlers.people import account_ref, role_label
 from handlers.poll_common import network_name
 from handlers.poll_secret import secret_key, voter_keys
@@ -128,7 +128,7 @@ async def _give_code(ctx: Context) -> None:
 
     await ctx.db.run(store)
     others = [t for p, t in services.transports.items() if p != ctx.chat.platform]
-    prefix: str = getattr(others[0], "command_prefix", "/") if others else "/"
+    prefix = others[0].command_prefix if others else "/"
     await ctx.reply(
         ctx.t(
             "Dein Code: {code}\nSchreib mir im privaten Chat auf dem anderen Netzwerk {cmd}. "
@@ -207,7 +207,7 @@ async def _redeem(ctx: Context, text: str, *, confirmed: bool) -> None:
     outcome, now_person, sides = await ctx.db.run(link)
     if outcome is Outcome.ASK and sides is not None:
         yes = Button(ctx.lang.gettext("Ja, verbinden"), f"connect:{normalise(text)}", "✅")
-        await reply_with_buttons(ctx, _summary(ctx, text, *sides), (yes,))
+        await ctx.reply_with_buttons(_summary(ctx, text, *sides), (yes,))
         return
     if outcome is Outcome.LINKED and sides is not None:
         log.info("person %d merged into person %d", person_id, now_person)
@@ -295,16 +295,16 @@ async def _tell(
     """Tell another account of the person what this account just did, privately on its
     own network, in the person's language."""
     services = ctx.services
-    transport = services.transports.get(account.platform)
-    if transport is None:
+    if account.platform not in services.transports:
         return
     async with ctx.db.read() as session:
         person = await session.get(Person, person_id)
-    language = (person.language if person else None) or services.settings.language
-    prefix: str = getattr(transport, "command_prefix", "/")
-    lang = services.translator.for_language(language)
+    audience = Audience.of_account(account, person.language if person else None)
+    name = _name(ctx.sender.as_account())
     try:
-        await transport.send_direct(account, compose(lang, _name(ctx.sender.as_account()), prefix))
+        await services.outbox.send(
+            audience, lambda reader: compose(reader.lang, name, reader.prefix)
+        )
     except Exception:
         log.warning("could not tell the other account on %s about a link", account.platform)
 

@@ -16,8 +16,8 @@ from bot import rights
 from bot.context import Context, Services, UserError
 from bot.core import Button
 from bot.i18n import N_, Lang
+from bot.outbox import Audience
 from bot.rich import Rich, bold, code, join, lines
-from handlers.meeting_common import reply_with_buttons
 from handlers.people import account_ref, person_label
 from handlers.registry import commands
 from storage import join_repo, repo
@@ -104,18 +104,10 @@ async def tell_person(
     async with services.db.read() as session:
         accounts = await repo.accounts_of(session, person_id)
         language = await repo.person_language(session, person_id)
-    lang = services.translator.for_language(language or services.settings.language)
-    for account in accounts:
-        transport = services.transports.get(account.platform)
-        if transport is None:
-            continue
-        prefix: str = getattr(transport, "command_prefix", "/")
-        try:
-            await transport.send_direct(account_ref(account), text_for(lang, prefix))
-            return True
-        except Exception as exc:
-            log.warning("could not write privately on %s: %r", account.platform, type(exc))
-    return False
+    return await services.outbox.send_first(
+        [Audience.of_account(account_ref(account), language) for account in accounts],
+        lambda reader: text_for(reader.lang, reader.prefix),
+    )
 
 
 async def _decide(ctx: Context, ag: Ag, person_id: int, accept: bool) -> Rich:
@@ -252,8 +244,7 @@ async def requests(ctx: Context) -> None:
     if buttons and len(waiting) <= BUTTON_MESSAGES_MAX:
         for request in waiting:
             data = f"join:{request.ag.id}:{request.person_id}"
-            await reply_with_buttons(
-                ctx,
+            await ctx.reply_with_buttons(
                 ctx.t(
                     "Anfrage für die AG {ag}: {who}",
                     ag=_title(request.ag),

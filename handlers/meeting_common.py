@@ -3,11 +3,9 @@ AG in the text or from the chat, and the engine. Who may manage or see them: bot
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,13 +15,12 @@ from bot.context import Context, Services, UserError
 from bot.converters import chat_ag, match_ag
 from bot.core import Button, ChatRef
 from bot.i18n import Lang
-from bot.logs import pseudonym
+from bot.outbox import Audience, Reader
 from bot.reminders import ReminderEngine
 from bot.rich import Rich, code
 from bot.when_text import format_duration
 from handlers.meeting_text import compose_reminder, rsvp_buttons
 from storage import meetings_repo as mrepo
-from storage import repo
 from storage.meeting_models import MEETING_PLACE_MAX, MEETING_TITLE_MAX, MEETING_URL_MAX
 from storage.models import Ag
 from storage.text import visible
@@ -202,37 +199,9 @@ def local(view: mrepo.OccurrenceView) -> datetime:
     return view.start.astimezone(ZoneInfo(view.meeting.timezone))
 
 
-async def reply_with_buttons(ctx: Context, message: Rich, buttons: tuple[Button, ...]) -> None:
-    """Reply with answer buttons where the network has them, as plain text elsewhere."""
-    send = getattr(ctx.transport, "send_with_buttons", None)
-    if not (buttons and send and ctx.transport.capabilities.buttons):
-        await ctx.reply(message)
-        return
-    key = None
-    if ctx.message.message_id is not None:
-        key = f"reply:{ctx.chat.key}:{ctx.message.message_id}:{len(ctx.replies)}"
-    ctx.replies.append(await send(ctx.chat, message, buttons, key=key))
-
-
-@dataclass(frozen=True)
-class LinkedChat:
-    chat: ChatRef
-    language: str
-
-
-async def linked_chats(ctx: Context, ag: Ag) -> list[LinkedChat]:
-    """The AG's chats on running networks with their language, except the current chat."""
-    settings = ctx.services.settings
-    async with ctx.db.read() as session:
-        rows = await repo.chats_of_ag(session, ag.id)
-    out = []
-    for row in rows:
-        ref = ChatRef(row.platform, row.external_id, row.is_direct, row.title)
-        if row.platform not in ctx.services.transports or ref.key == ctx.chat.key:
-            continue
-        language = row.language or settings.chat_languages.get(ref.key) or settings.language
-        out.append(LinkedChat(ref, language))
-    return out
+async def linked_chats(ctx: Context, ag: Ag) -> list[ChatRef]:
+    """The AG's chats on running networks, except the current chat."""
+    return [chat for chat in await ctx.services.ag_chats(ag.id) if chat.key != ctx.chat.key]
 
 
 def offsets_text(lang: Lang, offsets: list[timedelta]) -> str:
@@ -243,31 +212,21 @@ def offsets_text(lang: Lang, offsets: list[timedelta]) -> str:
 
 async def tell_chats(
     ctx: Context,
-    chats: list[LinkedChat],
+    chats: list[ChatRef],
     key: str,
     text_for: Callable[[Lang, str, bool], Rich],
     occurrence_id: int | None = None,
 ) -> None:
-    """Post to the AG's other chats, each in its language; a failing chat is only logged."""
-    services = ctx.services
+    """Post to the AG's other chats, each in its language, with answer buttons where
+    the network has them; a failing chat is only logged."""
 
-    async def one(linked: LinkedChat) -> None:
-        transport = services.transports[linked.chat.platform]
-        lang = services.translator.for_language(linked.language)
-        prefix = getattr(transport, "command_prefix", "/")
-        send_buttons = getattr(transport, "send_with_buttons", None)
-        buttons = bool(occurrence_id and send_buttons and transport.capabilities.buttons)
-        message = text_for(lang, prefix, buttons)
-        chat_key = f"{key}:{linked.chat.key}"
-        if buttons and send_buttons is not None and occurrence_id is not None:
-            await send_buttons(
-                linked.chat, message, rsvp_buttons(lang, occurrence_id), key=chat_key
-            )
-        else:
-            await transport.send(linked.chat, message, key=chat_key)
+    def text(reader: Reader) -> Rich:
+        buttons = bool(occurrence_id and reader.capabilities.buttons)
+        return text_for(reader.lang, reader.prefix, buttons)
 
-    results = await asyncio.gather(*(one(x) for x in chats), return_exceptions=True)
-    for linked, result in zip(chats, results, strict=True):
-        if isinstance(result, Exception):
-            chat = linked.chat
-            log.warning("could not tell %s: %r", pseudonym(chat.platform, chat.id), result)
+    def buttons(reader: Reader) -> tuple[Button, ...]:
+        return rsvp_buttons(reader.lang, occurrence_id) if occurrence_id else ()
+
+    await ctx.services.outbox.fan_out(
+        [Audience.of_chat(chat) for chat in chats], text, key=key, buttons=buttons
+    )

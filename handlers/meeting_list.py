@@ -156,8 +156,7 @@ async def _missed(ctx: Context, ags: list[Ag]) -> None:
     aliases=("kalender", "calendar"),
 )
 async def ics(ctx: Context, ag: Ag) -> None:
-    send_file = getattr(ctx.transport, "send_file", None)
-    if not (ctx.transport.capabilities.files and send_file is not None):
+    if not ctx.transport.capabilities.files:
         await ctx.reply(
             lines(
                 ctx.t("Hier kann ich keine Dateien schicken. Die Treffen als Liste:"),
@@ -182,7 +181,9 @@ async def ics(ctx: Context, ag: Ag) -> None:
     )
     key = f"ics:{ctx.chat.key}:{ctx.message.message_id}" if ctx.message.message_id else None
     ctx.replies.append(
-        await send_file(ctx.chat, f"{ag.slug}.ics", data, "text/calendar", caption, key=key)
+        await ctx.transport.send_file(
+            ctx.chat, f"{ag.slug}.ics", data, "text/calendar", caption, key=key
+        )
     )
 
 

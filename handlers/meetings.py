@@ -29,7 +29,6 @@ from handlers.meeting_common import (
     local,
     meeting_tz,
     offsets_text,
-    reply_with_buttons,
     require_ag,
     short_id,
     split_options,
@@ -130,7 +129,7 @@ async def plan(ctx: Context, spec: str) -> None:
         cancel=code(ctx.cmd(f"cancel {short_id(occurrence_id)}")),
     )
     message = text_for(ctx.lang, ctx.cmd(""), can_button) + "\n" + hints
-    await reply_with_buttons(ctx, message, rsvp_buttons(ctx.lang, occurrence_id))
+    await ctx.reply_with_buttons(message, rsvp_buttons(ctx.lang, occurrence_id))
     log.info("meeting m%d planned in AG %s (%s)", occurrence_id, ag.slug, repeat or "once")
     await tell_chats(
         ctx,

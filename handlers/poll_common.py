@@ -104,13 +104,9 @@ def deadline_short(services: Services, when: datetime, lang: Lang) -> str:
 
 def chat_lang(services: Services, chat: ChatRef) -> Lang:
     """The language for a whole chat (a group's members may read several; config decides)."""
-    settings = services.settings
-    return services.translator.for_language(
-        settings.chat_languages.get(chat.key) or settings.language
-    )
+    return services.translator.for_language(services.outbox.chat_language(chat))
 
 
 def prefix_of(services: Services, platform: str) -> str:
     transport = services.transports.get(platform)
-    prefix: str = getattr(transport, "command_prefix", "/")
-    return prefix
+    return transport.command_prefix if transport is not None else "/"

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import cast
 
 from bot import commands as c
 from bot import rights
 from bot.context import Context
-from bot.core import FileTransport
 from bot.i18n import N_
 from bot.rich import code
 from handlers.poll_common import PollView, get_view, network_name
@@ -96,7 +94,7 @@ async def export(ctx: Context, poll: str) -> None:
     data = to_csv(rows)
     filename = f"umfrage-{view.short_id}.csv"
     if ctx.message.is_direct and ctx.transport.capabilities.files:
-        await cast(FileTransport, ctx.transport).send_file(
+        await ctx.transport.send_file(
             ctx.chat,
             filename,
             data,

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
-from bot.core import ChatRef, PollSpec, PollTransport, SentPoll
+from bot.core import ChatRef, PollSpec, SentPoll
 from bot.i18n import Lang
 from bot.rich import Rich, bold, code, lines
 from handlers.poll_common import PollView, chat_lang, deadline_full, prefix_of, view_by_id
@@ -98,7 +97,7 @@ async def post_poll(services: Services, view: PollView) -> tuple[list[ChatRef], 
         key = f"poll:{view.short_id}:{chat.key}"
         try:
             if posts_natively(services, chat.platform, view):
-                sent = await cast(PollTransport, transport).send_poll(chat, spec, key=key)
+                sent = await transport.send_poll(chat, spec, key=key)
                 message_id, native_id = sent.message_id, sent.native_id
             else:
                 ref = await transport.send(chat, spec.fallback, key=key)
@@ -159,7 +158,7 @@ async def finish_close(services: Services, poll_id: int) -> None:
         final = result_text(services, lang, view, tally, final=True)
         try:
             if message.native_id and message.network_closed_at is None:
-                await cast(PollTransport, transport).close_poll(
+                await transport.close_poll(
                     _sent(message), final, key=f"poll-close:{view.short_id}:{chat.key}"
                 )
 

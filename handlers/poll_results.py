@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import cast
 
 from bot import commands as c
 from bot import rights
 from bot.chart import bar_chart
 from bot.context import Context, Services, UserError
-from bot.core import ChatRef, FileTransport, Transport
+from bot.core import ChatRef, Transport
 from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code, join, lines
 from handlers.people import person_label
@@ -119,7 +118,7 @@ async def send_chart(
     if not transport.capabilities.files or tally.voters == 0:
         return
     png = await chart_png(lang, view, tally)
-    sender = cast(FileTransport, transport)
+    sender = transport
     await sender.send_file(chat, f"umfrage-{view.short_id}.png", png, "image/png", key=key)
 
 

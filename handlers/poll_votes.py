@@ -20,12 +20,11 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
-from bot.core import ChatRef, PollCounts, PollTransport, PollVote, SentPoll
+from bot.core import ChatRef, PollCounts, PollVote, SentPoll
 from handlers.poll_common import PollView, view_by_id
 from handlers.poll_secret import voter_keys
 from handlers.registry import commands
@@ -221,7 +220,7 @@ async def catch_up(services: Services, view: PollView) -> int:
         sent = SentPoll(
             ChatRef(message.platform, message.chat_id), message.message_id, message.native_id
         )
-        votes = await cast(PollTransport, transport).fetch_poll_votes(sent)
+        votes = await transport.fetch_poll_votes(sent)
         for vote in sorted(votes, key=lambda v: v.at or services.now()):
             await take_native_vote(services, view, vote)
             seen += 1

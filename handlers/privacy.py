@@ -8,14 +8,13 @@ import json
 import logging
 import secrets
 from datetime import timedelta
-from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as c
 from bot.context import Context, Services, UserError
-from bot.core import FileTransport, Transport
-from bot.i18n import N_, Lang
+from bot.i18n import N_
+from bot.outbox import Audience, Reader
 from bot.rich import AccountRef, Rich, bold, code, lines
 from handlers.poll_secret import voter_keys
 from handlers.registry import commands
@@ -106,7 +105,7 @@ async def mydata(ctx: Context) -> None:
         forget=code(ctx.cmd("forget")),
     )
     if ctx.transport.capabilities.files:
-        sender = cast(FileTransport, ctx.transport)
+        sender = ctx.transport
         await sender.send_file(
             ctx.chat, "meine-daten.json", body.encode(), "application/json", caption
         )
@@ -184,40 +183,21 @@ async def forget(ctx: Context, confirm: str | None) -> None:
 
 async def tell_no_lead(services: Services, ag: Ag) -> None:
     """An AG lost its last lead: say so in its chats, else to the admins privately."""
-    settings = services.settings
     chats = await services.ag_chats(ag.id)
-    for chat in chats:
-        transport = services.transport_for(chat)
-        if transport is None:
-            continue
-        lang = services.translator.for_language(
-            settings.chat_languages.get(chat.key) or settings.language
-        )
-        try:
-            await transport.send(chat, _no_lead(lang, ag, transport))
-        except Exception:
-            log.warning("could not tell an AG chat on %s about a missing lead", chat.platform)
-    if chats:
-        return
-    lang = services.translator.for_language(settings.language)
-    for admin in sorted(settings.admins):
-        platform, _, external_id = admin.partition(":")
-        found = services.transports.get(platform)
-        if found is None:
-            continue
-        try:
-            await found.send_direct(
-                AccountRef(platform, external_id, external_id), _no_lead(lang, ag, found)
-            )
-        except Exception:
-            log.warning("could not tell an admin on %s about an AG without lead", platform)
+    audiences = [Audience.of_chat(chat) for chat in chats]
+    if not chats:
+        for admin in sorted(services.settings.admins):
+            platform, _, external_id = admin.partition(":")
+            if platform in services.transports:
+                account = AccountRef(platform, external_id, external_id)
+                audiences.append(Audience.of_account(account))
+    await services.outbox.fan_out(audiences, lambda reader: _no_lead(reader, ag))
 
 
-def _no_lead(lang: Lang, ag: Ag, transport: Transport) -> Rich:
-    prefix: str = getattr(transport, "command_prefix", "/")
-    return lang.t(
+def _no_lead(reader: Reader, ag: Ag) -> Rich:
+    return reader.t(
         "Die AG {ag} hat keine Leitung mehr, weil die letzte Leitung ihre Daten gelöscht hat. "
         "Ein Admin kann mit {lead} eine neue bestimmen.",
         ag=ag.name,
-        lead=code(f"{prefix}lead {ag.slug} @…"),
+        lead=code(reader.cmd(f"lead {ag.slug} @…")),
     )

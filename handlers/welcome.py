@@ -24,6 +24,7 @@ from bot import rights
 from bot.context import Context, Services, UserError
 from bot.core import MemberJoined, UserRef
 from bot.i18n import N_, Lang
+from bot.outbox import Audience
 from bot.rich import Rich, code, join, mention
 from handlers.ags import ag_title
 from handlers.poll_secret import secret_key
@@ -68,8 +69,7 @@ async def member_joined(services: Services, event: MemberJoined) -> None:
     chat, user = event.chat, event.user
     if chat.is_direct or user.anonymous:
         return
-    transport = services.transport_for(chat)
-    if transport is None:
+    if services.transport_for(chat) is None:
         return
     async with services.db.read() as session:
         ags = await repo.linked_ags(session, chat.platform, chat.id)
@@ -96,14 +96,9 @@ async def member_joined(services: Services, event: MemberJoined) -> None:
     # Recorded before sending: a failed send means no greeting rather than two.
     if not await services.db.run(first_time):
         return
-    settings = services.settings
-    lang = services.translator.for_language(
-        language or settings.chat_languages.get(chat.key) or settings.language
-    )
-    prefix: str = getattr(transport, "command_prefix", "/")
-    await transport.send(
-        chat,
-        greeting(lang, prefix, user, ags),
+    await services.outbox.send(
+        Audience.of_chat(chat, language),
+        lambda reader: greeting(reader.lang, reader.prefix, user, ags),
         key=f"welcome:{chat.key}:{who[:16]}",
     )
     log.info("welcomed someone in chat %d", chat_id)

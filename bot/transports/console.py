@@ -12,13 +12,13 @@ import sys
 import threading
 from typing import TextIO
 
-from bot.core import Capabilities, ChatRef, Inbox, IncomingMessage, SentRef, UserRef
+from bot.core import BaseTransport, Capabilities, ChatRef, Inbox, IncomingMessage, SentRef, UserRef
 from bot.rich import AccountRef, Rich, render_plain
 
 DIRECT = "dm"
 
 
-class ConsoleTransport:
+class ConsoleTransport(BaseTransport):
     platform = "console"
     command_prefix = "/"
     # No rate limit: a script may pipe any number of commands as fast as they run.
@@ -37,9 +37,14 @@ class ConsoleTransport:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
-        self.finished = asyncio.Event()
+        self._finished = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._counter = 0
+
+    @property
+    def finished(self) -> asyncio.Event:
+        """Set at the end of input: the app stops then."""
+        return self._finished
 
     async def start(self, inbox: Inbox) -> None:
         if self.interactive:
@@ -69,7 +74,7 @@ class ConsoleTransport:
                     break
                 await self._line(inbox, line.rstrip("\n"))
         finally:
-            self.finished.set()
+            self._finished.set()
 
     async def _line(self, inbox: Inbox, line: str) -> None:
         stripped = line.strip()

@@ -35,6 +35,7 @@ import nio
 
 from bot.config import MatrixSettings
 from bot.core import (
+    BaseTransport,
     Button,
     Capabilities,
     ChatRef,
@@ -99,7 +100,7 @@ class _Client(nio.AsyncClient):
 # --- the transport ----------------------------------------------------------------------
 
 
-class MatrixTransport:
+class MatrixTransport(BaseTransport):
     platform = PLATFORM
     command_prefix = "!"
     # `buttons`: offered as reactions the bot puts under its message (see matrix_media).

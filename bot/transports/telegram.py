@@ -49,8 +49,15 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import ConfigError, TelegramSettings, check_webhook_secret
-from bot.core import MAX_COMMAND, MAX_MENTIONS, Capabilities, Inbox, IncomingMessage, UserRef
-from bot.menus import MenuEntry
+from bot.core import (
+    MAX_COMMAND,
+    MAX_MENTIONS,
+    Capabilities,
+    Inbox,
+    IncomingMessage,
+    MenuEntry,
+    UserRef,
+)
 from bot.transports.telegram_convert import (
     PLATFORM,
     TOAST_LIMIT,

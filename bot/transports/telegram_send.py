@@ -44,6 +44,7 @@ from telegram.error import (
 from telegram.ext import Application, ExtBot
 
 from bot.core import (
+    BaseTransport,
     Button,
     ChatRef,
     DirectMessageUnavailable,
@@ -80,7 +81,7 @@ T = TypeVar("T")
 TelegramApp = Application[ExtBot[int], Any, Any, Any, Any, Any]
 
 
-class TelegramSender:
+class TelegramSender(BaseTransport):
     """The sending half of `TelegramTransport`, which adds starting and receiving."""
 
     def __init__(self) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.app import App
 from bot.config import Secret, Settings
 from bot.core import (
+    BaseTransport,
     Button,
     Capabilities,
     ChatRef,
@@ -49,7 +50,7 @@ class SentFile:
 
 
 @dataclass
-class FakeTransport:
+class FakeTransport(BaseTransport):
     platform: str = "fake"
     command_prefix: str = "/"
     capabilities: Capabilities = field(
