@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.commands import Registry
 from bot.config import Settings
 from bot.context import Services
 from bot.core import Transport
@@ -17,7 +18,9 @@ from bot.dispatch import Dispatcher
 from bot.i18n import Translator
 from bot.logs import use_pseudonym_key
 from bot.menus import build_menus
-from handlers import registry
+from bot.reminders import ReminderEngine
+from handlers.features import FEATURES
+from handlers.meeting_text import compose_reminder
 from handlers.poll_secret import secret_key
 from storage.db import Database
 from storage.seed import seed_ags
@@ -43,6 +46,11 @@ def is_alive(path: Path, max_age: float = 4 * HEARTBEAT_SECONDS) -> bool:
         return False
 
 
+def build_registry() -> Registry:
+    """The table of commands, buttons, events and start-up steps of all features."""
+    return Registry.build(FEATURES)
+
+
 class App:
     def __init__(self, settings: Settings, transports: list[Transport]) -> None:
         self.settings = settings
@@ -50,8 +58,11 @@ class App:
             settings=settings,
             db=Database(settings.database_url),
             translator=Translator(),
-            registry=registry.load(),
+            registry=build_registry(),
             transports={t.platform: t for t in transports},
+        )
+        self.services.reminders = ReminderEngine(
+            self.services, compose_reminder, parallel=settings.reminder_parallel_sends
         )
         self.dispatcher = Dispatcher(self.services)
         self._stopping = asyncio.Event()

@@ -7,23 +7,35 @@ declarations, so there is one place to look for what the bot understands.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.i18n import N_
 
-if TYPE_CHECKING:
-    pass
-
 
 class Right(enum.IntEnum):
-    """Who may run a command. MEMBER and LEAD refer to the AG the command names."""
+    """Who may run a command. FOLLOWER, MEMBER and LEAD refer to the AG of the command's
+    scope (see `Scope`); bot/rights.py says what each means."""
 
     ANYONE = 0
-    MEMBER = 1
-    LEAD = 2
-    ADMIN = 3
+    FOLLOWER = 1  # a member of the AG, or writing in a chat linked to it
+    MEMBER = 2
+    LEAD = 3
+    ADMIN = 4
+
+
+class Scope(Protocol):
+    """Where a command's AG comes from, resolved by dispatch after the arguments are
+    converted and before the handler runs: `scope(ctx, args)` returns the AG, None (the
+    thing belongs to no AG), or a list of AGs (the right must hold for one of them).
+    Without a scope, the AG is the command's AG parameter. bot/rights.py has the usual
+    ones (`arg`, `chat`, `any_ag`)."""
+
+    async def __call__(self, ctx: Any, args: Mapping[str, Any], /) -> Any: ...
+
+
+Converter = Callable[[Any, str], Awaitable[Any]]
 
 
 class Where(enum.Enum):
@@ -49,6 +61,9 @@ class Param:
     from_chat: bool = False
     # AG parameters: archived AGs count too (to leave or restore them).
     archived: bool = False
+    # Turns the typed text into the handler's argument (a poll id into the poll), as
+    # `await convert(ctx, raw)`; raises UserError for what it cannot read.
+    convert: Converter | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class Command:
     examples: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     menu: bool = True  # offered in the network's command menu
+    scope: Scope | None = None  # where the AG of `right` comes from (default: the AG param)
 
     @property
     def words(self) -> list[str]:
@@ -136,18 +152,41 @@ class Registry:
         examples: tuple[str, ...] = (),
         aliases: tuple[str, ...] = (),
         menu: bool = True,
+        scope: Scope | None = None,
     ) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
         def register(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-            cmd = Command(
-                name, fn, help, params, right, where, needs_person, examples, aliases, menu
+            self.add(
+                Command(
+                    name,
+                    fn,
+                    help,
+                    params,
+                    right,
+                    where,
+                    needs_person,
+                    examples,
+                    aliases,
+                    menu,
+                    scope,
+                )
             )
-            for key in (name, *aliases):
-                if key in self.commands:
-                    raise ValueError(f"command {key!r} declared twice")
-                self.commands[key] = cmd
             return fn
 
         return register
+
+    def add(self, cmd: Command) -> None:
+        for key in (cmd.name, *cmd.aliases):
+            if key in self.commands:
+                raise ValueError(f"command {key!r} declared twice")
+            self.commands[key] = cmd
+
+    @classmethod
+    def build(cls, features: Iterable[Feature]) -> Registry:
+        """The table of everything the features declare (a name declared twice is an error)."""
+        registry = cls()
+        for feature in features:
+            feature.register(registry)
+        return registry
 
     def lookup(self, words: list[str]) -> tuple[Command | None, int]:
         """The command named by the first one or two words, and how many words it took."""
@@ -168,12 +207,33 @@ class Registry:
         return sorted(seen.values(), key=lambda c: c.name)
 
 
+class Feature(Registry):
+    """The declarations of one feature module, collected by its decorators
+    (`@feature.command(...)`, `.button`, `.event`, `.on_start`) into this object, not into
+    a global table: the app builds its `Registry` from the list of features."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def register(self, registry: Registry) -> None:
+        for cmd in self.unique():
+            registry.add(cmd)
+        for prefix, button in self.buttons.items():
+            registry.button(prefix)(button)
+        for name, event in self.events.items():
+            registry.event(name)(event)
+        registry.start_hooks.extend(self.start_hooks)
+
+
 def ag(*, optional: bool = False, from_chat: bool = False, archived: bool = False) -> Param:
     return Param("ag", Kind.AG, N_("AG"), optional=optional, from_chat=from_chat, archived=archived)
 
 
-def word(name: str, label: str, *, optional: bool = False) -> Param:
-    return Param(name, Kind.WORD, label, optional=optional)
+def word(
+    name: str, label: str, *, optional: bool = False, convert: Converter | None = None
+) -> Param:
+    return Param(name, Kind.WORD, label, optional=optional, convert=convert)
 
 
 def text(name: str, label: str, *, optional: bool = False) -> Param:

@@ -43,7 +43,6 @@ from bot.outbox import Audience
 from bot.rich import AccountRef, Rich, as_rich, code
 from storage import repo
 from storage.db import DatabaseUnavailable
-from storage.models import Ag
 
 log = logging.getLogger(__name__)
 
@@ -434,7 +433,7 @@ class Dispatcher:
                 )
             )
         args = await self._convert(ctx, cmd, rest)
-        await self._check_right(ctx, cmd, args.get("ag"))
+        await self._check_right(ctx, cmd, args)
         if cmd.needs_person and ctx.person_id is None:
             await ctx.ensure_person()  # first contact: the account is new
             if ctx.message.is_direct:
@@ -476,19 +475,18 @@ class Dispatcher:
         # In groups, unknown commands may be meant for another bot: stay quiet.
 
     async def _check_place(self, ctx: Context, cmd: Command) -> None:
-        if cmd.where is Where.GROUP and ctx.message.is_direct:
+        if rights.fits_place(cmd, direct=ctx.message.is_direct):
+            return
+        if cmd.where is Where.GROUP:
             raise UserError(
                 ctx.t(
                     "{cmd} funktioniert nur in einer Gruppe oder einem Raum, nicht im privaten Chat.",
                     cmd=code(ctx.cmd(cmd.name)),
                 )
             )
-        if cmd.where is Where.DIRECT and not ctx.message.is_direct:
-            raise UserError(
-                ctx.t(
-                    "{cmd} funktioniert nur im privaten Chat mit mir.", cmd=code(ctx.cmd(cmd.name))
-                )
-            )
+        raise UserError(
+            ctx.t("{cmd} funktioniert nur im privaten Chat mit mir.", cmd=code(ctx.cmd(cmd.name)))
+        )
 
     async def _convert(self, ctx: Context, cmd: Command, rest: str) -> dict[str, Any]:
         args: dict[str, Any] = {}
@@ -513,12 +511,11 @@ class Dispatcher:
             raise UserError(usage(ctx, cmd))
         return args
 
-    async def _check_right(self, ctx: Context, cmd: Command, ag: Ag | None) -> None:
-        if cmd.right is not Right.ADMIN and cmd.ag_param is None:
-            # The AG comes from elsewhere (a poll id, a --ag option): the handler checks
-            # the right once it knows the AG; the declaration still shapes help and menus.
+    async def _check_right(self, ctx: Context, cmd: Command, args: dict[str, Any]) -> None:
+        if cmd.right is not Right.ADMIN and cmd.ag_param is None and cmd.scope is None:
+            # Not yet declared with a scope: the handler checks once it knows the AG.
             return
-        await rights.require(ctx, cmd.right, ag)
+        await rights.check(ctx, cmd, args)
 
 
 async def _nothing() -> None:
@@ -550,6 +547,8 @@ def _unquote(text: str) -> str:
 
 
 async def _convert_one(ctx: Context, param: Param, raw: str) -> Any:
+    if param.convert is not None:
+        return await param.convert(ctx, raw)
     if param.kind is Kind.AG:
         return await convert_ag(ctx, raw, archived=param.archived)
     if param.kind is Kind.USER:

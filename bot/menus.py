@@ -3,9 +3,10 @@ language, generated from the command declarations."""
 
 from __future__ import annotations
 
-from bot.commands import Registry, Right, Where
+from bot.commands import Registry
 from bot.core import MenuEntry
 from bot.i18n import Translator
+from bot.rights import offered
 
 SCOPES = ("direct", "group", "group_admin")
 
@@ -22,13 +23,12 @@ def build_menus(
             seen: set[str] = set()
             for cmd in registry.unique():
                 word = cmd.words[0]
-                if not cmd.menu or word in seen or cmd.right is Right.ADMIN:
+                if not cmd.menu or word in seen:
                     continue
-                if scope == "direct" and cmd.where is Where.GROUP:
-                    continue
-                if scope != "direct" and cmd.where is Where.DIRECT:
-                    continue
-                if scope == "group" and cmd.right is Right.LEAD:
+                # Menus are the same for everyone in a scope: no admin commands; lead
+                # commands in private chats and for group admins (the AGs' leads).
+                lead = scope != "group"
+                if not offered(cmd, direct=scope == "direct", admin=False, lead=lead):
                     continue
                 seen.add(word)
                 entries.append(MenuEntry(word, lang.gettext(cmd.help)[:256]))

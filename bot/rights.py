@@ -1,22 +1,34 @@
-"""Who may do what for an AG, decided in this one place.
+"""Who may do what, and where, decided in this one place.
+
+Every command declares its right and, where the AG does not come from an AG argument,
+a scope that says where it does (a poll's, a meeting's, the chat's linked AG, any AG).
+The dispatcher resolves the scope after converting the arguments and checks the right
+here, for every command, before the handler runs (`check`); help and the command menus
+ask `offered` whether to show a command to someone, dispatch asks `fits_place` whether
+it may run in this chat.
 
 Rights come from the person's role in the AG *now* (or from being an admin), never from
 what they did earlier: whoever started a poll or planned a meeting keeps no right to it
-after leaving the AG or losing the lead role. The dispatcher checks commands that name
-their AG; handlers that learn the AG later (from a poll or meeting id) ask here too.
+after leaving the AG or losing the lead role.
 
+- `Right.FOLLOWER`: a member (as below), or someone writing in a chat linked to the AG:
+  the AG's leads linked that chat, so whoever is in it reads the AG's polls and meetings
+  there anyway. Things that belong to no AG (the survey's standing polls) everyone sees.
 - `Right.MEMBER`: current members and leads of the AG, admins.
-- `Right.LEAD`: current leads of the AG, admins.
-- `follows`: a member (as above), or someone writing in a chat linked to the AG: the
-  AG's leads linked that chat, so whoever is in it reads the AG's polls and meetings
-  there anyway.
-- Things that belong to no AG (the survey's standing polls) are managed by admins only.
+- `Right.LEAD`: current leads of the AG, admins. Things that belong to no AG are managed
+  by admins only.
+- `Right.ADMIN`: the admins of the alliance (settings).
 """
 
 from __future__ import annotations
 
-from bot.commands import Right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.commands import Command, Right, Scope, Where
 from bot.context import Context, UserError
+from bot.converters import chat_ag, convert_ag
 from bot.rich import code
 from storage import repo
 from storage.models import Ag, Role
@@ -26,12 +38,142 @@ async def allowed(ctx: Context, right: Right, ag: Ag | None) -> bool:
     """Whether the sender may do something that needs `right` for `ag`, now."""
     if right is Right.ANYONE or ctx.is_admin:
         return True
+    if right is Right.FOLLOWER:
+        return ag is None or await follows(ctx, ag)
     if right is Right.ADMIN or ag is None:
         return False
     role = await ctx.role_in(ag.id)
     if right is Right.LEAD:
         return role is Role.LEAD
     return role is not None
+
+
+async def leads_any(ctx: Context) -> bool:
+    """The sender leads at least one AG now."""
+    if ctx.person_id is None:
+        return False
+    async with ctx.db.read() as session:
+        roles = await repo.memberships_of(session, ctx.person_id)
+    return any(role == Role.LEAD.value for _, role in roles)
+
+
+async def led(ctx: Context, ags: Sequence[Ag]) -> list[Ag]:
+    """Those of `ags` the sender may manage now (all of them for admins)."""
+    return [ag for ag in ags if await allowed(ctx, Right.LEAD, ag)]
+
+
+# --- scopes ---------------------------------------------------------------------------
+
+
+def arg(name: str, ag_of: Callable[[Any], Ag | None] | None = None) -> Scope:
+    """The AG is the argument `name` (an Ag), or `ag_of(argument)` (a poll's, a meeting's)."""
+
+    async def scope(ctx: Context, args: Mapping[str, Any]) -> Ag | None:
+        value = args.get(name)
+        if value is None or ag_of is None:
+            return value
+        return ag_of(value)
+
+    return scope
+
+
+OPEN = object()  # a scope's answer: this use of the command needs no right (a read-only form)
+
+
+@dataclass(frozen=True)
+class Among:
+    """A scope's answer: the right must hold for one of `ags`. A refusal names `named`
+    (None: the AGs in general)."""
+
+    ags: Sequence[Ag]
+    named: Ag | None = None
+
+
+def chat() -> Scope:
+    """The AGs the chat is linked to: the right must hold for one of them."""
+
+    async def scope(ctx: Context, args: Mapping[str, Any]) -> Among:
+        if ctx.message.is_direct:
+            return Among(())
+        async with ctx.db.read() as session:
+            ags = await repo.linked_ags(session, ctx.chat.platform, ctx.chat.id)
+        return Among(ags, ags[0] if ags else None)
+
+    return scope
+
+
+def any_ag() -> Scope:
+    """Any AG the sender belongs to: the right must hold for one of them."""
+
+    async def scope(ctx: Context, args: Mapping[str, Any]) -> Among:
+        if ctx.person_id is None:
+            return Among(())
+        async with ctx.db.read() as session:
+            return Among([ag for ag, _ in await repo.memberships_of(session, ctx.person_id)])
+
+    return scope
+
+
+def named_or_chat(find: Callable[[Mapping[str, Any]], str | None]) -> Scope:
+    """The AG named in the arguments (`find` picks the reference out, e.g. a `--ag`
+    option in a free text), else the one the chat is linked to."""
+
+    async def scope(ctx: Context, args: Mapping[str, Any]) -> Ag | None:
+        ref = find(args)
+        if ref:
+            return await convert_ag(ctx, ref)
+        return await chat_ag(ctx)
+
+    return scope
+
+
+async def check(ctx: Context, cmd: Command, args: Mapping[str, Any]) -> None:
+    """The one check before every handler: the sender has the command's right for the
+    AG its scope names (for one of them, where the scope names several)."""
+    if cmd.right is Right.ANYONE:
+        return
+    if cmd.scope is not None:
+        found = await cmd.scope(ctx, args)
+    elif cmd.ag_param is not None:
+        found = args.get(cmd.ag_param.name)
+    else:
+        found = None
+    if found is OPEN:
+        return
+    if isinstance(found, Among):
+        for ag in found.ags:
+            if await allowed(ctx, cmd.right, ag):
+                return
+        if ctx.is_admin:
+            return
+        if found.named is None and cmd.right is Right.LEAD:
+            raise UserError(ctx.t("Das dürfen nur die Leitungen der AGs und Admins."))
+        raise refusal(ctx, cmd.right, found.named)
+    await require(ctx, cmd.right, found)
+
+
+def fits_place(cmd: Command, *, direct: bool) -> bool:
+    """The command may run in this kind of chat (a private chat or a group/room)."""
+    if cmd.where is Where.GROUP:
+        return not direct
+    if cmd.where is Where.DIRECT:
+        return direct
+    return True
+
+
+def offered(cmd: Command, *, direct: bool, admin: bool, lead: bool) -> bool:
+    """Whether help and the menus show `cmd` to someone: it fits the place, and their
+    standing (an admin; a lead of some AG) can reach its right."""
+    if not fits_place(cmd, direct=direct):
+        return False
+    if cmd.right is Right.ADMIN:
+        return admin
+    if cmd.right is Right.LEAD:
+        return lead or admin
+    return True
+
+
+# --- the parts -------------------------------------------------------------------------
 
 
 async def in_linked_chat(ctx: Context, ag: Ag) -> bool:

@@ -12,10 +12,11 @@ from bot.i18n import N_
 from bot.rich import code, mention
 from handlers.ags import ag_title
 from handlers.people import account_ref
-from handlers.registry import commands
 from storage import repo
 from storage.models import AG_DESCRIPTION_MAX, AG_NAME_MAX, AG_SLUG_MAX, Account, Ag, Role
 from storage.text import visible
+
+feature = c.Feature("admin")
 
 _SLUG = re.compile(rf"^[a-z][a-z0-9_-]{{1,{AG_SLUG_MAX - 1}}}$")
 
@@ -38,7 +39,7 @@ def _checked_description(ctx: Context, text: str) -> str:
     return text
 
 
-@commands.command(
+@feature.command(
     "ag new",
     help=N_("Eine neue AG anlegen"),
     params=(c.text("spec", N_("Kürzel Name -- Beschreibung")),),
@@ -82,7 +83,7 @@ async def ag_new(ctx: Context, spec: str) -> None:
     )
 
 
-@commands.command(
+@feature.command(
     "ag edit",
     help=N_("Name oder Beschreibung einer AG ändern"),
     params=(
@@ -119,7 +120,7 @@ async def ag_edit(ctx: Context, ag: Ag, field: str, value: str) -> None:
     await ctx.reply(ctx.t("AG {ag} geändert.", ag=ag_title(updated)))
 
 
-@commands.command(
+@feature.command(
     "ag archive",
     help=N_("Eine AG archivieren (Mitglieder und Chats bleiben erhalten)"),
     params=(c.ag(),),
@@ -141,7 +142,7 @@ async def ag_archive(ctx: Context, ag: Ag) -> None:
     )
 
 
-@commands.command(
+@feature.command(
     "ag restore",
     help=N_("Eine archivierte AG zurückholen"),
     params=(c.ag(archived=True),),
@@ -173,7 +174,7 @@ async def _set_role(ctx: Context, ag: Ag, account: Account, role: Role) -> bool:
     return bool(await ctx.db.run(work))
 
 
-@commands.command(
+@feature.command(
     "lead",
     help=N_("Jemanden zur Leitung einer AG machen"),
     params=(c.ag(), c.user()),
@@ -188,7 +189,7 @@ async def lead(ctx: Context, ag: Ag, user: Account) -> None:
         await ctx.reply(ctx.t("{who} leitet die AG {ag} schon.", who=who, ag=ag_title(ag)))
 
 
-@commands.command(
+@feature.command(
     "unlead",
     help=N_("Jemandem die Leitung einer AG abnehmen (bleibt Mitglied)"),
     params=(c.ag(), c.user()),
@@ -207,7 +208,7 @@ async def unlead(ctx: Context, ag: Ag, user: Account) -> None:
         await ctx.reply(ctx.t("{who} leitet die AG {ag} nicht.", who=who, ag=ag_title(ag)))
 
 
-@commands.command(
+@feature.command(
     "link",
     help=N_("Diesen Chat mit einer AG verbinden"),
     params=(c.ag(),),
@@ -234,7 +235,7 @@ async def link(ctx: Context, ag: Ag) -> None:
         await ctx.reply(ctx.t("Dieser Chat gehört schon zur AG {ag}.", ag=ag_title(ag)))
 
 
-@commands.command(
+@feature.command(
     "unlink",
     help=N_("Die Verbindung dieses Chats zu einer AG lösen"),
     params=(c.ag(from_chat=True, archived=True),),

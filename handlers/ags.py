@@ -10,16 +10,17 @@ from bot.i18n import N_
 from bot.rich import Rich, bold, code, italic, join, lines
 from handlers.join_requests import ask_to_join, on_request
 from handlers.people import person_label, role_label
-from handlers.registry import commands
 from storage import join_repo, repo
 from storage.models import Ag, Role
+
+feature = c.Feature("ags")
 
 
 def ag_title(ag: Ag) -> Rich:
     return bold(ag.name) + " (" + code(ag.slug) + ")"
 
 
-@commands.command(
+@feature.command(
     "join",
     help=N_("Einer AG beitreten"),
     params=(c.ag(from_chat=True),),
@@ -49,7 +50,7 @@ async def join_ag(ctx: Context, ag: Ag) -> None:
         await ctx.reply(ctx.t("Du bist schon in der AG {ag}.", ag=ag_title(ag)))
 
 
-@commands.command(
+@feature.command(
     "leave",
     help=N_("Eine AG verlassen"),
     params=(c.ag(from_chat=True, archived=True),),
@@ -83,7 +84,7 @@ async def leave_ag(ctx: Context, ag: Ag) -> None:
     await ctx.reply(message)
 
 
-@commands.command("ags", help=N_("Alle AGs mit Beschreibung und Mitgliederzahl"), aliases=("list",))
+@feature.command("ags", help=N_("Alle AGs mit Beschreibung und Mitgliederzahl"), aliases=("list",))
 async def list_ags(ctx: Context) -> None:
     async with ctx.db.read() as session:
         summaries = await repo.list_ags(session)
@@ -116,7 +117,7 @@ async def list_ags(ctx: Context) -> None:
     await ctx.reply(lines(*rows))
 
 
-@commands.command("my", help=N_("Meine AGs und meine Rolle darin"), aliases=("meine",))
+@feature.command("my", help=N_("Meine AGs und meine Rolle darin"), aliases=("meine",))
 async def my_ags(ctx: Context) -> None:
     memberships: list[tuple[Ag, str]] = []
     if ctx.person_id is not None:
@@ -138,7 +139,7 @@ async def my_ags(ctx: Context) -> None:
     await ctx.reply(lines(*rows))
 
 
-@commands.command(
+@feature.command(
     "members",
     help=N_("Die Mitglieder einer AG (nur für ihre Mitglieder)"),
     params=(c.ag(from_chat=True),),

@@ -12,10 +12,11 @@ from bot.when_text import format_full, format_short
 from handlers.meeting_common import load_occurrence, local, short_id
 from handlers.meeting_text import ANSWER_WORDS, ANSWERS, EMOJI, answer_words, meeting_title
 from handlers.people import person_label
-from handlers.registry import commands
 from storage import meetings_repo as mrepo
 from storage import repo
 from storage.meeting_models import MeetingStatus
+
+feature = c.Feature("attendance")
 
 
 async def _answer(ctx: Context, view: mrepo.OccurrenceView, answer: str) -> None:
@@ -32,7 +33,7 @@ async def _answer(ctx: Context, view: mrepo.OccurrenceView, answer: str) -> None
     await ctx.db.run(lambda s: mrepo.set_rsvp(s, view.id, person_id, answer))
 
 
-@commands.command(
+@feature.command(
     "rsvp",
     help=N_("Zu einem Treffen zusagen, absagen oder „vielleicht“ sagen"),
     params=(c.word("id", N_("Kennung")), c.word("answer", N_("ja|nein|vielleicht"))),
@@ -71,7 +72,7 @@ async def rsvp(ctx: Context, id: str, answer: str) -> None:
     await ctx.reply(EMOJI[chosen] + " " + message)
 
 
-@commands.button("rsvp")
+@feature.button("rsvp")
 async def rsvp_button(ctx: Context, data: str) -> str | None:
     """`rsvp:<occurrence id>:yes|no|maybe`, pressed under an announcement or reminder."""
     _prefix, _, rest = data.partition(":")
@@ -91,7 +92,7 @@ async def rsvp_button(ctx: Context, data: str) -> str | None:
     return f"{EMOJI[answer]} {toast.plain}"[:190]
 
 
-@commands.command(
+@feature.command(
     "attendance",
     help=N_("Wer zu einem Treffen kommt (für die Leitung)"),
     params=(c.word("id", N_("Kennung")),),

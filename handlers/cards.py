@@ -14,7 +14,6 @@ from bot.converters import convert_user, normalize
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, italic, join, lines
 from handlers.people import person_label
-from handlers.registry import commands
 from handlers.survey_templates import SurveyError, load_survey
 from storage import cards_repo, repo
 from storage.card_models import (
@@ -27,6 +26,8 @@ from storage.card_models import (
 )
 from storage.models import Account, Ag
 from storage.text import visible
+
+feature = c.Feature("cards")
 
 # The survey questions whose options cards choose from (../shared/DOMAIN.md).
 REGION_QUESTION = 3
@@ -185,7 +186,7 @@ def edit_help(ctx: Context) -> Rich:
     )
 
 
-@commands.command(
+@feature.command(
     "card",
     help=N_("Deine Visitenkarte zeigen und bearbeiten, oder die Karte einer Person ansehen"),
     params=(c.text("what", N_("Feld Wert | @Person"), optional=True),),
@@ -319,7 +320,7 @@ async def show_other(ctx: Context, person_id: int, raw: str) -> None:
     await ctx.reply_private(render_card(ctx, theirs, accounts))
 
 
-@commands.command(
+@feature.command(
     "cards",
     help=N_("Die Visitenkarten der Mitglieder einer AG (nur für ihre Mitglieder)"),
     params=(c.ag(from_chat=True),),
@@ -353,7 +354,7 @@ async def cards(ctx: Context, ag: Ag) -> None:
     await ctx.reply_private(lines(header, "", body))
 
 
-@commands.command(
+@feature.command(
     "find",
     help=N_("Menschen aus deinen AGs nach Thema oder Region finden"),
     params=(c.text("query", N_("Suchwort")),),

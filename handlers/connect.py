@@ -31,9 +31,10 @@ from handlers.people import account_ref, role_label
 from handlers.poll_common import network_name
 from handlers.poll_secret import secret_key, voter_keys
 from handlers.privacy import CONFIRM_WORDS
-from handlers.registry import commands
 from storage import people_repo, repo
 from storage.models import Account, Base, Person
+
+feature = c.Feature("connect")
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ async def code_hash(settings: Settings, text: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-@commands.command(
+@feature.command(
     "connect",
     help=N_("Dein Konto mit deinem Konto auf dem anderen Netzwerk verbinden"),
     params=(
@@ -101,7 +102,7 @@ async def connect(ctx: Context, code: str | None = None, confirm: str | None = N
         )
 
 
-@commands.button("connect")
+@feature.button("connect")
 async def connect_button(ctx: Context, data: str) -> str | None:
     """`connect:<code>`, pressed under the summary: the same as `/connect <code> JA`."""
     if not ctx.chat.is_direct:
@@ -343,7 +344,7 @@ def _refusal(ctx: Context, outcome: Outcome) -> Rich:
     return messages[outcome]
 
 
-@commands.command(
+@feature.command(
     "disconnect",
     help=N_("Die Verbindung deines Kontos mit dem anderen Netzwerk trennen"),
     where=c.Where.DIRECT,

@@ -5,37 +5,26 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as c
+from bot import rights
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, lines
-from handlers.registry import commands
 from storage import repo
-from storage.models import Role
+
+feature = c.Feature("help")
 
 _LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 
 
 async def _visible(ctx: Context) -> list[c.Command]:
     """The commands this person may use in this chat."""
-    is_lead = False
-    if ctx.person_id is not None:
-        async with ctx.db.read() as session:
-            is_lead = any(
-                role == Role.LEAD.value
-                for _, role in await repo.memberships_of(session, ctx.person_id)
-            )
-    shown = []
-    for cmd in commands.unique():
-        if cmd.right is c.Right.ADMIN and not ctx.is_admin:
-            continue
-        if cmd.right is c.Right.LEAD and not (is_lead or ctx.is_admin):
-            continue
-        if cmd.where is c.Where.GROUP and ctx.message.is_direct:
-            continue
-        if cmd.where is c.Where.DIRECT and not ctx.message.is_direct:
-            continue
-        shown.append(cmd)
-    return shown
+    lead = await rights.leads_any(ctx)
+    direct, admin = ctx.message.is_direct, ctx.is_admin
+    return [
+        cmd
+        for cmd in ctx.services.registry.unique()
+        if rights.offered(cmd, direct=direct, admin=admin, lead=lead)
+    ]
 
 
 def describe(ctx: Context, cmd: c.Command) -> Rich:
@@ -58,14 +47,14 @@ def describe(ctx: Context, cmd: c.Command) -> Rich:
 
 
 def describe_group(ctx: Context, word: str) -> Rich:
-    subs = [cmd for cmd in commands.unique() if cmd.words[0] == word]
+    subs = [cmd for cmd in ctx.services.registry.unique() if cmd.words[0] == word]
     return lines(
         ctx.t("{cmd} braucht einen Unterbefehl:", cmd=code(ctx.cmd(word))),
         *["• " + code(ctx.signature(cmd)) + " – " + ctx.lang.gettext(cmd.help) for cmd in subs],
     )
 
 
-@commands.command(
+@feature.command(
     "help",
     help=N_("Zeigt, was du hier tun kannst, oder erklärt einen Befehl"),
     params=(c.text("topic", N_("Befehl"), optional=True),),
@@ -79,8 +68,8 @@ async def help_command(ctx: Context, topic: str | None) -> None:
         await ctx.ensure_person()
     if topic:
         words = topic.lstrip("/!").split()
-        cmd, _ = commands.lookup(words)
-        if cmd is None and words and words[0].lower() in commands.groups():
+        cmd, _ = ctx.services.registry.lookup(words)
+        if cmd is None and words and words[0].lower() in ctx.services.registry.groups():
             await ctx.reply(describe_group(ctx, words[0].lower()))
             return
         if cmd is None:
@@ -100,7 +89,7 @@ async def help_command(ctx: Context, topic: str | None) -> None:
     await ctx.reply(lines(*rows))
 
 
-@commands.command("start", help=N_("Begrüßung und erste Schritte"), menu=False)
+@feature.command("start", help=N_("Begrüßung und erste Schritte"), menu=False)
 async def start(ctx: Context) -> None:
     greeting = ctx.t(
         "Hallo {name}! Ich bin der Bündnisbot und helfe bei der Arbeit in den AGs des Bündnisses.",
@@ -117,7 +106,7 @@ async def start(ctx: Context) -> None:
     await ctx.reply(lines(greeting, steps))
 
 
-@commands.command(
+@feature.command(
     "lang",
     help=N_("Sprache wählen (de oder en)"),
     params=(c.word("language", N_("de|en"), optional=True),),
@@ -164,7 +153,7 @@ async def lang(ctx: Context, language: str | None) -> None:
     await ctx.reply(ctx.t("Ich schreibe dir ab jetzt auf Deutsch."))
 
 
-@commands.command(
+@feature.command(
     "whoami",
     help=N_("Zeigt deine Konto-Kennung (z. B. für die Admin-Liste)"),
     aliases=("id",),

@@ -19,9 +19,10 @@ from bot.i18n import N_, Lang
 from bot.outbox import Audience
 from bot.rich import Rich, bold, code, join, lines
 from handlers.people import account_ref, person_label
-from handlers.registry import commands
 from storage import join_repo, repo
 from storage.models import Account, Ag, JoinPolicy
+
+feature = c.Feature("join_requests")
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ async def _find(ctx: Context, ag: Ag, raw: str) -> int:
     )
 
 
-@commands.command(
+@feature.command(
     "approve",
     help=N_("Eine Beitrittsanfrage annehmen (AG auf Anfrage)"),
     params=(c.ag(), c.text("who", N_("@Person"))),
@@ -189,7 +190,7 @@ async def approve(ctx: Context, ag: Ag, who: str) -> None:
     await ctx.reply(await _decide(ctx, ag, await _find(ctx, ag, who), True))
 
 
-@commands.command(
+@feature.command(
     "decline",
     help=N_("Eine Beitrittsanfrage ablehnen (AG auf Anfrage)"),
     params=(c.ag(), c.text("who", N_("@Person"))),
@@ -202,7 +203,7 @@ async def decline(ctx: Context, ag: Ag, who: str) -> None:
     await ctx.reply(await _decide(ctx, ag, await _find(ctx, ag, who), False))
 
 
-@commands.button("join")
+@feature.button("join")
 async def answer_button(ctx: Context, data: str) -> str | None:
     """`join:<AG id>:<person id>:yes|no`, under a request that `/requests` listed."""
     parts = data.split(":")
@@ -218,7 +219,7 @@ async def answer_button(ctx: Context, data: str) -> str | None:
     return (await _decide(ctx, ag, int(parts[2]), parts[3] == "yes")).plain[:190]
 
 
-@commands.command(
+@feature.command(
     "requests",
     help=N_("Offene Beitrittsanfragen der AGs, die du leitest"),
     right=c.Right.LEAD,
@@ -276,7 +277,7 @@ async def requests(ctx: Context) -> None:
     await ctx.reply_private(lines(*rows))
 
 
-@commands.command(
+@feature.command(
     "ag policy",
     help=N_("Wie man einer AG beitritt: offen oder auf Anfrage"),
     params=(c.ag(), c.word("policy", N_("offen|anfrage"), optional=True)),

@@ -19,7 +19,7 @@ from bot.outbox import Audience, Reader
 from bot.reminders import ReminderEngine
 from bot.rich import Rich, code
 from bot.when_text import format_duration
-from handlers.meeting_text import compose_reminder, rsvp_buttons
+from handlers.meeting_text import rsvp_buttons
 from storage import meetings_repo as mrepo
 from storage.meeting_models import MEETING_PLACE_MAX, MEETING_TITLE_MAX, MEETING_URL_MAX
 from storage.models import Ag
@@ -57,11 +57,8 @@ _URL = re.compile(r"^https?://\S+$", re.I)
 
 
 def engine(services: Services) -> ReminderEngine:
-    """The reminder engine of this bot, created on first use."""
-    if services.reminders is None:
-        services.reminders = ReminderEngine(
-            services, compose_reminder, parallel=services.settings.reminder_parallel_sends
-        )
+    """The reminder engine of this bot (the app builds it)."""
+    assert services.reminders is not None, "the app builds the reminder engine"
     return services.reminders
 
 

@@ -32,15 +32,16 @@ from handlers.meeting_common import (
     title_and_url,
 )
 from handlers.meeting_text import meeting_title
-from handlers.registry import commands
 from storage import meetings_repo as mrepo
 from storage.meeting_models import Meeting, MeetingStatus, Occurrence
+
+feature = c.Feature("meeting_edit")
 
 _DAY_WORDS = {"heute", "today", "morgen", "tomorrow", "übermorgen", "uebermorgen", "am", "on"}
 _TIME_FIRST = re.compile(r"^\s*\d{1,2}(?::\d{2})?(?:\s*uhr|h\d{0,2}|\s*[ap]\.?m\.?)?(?=\s|$)", re.I)
 
 
-@commands.command(
+@feature.command(
     "edit",
     help=N_("Ein Treffen verschieben oder umbenennen (die Erinnerungen ziehen mit)"),
     params=(

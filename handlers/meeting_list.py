@@ -20,16 +20,17 @@ from handlers.meeting_common import (
     split_options,
 )
 from handlers.meeting_text import meeting_title
-from handlers.registry import commands
 from storage import meetings_repo as mrepo
 from storage import repo
 from storage.meeting_models import Meeting, Occurrence, OccurrenceStatus, ReminderStatus
 from storage.models import Ag
 
+feature = c.Feature("meeting_list")
+
 LIST_LIMIT = 20
 
 
-@commands.command(
+@feature.command(
     "meetings",
     help=N_(
         "Die nächsten Treffen deiner AGs oder einer AG (Leitung: --missed zeigt verpasste Erinnerungen)"
@@ -147,7 +148,7 @@ async def _missed(ctx: Context, ags: list[Ag]) -> None:
     await ctx.reply(lines(*rows))
 
 
-@commands.command(
+@feature.command(
     "ics",
     help=N_("Die Treffen einer AG als Kalenderdatei (.ics)"),
     params=(c.ag(from_chat=True),),

@@ -36,9 +36,10 @@ from handlers.meeting_common import (
     title_and_url,
 )
 from handlers.meeting_text import announcement, meeting_title, rsvp_buttons
-from handlers.registry import commands
 from storage import meetings_repo as mrepo
 from storage.meeting_models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
+
+feature = c.Feature("meetings")
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
     return UserError(exc.message(ctx.lang))
 
 
-@commands.command(
+@feature.command(
     "meeting",
     help=N_("Ein Treffen planen, auch wiederkehrend"),
     params=(c.text("spec", N_("AG Datum Uhrzeit Titel [Link]")),),
@@ -140,7 +141,7 @@ async def plan(ctx: Context, spec: str) -> None:
     )
 
 
-@commands.command(
+@feature.command(
     "cancel",
     help=N_("Ein Treffen absagen (mit --all die ganze Reihe)"),
     params=(c.word("id", N_("Kennung")), c.text("options", N_("--all"), optional=True)),

@@ -18,8 +18,9 @@ from bot.i18n import N_
 from bot.rich import code
 from handlers.poll_common import PollView, get_view, network_name
 from handlers.poll_results import tally_of
-from handlers.registry import commands
 from storage import ballots_repo
+
+feature = c.Feature("poll_export")
 
 
 async def _named_rows(ctx: Context, view: PollView) -> list[list[str]]:
@@ -79,7 +80,7 @@ def to_csv(rows: list[list[str]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-@commands.command(
+@feature.command(
     "export",
     help=N_("Eine Umfrage als CSV-Datei (privat an dich)"),
     params=(c.word("poll", N_("Umfrage")),),

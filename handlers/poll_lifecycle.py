@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands import Feature
 from bot.context import Services
 from bot.core import ChatRef, PollSpec, SentPoll
 from bot.i18n import Lang
@@ -21,10 +22,11 @@ from bot.rich import Rich, bold, code, lines
 from handlers.poll_common import PollView, chat_lang, deadline_full, prefix_of, view_by_id
 from handlers.poll_results import result_text, send_chart, tally_of
 from handlers.poll_votes import catch_up
-from handlers.registry import commands
 from storage import polls_repo
 from storage.db import DatabaseUnavailable
 from storage.poll_models import PollMessage
+
+feature = Feature("poll_lifecycle")
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +243,7 @@ async def _close_if_due(services: Services, poll_id: int) -> None:
     await close_poll(services, poll_id)
 
 
-@commands.on_start
+@feature.on_start
 async def resume_polls(services: Services) -> None:
     """After a restart: finish interrupted closes, catch up on votes cast meanwhile
     (before any overdue poll closes, so they count), then close or schedule."""

@@ -20,9 +20,10 @@ from handlers.poll_common import (
     poll_title,
     read_view,
 )
-from handlers.registry import commands
 from storage import ballots_repo, polls_repo, repo
 from storage.ballots_repo import Tally
+
+feature = c.Feature("poll_results")
 
 BAR_WIDTH = 10
 
@@ -155,7 +156,7 @@ async def _latest_for(ctx: Context) -> PollView | None:
         return await read_view(session, polls[0]) if polls else None
 
 
-@commands.command(
+@feature.command(
     "results",
     help=N_("Das Ergebnis einer Umfrage über alle Netzwerke, mit Diagramm"),
     params=(c.word("poll", N_("Umfrage"), optional=True),),

@@ -23,15 +23,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands import Feature
 from bot.context import Services
 from bot.core import ChatRef, PollCounts, PollVote, SentPoll
 from handlers.poll_common import PollView, view_by_id
 from handlers.poll_secret import voter_keys
-from handlers.registry import commands
 from storage import ballots_repo, polls_repo, repo
 from storage.ballots_repo import Outcome
 from storage.models import Account
 from storage.poll_models import Poll, PollMessage
+
+feature = Feature("poll_votes")
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +176,7 @@ async def _posted(services: Services, platform: str, native_id: str) -> PollMess
     return None
 
 
-@commands.event("poll_vote")
+@feature.event("poll_vote")
 async def on_poll_vote(services: Services, vote: PollVote) -> None:
     """Someone answered a native poll: find the poll by the network's id and store it."""
     message = await _posted(services, vote.platform, vote.native_id)
@@ -188,7 +190,7 @@ async def on_poll_vote(services: Services, vote: PollVote) -> None:
     log.debug("poll %s: native vote %s", view.short_id, outcome.value if outcome else "ignored")
 
 
-@commands.event("poll_counts")
+@feature.event("poll_counts")
 async def on_poll_counts(services: Services, counts: PollCounts) -> None:
     """New totals of an anonymous native poll: kept per posted poll, without voters."""
     message = await _posted(services, counts.platform, counts.native_id)

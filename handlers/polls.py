@@ -25,9 +25,10 @@ from handlers.poll_common import (
 )
 from handlers.poll_lifecycle import close_poll, post_poll, schedule_close
 from handlers.poll_results import result_text, tally_of
-from handlers.registry import commands
 from storage import polls_repo, repo
 from storage.models import Ag
+
+feature = c.Feature("polls")
 
 
 async def launch_ag(ctx: Context, flag: str | None) -> Ag:
@@ -121,7 +122,7 @@ def launch_report(
     return lines(*rows)
 
 
-@commands.command(
+@feature.command(
     "poll",
     help=N_("Eine Umfrage in allen Chats der AG starten"),
     params=(c.text("spec", N_('"Frage" "Antwort" "Antwort" …')),),
@@ -152,7 +153,7 @@ async def poll(ctx: Context, spec: str) -> None:
     await ctx.reply(launch_report(ctx, view, posted, failed))
 
 
-@commands.command(
+@feature.command(
     "close",
     help=N_("Eine Umfrage beenden; das Endergebnis geht in alle ihre Chats"),
     params=(c.word("poll", N_("Umfrage")),),
@@ -179,7 +180,7 @@ async def close(ctx: Context, poll: str) -> None:
         await ctx.reply(result_text(ctx.services, ctx.lang, closed, tally, final=True))
 
 
-@commands.command(
+@feature.command(
     "polls",
     help=N_("Laufende und letzte Umfragen deiner AGs"),
     aliases=("umfragen",),

@@ -17,10 +17,11 @@ from bot.i18n import N_
 from bot.outbox import Audience, Reader
 from bot.rich import AccountRef, Rich, bold, code, lines
 from handlers.poll_secret import voter_keys
-from handlers.registry import commands
 from handlers.welcome import forget_greetings, welcome_key
 from storage import mydata_repo, privacy_repo, repo
 from storage.models import Ag
+
+feature = c.Feature("privacy")
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ FORGET_VALID = timedelta(minutes=10)
 CONFIRM_WORDS = {"ja", "yes"}
 
 
-@commands.command(
+@feature.command(
     "privacy",
     help=N_("Was ich über dich speichere und warum"),
     aliases=("datenschutz",),
@@ -83,7 +84,7 @@ async def privacy(ctx: Context) -> None:
     )
 
 
-@commands.command(
+@feature.command(
     "mydata",
     help=N_("Alles, was ich über dich gespeichert habe, als Datei"),
     where=c.Where.DIRECT,
@@ -114,7 +115,7 @@ async def mydata(ctx: Context) -> None:
     log.info("person %d downloaded their data", person_id)
 
 
-@commands.command(
+@feature.command(
     "forget",
     help=N_("Alles löschen, was ich über dich gespeichert habe (mit Bestätigung)"),
     params=(c.word("confirm", N_("JA|Code"), optional=True),),

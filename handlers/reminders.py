@@ -23,22 +23,23 @@ from bot.rich import code
 from bot.when import WhenError, parse_offsets
 from bot.when_text import format_full
 from handlers.meeting_common import engine, offsets_text, require_ag
-from handlers.registry import commands
 from storage import meetings_repo as mrepo
 from storage.meeting_models import AgReminderSettings
+
+feature = c.Feature("reminders")
 
 _ON = {"on", "an", "ein", "ja", "yes"}
 _OFF = {"off", "aus", "nein", "no"}
 _DEFAULT = {"standard", "default"}
 
 
-@commands.on_start
+@feature.on_start
 async def start_reminders(services: Services) -> None:
     """Rebuild the reminder jobs from the rows; send what fell due while the bot was down."""
     await engine(services).start()
 
 
-@commands.command(
+@feature.command(
     "reminders",
     help=N_("Wann die Erinnerungen einer AG kommen; die Leitung stellt sie um"),
     params=(c.text("spec", N_("AG [Abstände]"), optional=True),),
@@ -109,7 +110,7 @@ async def reminder_offsets(ctx: Context, spec: str | None) -> None:
     await ctx.reply(message)
 
 
-@commands.command(
+@feature.command(
     "remind",
     help=N_("Erinnerungen zusätzlich privat bekommen (on oder off)"),
     params=(c.word("switch", N_("on|off"), optional=True),),

@@ -15,11 +15,12 @@ from bot.i18n import N_
 from bot.rich import Rich, bold, lines
 from bot.when_text import format_short
 from handlers.meeting_text import meeting_title
-from handlers.registry import commands
 from storage import ballots_repo, polls_repo
 from storage.meeting_models import Meeting, Occurrence, OccurrenceStatus, Rsvp
 from storage.models import Account, Ag, Membership
 from storage.poll_models import Poll
+
+feature = c.Feature("stats")
 
 NEW_DAYS = 30
 RECENT_POLLS = 5
@@ -116,7 +117,7 @@ def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)} %" if whole else "–"
 
 
-@commands.command(
+@feature.command(
     "stats",
     help=N_("Zahlen zu einer AG für ihre Leitung: Mitglieder, Umfragen, Treffen"),
     params=(c.ag(from_chat=True),),

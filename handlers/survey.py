@@ -24,7 +24,6 @@ from handlers.poll_args import parse
 from handlers.poll_common import PollView, read_view
 from handlers.poll_results import result_text, send_chart, tally_of
 from handlers.polls import launch, launch_ag, launch_report
-from handlers.registry import commands
 from handlers.survey_templates import (
     SurveyError,
     SurveyItem,
@@ -34,6 +33,8 @@ from handlers.survey_templates import (
     load_survey,
 )
 from storage import polls_repo
+
+feature = c.Feature("survey")
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def _kind(ctx: Context, question: SurveyQuestion) -> Rich:
     return ctx.t("eine Antwort")
 
 
-@commands.command(
+@feature.command(
     "survey",
     help=N_("Der Gründungsfragebogen: Fragen zeigen oder eine als Umfrage starten"),
     params=(c.text("spec", N_("Frage"), optional=True),),
@@ -193,7 +194,7 @@ async def _step_view(ctx: Context, step: int) -> tuple[PollView, int] | None:
     return await ensure_standing(ctx.services, items[step]), len(items)
 
 
-@commands.command(
+@feature.command(
     "survey run",
     help=N_("Den Gründungsfragebogen selbst ausfüllen, Frage für Frage"),
     where=c.Where.DIRECT,
@@ -269,7 +270,7 @@ async def after_answer(ctx: Context, view: PollView) -> Rich | None:
 # --- /survey results -------------------------------------------------------------------------
 
 
-@commands.command(
+@feature.command(
     "survey results",
     help=N_("Was alle im Gründungsfragebogen geantwortet haben"),
     params=(c.text("question", N_("Frage"), optional=True),),

@@ -13,9 +13,10 @@ from bot.rich import Rich, code, join
 from handlers import survey
 from handlers.poll_common import PollView, get_view, read_view
 from handlers.poll_votes import is_member, record
-from handlers.registry import commands
 from storage import polls_repo, repo
 from storage.ballots_repo import Outcome
+
+feature = c.Feature("vote")
 
 _RETRACT = {"-", "0", "x", "zurück", "zurueck", "nichts", "none", "retract", "skip"}
 
@@ -125,7 +126,7 @@ def _confirmation(ctx: Context, view: PollView, outcome: Outcome, positions: lis
     return text
 
 
-@commands.command(
+@feature.command(
     "vote",
     help=N_("Bei einer Umfrage abstimmen (Nummer der Antwort; - zieht zurück)"),
     params=(c.text("answer", N_("Umfrage und Nummer")),),

@@ -28,10 +28,11 @@ from bot.outbox import Audience
 from bot.rich import Rich, code, join, mention
 from handlers.ags import ag_title
 from handlers.poll_secret import secret_key
-from handlers.registry import commands
 from storage import repo
 from storage.models import Ag
 from storage.welcome_models import WelcomeSeen, WelcomeSetting
+
+feature = c.Feature("welcome")
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ async def forget_greetings(services: Services, session: AsyncSession, person_id:
         await session.execute(delete(WelcomeSeen).where(WelcomeSeen.who.in_(keys)))
 
 
-@commands.event("member_joined")
+@feature.event("member_joined")
 async def member_joined(services: Services, event: MemberJoined) -> None:
     chat, user = event.chat, event.user
     if chat.is_direct or user.anonymous:
@@ -117,7 +118,7 @@ def greeting(lang: Lang, prefix: str, user: UserRef, ags: list[Ag]) -> Rich:
     )
 
 
-@commands.command(
+@feature.command(
     "welcome",
     help=N_("Neue Leute in diesem Chat begrüßen oder nicht (an/aus)"),
     params=(c.word("state", N_("an|aus"), optional=True),),

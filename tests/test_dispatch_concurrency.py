@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.app import build_registry
 from bot.commands import Registry
 from bot.context import Context
 from bot.core import ChatRef, IncomingMessage, UserRef
 from bot.i18n import N_
-from handlers import registry as handler_registry
 from tests.support.fake import BotHarness
 
 
 def _with_slow_command(bot: BotHarness, gate: asyncio.Event) -> None:
-    registry = Registry(dict(handler_registry.commands.commands))
+    registry = Registry(dict(build_registry().commands))
 
     @registry.command("slow", help=N_("Hilfe"))
     async def slow(ctx: Context) -> None:
@@ -58,7 +58,7 @@ async def test_one_persons_messages_keep_their_order(bot: BotHarness) -> None:
 async def test_a_crashing_handler_gets_an_apology_and_the_bot_carries_on(
     bot: BotHarness,
 ) -> None:
-    registry = Registry(dict(handler_registry.commands.commands))
+    registry = Registry(dict(build_registry().commands))
 
     @registry.command("boom", help=N_("Hilfe"))
     async def boom(ctx: Context) -> None:

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from sqlalchemy import String, select
 
+from bot.app import build_registry as load
 from bot.core import ChatRef, IncomingMessage, UserRef
 from bot.rich import (
     Bold,
@@ -38,7 +39,6 @@ from bot.rich import (
 )
 from bot.transports import matrix_text
 from bot.transports.telegram_send import mention_html
-from handlers.registry import load
 from storage.models import Base
 from storage.poll_models import Poll
 from tests.support.fake import BotHarness

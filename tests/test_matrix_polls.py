@@ -21,6 +21,7 @@ import nio
 import pytest
 from nio.crypto.attachments import decrypt_attachment
 
+from bot.app import build_registry
 from bot.commands import Registry
 from bot.context import Services
 from bot.core import ChatRef, PollSpec, PollVote, SentPoll
@@ -41,7 +42,6 @@ from bot.transports.matrix_polls import (
     poll_start_content,
     response_answers,
 )
-from handlers import registry as handler_registry
 from tests.support.matrix_bot import (
     RecordingInbox,
     bot_knows,
@@ -329,7 +329,7 @@ async def test_votes_cast_while_the_bot_is_stopped_are_fetched(
     bo = await MatrixHuman.login(synapse, unique_name("bo"))
     handled: list[PollVote] = []
     got_vote = asyncio.Event()
-    registry = Registry(dict(handler_registry.load().commands))
+    registry = Registry(dict(build_registry().commands))
 
     @registry.event("poll_vote")
     async def record(_services: Services, vote: PollVote) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot.app import build_registry
 from bot.commands import Registry
 from bot.context import Context
 from bot.core import Button, ChatRef
@@ -26,7 +27,6 @@ from bot.transports.matrix_media import (
     buttons_notice_content,
     reaction_content,
 )
-from handlers import registry as handler_registry
 from tests.support.matrix_bot import (
     bot_knows,
     bot_settings,
@@ -75,7 +75,7 @@ def test_button_notice_carries_legend_and_data() -> None:
 
 def with_rsvp_handler(presses: asyncio.Queue[tuple[str, str]]) -> Registry:
     """The real commands plus a test handler for `rsvp:` buttons."""
-    registry = Registry(dict(handler_registry.load().commands))
+    registry = Registry(dict(build_registry().commands))
 
     @registry.button("rsvp")
     async def rsvp(ctx: Context, data: str) -> str | None:

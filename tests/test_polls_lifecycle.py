@@ -187,9 +187,9 @@ async def test_a_close_cut_short_is_finished_once_at_the_next_start(
 
 
 async def test_resume_is_a_registered_start_hook() -> None:
-    from handlers import registry
+    from bot.app import build_registry
 
-    assert resume_polls in registry.load().start_hooks
+    assert resume_polls in build_registry().start_hooks
 
 
 def user(who: str) -> UserRef:

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.app import build_registry as load
 from bot.core import PollSpec, SentPoll
-from handlers.registry import load
 from storage.poll_models import Poll
 from tests.support.fake import BotHarness
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_registry
 from bot.commands import Command
 from bot.core import ChatRef, IncomingMessage, UserRef, well_formed
 from bot.i18n import Translator
-from handlers import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 NETWORK_LIBRARIES = {"telegram", "nio"}
@@ -86,7 +86,7 @@ def test_the_guard_does_not_cry_wolf(source: str) -> None:
 
 
 def all_commands() -> list[Command]:
-    return registry.load().unique()
+    return build_registry().unique()
 
 
 def test_the_registry_has_the_commands_people_use() -> None:
