@@ -1,5 +1,5 @@
-"""`make bench`: every figure beside a floor or goal, printed as one table and written as
-JSON to benchmarks/results/.
+"""`make bench`: every figure beside a floor or goal, printed as one table, written as
+JSON to benchmarks/results/ and published as docs/benchmarks.md (benchmarks/report.py).
 
 Where there is a floor (a bare python-telegram-bot handler, the limits Telegram sets), it is
 measured in the same run on the same machine, so a busy machine shifts both sides.
@@ -16,24 +16,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report import RESULTS, STAMP, Row, render, write
 from bot.core import ChatRef, IncomingMessage, UserRef
 from tests.support.fake import BotHarness
-
-RESULTS = Path(__file__).parent / "results"
-
-
-@dataclass
-class Row:
-    benchmark: str
-    figure: str
-    floor_or_goal: str
-    ratio: str
-    details: dict[str, Any]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -225,11 +215,19 @@ async def main() -> None:
     )
     print(f"\nmachine: {machine}; peak RSS of the whole run {rss_mib:.0f} MiB")
     RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    now = datetime.now(UTC)
+    stamp = now.strftime(STAMP)
     out = RESULTS / f"bench-{stamp}.json"
-    payload = {"machine": machine, "when": stamp, "rows": [asdict(r) for r in rows]}
+    payload = {
+        "machine": machine,
+        "when": stamp,
+        "peak_rss_mib": round(rss_mib, 1),
+        "rows": [asdict(r) for r in rows],
+    }
     out.write_text(json.dumps(payload, indent=2, default=str))
     print(f"written: benchmarks/results/{out.name}")
+    write(render(rows, now, machine, rss_mib, f"benchmarks/results/{out.name}"))
+    print("written: docs/benchmarks.md")
 
 
 if __name__ == "__main__":

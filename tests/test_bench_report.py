@@ -1,0 +1,74 @@
+"""docs/benchmarks.md is written by `make bench` from the run's rows: the page is rendered
+from made-up rows here, without running a benchmark."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.report import EXPLANATIONS, Row, from_json, render, write
+
+ROWS = [
+    Row(
+        "1a. commands, core only (fake transport, SQLite)",
+        "974/s, p50 0.97 ms, p99 2.03 ms",
+        "/start p50 0.07 ms",
+        "14.40x",
+        {"n": 10_000},
+    ),
+    Row(
+        "6. poll tally, 10,000 votes over two networks, SQLite",
+        "p50 14.9 ms, max 20.1 ms",
+        "goal < 50 ms",
+        "0.30 of goal",
+        {},
+    ),
+]
+WHEN = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+MACHINE = "x86_64, Linux 6.18, 2 cores, Python 3.11.7"
+
+
+def test_the_page_holds_the_header_the_run_and_one_table_row_per_figure() -> None:
+    page = render(ROWS, WHEN, MACHINE, 233.4, "benchmarks/results/bench-20310506T070809Z.json")
+    lines = page.splitlines()
+    assert lines[0].startswith("<!-- Written by `make bench`")
+    assert lines[1] == "# Benchmarks"
+    assert "This page is written by `make bench`" in page
+    assert (
+        "Run: 2031-05-06 07:08 UTC; machine: x86_64, Linux 6.18, 2 cores, Python 3.11.7; "
+        "peak RSS of the whole run 233 MiB; "
+        "raw figures: `benchmarks/results/bench-20310506T070809Z.json`." in lines
+    )
+    header = lines.index("| benchmark | measured | floor / goal | ratio |")
+    assert lines[header + 1] == "|---|---|---|---|"
+    assert lines[header + 2 : header + 5] == [
+        "| 1a. commands, core only (fake transport, SQLite) | 974/s, p50 0.97 ms, p99 2.03 ms "
+        "| /start p50 0.07 ms | 14.40x |",
+        "| 6. poll tally, 10,000 votes over two networks, SQLite | p50 14.9 ms, max 20.1 ms "
+        "| goal < 50 ms | 0.30 of goal |",
+        "",
+    ]
+    for title, _ in EXPLANATIONS:
+        assert f"**{title}.** " in page
+
+
+def test_a_pipe_in_a_figure_does_not_break_the_table() -> None:
+    row = Row("core_path", "FAILED: ValueError: a | b\nc", "", "", {})
+    page = render([row], WHEN, MACHINE)
+    assert "| core_path | FAILED: ValueError: a \\| b c |  |  |" in page.splitlines()
+    assert "peak RSS" not in page
+
+
+def test_the_page_is_written_again_from_a_saved_run(tmp_path: Path) -> None:
+    saved = tmp_path / "bench-20310506T070809Z.json"
+    payload = {
+        "machine": MACHINE,
+        "when": "20310506T070809Z",
+        "rows": [{**vars(r)} for r in ROWS],
+    }
+    saved.write_text(json.dumps(payload), encoding="utf-8")
+    page = write(from_json(saved), tmp_path / "docs" / "benchmarks.md")
+    text = page.read_text(encoding="utf-8")
+    assert text == render(ROWS, WHEN, MACHINE, None, "bench-20310506T070809Z.json")
+    assert not list(page.parent.glob("*.tmp"))
