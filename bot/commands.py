@@ -107,6 +107,9 @@ class Registry:
     commands: dict[str, Command] = field(default_factory=dict)
     # Button presses by the prefix of their data ("rsvp" for "rsvp:m12:yes").
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    # Who may press them: (right, scope), checked by dispatch like a command's; the
+    # scope gets {"data": the button's data}.
+    button_rights: dict[str, tuple[Right, Scope | None]] = field(default_factory=dict)
     # Network events by name: "poll_vote", "poll_counts".
     events: dict[str, EventHandler] = field(default_factory=dict)
     start_hooks: list[StartHook] = field(default_factory=list)
@@ -117,14 +120,18 @@ class Registry:
         self.start_hooks.append(fn)
         return fn
 
-    def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
+    def button(
+        self, prefix: str, *, right: Right = Right.ANYONE, scope: Scope | None = None
+    ) -> Callable[[ButtonHandler], ButtonHandler]:
         """Declare the handler of buttons whose data starts with `prefix:`.
-        It is called as `handler(ctx, data)` and may return a short toast text."""
+        It is called as `handler(ctx, data)` and may return a short toast text; dispatch
+        checks `right` for the AG of `scope` first (a refusal becomes the toast)."""
 
         def register(fn: ButtonHandler) -> ButtonHandler:
             if prefix in self.buttons:
                 raise ValueError(f"button prefix {prefix!r} declared twice")
             self.buttons[prefix] = fn
+            self.button_rights[prefix] = (right, scope)
             return fn
 
         return register
@@ -220,7 +227,8 @@ class Feature(Registry):
         for cmd in self.unique():
             registry.add(cmd)
         for prefix, button in self.buttons.items():
-            registry.button(prefix)(button)
+            right, scope = self.button_rights.get(prefix, (Right.ANYONE, None))
+            registry.button(prefix, right=right, scope=scope)(button)
         for name, event in self.events.items():
             registry.event(name)(event)
         registry.start_hooks.extend(self.start_hooks)

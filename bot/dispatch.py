@@ -281,6 +281,8 @@ class Dispatcher:
             ctx = await self._context(transport, message)
             if handler is None or message.sender.anonymous:
                 return None
+            right, scope = self.services.registry.button_rights.get(prefix, (Right.ANYONE, None))
+            await rights.check_press(ctx, right, scope, message.text)
             result: str | None = await handler(ctx, message.text)
             return result
         except UserError as exc:

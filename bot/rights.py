@@ -128,8 +128,8 @@ def named_or_chat(find: Callable[[Mapping[str, Any]], str | None]) -> Scope:
 
 
 async def check(ctx: Context, cmd: Command, args: Mapping[str, Any]) -> None:
-    """The one check before every handler: the sender has the command's right for the
-    AG its scope names (for one of them, where the scope names several)."""
+    """The one check before every command's handler: the sender has the command's right
+    for the AG its scope names (for one of them, where the scope names several)."""
     if cmd.right is Right.ANYONE:
         return
     if cmd.scope is not None:
@@ -138,18 +138,29 @@ async def check(ctx: Context, cmd: Command, args: Mapping[str, Any]) -> None:
         found = args.get(cmd.ag_param.name)
     else:
         found = None
+    await _holds(ctx, cmd.right, found)
+
+
+async def check_press(ctx: Context, right: Right, scope: Scope | None, data: str) -> None:
+    """The same check before a button's handler; the scope reads `{"data": data}`."""
+    if right is Right.ANYONE:
+        return
+    await _holds(ctx, right, await scope(ctx, {"data": data}) if scope is not None else None)
+
+
+async def _holds(ctx: Context, right: Right, found: Any) -> None:
     if found is OPEN:
         return
     if isinstance(found, Among):
         for ag in found.ags:
-            if await allowed(ctx, cmd.right, ag):
+            if await allowed(ctx, right, ag):
                 return
         if ctx.is_admin:
             return
-        if found.named is None and cmd.right is Right.LEAD:
+        if found.named is None and right is Right.LEAD:
             raise UserError(ctx.t("Das dürfen nur die Leitungen der AGs und Admins."))
-        raise refusal(ctx, cmd.right, found.named)
-    await require(ctx, cmd.right, found)
+        raise refusal(ctx, right, found.named)
+    await require(ctx, right, found)
 
 
 def fits_place(cmd: Command, *, direct: bool) -> bool:
