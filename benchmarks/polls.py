@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from storage import ballots_repo, polls_repo
 from storage.db import Database
 from storage.models import Ag, Person
-from storage.poll_models import PollBallot, PollChoice
+from storage.polls import ballots, polls
+from storage.polls.models import PollBallot, PollChoice
 
 OPTIONS = ("Di 18 Uhr", "Mi 19 Uhr", "Do 17 Uhr", "Fr 16 Uhr", "Sa 10 Uhr")
 BATCH = 2_000
@@ -29,7 +29,7 @@ async def _fill(db: Database, votes: int) -> int:
         ag = Ag(slug="benchag", name="Benchmark", description="")
         session.add(ag)
         await session.flush()
-        poll = await polls_repo.create_poll(
+        poll = await polls.create_poll(
             session, question="Wann?", options=OPTIONS, ag_id=ag.id, created_by=None, multi=True
         )
         poll_id = poll.id
@@ -89,7 +89,7 @@ async def tally_benchmark(
         for _ in range(rounds + 1):  # the first round warms caches and is not counted
             start = time.perf_counter()
             async with db.read() as session:
-                tally = await ballots_repo.tally(session, poll_id, len(OPTIONS))
+                tally = await ballots.tally(session, poll_id, len(OPTIONS))
             timings.append((time.perf_counter() - start) * 1000)
         timings = sorted(timings[1:])
         assert tally is not None

@@ -21,7 +21,7 @@ from bot.menus import build_menus
 from bot.reminders import ReminderEngine
 from handlers.features import FEATURES
 from handlers.meeting_text import compose_reminder
-from handlers.poll_secret import secret_key
+from handlers.polls.secret import secret_key
 from storage.db import Database
 from storage.seed import seed_ags
 

@@ -89,6 +89,17 @@ class Among:
     named: Ag | None = None
 
 
+@dataclass(frozen=True)
+class Worded:
+    """A scope's answer: the right (the command's, or `right` where this form of the
+    command needs more, e.g. starting a poll from the open /survey) must hold for `ag`,
+    and a refusal says `text` (an `N_` msgid naming {ag}) instead of the general one."""
+
+    ag: Ag
+    text: str
+    right: Right | None = None
+
+
 def chat() -> Scope:
     """The AGs the chat is linked to: the right must hold for one of them."""
 
@@ -130,7 +141,7 @@ def named_or_chat(find: Callable[[Mapping[str, Any]], str | None]) -> Scope:
 async def check(ctx: Context, cmd: Command, args: Mapping[str, Any]) -> None:
     """The one check before every command's handler: the sender has the command's right
     for the AG its scope names (for one of them, where the scope names several)."""
-    if cmd.right is Right.ANYONE:
+    if cmd.right is Right.ANYONE and cmd.scope is None:
         return
     if cmd.scope is not None:
         found = await cmd.scope(ctx, args)
@@ -150,6 +161,11 @@ async def check_press(ctx: Context, right: Right, scope: Scope | None, data: str
 
 async def _holds(ctx: Context, right: Right, found: Any) -> None:
     if found is OPEN:
+        return
+    if isinstance(found, Worded):
+        needed = right if found.right is None else found.right
+        if not await allowed(ctx, needed, found.ag):
+            raise UserError(ctx.t(found.text, ag=found.ag.name))
         return
     if isinstance(found, Among):
         for ag in found.ags:

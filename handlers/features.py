@@ -14,18 +14,18 @@ from handlers import (
     meeting_edit,
     meeting_list,
     meetings,
-    poll_export,
-    poll_lifecycle,
-    poll_results,
-    poll_votes,
-    polls,
     privacy,
     reminders,
     stats,
-    survey,
-    vote,
     welcome,
 )
+from handlers.polls import commands as polls
+from handlers.polls import export as poll_export
+from handlers.polls import lifecycle as poll_lifecycle
+from handlers.polls import results as poll_results
+from handlers.polls import votes as poll_votes
+from handlers.survey import commands as survey
+from handlers.vote import commands as vote
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,

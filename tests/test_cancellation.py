@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.core import IncomingMessage
-from handlers import poll_lifecycle, polls
+from handlers.polls import lifecycle as poll_lifecycle
+from handlers.polls import service as poll_service
 from storage.db import Database
 from tests.support.fake import BotHarness
 from tests.support.poll_chat import Clock, setup_ag, start_poll
@@ -70,7 +71,7 @@ async def test_stop_ends_every_task_the_app_started(
         await asyncio.Event().wait()
 
     monkeypatch.setattr(poll_lifecycle, "close_poll", hangs)
-    monkeypatch.setattr(polls, "close_poll", hangs)
+    monkeypatch.setattr(poll_service, "close_poll", hangs)
     clock.advance(hours=1)  # the timer closes the first poll: hangs
     await asyncio.wait_for(hanging.wait(), 5)
     hanging.clear()

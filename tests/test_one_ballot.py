@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, alembic_config
 from storage.models import Account, Base
-from storage.poll_models import PollBallot, PollChoice
+from storage.polls.models import PollBallot, PollChoice
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.poll_chat import (
     Clock,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.core import PollVote, UserRef
-from handlers import poll_lifecycle
-from handlers.poll_lifecycle import close_due, resume_polls
+from handlers.polls import lifecycle as poll_lifecycle
+from handlers.polls.lifecycle import close_due, resume_polls
 from storage.db import DatabaseUnavailable
 from tests.support.fake import BotHarness
 from tests.support.poll_chat import (

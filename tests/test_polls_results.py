@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from bot import chart
+from handlers.polls import chart
 from tests.support.fake import BotHarness
 from tests.support.poll_chat import (
     AG2,
@@ -208,6 +208,6 @@ async def test_a_member_cannot_export(voted: tuple[BotHarness, str]) -> None:
 
 
 def test_csv_cells_never_run_as_formulas() -> None:
-    from handlers.poll_export import to_csv
+    from handlers.polls.export import to_csv
 
     assert to_csv([["=SUM(A1)", "+1", "ok"]]).decode("utf-8") == "\ufeff'=SUM(A1);'+1;ok\r\n"

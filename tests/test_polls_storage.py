@@ -15,11 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarks.polls import tally_benchmark
-from storage import ballots_repo, polls_repo, repo
-from storage.ballots_repo import Outcome
+from storage import repo
 from storage.db import Database, alembic_config
 from storage.models import Account, Ag
-from storage.poll_models import PollBallot
+from storage.polls import ballots, polls
+from storage.polls.ballots import Outcome
+from storage.polls.models import PollBallot
 
 POLL_TABLES = {
     "poll",
@@ -46,7 +47,7 @@ async def new_poll(db: Database, *, anonymous: bool = False, options: int = 3) -
         ag = Ag(slug=f"ag{datetime.now().microsecond}", name="Test", description="")
         session.add(ag)
         await session.flush()
-        poll = await polls_repo.create_poll(
+        poll = await polls.create_poll(
             session,
             question="Wann?",
             options=[f"O{i}" for i in range(options)],
@@ -67,7 +68,7 @@ async def cast(db: Database, poll_id: int, person_id: int, *options: int, at: da
     async def work(session: AsyncSession) -> Outcome:
         account_id = await session.scalar(select(Account.id).where(Account.person_id == person_id))
         assert account_id is not None
-        return await ballots_repo.cast(
+        return await ballots.cast(
             session,
             poll_id,
             options,
@@ -80,9 +81,9 @@ async def cast(db: Database, poll_id: int, person_id: int, *options: int, at: da
     return await db.run(work)
 
 
-async def tally(db: Database, poll_id: int) -> ballots_repo.Tally:
+async def tally(db: Database, poll_id: int) -> ballots.Tally:
     async with db.read() as session:
-        return await ballots_repo.tally(session, poll_id, 3)
+        return await ballots.tally(session, poll_id, 3)
 
 
 async def test_the_migration_creates_the_poll_tables_and_goes_back(empty_database_url: str) -> None:
@@ -166,11 +167,11 @@ async def test_the_tally_merges_ballots_and_native_totals(db: Database) -> None:
     poll_id = await new_poll(db, anonymous=True)
 
     async def work(session: AsyncSession) -> None:
-        await ballots_repo.cast(session, poll_id, [0], token="a" * 64)
-        await ballots_repo.cast(session, poll_id, [2], token="b" * 64)
-        tg = await polls_repo.add_message(session, poll_id, "telegram", "-100", "5", "tg-poll")
-        await ballots_repo.set_native_counts(session, tg.id, [4, 1, 0], 5)
-        await ballots_repo.set_native_counts(session, tg.id, [5, 1, 0], 6)
+        await ballots.cast(session, poll_id, [0], token="a" * 64)
+        await ballots.cast(session, poll_id, [2], token="b" * 64)
+        tg = await polls.add_message(session, poll_id, "telegram", "-100", "5", "tg-poll")
+        await ballots.set_native_counts(session, tg.id, [4, 1, 0], 5)
+        await ballots.set_native_counts(session, tg.id, [5, 1, 0], 6)
 
     await db.run(work)
 
@@ -185,10 +186,10 @@ async def test_closing_happens_once_and_erases_the_tokens(db: Database) -> None:
     poll_id = await new_poll(db, anonymous=True)
 
     async def vote(session: AsyncSession) -> None:
-        await ballots_repo.cast(session, poll_id, [1], token="c" * 64)
+        await ballots.cast(session, poll_id, [1], token="c" * 64)
 
     async def close(session: AsyncSession) -> bool:
-        return await polls_repo.mark_closed(session, poll_id, T0)
+        return await polls.mark_closed(session, poll_id, T0)
 
     await db.run(vote)
     assert await db.run(close) is True

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from bot.config import Secret, Settings
 from bot.core import Capabilities, ChatRef, PollSpec, PollVote, SentPoll, UserRef
-from handlers import poll_votes
-from handlers.poll_secret import account_token
+from handlers.polls import votes as poll_votes
+from handlers.polls.secret import account_token
 from storage.models import Account, Base
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.poll_chat import (

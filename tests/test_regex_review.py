@@ -12,7 +12,7 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
   label. `_PREFIXED` (anchored, one `.*`) is linear.
 - bot/converters.py `_AG_NUMBER`: `\\s*[-_#]?\\s*` was quadratic on `ag` + blanks + `x`
   (1.3 s for 8,000 blanks); now `\\s*(?:[-_#]\\s*)?`. `\\s+` in `re.sub`, `\\w+` (AG names) linear.
-- handlers/poll_args.py `_TOKEN`, tried at each token, searched the rest of the text for
+- handlers/polls/args.py `_TOKEN`, tried at each token, searched the rest of the text for
   the closing quote of every unclosed `„`/`«` (quadratic); `tokenize` now remembers where
   each closing quote comes next. `_FLAG` (anchored, on one word) is linear.
 - bot/dispatch.py `_TOKEN` and `\\s*(\\d+)\\b`: tried once per parameter, each alternative
@@ -23,11 +23,11 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
   the same text in two ways: linear.
 - bot/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meeting_common.py
   `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meeting_edit.py
-  `_TIME_FIRST`; handlers/vote.py `[,;\\s]+`; handlers/connect.py `[^0-9A-Z]`; handlers/admin.py
+  `_TIME_FIRST`; handlers/vote/service.py `[,;\\s]+`; handlers/connect.py `[^0-9A-Z]`; handlers/admin.py
   `_SLUG`; bot/transports/telegram.py `_MENU_COMMAND _DEEP_LINK`; bot/core.py `_SURROGATE`:
   linear.
 - Not user text: bot/config.py (the configuration file), bot/i18n.py `_PLACEHOLDER` (the
-  catalog's own strings), handlers/survey_templates.py `_KEY` (the survey file),
+  catalog's own strings), handlers/survey/templates.py `_KEY` (the survey file),
   storage/cache.py `_WRITE` (SQL).
 """
 
@@ -55,7 +55,9 @@ from bot.rich import as_rich
 from bot.transports import matrix_html, matrix_text
 from bot.transports.telegram import _DEEP_LINK
 from bot.when import WhenError, parse_date, parse_duration, parse_offsets, parse_when
-from handlers import cards, connect, meeting_common, meeting_edit, poll_args, vote
+from handlers import cards, connect, meeting_common, meeting_edit
+from handlers.polls import args as poll_args
+from handlers.vote import service as vote
 from storage.models import Ag
 
 SIZE = 64 * 1024
@@ -147,7 +149,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "meeting_common.title_and_url": lambda s: meeting_common.title_and_url(_ctx(), s),
     "meeting_common.parse_id": lambda s: meeting_common.parse_id(_ctx(), s),
     "meeting_edit._TIME_FIRST": meeting_edit._TIME_FIRST.match,
-    "vote._choices": lambda s: vote._choices(_ctx(), VIEW, s),
+    "vote.choices": lambda s: vote.choices(_ctx(), VIEW, s),
     "connect.normalise": connect.normalise,
     "cards.clean": lambda s: cards.clean(s, multiline=True),
     "cards.pick": lambda s: cards.pick(_ctx(), s, ("Leipzig (Stadt)", "Halle (Saale)")),

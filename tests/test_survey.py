@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.survey_templates import SurveyError, parse_survey, read_survey
-from storage import polls_repo
+from handlers.survey.templates import SurveyError, parse_survey, read_survey
+from storage.polls import polls
 from tests.support.fake import ROOT, BotHarness
 from tests.support.poll_chat import AG2, Clock, counts_of, last_poll, setup_ag
 
@@ -254,7 +254,7 @@ async def test_a_named_ag_poll_from_a_template_feeds_the_survey_once_per_person(
     await bot.dm("ben").say("ben", "/vote 2")
 
     async with bot.app.services.db.read() as session:
-        standing = await polls_repo.standing_poll(session, "interesse")
+        standing = await polls.standing_poll(session, "interesse")
     assert standing is not None
     assert await counts_of(bot, standing.short_id) == [0, 1, 1, 0]
     assert await counts_of(bot, spec.poll_id) == [1, 0, 1, 0], "the AG poll keeps its own"
@@ -278,7 +278,7 @@ async def test_an_edited_template_starts_a_new_standing_poll(
     await dm.say("eva", "/survey run")
     await dm.say("eva", "/vote 1")
     async with bot.app.services.db.read() as session:
-        old = await polls_repo.standing_poll(session, "interesse")
+        old = await polls.standing_poll(session, "interesse")
     assert old is not None
 
     edited = tmp_path / "survey.toml"
@@ -292,8 +292,8 @@ async def test_an_edited_template_starts_a_new_standing_poll(
 
     assert "4. Gerade nicht. – 0 (0 %)" in detail.splitlines()
     async with bot.app.services.db.read() as session:
-        new = await polls_repo.standing_poll(session, "interesse")
-        kept = await polls_repo.poll_by_short_id(session, old.short_id)
+        new = await polls.standing_poll(session, "interesse")
+        kept = await polls.poll_by_short_id(session, old.short_id)
     assert new is not None and new.id != old.id
     assert kept is not None and kept.closed_at is not None and kept.standing_key is None
     assert await counts_of(bot, old.short_id) == [1, 0, 0, 0], "earlier answers stay readable"

@@ -20,8 +20,8 @@ from bot.app import App
 from bot.config import Secret, Settings, TelegramSettings
 from bot.transports.matrix import MatrixTransport
 from bot.transports.telegram import TelegramTransport
-from storage import ballots_repo, polls_repo
-from storage.ballots_repo import Tally
+from storage.polls import ballots, polls
+from storage.polls.ballots import Tally
 from tests.support.matrix_bot import bot_knows, room_with_bot, wait_joined
 from tests.support.synapse import MatrixHuman, SeenEvent
 from tests.support.telegram_api import BOT_TOKEN, BotApi, Json
@@ -48,10 +48,10 @@ class BothNetworks:
 
     async def tally(self, short_id: str) -> Tally:
         async with self.app.services.db.read() as session:
-            poll = await polls_repo.poll_by_short_id(session, short_id)
+            poll = await polls.poll_by_short_id(session, short_id)
             assert poll is not None, f"no poll {short_id}"
-            options = await polls_repo.options_of(session, poll.id)
-            return await ballots_repo.tally(session, poll.id, len(options))
+            options = await polls.options_of(session, poll.id)
+            return await ballots.tally(session, poll.id, len(options))
 
     async def wait_counts(
         self,

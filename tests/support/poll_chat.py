@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.core import PollCounts, PollSpec, PollVote, SentPoll, UserRef
-from storage import ballots_repo, polls_repo
-from storage.poll_models import Poll, PollBallot
+from storage.polls import ballots, polls
+from storage.polls.models import Poll, PollBallot
 from tests.support.fake import BotHarness, Chat, FakeTransport
 
 AG2 = "Transparenz und Beteiligung"
@@ -84,7 +84,7 @@ async def native_counts(
 
 async def poll_row(bot: BotHarness, short_id: str) -> Poll:
     async with bot.app.services.db.read() as session:
-        poll = await polls_repo.poll_by_short_id(session, short_id)
+        poll = await polls.poll_by_short_id(session, short_id)
     assert poll is not None
     return poll
 
@@ -92,8 +92,8 @@ async def poll_row(bot: BotHarness, short_id: str) -> Poll:
 async def counts_of(bot: BotHarness, short_id: str) -> list[int]:
     poll = await poll_row(bot, short_id)
     async with bot.app.services.db.read() as session:
-        options = await polls_repo.options_of(session, poll.id)
-        return (await ballots_repo.tally(session, poll.id, len(options))).counts
+        options = await polls.options_of(session, poll.id)
+        return (await ballots.tally(session, poll.id, len(options))).counts
 
 
 async def ballots_of(bot: BotHarness, short_id: str) -> list[PollBallot]:

@@ -11,7 +11,7 @@
   counted once stays counted if the person leaves the AG later.
 - Anonymous polls never store who voted: native anonymous polls report totals only, and
   private `/vote` answers are kept under a keyed hash of the account (see
-  `handlers.poll_secret`).
+  `handlers.polls.secret`).
 """
 
 from __future__ import annotations
@@ -20,18 +20,18 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from functools import partial
 
 from bot.commands import Feature
 from bot.context import Services
 from bot.core import ChatRef, PollCounts, PollVote, SentPoll
-from handlers.poll_common import PollView, view_by_id
-from handlers.poll_secret import voter_keys
-from storage import ballots_repo, polls_repo, repo
-from storage.ballots_repo import Outcome
-from storage.models import Account
-from storage.poll_models import Poll, PollMessage
+from handlers.polls.secret import voter_keys
+from handlers.polls.views import view_by_id
+from storage import repo
+from storage.polls import ballots, polls, votes
+from storage.polls.ballots import Outcome
+from storage.polls.models import PollMessage
+from storage.polls.view import PollView
 
 feature = Feature("poll_votes")
 
@@ -56,65 +56,16 @@ async def record(
     answer per person and question).
     """
     keys = await voter_keys(services.settings) if view.poll.anonymous else None
-
-    async def work(session: AsyncSession) -> Outcome | None:
-        poll = await session.get(Poll, view.poll.id, with_for_update=True)
-        account = await session.get(Account, account_id)
-        if poll is None or not PollView(poll, view.options, view.ag).accepts_at(at):
-            return None
-        if account is None:
-            raise LookupError("the voting account is gone")
-        voter = account.person_id
-        if keys is not None:
-            return await ballots_repo.cast(
-                session,
-                poll.id,
-                positions,
-                token=keys.account(poll.id, account.platform, account.external_id),
-                tokens=await ballots_repo.tokens_of(session, keys, poll.id, voter),
-                counted=counted,
-            )
-        outcome = await ballots_repo.cast(
-            session,
-            poll.id,
-            positions,
-            person_id=voter,
-            account_id=account_id,
-            platform=account.platform,
-            at=at,
-            counted=counted,
-        )
-        if outcome is not Outcome.STALE and counted:
-            await _answer_survey_too(session, poll, view.options, positions, account, at)
-        return outcome
-
-    return await services.db.run(work)
-
-
-async def _answer_survey_too(
-    session: AsyncSession,
-    poll: Poll,
-    options: list[str],
-    positions: Sequence[int],
-    account: Account,
-    at: datetime,
-) -> None:
-    if poll.survey_key is None or poll.anonymous or poll.standing_key is not None:
-        return
-    standing = await polls_repo.standing_poll(session, poll.survey_key)
-    if standing is None or standing.closed_at is not None:
-        return
-    if await polls_repo.options_of(session, standing.id) != options:
-        return  # the template changed since this poll was launched
-    await ballots_repo.cast(
-        session,
-        standing.id,
-        positions,
-        person_id=account.person_id,
-        account_id=account.id,
-        platform=account.platform,
+    cast = partial(
+        votes.cast_vote,
+        view=view,
+        positions=positions,
         at=at,
+        account_id=account_id,
+        counted=counted,
+        keys=keys,
     )
+    return await services.db.run(cast)
 
 
 async def is_member(services: Services, person_id: int, view: PollView) -> bool:
@@ -138,14 +89,15 @@ async def take_native_vote(services: Services, view: PollView, vote: PollVote) -
         log.warning("poll %s: a named vote for an anonymous poll was dropped", view.short_id)
         return None
     voter = vote.voter
-
-    async def person(session: AsyncSession) -> tuple[int, int]:
-        account = await repo.ensure_account(
-            session, voter.platform, voter.id, voter.display_name, voter.username
+    person_id, account_id = await services.db.run(
+        partial(
+            votes.voter_account,
+            platform=voter.platform,
+            external_id=voter.id,
+            name=voter.display_name,
+            username=voter.username,
         )
-        return account.person_id, account.id
-
-    person_id, account_id = await services.db.run(person)
+    )
     return await record(
         services,
         view,
@@ -168,10 +120,10 @@ async def _posted(services: Services, platform: str, native_id: str) -> PollMess
         if wait:
             await asyncio.sleep(wait)
         async with services.db.read() as session:
-            message = await polls_repo.message_by_native_id(session, platform, native_id)
+            message = await polls.message_by_native_id(session, platform, native_id)
             if message is not None:
                 return message
-            if not await polls_repo.created_since(session, services.now() - POSTING_WINDOW):
+            if not await polls.created_since(session, services.now() - POSTING_WINDOW):
                 return None
     return None
 
@@ -200,18 +152,21 @@ async def on_poll_counts(services: Services, counts: PollCounts) -> None:
     if view is None or not view.poll.anonymous or not view.is_open:
         return
     totals = [*counts.counts[: len(view.options)], *[0] * len(view.options)][: len(view.options)]
-
-    async def store(session: AsyncSession, row: int = message.id) -> None:
-        await ballots_repo.set_native_counts(session, row, totals, counts.total_voters)
-
-    await services.db.run(store)
+    await services.db.run(
+        partial(
+            ballots.set_native_counts,
+            message_id=message.id,
+            counts=totals,
+            voters=counts.total_voters,
+        )
+    )
 
 
 async def catch_up(services: Services, view: PollView) -> int:
     """Votes the networks hold for this poll (Matrix: the poll's relations), stored by the
     same rules; a vote already known changes nothing. Returns how many were read."""
     async with services.db.read() as session:
-        messages = await polls_repo.messages_of(session, view.poll.id)
+        messages = await polls.messages_of(session, view.poll.id)
     seen = 0
     for message in messages:
         transport = services.transports.get(message.platform)

@@ -12,20 +12,21 @@ import csv
 import io
 
 from bot import commands as c
-from bot import rights
 from bot.context import Context
 from bot.i18n import N_
 from bot.rich import code
-from handlers.poll_common import PollView, get_view, network_name
-from handlers.poll_results import tally_of
-from storage import ballots_repo
+from handlers.polls.render import network_name
+from handlers.polls.service import poll_scope
+from handlers.polls.views import get_view, tally_of
+from storage.polls import ballots
+from storage.polls.view import PollView
 
 feature = c.Feature("poll_export")
 
 
 async def _named_rows(ctx: Context, view: PollView) -> list[list[str]]:
     async with ctx.db.read() as session:
-        ballots = await ballots_repo.named_ballots(session, view.poll.id)
+        found = await ballots.named_ballots(session, view.poll.id)
     header = [
         ctx.t("Umfrage").plain,
         ctx.t("Name").plain,
@@ -39,7 +40,7 @@ async def _named_rows(ctx: Context, view: PollView) -> list[list[str]]:
     yes, no = ctx.t("ja").plain, ctx.t("nein").plain
     forgotten = ctx.t("(gelöscht)").plain
     rows = [header]
-    for ballot in ballots:
+    for ballot in found:
         rows.append(
             [
                 view.short_id,
@@ -83,14 +84,14 @@ def to_csv(rows: list[list[str]]) -> bytes:
 @feature.command(
     "export",
     help=N_("Eine Umfrage als CSV-Datei (privat an dich)"),
-    params=(c.word("poll", N_("Umfrage")),),
+    params=(c.word("poll", N_("Umfrage"), convert=get_view),),
     right=c.Right.LEAD,
+    scope=poll_scope(),
     needs_person=True,
     examples=("export k3f7",),
 )
-async def export(ctx: Context, poll: str) -> None:
-    view = await get_view(ctx, poll)
-    await rights.require(ctx, c.Right.LEAD, view.ag)
+async def export(ctx: Context, poll: PollView) -> None:
+    view = poll
     rows = await (_total_rows(ctx, view) if view.poll.anonymous else _named_rows(ctx, view))
     data = to_csv(rows)
     filename = f"umfrage-{view.short_id}.csv"

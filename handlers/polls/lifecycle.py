@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from functools import partial
 
 from bot.commands import Feature
 from bot.context import Services
 from bot.core import ChatRef, PollSpec, SentPoll
 from bot.i18n import Lang
 from bot.rich import Rich, bold, code, lines
-from handlers.poll_common import PollView, chat_lang, deadline_full, prefix_of, view_by_id
-from handlers.poll_results import result_text, send_chart, tally_of
-from handlers.poll_votes import catch_up
-from storage import polls_repo
+from handlers.polls.render import chat_lang, deadline_full, prefix_of
+from handlers.polls.tally import result_text, send_chart
+from handlers.polls.views import tally_of, view_by_id
+from handlers.polls.votes import catch_up
 from storage.db import DatabaseUnavailable
-from storage.poll_models import PollMessage
+from storage.polls import polls
+from storage.polls.models import PollMessage
+from storage.polls.view import PollView
 
 feature = Feature("poll_lifecycle")
 
@@ -86,9 +87,7 @@ async def post_poll(services: Services, view: PollView) -> tuple[list[ChatRef], 
     if view.ag is None:
         return [], []
     async with services.db.read() as session:
-        done = {
-            (m.platform, m.chat_id) for m in await polls_repo.messages_of(session, view.poll.id)
-        }
+        done = {(m.platform, m.chat_id) for m in await polls.messages_of(session, view.poll.id)}
     posted: list[ChatRef] = []
     failed: list[ChatRef] = []
     for chat in await services.ag_chats(view.ag.id):
@@ -108,18 +107,16 @@ async def post_poll(services: Services, view: PollView) -> tuple[list[ChatRef], 
             log.exception("poll %s: could not post to a chat on %s", view.short_id, chat.platform)
             failed.append(chat)
             continue
-
-        async def record(
-            session: AsyncSession,
-            chat: ChatRef = chat,
-            message_id: str | None = message_id,
-            native_id: str | None = native_id,
-        ) -> None:
-            await polls_repo.add_message(
-                session, view.poll.id, chat.platform, chat.id, message_id, native_id
+        await services.db.run(
+            partial(
+                polls.add_message,
+                poll_id=view.poll.id,
+                platform=chat.platform,
+                chat_id=chat.id,
+                message_id=message_id,
+                native_id=native_id,
             )
-
-        await services.db.run(record)
+        )
         posted.append(chat)
     return posted, failed
 
@@ -132,11 +129,7 @@ def _sent(message: PollMessage) -> SentPoll:
 
 async def close_poll(services: Services, poll_id: int) -> bool:
     """Close now; False if it was closed already. Then end it on every network."""
-
-    async def close(session: AsyncSession) -> bool:
-        return await polls_repo.mark_closed(session, poll_id, services.now())
-
-    closed = await services.db.run(close)
+    closed = await services.db.run(partial(polls.mark_closed, poll_id=poll_id, at=services.now()))
     unschedule(services, poll_id)
     if closed:
         await finish_close(services, poll_id)
@@ -150,7 +143,7 @@ async def finish_close(services: Services, poll_id: int) -> None:
         return
     tally = await tally_of(services, view)
     async with services.db.read() as session:
-        messages = await polls_repo.messages_of(session, poll_id)
+        messages = await polls.messages_of(session, poll_id)
     for message in messages:
         chat = ChatRef(message.platform, message.chat_id)
         transport = services.transport_for(chat)
@@ -163,21 +156,17 @@ async def finish_close(services: Services, poll_id: int) -> None:
                 await transport.close_poll(
                     _sent(message), final, key=f"poll-close:{view.short_id}:{chat.key}"
                 )
-
-                async def closed(session: AsyncSession, row: int = message.id) -> None:
-                    await polls_repo.mark_message(session, row, network_closed=True)
-
-                await services.db.run(closed)
+                await services.db.run(
+                    partial(polls.mark_message, message_id=message.id, network_closed=True)
+                )
             if message.result_sent_at is None:
                 await transport.send(chat, final, key=f"poll-result:{view.short_id}:{chat.key}")
                 await send_chart(
                     transport, chat, lang, view, tally, key=f"poll-chart:{view.short_id}:{chat.key}"
                 )
-
-                async def sent(session: AsyncSession, row: int = message.id) -> None:
-                    await polls_repo.mark_message(session, row, result=True)
-
-                await services.db.run(sent)
+                await services.db.run(
+                    partial(polls.mark_message, message_id=message.id, result=True)
+                )
         except Exception:
             log.exception("poll %s: could not end it on %s", view.short_id, chat.platform)
 
@@ -248,8 +237,8 @@ async def resume_polls(services: Services) -> None:
     """After a restart: finish interrupted closes, catch up on votes cast meanwhile
     (before any overdue poll closes, so they count), then close or schedule."""
     async with services.db.read() as session:
-        unfinished = [p.id for p in await polls_repo.closed_with_pending_results(session)]
-        open_ids = [p.id for p in await polls_repo.open_ag_polls(session)]
+        unfinished = [p.id for p in await polls.closed_with_pending_results(session)]
+        open_ids = [p.id for p in await polls.open_ag_polls(session)]
     for poll_id in unfinished:
         await finish_close(services, poll_id)
     for poll_id in open_ids:

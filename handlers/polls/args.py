@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from bot.context import Context, UserError
 from bot.rich import code
 from bot.when import MAX_AHEAD, WhenError, localize, parse_date, parse_duration, parse_when
-from storage.poll_models import OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, QUESTION_MAX
+from storage.polls.models import OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, QUESTION_MAX
 from storage.text import visible
 
 # Straight and German quotes; phones turn `"` into „…“ or “…”. Opening quote -> the

@@ -1,0 +1,1 @@
+"""The founding survey: its questions as polls, the walk-through, the results."""

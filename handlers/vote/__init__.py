@@ -1,0 +1,1 @@
+"""`/vote`: answering a poll or the survey walk-through by number."""
