@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.clock import ManualClock
-from bot.core import PollCounts, PollSpec, PollVote, SentPoll, UserRef
+from bot.core import Capabilities, PollCounts, PollSpec, PollVote, SentPoll, UserRef
 from storage.polls import ballots, polls
 from storage.polls.models import Poll, PollBallot
 from tests.support.fake import BotHarness, Chat, FakeTransport
@@ -100,3 +100,22 @@ async def ballots_of(bot: BotHarness, short_id: str) -> list[PollBallot]:
     poll = await poll_row(bot, short_id)
     async with bot.app.services.db.read() as session:
         return list(await session.scalars(select(PollBallot).where(PollBallot.poll_id == poll.id)))
+
+
+async def two_networks(sqlite_url: str) -> BotHarness:
+    """The fake network (with anonymous native polls) and "other" (native polls that
+    show voters, like Matrix), each with a group linked to AG 2; olga and otto joined
+    from "other"."""
+    other = FakeTransport(
+        platform="other",
+        command_prefix="!",
+        capabilities=Capabilities(html=True, native_polls=True, files=True),
+    )
+    harness = await BotHarness.create(
+        sqlite_url, admins=("fake:admin", "other:admin"), more=(other,)
+    )
+    harness.app.services.clock = Clock()
+    await setup_ag(harness, groups=(harness.group("tg"), harness.group("room", platform="other")))
+    for who in ("olga", "otto"):
+        await harness.dm(who, "other").say(who, "!join ag2")
+    return harness
