@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from bot import rights
+from bot.commands import Scope
 from bot.context import Context, UserError
 from bot.converters import chat_ag, convert_ag
 from bot.core import ChatRef
@@ -112,7 +113,7 @@ async def launch(
 # --- closing and the other scopes ---------------------------------------------------------
 
 
-def poll_scope(name: str = "poll") -> Any:
+def poll_scope(name: str = "poll") -> Scope:
     """The AG of the converted poll argument (None for the survey's: admins, or everyone)."""
     return rights.arg(name, lambda view: view.ag)
 

@@ -4,7 +4,7 @@
   across networks and whatever happened to the person (/forget, /connect, /disconnect):
   a new answer replaces the earlier one, an empty answer retracts it, an answer older
   than the stored one is ignored. The database holds one ballot per poll and account and
-  one per poll and person (storage/poll_models.py).
+  one per poll and person (storage/polls/models.py).
 - Nothing counts once the poll is closed or its deadline has passed.
 - An AG poll counts the answers of people who are members of the AG when the bot takes
   the answer. Others are kept as "not counted" (the result says how many); an answer
@@ -177,8 +177,8 @@ async def catch_up(services: Services, view: PollView) -> int:
         sent = SentPoll(
             ChatRef(message.platform, message.chat_id), message.message_id, message.native_id
         )
-        votes = await transport.fetch_poll_votes(sent)
-        for vote in sorted(votes, key=lambda v: v.at or services.now()):
+        fetched = await transport.fetch_poll_votes(sent)
+        for vote in sorted(fetched, key=lambda v: v.at or services.now()):
             await take_native_vote(services, view, vote)
             seen += 1
     if seen:
