@@ -21,7 +21,7 @@ from handlers.polls.lifecycle import close_poll, post_poll, schedule_close
 from handlers.polls.views import get_view, meant_view
 from storage import repo
 from storage.models import Ag
-from storage.polls import polls, votes
+from storage.polls import polls, writes
 from storage.polls.models import Poll
 from storage.polls.view import PollView
 
@@ -93,7 +93,7 @@ async def launch(
 ) -> tuple[PollView, list[ChatRef], list[ChatRef]]:
     """Store the poll, post it to the AG's chats, schedule its close."""
     create = partial(
-        votes.create_view,
+        writes.create_view,
         question=question,
         options=options,
         ag=ag,

@@ -28,7 +28,7 @@ from bot.core import ChatRef, PollCounts, PollVote, SentPoll
 from handlers.polls.secret import voter_keys
 from handlers.polls.views import view_by_id
 from storage import repo
-from storage.polls import ballots, polls, votes
+from storage.polls import ballots, polls, writes
 from storage.polls.ballots import Outcome
 from storage.polls.models import PollMessage
 from storage.polls.view import PollView
@@ -57,7 +57,7 @@ async def record(
     """
     keys = await voter_keys(services.settings) if view.poll.anonymous else None
     cast = partial(
-        votes.cast_vote,
+        writes.cast_vote,
         view=view,
         positions=positions,
         at=at,
@@ -91,7 +91,7 @@ async def take_native_vote(services: Services, view: PollView, vote: PollVote) -
     voter = vote.voter
     person_id, account_id = await services.db.run(
         partial(
-            votes.voter_account,
+            writes.voter_account,
             platform=voter.platform,
             external_id=voter.id,
             name=voter.display_name,

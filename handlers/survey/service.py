@@ -30,7 +30,7 @@ from handlers.survey.templates import (
     load_survey,
 )
 from storage.models import Ag
-from storage.polls import votes
+from storage.polls import writes
 from storage.polls.view import PollView
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ async def questions_of(ctx: Context) -> list[SurveyQuestion]:
 async def ensure_standing(services: Services, item: SurveyItem) -> PollView:
     """The standing poll of a survey item (a new one if the template changed)."""
     work = partial(
-        votes.ensure_standing,
+        writes.ensure_standing,
         key=item.key,
         question=item.question,
         options=item.options,

@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.rich import Rich, bold, code, italic, lines
 from handlers.survey.service import ensure_standing, questions_of
 from handlers.survey.templates import all_items
-from storage.polls import polls, votes
+from storage.polls import polls, writes
 from storage.polls.view import PollView
 
 
@@ -64,7 +64,7 @@ async def after_answer(ctx: Context, view: PollView) -> Rich | None:
         return None
     items = all_items(await questions_of(ctx))
     advance = partial(
-        votes.advance_survey_run,
+        writes.advance_survey_run,
         person_id=ctx.person_id,
         items=len(items),
         now=ctx.services.now(),

@@ -1,1 +1,1 @@
-"""Polls and the survey: their tables (models), polls and where they were posted (polls), ballots and the tally (ballots), the vote transaction (votes)."""
+"""Polls and the survey: tables (models), queries (polls, ballots, view), transactions (writes)."""
