@@ -6,26 +6,24 @@ from bot.commands import Feature
 from handlers import (
     admin,
     ags,
-    attendance,
     cards,
     connect,
     help,
     join_requests,
-    meeting_edit,
-    meeting_list,
-    meetings,
     poll_export,
     poll_lifecycle,
     poll_results,
     poll_votes,
     polls,
     privacy,
-    reminders,
     stats,
     survey,
     vote,
     welcome,
 )
+from handlers.meetings import attendance, edit, listing
+from handlers.meetings import commands as meetings
+from handlers.reminders import commands as reminders
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,
@@ -40,8 +38,8 @@ FEATURES: tuple[Feature, ...] = (
     vote.feature,
     survey.feature,
     meetings.feature,
-    meeting_edit.feature,
-    meeting_list.feature,
+    edit.feature,
+    listing.feature,
     reminders.feature,
     attendance.feature,
     connect.feature,
