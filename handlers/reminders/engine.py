@@ -33,7 +33,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from handlers.meetings.series import HORIZON, starts_between
+from handlers.meetings.series import HORIZON, default_offsets, starts_between
 from handlers.reminders.sender import Composer, ReminderSender
 from storage.db import DatabaseUnavailable
 from storage.meetings import plans
@@ -110,7 +110,7 @@ class ReminderEngine:
     # --- planning ------------------------------------------------------------------
 
     def default_offsets(self) -> list[timedelta]:
-        return list(self.services.settings.reminder_offsets)
+        return default_offsets(self.services)
 
     async def extend_horizon(self) -> None:
         """Materialise the series' occurrences up to the horizon (at start and every few hours)."""
