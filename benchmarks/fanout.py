@@ -29,9 +29,9 @@ from sqlalchemy import insert, select
 from bot.app import App
 from bot.config import Secret, Settings, TelegramSettings
 from bot.transports.telegram import TelegramTransport
-from handlers.meeting_common import engine
+from handlers.reminders.engine import engine
 from storage import repo
-from storage.meeting_models import (
+from storage.meetings.models import (
     Meeting,
     Occurrence,
     Reminder,

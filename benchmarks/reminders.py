@@ -24,11 +24,10 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bot.core import ChatRef, SentRef
-from bot.reminders import WINDOW
 from bot.rich import Rich
-from handlers.meeting_common import engine
+from handlers.reminders.engine import WINDOW, engine
 from storage import repo
-from storage.meeting_models import Meeting, Occurrence, Reminder
+from storage.meetings.models import Meeting, Occurrence, Reminder
 from tests.support.fake import BotHarness, FakeTransport
 
 

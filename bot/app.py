@@ -18,10 +18,10 @@ from bot.dispatch import Dispatcher
 from bot.i18n import Translator
 from bot.logs import use_pseudonym_key
 from bot.menus import build_menus
-from bot.reminders import ReminderEngine
 from handlers.features import FEATURES
-from handlers.meeting_text import compose_reminder
 from handlers.polls.secret import secret_key
+from handlers.reminders.engine import ReminderEngine
+from handlers.reminders.text import compose_reminder
 from storage.db import Database
 from storage.seed import seed_ags
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,8 +30,16 @@ from storage.sender_cache import SenderCache
 if TYPE_CHECKING:
     from bot.commands import Command, Registry
     from bot.config import Settings
-    from bot.reminders import ReminderEngine
     from storage.db import Database
+
+
+class Reminders(Protocol):
+    """What the app needs of the reminder engine (handlers/reminders/engine.py builds
+    it; the app starts it through the feature's start hook and stops it on shutdown)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self, grace: float = ...) -> None: ...
 
 
 class UserError(Exception):
@@ -51,8 +59,8 @@ class Services:
     translator: Translator
     registry: Registry
     transports: dict[str, Transport]
-    # Meeting reminders (handlers/reminders.py creates it on first use).
-    reminders: ReminderEngine | None = None
+    # Meeting reminders (the app builds the engine of handlers/reminders/).
+    reminders: Reminders | None = None
     # The AG list and who sent a command: read once, dropped whenever their tables are
     # written (storage/cache.py).
     ags: AgCache = field(init=False)

@@ -6,24 +6,22 @@ from bot.commands import Feature
 from handlers import (
     admin,
     ags,
-    attendance,
     cards,
     connect,
     help,
     join_requests,
-    meeting_edit,
-    meeting_list,
-    meetings,
     privacy,
-    reminders,
     stats,
     welcome,
 )
+from handlers.meetings import attendance, edit, listing
+from handlers.meetings import commands as meetings
 from handlers.polls import commands as polls
 from handlers.polls import export as poll_export
 from handlers.polls import lifecycle as poll_lifecycle
 from handlers.polls import results as poll_results
 from handlers.polls import votes as poll_votes
+from handlers.reminders import commands as reminders
 from handlers.survey import commands as survey
 from handlers.vote import commands as vote
 
@@ -40,8 +38,8 @@ FEATURES: tuple[Feature, ...] = (
     vote.feature,
     survey.feature,
     meetings.feature,
-    meeting_edit.feature,
-    meeting_list.feature,
+    edit.feature,
+    listing.feature,
     reminders.feature,
     attendance.feature,
     connect.feature,

@@ -14,9 +14,9 @@ from bot.context import Context
 from bot.i18n import N_
 from bot.rich import Rich, bold, lines
 from bot.when_text import format_short
-from handlers.meeting_text import meeting_title
+from handlers.meetings.text import meeting_title
 from storage import ballots_repo, polls_repo
-from storage.meeting_models import Meeting, Occurrence, OccurrenceStatus, Rsvp
+from storage.meetings.models import Meeting, Occurrence, OccurrenceStatus, Rsvp
 from storage.models import Account, Ag, Membership
 from storage.poll_models import Poll
 

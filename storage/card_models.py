@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.meeting_models import UtcDateTime
 from storage.models import Base, utcnow
+from storage.types import UtcDateTime
 
 CARD_NAME_MAX = 80
 CARD_ORG_MAX = 120

@@ -18,8 +18,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.meeting_models import UtcDateTime
 from storage.models import Base, utcnow
+from storage.types import UtcDateTime
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import repo
 from storage.card_models import Card, ForgetRequest
 from storage.connect_models import ConnectCode, ConnectMiss, ConnectShare
-from storage.meeting_models import (
+from storage.meetings.models import (
     Meeting,
     Occurrence,
     Reminder,

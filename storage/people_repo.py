@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import join_repo, link_shares
 from storage.ballots_repo import TokenKeys, drop_ballots, tokens_of
 from storage.connect_models import ConnectCode, ConnectMiss
-from storage.meeting_models import (
+from storage.meetings.models import (
     DeliveryStatus,
     Meeting,
     ReminderDelivery,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import repo
 from storage.ballots_repo import TokenKeys, drop_ballots, tokens_of
 from storage.card_models import ForgetRequest
-from storage.meeting_models import Meeting, ReminderDelivery
+from storage.meetings.models import Meeting, ReminderDelivery
 from storage.models import Ag, Membership, Person, Role
 from storage.poll_models import Poll, PollBallot, PollChoice
 from storage.polls_repo import utc

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.meeting_models import UtcDateTime
 from storage.models import Base, utcnow
+from storage.types import UtcDateTime
 
 WELCOME_KEY_LENGTH = 64  # hex of HMAC-SHA256
 

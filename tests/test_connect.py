@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import ButtonPress
 from storage import people_repo
-from storage.meeting_models import Reminder, ReminderDelivery, ReminderPreference, Rsvp
+from storage.meetings.models import Reminder, ReminderDelivery, ReminderPreference, Rsvp
 from storage.models import Account, Base, Membership, Person
 from storage.poll_models import PollBallot, SurveyRun
 from tests.support.fake import BotHarness, Chat, FakeTransport

@@ -25,8 +25,8 @@ from bot.config import Secret, Settings, TelegramSettings
 from bot.core import ChatRef
 from bot.rich import text
 from bot.transports.telegram import TelegramTransport
-from handlers.meeting_common import engine
-from storage.meeting_models import ReminderDelivery
+from handlers.reminders.engine import engine
+from storage.meetings.models import ReminderDelivery
 from tests.support.fake import ROOT
 from tests.support.telegram_api import BOT_TOKEN, group
 from tests.support.telegram_limits import FloodLimits, LimitedBotApi, Window

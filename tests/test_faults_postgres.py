@@ -34,10 +34,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.meeting_common import engine
+from handlers.reminders.engine import engine
 from storage import repo
 from storage.db import Database, DatabaseUnavailable, is_server_gone
-from storage.meeting_models import Reminder, ReminderDelivery
+from storage.meetings.models import Reminder, ReminderDelivery
 from storage.models import Account, Ag, Membership
 from tests.support.fake import BotHarness
 from tests.support.meetings import (
@@ -259,12 +259,12 @@ async def test_postgres_stopped_for_10_s(
     unavailable = [r for r in records if r.name == "bot.dispatch"]
     assert len(unavailable) == 1 + len(WINDOW_COMMANDS)
     assert all("database is unavailable" in r.getMessage() for r in unavailable)
-    retries = [r for r in records if r.name == "bot.reminders"]
+    retries = [r for r in records if r.name == "handlers.reminders.engine"]
     assert retries, "the reminder did not fall due inside the outage"
     assert all(
         f"reminder {due[0][0]}: the database is unavailable" in r.getMessage() for r in retries
     )
-    assert {r.name for r in records} <= {"bot.dispatch", "bot.reminders"}
+    assert {r.name for r in records} <= {"bot.dispatch", "handlers.reminders.engine"}
     for record in records:  # no SQL, no parameters, no message text in the log
         assert "SELECT" not in record.getMessage() and "ag3" not in record.getMessage()
 

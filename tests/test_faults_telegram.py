@@ -42,8 +42,8 @@ from bot.core import ChatRef
 from bot.rich import text
 from bot.transports.telegram import RATE_LIMIT_RETRIES, TelegramTransport
 from bot.transports.telegram_flood import SlidingWindowLimiter
-from handlers.meeting_common import engine
-from storage.meeting_models import Reminder, ReminderDelivery
+from handlers.reminders.engine import engine
+from storage.meetings.models import Reminder, ReminderDelivery
 from tests.support.fake import ROOT
 from tests.support.telegram_api import BOT_TOKEN, BotApi, group, message, private_chat, update, user
 from tests.support.telegram_faults import FaultPlan, FaultyBotApi

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event, Timezone
 
-from bot.ics import IcsEvent, calendar
-from bot.recurrence import Rule, occurrences
+from handlers.meetings.ics import IcsEvent, calendar
+from handlers.meetings.recurrence import Rule, occurrences
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import Translator
-from bot.recurrence import (
+from bot.when import WhenError
+from handlers.meetings.recurrence import (
     Rule,
     RuleError,
     describe,
@@ -18,7 +19,6 @@ from bot.recurrence import (
     occurrences,
     parse_rule,
 )
-from bot.when import WhenError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DE = Translator().for_language("de")

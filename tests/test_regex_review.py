@@ -21,8 +21,8 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
   _COMMA _REST _ZONE _DURATION`: matched at a position a fixed number of times per parse
   (`parse_duration` moves forward with every match); no quantified group that can match
   the same text in two ways: linear.
-- bot/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meeting_common.py
-  `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meeting_edit.py
+- handlers/meetings/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meetings/args.py
+  `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meetings/edit.py
   `_TIME_FIRST`; handlers/vote/service.py `[,;\\s]+`; handlers/connect.py `[^0-9A-Z]`; handlers/admin.py
   `_SLUG`; bot/transports/telegram.py `_MENU_COMMAND _DEEP_LINK`; bot/core.py `_SURROGATE`:
   linear.
@@ -50,12 +50,14 @@ from bot.context import UserError
 from bot.converters import match_ag
 from bot.core import well_formed
 from bot.i18n import Translator
-from bot.recurrence import RuleError, parse_rule
 from bot.rich import as_rich
 from bot.transports import matrix_html, matrix_text
 from bot.transports.telegram import _DEEP_LINK
 from bot.when import WhenError, parse_date, parse_duration, parse_offsets, parse_when
-from handlers import cards, connect, meeting_common, meeting_edit
+from handlers import cards, connect
+from handlers.meetings import args as meeting_args
+from handlers.meetings import edit as meeting_edit
+from handlers.meetings.recurrence import RuleError, parse_rule
 from handlers.polls import args as poll_args
 from handlers.vote import service as vote
 from storage.models import Ag
@@ -145,9 +147,9 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "dispatch._take": _dispatch_take,
     "dispatch._unquote": dispatch._unquote,
     "converters.match_ag": lambda s: match_ag(s, AGS),
-    "meeting_common.split_options": lambda s: meeting_common.split_options(_ctx(), s),
-    "meeting_common.title_and_url": lambda s: meeting_common.title_and_url(_ctx(), s),
-    "meeting_common.parse_id": lambda s: meeting_common.parse_id(_ctx(), s),
+    "meeting_common.split_options": lambda s: meeting_args.split_options(_ctx(), s),
+    "meeting_common.title_and_url": lambda s: meeting_args.title_and_url(_ctx(), s),
+    "meeting_common.parse_id": lambda s: meeting_args.parse_id(_ctx(), s),
     "meeting_edit._TIME_FIRST": meeting_edit._TIME_FIRST.match,
     "vote.choices": lambda s: vote.choices(_ctx(), VIEW, s),
     "connect.normalise": connect.normalise,

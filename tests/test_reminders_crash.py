@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from storage.db import Database
-from storage.meeting_models import Reminder, ReminderDelivery
+from storage.meetings.models import Reminder, ReminderDelivery
 from tests.support.matrix_bot import ask, register_bot, room_with_bot, wait_joined
 from tests.support.synapse import MatrixHuman, SeenEvent, SynapseServer
 from tests.support.synapse_fixtures import unique_name

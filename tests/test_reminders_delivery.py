@@ -15,12 +15,11 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.core import ChatRef, SentRef
-from bot.reminders import JOB_PREFIX, ReminderEngine
 from bot.rich import Rich
-from handlers.meeting_common import engine
-from handlers.meeting_text import compose_reminder
+from handlers.reminders.engine import JOB_PREFIX, ReminderEngine, engine
+from handlers.reminders.text import compose_reminder
 from storage import repo
-from storage.meeting_models import DeliveryStatus, ReminderDelivery
+from storage.meetings.models import DeliveryStatus, ReminderDelivery
 from storage.models import Chat as ChatRow
 from tests.support.fake import BotHarness
 from tests.support.meetings import (
@@ -308,7 +307,7 @@ async def test_an_interrupted_fan_out_resumes_with_the_same_keys(ag2: Ag2, sqlit
     # What a crash leaves behind: claimed, one delivery sent, one handed to the network
     # (it arrived), one not yet tried.
     sender = ag2.engine.sender
-    claim = await ag2.bot.app.services.db.run(lambda s: sender.claim(s, first.id, False))
+    claim = await sender.claim(first.id, False)
     assert claim is not None
     by_target = {t.key.split(":", 2)[2]: t for t in claim.targets}
     await sender.send(transport(ag2), claim.view, by_target["chat:1"])

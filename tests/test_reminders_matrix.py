@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from storage.meeting_models import Reminder
+from storage.meetings.models import Reminder
 from tests.support.matrix_bot import (
     ask,
     human_and_bot_account,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from handlers.meeting_common import engine
-from storage.meeting_models import Reminder
+from handlers.reminders.engine import engine
+from storage.meetings.models import Reminder
 from tests.support.meetings import Clock
 from tests.support.telegram_api import BotApi, callback_query, group, message, update, user
 from tests.support.telegram_transport import running_app

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 
 from storage.db import Database
-from storage.meeting_models import Reminder
+from storage.meetings.models import Reminder
 from tests.support.matrix_bot import register_bot
 from tests.support.synapse import MatrixHuman, SeenEvent, SynapseServer
 from tests.support.synapse_fixtures import unique_name

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import App
 from bot.clock import ManualClock
 from bot.core import ChatRef, DirectMessageUnavailable, SentRef
-from bot.reminders import ReminderEngine
 from bot.rich import AccountRef, Rich
-from handlers.meeting_common import engine
-from storage import meetings_repo as mrepo
-from storage.meeting_models import Meeting, Occurrence, Reminder, ReminderDelivery
+from handlers.reminders.engine import ReminderEngine, engine
+from storage.meetings import plans
+from storage.meetings.models import Meeting, Occurrence, Reminder, ReminderDelivery
+from storage.meetings.reminders import ReminderChanges
 from tests.support.fake import BotHarness, Chat, FakeTransport
 
 # A Saturday; the meetings of the tests lie in the following weeks.
@@ -137,17 +137,16 @@ async def remind_in(app: App, occurrence_id: int, seconds: float) -> datetime:
     services = app.services
     now = services.now()
 
-    async def work(session: AsyncSession) -> tuple[mrepo.ReminderChanges, datetime]:
+    async def work(session: AsyncSession) -> tuple[ReminderChanges, datetime]:
         occurrence = await session.get(Occurrence, occurrence_id)
         assert occurrence is not None
         meeting = await session.get(Meeting, occurrence.meeting_id)
         assert meeting is not None
         offset = occurrence.start_at - now - timedelta(seconds=seconds)
         offset = timedelta(seconds=round(offset.total_seconds()))
-        await mrepo.set_ag_offsets(session, meeting.ag_id, [offset])
-        changes = mrepo.no_changes()
-        for each in await mrepo.future_occurrences(session, now, ag_id=meeting.ag_id):
-            changes += await mrepo.sync_reminders(session, each, [offset], now)
+        changes, _n, _offsets = await plans.set_offsets(
+            session, meeting.ag_id, [offset], now, default_offsets=[]
+        )
         return changes, occurrence.start_at - offset
 
     changes, due = await services.db.run(work)

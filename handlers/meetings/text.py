@@ -1,4 +1,5 @@
-"""How meetings read in a chat: the announcement, the reminder, the answer buttons.
+"""How meetings read in a chat: the announcement, the answer buttons, short ids, dates
+and reminder offsets (the reminder itself: handlers/reminders/text.py).
 
 Written once as Rich text in the reader's language; each network renders and escapes it
 (a title with `<b>` in it stays text).
@@ -6,13 +7,16 @@ Written once as Rich text in the reader's language; each network renders and esc
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.lists import format_list
 
 from bot.core import Button
 from bot.i18n import N_, Lang
-from bot.reminder_sender import ReminderView
 from bot.rich import AccountRef, Rich, bold, code, join, link, mention
 from bot.when_text import format_duration, format_full
+from storage.meetings.occurrences import OccurrenceView
 
 ANSWERS = ("yes", "no", "maybe")
 EMOJI = {"yes": "✅", "no": "❌", "maybe": "❓"}
@@ -27,6 +31,21 @@ BUTTON_LABELS = {
     "no": N_("Ich kann nicht"),
     "maybe": N_("Vielleicht"),
 }
+
+
+def short_id(occurrence_id: int) -> str:
+    return f"m{occurrence_id}"
+
+
+def local(view: OccurrenceView) -> datetime:
+    """The occurrence's start in the meeting's zone."""
+    return view.start.astimezone(ZoneInfo(view.meeting.timezone))
+
+
+def offsets_text(lang: Lang, offsets: list[timedelta]) -> str:
+    """`1 Tag und 1 Stunde` / `1 day and 1 hour`."""
+    locale = "de" if lang.code == "de" else "en"
+    return format_list([format_duration(o, lang.code) for o in offsets], locale=locale)
 
 
 def meeting_title(lang: Lang, title: str) -> str:
@@ -95,31 +114,3 @@ def announcement(
     if not buttons:
         rows.append(rsvp_hint(lang, prefix, occurrence_id))
     return join(rows, "\n")
-
-
-def compose_reminder(
-    view: ReminderView, lang: Lang, prefix: str, buttons: bool
-) -> tuple[Rich, tuple[Button, ...]]:
-    """The reminder: title, full date, place/link, who comes; marked when it comes late."""
-    title = bold(meeting_title(lang, view.title))
-    if view.late:
-        head = lang.t("Erinnerung (verspätet): {title} – AG {ag}", title=title, ag=view.ag_name)
-    else:
-        head = lang.t("Erinnerung: {title} – AG {ag}", title=title, ag=view.ag_name)
-    when: Rich = Rich() + format_full(view.start, lang.code)
-    if not view.late:
-        when = lang.t(
-            "{when} (noch {left})",
-            when=format_full(view.start, lang.code),
-            left=format_duration(view.offset, lang.code),
-        )
-    rows: list[Rich] = ["⏰ " + head, when, *where_lines(lang, view.place, view.url)]
-    if view.coming:
-        rows.append(
-            "✅ " + lang.t("Dabei ({n}): {names}", n=len(view.coming), names=names(view.coming))
-        )
-    else:
-        rows.append(lang.t("Noch hat niemand zugesagt."))
-    if not buttons:
-        rows.append(rsvp_hint(lang, prefix, view.occurrence_id))
-    return join(rows, "\n"), rsvp_buttons(lang, view.occurrence_id) if buttons else ()

@@ -1,31 +1,18 @@
-"""What the meeting commands share: options (`--weekly`), short ids (`m12`), finding the
-AG in the text or from the chat, and the engine. Who may manage or see them: bot/rights.py."""
+"""Reading what follows a meeting command: `--name value` options, the title and link,
+the place, an AG named by the first word, a meeting's short id (`m12`)."""
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
-from babel.lists import format_list
-
-from bot.context import Context, Services, UserError
+from bot.commands import Converter
+from bot.context import Context, UserError
 from bot.converters import chat_ag, match_ag
-from bot.core import Button, ChatRef
-from bot.i18n import Lang
-from bot.outbox import Audience, Reader
-from bot.reminders import ReminderEngine
-from bot.rich import Rich, code
-from bot.when_text import format_duration
-from handlers.meeting_text import rsvp_buttons
-from storage import meetings_repo as mrepo
-from storage.meeting_models import MEETING_PLACE_MAX, MEETING_TITLE_MAX, MEETING_URL_MAX
+from bot.rich import code
+from storage.meetings.models import MEETING_PLACE_MAX, MEETING_TITLE_MAX, MEETING_URL_MAX
 from storage.models import Ag
 from storage.text import visible
-
-log = logging.getLogger(__name__)
 
 # Options and how many words each takes: 0, 1, "?" (one if it fits), "*" (up to the next option).
 _OPTIONS: dict[str, int | str] = {
@@ -54,16 +41,6 @@ _MONTHLY_VALUE = re.compile(
 _DASHED = re.compile(r"^(?:--|—|–)(?=[a-zA-Zäöü])")
 _SHORT_ID = re.compile(r"^[#mM]?(\d{1,12})$")
 _URL = re.compile(r"^https?://\S+$", re.I)
-
-
-def engine(services: Services) -> ReminderEngine:
-    """The reminder engine of this bot (the app builds it)."""
-    assert services.reminders is not None, "the app builds the reminder engine"
-    return services.reminders
-
-
-def short_id(occurrence_id: int) -> str:
-    return f"m{occurrence_id}"
 
 
 clean = visible  # one line of visible text (storage/text.py)
@@ -131,11 +108,6 @@ def checked_place(ctx: Context, value: str | None) -> str | None:
     return place
 
 
-def meeting_tz(ctx: Context) -> ZoneInfo:
-    """Meetings are planned in the alliance's zone (config `timezone`, Europe/Berlin)."""
-    return ctx.services.settings.tz
-
-
 async def split_ag(ctx: Context, text: str) -> tuple[Ag | None, str]:
     """An AG named by the first word (`ag2`, `AG 2`, `2`), else the chat's linked AG."""
     words = text.split()
@@ -177,53 +149,20 @@ def parse_id(ctx: Context, raw: str) -> int:
     return int(match.group(1))
 
 
-async def load_occurrence(ctx: Context, raw: str) -> mrepo.OccurrenceView:
-    occurrence_id = parse_id(ctx, raw)
-    async with ctx.db.read() as session:
-        view = await mrepo.occurrence_view(session, occurrence_id)
-    if view is None:
-        raise UserError(
-            ctx.t(
-                "Ein Treffen {id} kenne ich nicht. {list} zeigt die Kennungen.",
-                id=code(short_id(occurrence_id)),
-                list=code(ctx.cmd("meetings")),
-            )
-        )
-    return view
+@dataclass(frozen=True)
+class AgText:
+    """A command's text with the AG it names first (or the chat's AG) taken out."""
+
+    ag: Ag
+    rest: str
 
 
-def local(view: mrepo.OccurrenceView) -> datetime:
-    return view.start.astimezone(ZoneInfo(view.meeting.timezone))
+def ag_text(example: str) -> Converter:
+    """`convert=` of a text parameter that starts with an AG; `example` shows how, when
+    there is none."""
 
+    async def convert(ctx: Context, raw: str) -> AgText:
+        ag, rest = await require_ag(ctx, raw, example)
+        return AgText(ag, rest)
 
-async def linked_chats(ctx: Context, ag: Ag) -> list[ChatRef]:
-    """The AG's chats on running networks, except the current chat."""
-    return [chat for chat in await ctx.services.ag_chats(ag.id) if chat.key != ctx.chat.key]
-
-
-def offsets_text(lang: Lang, offsets: list[timedelta]) -> str:
-    """`1 Tag und 1 Stunde` / `1 day and 1 hour`."""
-    locale = "de" if lang.code == "de" else "en"
-    return format_list([format_duration(o, lang.code) for o in offsets], locale=locale)
-
-
-async def tell_chats(
-    ctx: Context,
-    chats: list[ChatRef],
-    key: str,
-    text_for: Callable[[Lang, str, bool], Rich],
-    occurrence_id: int | None = None,
-) -> None:
-    """Post to the AG's other chats, each in its language, with answer buttons where
-    the network has them; a failing chat is only logged."""
-
-    def text(reader: Reader) -> Rich:
-        buttons = bool(occurrence_id and reader.capabilities.buttons)
-        return text_for(reader.lang, reader.prefix, buttons)
-
-    def buttons(reader: Reader) -> tuple[Button, ...]:
-        return rsvp_buttons(reader.lang, occurrence_id) if occurrence_id else ()
-
-    await ctx.services.outbox.fan_out(
-        [Audience.of_chat(chat) for chat in chats], text, key=key, buttons=buttons
-    )
+    return convert

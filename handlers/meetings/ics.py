@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur, vUri
 
-from bot.recurrence import Rule
+from handlers.meetings.recurrence import Rule
 
 PRODID = "-//Buendnisbot//Meetings//DE"
 # RDATE-style VTIMEZONEs end where they are generated; cover far beyond any meeting.

@@ -11,29 +11,26 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import commands as c
-from bot import rights
 from bot.context import Context, UserError
 from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code, join
 from bot.when import WEEKDAYS, WhenError, parse_when
 from bot.when_text import format_full
-from handlers.meeting_common import (
-    checked_place,
-    engine,
+from handlers.meetings.args import checked_place, split_options, title_and_url
+from handlers.meetings.service import (
+    MeetingRef,
     linked_chats,
-    load_occurrence,
-    local,
-    short_id,
-    split_options,
+    meeting_ag,
+    meeting_ref,
     tell_chats,
-    title_and_url,
 )
-from handlers.meeting_text import meeting_title
-from storage import meetings_repo as mrepo
-from storage.meeting_models import Meeting, MeetingStatus, Occurrence
+from handlers.meetings.service import (
+    edit as edit_occurrence,
+)
+from handlers.meetings.text import local, meeting_title, short_id
+from storage.meetings.models import MeetingStatus
+from storage.meetings.plans import Change
 
 feature = c.Feature("meeting_edit")
 
@@ -45,16 +42,16 @@ _TIME_FIRST = re.compile(r"^\s*\d{1,2}(?::\d{2})?(?:\s*uhr|h\d{0,2}|\s*[ap]\.?m\
     "edit",
     help=N_("Ein Treffen verschieben oder umbenennen (die Erinnerungen ziehen mit)"),
     params=(
-        c.word("id", N_("Kennung")),
+        c.word("id", N_("Kennung"), convert=meeting_ref),
         c.text("change", N_("neues Datum, Uhrzeit und/oder Titel")),
     ),
     right=c.Right.LEAD,
+    scope=meeting_ag,
     examples=("edit m12 04.12.2026 19:00", "edit m12 19:30", "edit m12 Plenum mit Gästen"),
     aliases=("ändern", "verschieben"),
 )
-async def edit(ctx: Context, id: str, change: str) -> None:
-    view = await load_occurrence(ctx, id)
-    await rights.require(ctx, c.Right.LEAD, view.ag)
+async def edit(ctx: Context, id: MeetingRef, change: str) -> None:
+    view = await id.load(ctx)
     text, options = split_options(ctx, change)
     if options.keys() - {"all", "place"}:
         raise UserError(ctx.t("Diese Option passt nicht zu {cmd}.", cmd=code(ctx.cmd("edit"))))
@@ -80,31 +77,7 @@ async def edit(ctx: Context, id: str, change: str) -> None:
         raise UserError(
             ctx.t("So geht's: {usage}", usage=code(ctx.cmd("edit m12 19:30 Neuer Titel")))
         )
-    reminders = engine(ctx.services)
-
-    async def work(session: AsyncSession) -> mrepo.ReminderChanges:
-        meeting = await session.get(Meeting, view.meeting.id)
-        occurrence = await session.get(Occurrence, view.id)
-        assert meeting is not None and occurrence is not None
-        changes = mrepo.no_changes()
-        if new_start is not None:
-            changes.withdrawn += await mrepo.withdraw_reminders(session, [occurrence.id])
-            occurrence.start_at, occurrence.revision = new_start, occurrence.revision + 1
-            if meeting.rrule is None:
-                meeting.start_at = new_start
-            offsets = await reminders.offsets_for(session, meeting.ag_id)
-            changes += await mrepo.sync_reminders(session, occurrence, offsets, now)
-        if title and (series or meeting.rrule is None):
-            meeting.title, occurrence.title = title, None
-        elif title:
-            occurrence.title = title
-        if url:
-            meeting.url = url
-        if place is not None:
-            meeting.place = place
-        return changes
-
-    reminders.apply(await ctx.db.run(work))
+    await edit_occurrence(ctx, view, Change(new_start, title, url, place, series), now)
     shown = meeting_title(ctx.lang, title or view.title)
     when = new_start.astimezone(ZoneInfo(view.meeting.timezone)) if new_start else local(view)
     rows: list[Rich] = [

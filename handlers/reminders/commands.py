@@ -9,11 +9,10 @@ sending its confirmation privately.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as c
 from bot import rights
@@ -22,9 +21,10 @@ from bot.i18n import N_
 from bot.rich import code
 from bot.when import WhenError, parse_offsets
 from bot.when_text import format_full
-from handlers.meeting_common import engine, offsets_text, require_ag
-from storage import meetings_repo as mrepo
-from storage.meeting_models import AgReminderSettings
+from handlers.meetings.args import AgText, ag_text
+from handlers.meetings.text import offsets_text
+from handlers.reminders import service
+from handlers.reminders.engine import engine
 
 feature = c.Feature("reminders")
 
@@ -39,24 +39,40 @@ async def start_reminders(services: Services) -> None:
     await engine(services).start()
 
 
+_EXAMPLE = "reminders ag2 2d 1h"
+_ag_text = ag_text(_EXAMPLE)
+
+
+async def _asked(ctx: Context, spec: AgText | None) -> AgText:
+    """The AG named first, else the chat's ("Welche AG?" when there is none)."""
+    return spec if spec is not None else await _ag_text(ctx, "")
+
+
+async def _scope(ctx: Context, args: Mapping[str, Any]) -> Any:
+    """Anyone may see an AG's offsets; changing them is for its leads."""
+    spec = await _asked(ctx, args.get("spec"))
+    return spec.ag if spec.rest else rights.OPEN
+
+
 @feature.command(
     "reminders",
     help=N_("Wann die Erinnerungen einer AG kommen; die Leitung stellt sie um"),
-    params=(c.text("spec", N_("AG [Abstände]"), optional=True),),
+    params=(c.Param("spec", c.Kind.TEXT, N_("AG [Abstände]"), optional=True, convert=_ag_text),),
+    right=c.Right.LEAD,
+    scope=_scope,
     examples=("reminders ag2", "reminders ag2 2d 1h 10m", "reminders ag2 standard"),
     aliases=("erinnerungen",),
 )
-async def reminder_offsets(ctx: Context, spec: str | None) -> None:
-    ag, rest = await require_ag(ctx, spec or "", "reminders ag2 2d 1h")
-    reminders = engine(ctx.services)
+async def reminder_offsets(ctx: Context, spec: AgText | None) -> None:
+    asked = await _asked(ctx, spec)
+    ag, rest = asked.ag, asked.rest
     if not rest:
-        async with ctx.db.read() as session:
-            own = await mrepo.ag_offsets(session, ag.id)
+        own = await service.own_offsets(ctx, ag)
         if own is None:
             message = ctx.t(
                 "Erinnerungen für die AG {ag}: {offsets} vorher (Standard).",
                 ag=ag.name,
-                offsets=offsets_text(ctx.lang, reminders.default_offsets()),
+                offsets=offsets_text(ctx.lang, service.default_offsets(ctx.services)),
             )
         else:
             message = ctx.t(
@@ -70,32 +86,13 @@ async def reminder_offsets(ctx: Context, spec: str | None) -> None:
         )
         await ctx.reply(message)
         return
-    await rights.require(ctx, c.Right.LEAD, ag)
     offsets: list[timedelta] | None = None
     if rest.strip().lower() not in _DEFAULT:
         try:
             offsets = parse_offsets(rest.split())
         except WhenError as exc:
             raise UserError(exc.message(ctx.lang)) from None
-    now = ctx.services.now()
-
-    async def work(session: AsyncSession) -> tuple[mrepo.ReminderChanges, int, list[timedelta]]:
-        if offsets is None:
-            await session.execute(
-                delete(AgReminderSettings).where(AgReminderSettings.ag_id == ag.id)
-            )
-            effective = reminders.default_offsets()
-        else:
-            await mrepo.set_ag_offsets(session, ag.id, offsets)
-            effective = offsets
-        changes = mrepo.no_changes()
-        planned = await mrepo.future_occurrences(session, now, ag_id=ag.id)
-        for occurrence in planned:
-            changes += await mrepo.sync_reminders(session, occurrence, effective, now)
-        return changes, len(planned), effective
-
-    changes, planned, effective = await ctx.db.run(work)
-    reminders.apply(changes)
+    planned, effective = await service.set_offsets(ctx, ag, offsets)
     message = ctx.t(
         "Erinnerungen für die AG {ag} jetzt: {offsets} vorher.",
         ag=ag.name,
@@ -121,8 +118,7 @@ async def reminder_offsets(ctx: Context, spec: str | None) -> None:
 async def remind(ctx: Context, switch: str | None) -> None:
     person_id = await ctx.ensure_person()
     if switch is None:
-        async with ctx.db.read() as session:
-            pref = await mrepo.direct_reminders(session, person_id)
+        pref = await service.direct_reminders(ctx, person_id)
         on = pref is not None and pref.direct
         message = (
             ctx.t(
@@ -148,7 +144,7 @@ async def remind(ctx: Context, switch: str | None) -> None:
     if value not in _ON | _OFF:
         raise UserError(ctx.t("So geht's: {usage}", usage=code(ctx.cmd("remind on|off"))))
     on = value in _ON
-    await ctx.db.run(lambda s: mrepo.set_direct_reminders(s, person_id, on))
+    await service.set_direct_reminders(ctx, person_id, on)
     if not on:
         await ctx.reply(
             ctx.t(

@@ -13,24 +13,13 @@ across daylight saving changes.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    DateTime,
-    Dialect,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    TypeDecorator,
-    UniqueConstraint,
-)
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, utcnow
+from storage.types import UtcDateTime
 
 MEETING_TITLE_MAX = 200
 MEETING_PLACE_MAX = 200
@@ -38,31 +27,6 @@ MEETING_URL_MAX = 500
 ERROR_MAX = 200
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware datetime in, an aware UTC datetime out, on every back-end.
-
-    SQLite keeps no zone: values are normalised to UTC before they are written (bound
-    parameters of comparisons too), so stored strings compare in time order.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; store aware datetimes only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class MeetingStatus(enum.StrEnum):

@@ -1,5 +1,4 @@
-"""Planning meetings: /meeting and /cancel (for AG leads and admins; /edit is in
-handlers/meeting_edit.py).
+"""Planning meetings: /meeting and /cancel (for AG leads and admins; /edit is in edit.py).
 
 Every answer repeats the date written out in full in the reader's language, so a misread
 date is seen at once; the AG's chats are told about new, moved and cancelled meetings.
@@ -10,34 +9,45 @@ from __future__ import annotations
 import logging
 from datetime import UTC, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import commands as c
 from bot import rights
 from bot.context import Context, UserError
 from bot.i18n import N_, Lang
-from bot.recurrence import Rule, describe, parse_rule
 from bot.rich import Rich, bold, code
 from bot.when import WhenError, parse_duration, parse_when
 from bot.when_text import format_full
-from handlers.meeting_common import (
+from handlers.meetings.args import (
     RECURRENCE,
+    AgText,
+    ag_text,
     checked_place,
-    engine,
-    linked_chats,
-    load_occurrence,
-    local,
-    meeting_tz,
-    offsets_text,
-    require_ag,
-    short_id,
     split_options,
-    tell_chats,
     title_and_url,
 )
-from handlers.meeting_text import announcement, meeting_title, rsvp_buttons
-from storage import meetings_repo as mrepo
-from storage.meeting_models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
+from handlers.meetings.recurrence import Rule, describe, parse_rule
+from handlers.meetings.service import (
+    MeetingRef,
+    linked_chats,
+    meeting_ag,
+    meeting_ref,
+    meeting_tz,
+    tell_chats,
+)
+from handlers.meetings.service import (
+    cancel as cancel_occurrences,
+)
+from handlers.meetings.service import (
+    plan as plan_meeting,
+)
+from handlers.meetings.text import (
+    announcement,
+    local,
+    meeting_title,
+    offsets_text,
+    rsvp_buttons,
+    short_id,
+)
+from storage.meetings.models import Meeting, MeetingStatus
 
 feature = c.Feature("meetings")
 
@@ -54,8 +64,16 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
 @feature.command(
     "meeting",
     help=N_("Ein Treffen planen, auch wiederkehrend"),
-    params=(c.text("spec", N_("AG Datum Uhrzeit Titel [Link]")),),
+    params=(
+        c.Param(
+            "spec",
+            c.Kind.TEXT,
+            N_("AG Datum Uhrzeit Titel [Link]"),
+            convert=ag_text("meeting ag2 03.12.2026 18:00 Plenum"),
+        ),
+    ),
     right=c.Right.LEAD,
+    scope=rights.arg("spec", lambda spec: spec.ag),
     needs_person=True,
     examples=(
         "meeting ag2 03.12.2026 18:00 Online-Treffen https://meet.example/ag2",
@@ -64,10 +82,9 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
     ),
     aliases=("treffen",),
 )
-async def plan(ctx: Context, spec: str) -> None:
-    ag, rest = await require_ag(ctx, spec, "meeting ag2 03.12.2026 18:00 Plenum")
-    await rights.require(ctx, c.Right.LEAD, ag)
-    text, options = split_options(ctx, rest)
+async def plan(ctx: Context, spec: AgText) -> None:
+    ag = spec.ag
+    text, options = split_options(ctx, spec.rest)
     if {"all", "missed"} & options.keys():
         raise UserError(ctx.t("Diese Option passt nicht zu {cmd}.", cmd=code(ctx.cmd("meeting"))))
     tz, now = meeting_tz(ctx), ctx.services.now()
@@ -84,10 +101,9 @@ async def plan(ctx: Context, spec: str) -> None:
     title, url = title_and_url(ctx, after_date)
     place = checked_place(ctx, options.get("place")) or ""
     person_id = await ctx.ensure_person()
-    reminders = engine(ctx.services)
 
-    async def work(session: AsyncSession) -> tuple[int, mrepo.ReminderChanges, list[timedelta]]:
-        meeting = Meeting(
+    def make() -> Meeting:
+        return Meeting(
             ag_id=ag.id,
             title=title,
             place=place,
@@ -99,13 +115,9 @@ async def plan(ctx: Context, spec: str) -> None:
             status=MeetingStatus.ACTIVE.value,
             created_by=person_id,
         )
-        session.add(meeting)
-        await session.flush()
-        new, changes = await reminders.materialise(session, meeting, now)
-        return new[0].id, changes, await reminders.offsets_for(session, ag.id)
 
-    occurrence_id, changes, offsets = await ctx.db.run(work)
-    reminders.apply(changes)
+    planned = await plan_meeting(ctx, make, now)
+    occurrence_id = planned.occurrence_id
     repeat = describe(rule, ctx.lang.code) if rule else None
 
     def text_for(lang: Lang, prefix: str, buttons: bool) -> Rich:
@@ -125,7 +137,7 @@ async def plan(ctx: Context, spec: str) -> None:
     can_button = ctx.transport.capabilities.buttons
     hints = ctx.t(
         "Erinnerungen: {offsets} vorher. Ändern mit {edit}, absagen mit {cancel}.",
-        offsets=offsets_text(ctx.lang, offsets),
+        offsets=offsets_text(ctx.lang, planned.offsets),
         edit=code(ctx.cmd(f"edit {short_id(occurrence_id)} …")),
         cancel=code(ctx.cmd(f"cancel {short_id(occurrence_id)}")),
     )
@@ -144,14 +156,17 @@ async def plan(ctx: Context, spec: str) -> None:
 @feature.command(
     "cancel",
     help=N_("Ein Treffen absagen (mit --all die ganze Reihe)"),
-    params=(c.word("id", N_("Kennung")), c.text("options", N_("--all"), optional=True)),
+    params=(
+        c.word("id", N_("Kennung"), convert=meeting_ref),
+        c.text("options", N_("--all"), optional=True),
+    ),
     right=c.Right.LEAD,
+    scope=meeting_ag,
     examples=("cancel m12", "cancel m12 --all"),
     aliases=("absagen",),
 )
-async def cancel(ctx: Context, id: str, options: str | None) -> None:
-    view = await load_occurrence(ctx, id)
-    await rights.require(ctx, c.Right.LEAD, view.ag)
+async def cancel(ctx: Context, id: MeetingRef, options: str | None) -> None:
+    view = await id.load(ctx)
     leftover, opts = split_options(ctx, options or "")
     if leftover or opts.keys() - {"all"}:
         raise UserError(ctx.t("So geht's: {usage}", usage=code(ctx.cmd("cancel m12 [--all]"))))
@@ -163,25 +178,7 @@ async def cancel(ctx: Context, id: str, options: str | None) -> None:
         raise UserError(
             ctx.t("{id} hat schon begonnen oder ist vorbei.", id=code(short_id(view.id)))
         )
-
-    async def work(session: AsyncSession) -> tuple[mrepo.ReminderChanges, int]:
-        meeting = await session.get(Meeting, view.meeting.id)
-        occurrence = await session.get(Occurrence, view.id)
-        assert meeting is not None and occurrence is not None
-        if series or meeting.rrule is None:
-            meeting.status = MeetingStatus.CANCELLED.value
-        targets = (
-            await mrepo.future_occurrences(session, now, meeting_id=meeting.id)
-            if series
-            else [occurrence]
-        )
-        for each in targets:
-            each.status = OccurrenceStatus.CANCELLED.value
-        withdrawn = await mrepo.withdraw_reminders(session, [o.id for o in targets])
-        return mrepo.ReminderChanges([], withdrawn), len(targets)
-
-    changes, count = await ctx.db.run(work)
-    engine(ctx.services).apply(changes)
+    count = await cancel_occurrences(ctx, view, now, series=series)
     rule = Rule.from_rrule(view.meeting.rrule) if view.meeting.rrule else None
 
     def text_for(lang: Lang, _prefix: str, _buttons: bool) -> Rich:

@@ -1,6 +1,6 @@
 """The reminder engine: due items live in the database, the scheduler only wakes us up.
 
-How a reminder is delivered exactly once (see storage/meeting_models.py for the rows):
+How a reminder is delivered exactly once (see storage/meetings/models.py for the rows):
 - Every reminder is a row (`pending`) created when its occurrence is materialised. At
   start-up the scheduler's jobs are rebuilt from those rows; there is no job store.
 - Firing claims the reminder in one transaction: `pending` -> `sending`, and one delivery
@@ -22,36 +22,29 @@ How a reminder is delivered exactly once (see storage/meeting_models.py for the 
 Only a window of the next due reminders (at most `WINDOW` ahead and `WINDOW_BATCH` of
 them) is held as scheduler jobs; a refill job at the window's end loads the next one. So
 start-up time and memory do not grow with the number of planned reminders. The sending
-itself (claims, deliveries, retries) is in bot/reminder_sender.py.
+itself (claims, deliveries, retries) is in sender.py. Other features reach the engine of
+the running bot through `engine(services)`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.recurrence import Rule, occurrences
-from bot.reminder_sender import Composer, ReminderSender
-from storage import meetings_repo as mrepo
+from handlers.meetings.series import HORIZON, default_offsets, starts_between
+from handlers.reminders.sender import Composer, ReminderSender
 from storage.db import DatabaseUnavailable
-from storage.meeting_models import (
-    FINISHED_DELIVERIES,
-    Meeting,
-    Occurrence,
-    ReminderStatus,
-)
+from storage.meetings import plans
+from storage.meetings import reminders as rem
+from storage.meetings.models import FINISHED_DELIVERIES, ReminderStatus
 
 if TYPE_CHECKING:
     from bot.context import Services
 
 log = logging.getLogger(__name__)
 
-HORIZON = timedelta(days=60)  # occurrences of a series exist as rows this far ahead
 HORIZON_EVERY = timedelta(hours=6)  # how often the horizon is moved on
 WINDOW = timedelta(hours=6)  # reminders held as scheduler jobs at most this far ahead
 WINDOW_BATCH = 5000  # ... and at most this many at once
@@ -88,7 +81,7 @@ class ReminderEngine:
         self._stopping = False
         await self.extend_horizon()
         async with self.services.db.read() as session:
-            interrupted = await mrepo.reminder_ids_in(session, ReminderStatus.SENDING)
+            interrupted = await rem.reminder_ids_in(session, ReminderStatus.SENDING)
         for reminder_id in interrupted:
             log.info("reminder %d was interrupted; resuming with the same keys", reminder_id)
             self.spawn(reminder_id, catch_up=True)
@@ -114,56 +107,23 @@ class ReminderEngine:
         """Ids of the reminders held as scheduler jobs now."""
         return set(self._scheduled)
 
-    # --- planning (called by handlers inside their transaction) ----------------------
+    # --- planning ------------------------------------------------------------------
 
     def default_offsets(self) -> list[timedelta]:
-        return list(self.services.settings.reminder_offsets)
-
-    async def offsets_for(self, session: AsyncSession, ag_id: int) -> list[timedelta]:
-        own = await mrepo.ag_offsets(session, ag_id)
-        return own if own is not None else self.default_offsets()
-
-    async def materialise(
-        self, session: AsyncSession, meeting: Meeting, now: datetime
-    ) -> tuple[list[Occurrence], mrepo.ReminderChanges]:
-        """Occurrence rows up to the horizon (the first one always) and their reminders."""
-        tz = ZoneInfo(meeting.timezone)
-        rule = Rule.from_rrule(meeting.rrule, tz) if meeting.rrule else None
-        after = meeting.materialised_until or meeting.start_at
-        until = max(now + HORIZON, meeting.start_at + timedelta(seconds=1))
-        starts = (
-            occurrences(meeting.start_at, rule, after=after, until=until, tz=tz)
-            if after < until
-            else []
-        )
-        if meeting.materialised_until is None:
-            # The start as given (e.g. the second 02:30 of the autumn night), not as the rule
-            # would place that wall time.
-            starts = [meeting.start_at, *(s for s in starts if s > meeting.start_at)]
-        else:
-            starts = [s for s in starts if s > now]  # after long downtime: nothing past
-        new = await mrepo.add_occurrences(session, meeting.id, [s.astimezone(UTC) for s in starts])
-        meeting.materialised_until = max(after, until)
-        changes = mrepo.no_changes()
-        if new:
-            offsets = await self.offsets_for(session, meeting.ag_id)
-            for occurrence in new:
-                changes += await mrepo.sync_reminders(session, occurrence, offsets, now)
-        return new, changes
+        return default_offsets(self.services)
 
     async def extend_horizon(self) -> None:
         """Materialise the series' occurrences up to the horizon (at start and every few hours)."""
         now = self.services.now()
+        offsets = self.default_offsets()
+        changes = await self.services.db.run(
+            lambda s: plans.extend_series(
+                s, now, horizon=HORIZON, expand=starts_between, default_offsets=offsets
+            )
+        )
+        self.apply(changes)
 
-        async def work(session: AsyncSession) -> mrepo.ReminderChanges:
-            changes = mrepo.no_changes()
-            for meeting in await mrepo.series_needing_occurrences(session, now + HORIZON):
-                changes += (await self.materialise(session, meeting, now))[1]
-            return changes
-
-        self.apply(await self.services.db.run(work))
-
-    def apply(self, changes: mrepo.ReminderChanges) -> None:
+    def apply(self, changes: rem.ReminderChanges) -> None:
         """Tell the scheduler about committed changes (after the transaction, never inside)."""
         for reminder_id in changes.withdrawn:
             self._remove_job(reminder_id)
@@ -185,7 +145,7 @@ class ReminderEngine:
         # Set before reading: a reminder committed while we read is scheduled by apply().
         self._window_end = max(end, self._window_end or end)
         async with self.services.db.read() as session:
-            rows = await mrepo.pending_due_until(session, end, limit=WINDOW_BATCH)
+            rows = await rem.pending_due_until(session, end, limit=WINDOW_BATCH)
         if len(rows) == WINDOW_BATCH:
             end = rows[-1][1]  # the rest (due at or after this instant) comes at the refill
         with self.services.timers.bulk():
@@ -282,8 +242,8 @@ class ReminderEngine:
 
     async def fire(self, reminder_id: int, *, catch_up: bool = False) -> None:
         """Claim the reminder, deliver it to every target, record the outcome."""
-        sender, db = self.sender, self.services.db
-        claim = await db.run(lambda s: sender.claim(s, reminder_id, catch_up))
+        sender = self.sender
+        claim = await sender.claim(reminder_id, catch_up)
         if claim is None:
             return
         waiting = [t for t in claim.targets if t.status not in FINISHED_DELIVERIES]
@@ -301,7 +261,7 @@ class ReminderEngine:
         if outage is not None:
             # Fired again after the outage: the claim resumes the deliveries left open.
             raise outage
-        if not await db.run(lambda s: sender.finish(s, reminder_id)):
+        if not await sender.finish(reminder_id):
             self._settle_at(reminder_id, claim.start_utc)
 
     def _settle_at(self, reminder_id: int, when: datetime) -> None:
@@ -309,3 +269,9 @@ class ReminderEngine:
             self.services.timers.at(
                 f"{SETTLE_PREFIX}{reminder_id}", when, self._reminder_job, reminder_id
             )
+
+
+def engine(services: Services) -> ReminderEngine:
+    """The reminder engine of this bot (the app builds it)."""
+    assert isinstance(services.reminders, ReminderEngine), "the app builds the reminder engine"
+    return services.reminders

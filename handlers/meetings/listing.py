@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
@@ -10,24 +12,40 @@ from bot import rights
 from bot.context import Context, UserError
 from bot.converters import convert_ag
 from bot.i18n import N_
-from bot.ics import IcsEvent, calendar
-from bot.recurrence import Rule, describe
 from bot.rich import Rich, bold, code, lines
 from bot.when_text import format_duration, format_short
-from handlers.meeting_common import (
-    short_id,
-    split_ag,
-    split_options,
-)
-from handlers.meeting_text import meeting_title
-from storage import meetings_repo as mrepo
+from handlers.meetings.args import split_ag, split_options
+from handlers.meetings.ics import IcsEvent, calendar
+from handlers.meetings.recurrence import Rule, describe
+from handlers.meetings.text import meeting_title, short_id
 from storage import repo
-from storage.meeting_models import Meeting, Occurrence, OccurrenceStatus, ReminderStatus
+from storage.meetings import occurrences as occ
+from storage.meetings import reminders as rem
+from storage.meetings import rsvps
+from storage.meetings.models import Meeting, Occurrence, OccurrenceStatus, ReminderStatus
 from storage.models import Ag
 
 feature = c.Feature("meeting_list")
 
 LIST_LIMIT = 20
+
+
+async def _named(ctx: Context, spec: str | None) -> tuple[Ag | None, bool]:
+    """The AG named, else the chat's AG; and whether `--missed` was asked for."""
+    text, options = split_options(ctx, spec or "")
+    if options.keys() - {"missed"}:
+        raise UserError(ctx.t("Diese Option passt nicht zu {cmd}.", cmd=code(ctx.cmd("meetings"))))
+    ag, rest = await split_ag(ctx, text)
+    if rest:
+        ag = await convert_ag(ctx, rest)  # raises with the list of valid AGs
+    return ag, "missed" in options
+
+
+async def _scope(ctx: Context, args: Mapping[str, Any]) -> Any:
+    """An AG named (or the chat's): its followers may see its meetings. Without one the
+    asker's own AGs are listed: no right needed."""
+    ag, _missed = await _named(ctx, args.get("spec"))
+    return ag if ag is not None else rights.OPEN
 
 
 @feature.command(
@@ -36,15 +54,14 @@ LIST_LIMIT = 20
         "Die nächsten Treffen deiner AGs oder einer AG (Leitung: --missed zeigt verpasste Erinnerungen)"
     ),
     params=(c.text("spec", N_("AG"), optional=True),),
+    right=c.Right.FOLLOWER,
+    scope=_scope,
     examples=("meetings", "meetings ag2", "meetings ag2 --missed"),
     aliases=("termine",),
 )
 async def list_meetings(ctx: Context, spec: str | None) -> None:
-    text, options = split_options(ctx, spec or "")
-    if options.keys() - {"missed"}:
-        raise UserError(ctx.t("Diese Option passt nicht zu {cmd}.", cmd=code(ctx.cmd("meetings"))))
-    ags = await _ags_asked(ctx, text)
-    if "missed" in options:
+    ags, missed = await _asked(ctx, spec)
+    if missed:
         await _missed(ctx, ags)
         return
     if not ags:
@@ -58,26 +75,24 @@ async def list_meetings(ctx: Context, spec: str | None) -> None:
     await ctx.reply(await upcoming_text(ctx, ags))
 
 
-async def _ags_asked(ctx: Context, text: str) -> list[Ag]:
-    """The AG named (if the asker may see it), else the chat's AG, else the asker's AGs."""
-    ag, rest = await split_ag(ctx, text)
-    if rest:
-        ag = await convert_ag(ctx, rest)  # raises with the list of valid AGs
+async def _asked(ctx: Context, spec: str | None) -> tuple[list[Ag], bool]:
+    """The AG named or the chat's (the rights check let the asker see it), else the
+    asker's AGs; and whether `--missed` was asked for."""
+    ag, missed = await _named(ctx, spec)
     if ag is not None:
-        await rights.require_follows(ctx, ag)
-        return [ag]
+        return [ag], missed
     if ctx.person_id is None:
-        return []
+        return [], missed
     async with ctx.db.read() as session:
         memberships = await repo.memberships_of(session, ctx.person_id)
-    return [a for a, _role in memberships if not a.archived]
+    return [a for a, _role in memberships if not a.archived], missed
 
 
 async def upcoming_text(ctx: Context, ags: list[Ag]) -> Rich:
     now = ctx.services.now()
     async with ctx.db.read() as session:
-        views = await mrepo.upcoming(session, [a.id for a in ags], now, limit=LIST_LIMIT)
-        counts = await mrepo.rsvp_counts(session, [v.id for v in views])
+        views = await occ.upcoming(session, [a.id for a in ags], now, limit=LIST_LIMIT)
+        counts = await rsvps.rsvp_counts(session, [v.id for v in views])
     if not views:
         names = ", ".join(a.slug for a in ags)
         return ctx.t("Keine Treffen geplant ({ags}).", ags=names)
@@ -105,11 +120,11 @@ async def upcoming_text(ctx: Context, ags: list[Ag]) -> Rich:
 
 async def _missed(ctx: Context, ags: list[Ag]) -> None:
     """For leads: reminders that were not sent (bot down) or did not reach every chat."""
-    mine = [ag for ag in ags if await rights.allowed(ctx, c.Right.LEAD, ag)]
+    mine = await rights.led(ctx, ags)
     if not mine:
         raise UserError(ctx.t("Verpasste Erinnerungen sehen nur die Leitung der AG und Admins."))
     async with ctx.db.read() as session:
-        items = await mrepo.missed(session, [a.id for a in mine])
+        items = await rem.missed(session, [a.id for a in mine])
     if not items:
         await ctx.reply(ctx.t("Keine verpassten Erinnerungen."))
         return
@@ -167,12 +182,10 @@ async def ics(ctx: Context, ag: Ag) -> None:
         return
     now = ctx.services.now()
     async with ctx.db.read() as session:
-        meetings = await mrepo.active_meetings(session, ag.id)
+        meetings = await occ.active_meetings(session, ag.id)
         events: list[IcsEvent] = []
         for meeting in meetings:
-            events += _events(
-                ctx, ag, meeting, await mrepo.occurrences_of(session, meeting.id), now
-            )
+            events += _events(ctx, ag, meeting, await occ.occurrences_of(session, meeting.id), now)
     data = calendar(events, name=f"{ag.name} ({ag.slug})", tz=ctx.services.settings.tz, now=now)
     caption = ctx.tn(
         "{n} Termin der AG {ag} zum Importieren in deinen Kalender.",

@@ -1,0 +1,1 @@
+"""Meetings: planning, moving, cancelling, listing them, and who comes."""

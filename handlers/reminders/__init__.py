@@ -1,0 +1,1 @@
+"""Meeting reminders: the scheduler, the sending, /remind and /reminders."""

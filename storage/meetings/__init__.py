@@ -1,0 +1,1 @@
+"""Meetings, their occurrences, RSVPs and reminders: the tables and their queries."""
