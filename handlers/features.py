@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from bot.commands import Feature
 from handlers import (
-    admin,
-    ags,
     attendance,
     cards,
     connect,
     help,
-    join_requests,
     meeting_edit,
     meeting_list,
     meetings,
@@ -26,11 +23,13 @@ from handlers import (
     vote,
     welcome,
 )
+from handlers.membership import admin, requests
+from handlers.membership import commands as membership
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,
-    ags.feature,
-    join_requests.feature,
+    membership.feature,
+    requests.feature,
     admin.feature,
     polls.feature,
     poll_votes.feature,

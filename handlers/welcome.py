@@ -26,7 +26,7 @@ from bot.core import MemberJoined, UserRef
 from bot.i18n import N_, Lang
 from bot.outbox import Audience
 from bot.rich import Rich, code, join, mention
-from handlers.ags import ag_title
+from handlers.membership.render import ag_title
 from handlers.poll_secret import secret_key
 from storage import repo
 from storage.models import Ag
