@@ -7,7 +7,6 @@ from handlers import (
     attendance,
     cards,
     connect,
-    help,
     meeting_edit,
     meeting_list,
     meetings,
@@ -23,6 +22,7 @@ from handlers import (
     vote,
     welcome,
 )
+from handlers.help import commands as help
 from handlers.membership import admin, requests
 from handlers.membership import commands as membership
 
