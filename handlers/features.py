@@ -20,11 +20,11 @@ from handlers import (
     stats,
     survey,
     vote,
-    welcome,
 )
 from handlers.help import commands as help
 from handlers.membership import admin, requests
 from handlers.membership import commands as membership
+from handlers.welcome import commands as welcome
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,
