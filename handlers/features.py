@@ -17,13 +17,13 @@ from handlers import (
     polls,
     privacy,
     reminders,
-    stats,
     survey,
     vote,
 )
 from handlers.help import commands as help
 from handlers.membership import admin, requests
 from handlers.membership import commands as membership
+from handlers.stats import commands as stats
 from handlers.welcome import commands as welcome
 
 FEATURES: tuple[Feature, ...] = (
