@@ -454,7 +454,7 @@ class Dispatcher:
     async def _unknown(self, ctx: Context, word: str) -> None:
         registry = self.services.registry
         if word.lower() in registry.groups():
-            from handlers.help import describe_group
+            from handlers.help.render import describe_group
 
             raise UserError(describe_group(ctx, word.lower()))
         names = sorted({c.name.split()[0] for c in registry.unique()})

@@ -31,7 +31,7 @@ from bot.context import Context, UserError
 from bot.converters import chat_ag, convert_ag
 from bot.rich import code
 from storage import repo
-from storage.models import Ag, Role
+from storage.models import Ag, JoinPolicy, Role
 
 
 async def allowed(ctx: Context, right: Right, ag: Ag | None) -> bool:
@@ -60,6 +60,12 @@ async def leads_any(ctx: Context) -> bool:
 async def led(ctx: Context, ags: Sequence[Ag]) -> list[Ag]:
     """Those of `ags` the sender may manage now (all of them for admins)."""
     return [ag for ag in ags if await allowed(ctx, Right.LEAD, ag)]
+
+
+def may_join_directly(ctx: Context, ag: Ag) -> bool:
+    """`/join` makes the sender a member at once: the AG is open, or they are an admin;
+    otherwise it asks the AG's leads (an AG on request)."""
+    return ag.join_policy != JoinPolicy.REQUEST.value or ctx.is_admin
 
 
 # --- scopes ---------------------------------------------------------------------------

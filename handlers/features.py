@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 from bot.commands import Feature
-from handlers import (
-    admin,
-    ags,
-    cards,
-    connect,
-    help,
-    join_requests,
-    privacy,
-    stats,
-    welcome,
-)
+from handlers import cards, connect, privacy
+from handlers.help import commands as help
 from handlers.meetings import attendance, edit, listing
 from handlers.meetings import commands as meetings
+from handlers.membership import admin, requests
+from handlers.membership import commands as membership
 from handlers.polls import commands as polls
 from handlers.polls import export as poll_export
 from handlers.polls import lifecycle as poll_lifecycle
 from handlers.polls import results as poll_results
 from handlers.polls import votes as poll_votes
 from handlers.reminders import commands as reminders
+from handlers.stats import commands as stats
 from handlers.survey import commands as survey
 from handlers.vote import commands as vote
+from handlers.welcome import commands as welcome
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,
-    ags.feature,
-    join_requests.feature,
+    membership.feature,
+    requests.feature,
     admin.feature,
     polls.feature,
     poll_votes.feature,

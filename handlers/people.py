@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.i18n import N_
 from bot.rich import AccountRef, Rich, bold, mention
 from storage.models import Account, Role
 
@@ -18,5 +19,9 @@ def person_label(accounts: list[Account], *, notify: bool = False) -> Rich:
     return mention(account_ref(accounts[0]), notify=notify)
 
 
+_ROLE_NAMES = {Role.LEAD.value: N_("Leitung"), Role.MEMBER.value: N_("Mitglied")}
+
+
 def role_label(ctx: Context, role: str) -> str:
-    return ctx.lang.gettext("Leitung") if role == Role.LEAD.value else ctx.lang.gettext("Mitglied")
+    """A stored role as the reader's word for it."""
+    return ctx.lang.gettext(_ROLE_NAMES.get(role, N_("Mitglied")))

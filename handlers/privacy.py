@@ -17,7 +17,7 @@ from bot.i18n import N_
 from bot.outbox import Audience, Reader
 from bot.rich import AccountRef, Rich, bold, code, lines
 from handlers.poll_secret import voter_keys
-from handlers.welcome import forget_greetings, welcome_key
+from handlers.welcome.service import forget_greetings, welcome_key
 from storage import mydata_repo, privacy_repo, repo
 from storage.models import Ag
 

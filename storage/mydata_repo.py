@@ -30,7 +30,7 @@ from storage.meetings.models import (
 )
 from storage.models import Account, Ag, Chat, JoinRequest, Membership, Person
 from storage.poll_models import Poll, PollBallot, PollChoice, PollOption, SurveyRun
-from storage.welcome_models import WelcomeSeen
+from storage.welcome import WelcomeSeen
 
 JsonDict = dict[str, Any]
 
@@ -64,7 +64,7 @@ async def export(
     session: AsyncSession, person_id: int, greeting_keys: Collection[str] = ()
 ) -> JsonDict:
     """Everything stored about the person, as plain JSON values. `greeting_keys`: the
-    keyed hashes of the person's accounts that mark them as greeted (handlers/welcome.py).
+    keyed hashes of the person's accounts that mark them as greeted (handlers/welcome/service.py).
     Anonymous ballots are left out on purpose: nobody, the voter included, gets a
     record of how they voted in an anonymous poll."""
     person = await session.get(Person, person_id)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import join_repo, link_shares
+from storage import link_shares, membership
 from storage.ballots_repo import TokenKeys, drop_ballots, tokens_of
 from storage.connect_models import ConnectCode, ConnectMiss
 from storage.meetings.models import (
@@ -79,7 +79,7 @@ async def merge(
     card_kept = await _card_kept(session, keep, absorb)
     await link_shares.record(session, keep, absorb, card_kept)
     await _merge_memberships(session, keep, absorb)
-    await join_repo.merge(session, keep, absorb)
+    await membership.merge(session, keep, absorb)
     await _merge_ballots(session, keep, absorb)
     if keys is not None:
         await _merge_anonymous_ballots(session, keep, absorb, keys)

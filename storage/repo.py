@@ -24,6 +24,10 @@ from storage.models import (
 )
 from storage.text import visible
 
+# The session of a caller's transaction, for code outside storage/ that passes one along
+# (a feature's clean-up inside another feature's transaction) without naming sqlalchemy.
+Session = AsyncSession
+
 
 def _insert(session: AsyncSession) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""

@@ -246,3 +246,12 @@ async def test_linking_two_people_moves_a_request_along(bot: BotHarness) -> None
     # Into a member of that AG: the request is dropped, the membership stays.
     await bot.app.services.db.run(lambda s: people_repo.merge(s, ben, zoe.person_id))
     assert await requests_in_db(bot) == []
+
+
+async def test_a_malformed_or_stale_request_button_is_ignored_for_anyone(bot: BotHarness) -> None:
+    """Only a button of a request for an existing AG needs a lead: anything else is
+    ignored (no toast), also for someone who leads nothing."""
+    await on_request(bot)
+    for data in ("join:x", "join:2:1:maybe", "join:999:1:yes"):
+        press = ButtonPress(bot.dm("ben").ref, bot.user("ben"), data, "cb-1")
+        assert await bot.app.dispatcher.button_pressed(press) is None

@@ -23,7 +23,7 @@ from sqlalchemy import Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.poll_secret import voter_keys
-from handlers.welcome import welcome_key
+from handlers.welcome.service import welcome_key
 from storage import mydata_repo, repo
 from storage.connect_models import ConnectShare, ShareKind
 from storage.models import Base

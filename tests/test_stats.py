@@ -3,9 +3,15 @@ attendance, for leads and admins only, and never a name."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event
 
 from bot.core import Capabilities
+from storage import repo
+from storage.meetings.models import Meeting, Occurrence, Rsvp
+from storage.models import Person
+from storage.poll_models import Poll, PollBallot, PollChoice, PollMessage
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.meetings import Clock
 from tests.support.poll_chat import setup_ag, start_poll
@@ -65,3 +71,60 @@ async def test_stats_of_an_empty_ag(bot: BotHarness) -> None:
     assert "0 Mitglieder" in reply
     assert "Noch keine Umfragen." in reply
     assert "Noch keine vergangenen Treffen." in reply
+
+
+async def _add_polls_and_meetings(bot: BotHarness, first: int, count: int) -> None:
+    """`count` polls of ag2, each with a counted ballot and a native poll's voters, and
+    as many past meetings with an answer, written straight into the database."""
+    now = bot.app.services.now()
+    async with bot.app.services.db.write() as session:
+        found = await repo.ag_by_slug(session, "ag2")
+        assert found is not None
+        person = Person()
+        session.add(person)
+        await session.flush()
+        for n in range(first, first + count):
+            poll = Poll(short_id=f"s{n}", ag_id=found.id, question=f"Frage {n}?")
+            meeting = Meeting(
+                ag_id=found.id, title=f"Treffen {n}", timezone="Europe/Berlin", start_at=now
+            )
+            session.add_all([poll, meeting])
+            await session.flush()
+            ballot = PollBallot(poll_id=poll.id, person_id=person.id, platform="fake")
+            message = PollMessage(poll_id=poll.id, platform="fake", chat_id="g", native_voters=2)
+            start = now - timedelta(days=n)
+            occurrence = Occurrence(meeting_id=meeting.id, original_start=start, start_at=start)
+            session.add_all([ballot, message, occurrence])
+            await session.flush()
+            session.add(PollChoice(ballot_id=ballot.id, position=0, poll_id=poll.id))
+            session.add(Rsvp(occurrence_id=occurrence.id, person_id=person.id, answer="yes"))
+
+
+async def _statements_of_stats(bot: BotHarness) -> tuple[int, str]:
+    """How many SQL statements `/stats ag2` runs (after a first call warmed the caches)."""
+    await bot.dm("admin").say("admin", "/stats ag2")
+    engine = bot.app.services.db.engine.sync_engine
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        [reply] = await bot.dm("admin").say("admin", "/stats ag2")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements), reply
+
+
+async def test_stats_reads_a_fixed_number_of_statements(bot: BotHarness) -> None:
+    """One poll and meeting or twenty: the same statements (no query per poll or meeting)."""
+    await _add_polls_and_meetings(bot, 1, 1)
+    few, reply = await _statements_of_stats(bot)
+    assert "• s1 „Frage 1?“ (läuft): 3 Stimmen, – der Mitglieder" in reply
+    assert ": 1 ja, 0 vielleicht, 0 nein" in reply
+    await _add_polls_and_meetings(bot, 2, 19)
+    many, reply = await _statements_of_stats(bot)
+    assert "• s20 „Frage 20?“ (läuft): 3 Stimmen, – der Mitglieder" in reply
+    assert reply.count(": 1 ja, 0 vielleicht, 0 nein") == 5
+    assert many == few

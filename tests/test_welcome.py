@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.core import MemberJoined
-from handlers.welcome import BIG_CHAT, welcome_by_default
-from storage.welcome_models import WelcomeSeen
+from handlers.welcome.service import BIG_CHAT, welcome_by_default
+from storage.welcome import WelcomeSeen
 from tests.support.fake import BotHarness, Chat
 from tests.support.matrix_bot import (
     ask,

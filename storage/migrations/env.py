@@ -13,7 +13,7 @@ import storage.card_models  # (registers the card tables on Base.metadata)
 import storage.connect_models  # (registers the connect-code table on Base.metadata)
 import storage.meetings.models  # (registers the meeting tables on Base.metadata)
 import storage.poll_models  # (registers the poll tables on Base.metadata)
-import storage.welcome_models  # noqa: F401  (registers the welcome tables on Base.metadata)
+import storage.welcome  # noqa: F401  (registers the welcome tables on Base.metadata)
 from storage.models import Base
 
 config = context.config

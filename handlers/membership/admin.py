@@ -1,22 +1,35 @@
-"""Running the alliance: creating and editing AGs, naming leads, binding chats to AGs."""
+"""Running the alliance: creating and editing AGs, their join policy, naming leads,
+binding chats to AGs."""
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import commands as c
 from bot.context import Context, UserError
 from bot.i18n import N_
-from bot.rich import code, mention
-from handlers.ags import ag_title
+from bot.rich import Rich, code, mention
+from handlers.membership import service
+from handlers.membership.render import ag_title
 from handlers.people import account_ref
-from storage import repo
-from storage.models import AG_DESCRIPTION_MAX, AG_NAME_MAX, AG_SLUG_MAX, Account, Ag, Role
+from storage.models import (
+    AG_DESCRIPTION_MAX,
+    AG_NAME_MAX,
+    AG_SLUG_MAX,
+    Account,
+    Ag,
+    JoinPolicy,
+    Role,
+)
 from storage.text import visible
 
 feature = c.Feature("admin")
+
+_WORDS = {
+    "open": JoinPolicy.OPEN, "offen": JoinPolicy.OPEN, "frei": JoinPolicy.OPEN,
+    "request": JoinPolicy.REQUEST, "anfrage": JoinPolicy.REQUEST,
+    "auf-anfrage": JoinPolicy.REQUEST, "approval": JoinPolicy.REQUEST,
+}  # fmt: skip
 
 _SLUG = re.compile(rf"^[a-z][a-z0-9_-]{{1,{AG_SLUG_MAX - 1}}}$")
 
@@ -62,15 +75,7 @@ async def ag_new(ctx: Context, spec: str) -> None:
     name = _checked_name(ctx, name)
     description = _checked_description(ctx, description)
 
-    async def work(session: AsyncSession) -> Ag | None:
-        if await repo.ag_by_slug(session, slug) is not None:
-            return None
-        ag = Ag(slug=slug, name=name, description=description)
-        session.add(ag)
-        await session.flush()
-        return ag
-
-    ag = await ctx.db.run(work)
+    ag = await service.create_ag(ctx, slug, name, description)
     if ag is None:
         raise UserError(ctx.t("Eine AG mit dem Kürzel {slug} gibt es schon.", slug=code(slug)))
     await ctx.reply(
@@ -98,7 +103,7 @@ async def ag_edit(ctx: Context, ag: Ag, field: str, value: str) -> None:
     key = field.lower()
     if key in ("name",):
         new_name = _checked_name(ctx, value)
-        updates = {"name": new_name}
+        updates: dict[str, object] = {"name": new_name}
     elif key in ("beschreibung", "description", "desc"):
         updates = {"description": _checked_description(ctx, value)}
     else:
@@ -109,14 +114,7 @@ async def ag_edit(ctx: Context, ag: Ag, field: str, value: str) -> None:
                 description=code("beschreibung"),
             )
         )
-
-    async def work(session: AsyncSession) -> Ag:
-        row = await _get_ag(session, ag.id)
-        for attr, new in updates.items():
-            setattr(row, attr, new)
-        return row
-
-    updated = await ctx.db.run(work)
+    updated = await service.update_ag(ctx, ag, **updates)
     await ctx.reply(ctx.t("AG {ag} geändert.", ag=ag_title(updated)))
 
 
@@ -128,11 +126,7 @@ async def ag_edit(ctx: Context, ag: Ag, field: str, value: str) -> None:
     examples=("ag archive ag3",),
 )
 async def ag_archive(ctx: Context, ag: Ag) -> None:
-    async def work(session: AsyncSession) -> None:
-        row = await _get_ag(session, ag.id)
-        row.archived = True
-
-    await ctx.db.run(work)
+    await service.update_ag(ctx, ag, archived=True)
     await ctx.reply(
         ctx.t(
             "AG {ag} ist archiviert. Zurückholen mit {restore}.",
@@ -150,28 +144,48 @@ async def ag_archive(ctx: Context, ag: Ag) -> None:
     examples=("ag restore ag3",),
 )
 async def ag_restore(ctx: Context, ag: Ag) -> None:
-    async def work(session: AsyncSession) -> None:
-        row = await _get_ag(session, ag.id)
-        row.archived = False
-
-    await ctx.db.run(work)
+    await service.update_ag(ctx, ag, archived=False)
     await ctx.reply(ctx.t("AG {ag} ist wieder aktiv.", ag=ag_title(ag)))
 
 
-async def _get_ag(session: AsyncSession, ag_id: int) -> Ag:
-    row = await session.get(Ag, ag_id)
-    if row is None:
-        raise LookupError(f"AG {ag_id} vanished")
-    return row
+@feature.command(
+    "ag policy",
+    help=N_("Wie man einer AG beitritt: offen oder auf Anfrage"),
+    params=(c.ag(), c.word("policy", N_("offen|anfrage"), optional=True)),
+    right=c.Right.LEAD,
+    examples=("ag policy ag2 anfrage", "ag policy ag2 offen"),
+)
+async def policy(ctx: Context, ag: Ag, policy: str | None) -> None:
+    if policy is None:
+        await ctx.reply(_describe(ctx, ag, ag.join_policy == JoinPolicy.REQUEST.value))
+        return
+    chosen = _WORDS.get(policy.lower())
+    if chosen is None:
+        raise UserError(
+            ctx.t(
+                "So geht's: {usage}",
+                usage=code(ctx.cmd(f"ag policy {ag.slug} offen|anfrage")),
+            )
+        )
+    await service.set_policy(ctx, ag, chosen)
+    await ctx.reply(_describe(ctx, ag, chosen is JoinPolicy.REQUEST))
 
 
-async def _set_role(ctx: Context, ag: Ag, account: Account, role: Role) -> bool:
-    async def work(session: AsyncSession) -> bool:
-        if role is Role.MEMBER and await repo.membership(session, account.person_id, ag.id) is None:
-            return False
-        return await repo.set_role(session, account.person_id, ag.id, role)
-
-    return bool(await ctx.db.run(work))
+def _describe(ctx: Context, ag: Ag, request: bool) -> Rich:
+    if request:
+        return ctx.t(
+            "Die AG {ag} nimmt Mitglieder auf Anfrage auf: {join} fragt die Leitung, die mit "
+            "{requests} über jede Anfrage entscheidet.",
+            ag=ag_title(ag),
+            join=code(ctx.cmd(f"join {ag.slug}")),
+            requests=code(ctx.cmd("requests")),
+        )
+    return ctx.t(
+        "Die AG {ag} ist offen: wer {join} schreibt, ist sofort Mitglied und sieht die "
+        "Mitgliederliste, ihre Visitenkarten und wer noch nicht abgestimmt hat.",
+        ag=ag_title(ag),
+        join=code(ctx.cmd(f"join {ag.slug}")),
+    )
 
 
 @feature.command(
@@ -183,7 +197,7 @@ async def _set_role(ctx: Context, ag: Ag, account: Account, role: Role) -> bool:
 )
 async def lead(ctx: Context, ag: Ag, user: Account) -> None:
     who = mention(account_ref(user))
-    if await _set_role(ctx, ag, user, Role.LEAD):
+    if await service.change_role(ctx, ag, user, Role.LEAD):
         await ctx.reply(ctx.t("{who} leitet jetzt die AG {ag}.", who=who, ag=ag_title(ag)))
     else:
         await ctx.reply(ctx.t("{who} leitet die AG {ag} schon.", who=who, ag=ag_title(ag)))
@@ -198,7 +212,7 @@ async def lead(ctx: Context, ag: Ag, user: Account) -> None:
 )
 async def unlead(ctx: Context, ag: Ag, user: Account) -> None:
     who = mention(account_ref(user), notify=False)
-    if await _set_role(ctx, ag, user, Role.MEMBER):
+    if await service.change_role(ctx, ag, user, Role.MEMBER):
         await ctx.reply(
             ctx.t(
                 "{who} leitet die AG {ag} nicht mehr und bleibt Mitglied.", who=who, ag=ag_title(ag)
@@ -217,13 +231,7 @@ async def unlead(ctx: Context, ag: Ag, user: Account) -> None:
     examples=("link ag2",),
 )
 async def link(ctx: Context, ag: Ag) -> None:
-    chat = ctx.chat
-
-    async def work(session: AsyncSession) -> bool:
-        row = await repo.ensure_chat(session, chat.platform, chat.id, chat.title, chat.is_direct)
-        return await repo.link(session, ag.id, row.id)
-
-    if await ctx.db.run(work):
+    if await service.link(ctx, ag):
         await ctx.reply(
             ctx.t(
                 "Dieser Chat gehört jetzt zur AG {ag}. Hier kann man mit {join} beitreten.",
@@ -244,13 +252,7 @@ async def link(ctx: Context, ag: Ag) -> None:
     examples=("unlink ag2",),
 )
 async def unlink(ctx: Context, ag: Ag) -> None:
-    chat = ctx.chat
-
-    async def work(session: AsyncSession) -> bool:
-        row = await repo.find_chat(session, chat.platform, chat.id)
-        return row is not None and await repo.unlink(session, ag.id, row.id)
-
-    if await ctx.db.run(work):
+    if await service.unlink(ctx, ag):
         await ctx.reply(ctx.t("Dieser Chat gehört nicht mehr zur AG {ag}.", ag=ag_title(ag)))
     else:
         await ctx.reply(ctx.t("Dieser Chat war nicht mit der AG {ag} verbunden.", ag=ag_title(ag)))

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import commands as c
+from bot import rights
 from bot.context import Context
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, italic, join, lines
-from handlers.join_requests import ask_to_join, on_request
+from handlers.membership import service
+from handlers.membership.render import ag_title
+from handlers.membership.requests import ask_to_join
 from handlers.people import person_label, role_label
-from storage import join_repo, repo
-from storage.models import Ag, Role
+from storage.models import Ag
 
-feature = c.Feature("ags")
-
-
-def ag_title(ag: Ag) -> Rich:
-    return bold(ag.name) + " (" + code(ag.slug) + ")"
+feature = c.Feature("membership")
 
 
 @feature.command(
@@ -29,15 +25,10 @@ def ag_title(ag: Ag) -> Rich:
     aliases=("beitreten",),
 )
 async def join_ag(ctx: Context, ag: Ag) -> None:
-    if on_request(ag) and not ctx.is_admin:
+    if not rights.may_join_directly(ctx, ag):
         await ask_to_join(ctx, ag)
         return
-    person_id = await ctx.ensure_person()
-
-    async def work(session: AsyncSession) -> bool:
-        return await repo.join(session, person_id, ag.id)
-
-    if await ctx.db.run(work):
+    if await service.join(ctx, ag):
         await ctx.reply(
             ctx.t(
                 "Willkommen in der AG {ag}! Mit {my} siehst du deine AGs, mit {leave} trittst du wieder aus.",
@@ -59,25 +50,15 @@ async def join_ag(ctx: Context, ag: Ag) -> None:
     aliases=("austreten",),
 )
 async def leave_ag(ctx: Context, ag: Ag) -> None:
-    person_id = await ctx.ensure_person()
-
-    async def work(session: AsyncSession) -> tuple[bool, bool]:
-        """Leave; and whether that took the AG's last lead."""
-        role = await repo.leave(session, person_id, ag.id)
-        was_lead = role == Role.LEAD.value
-        return role is not None, was_lead and await repo.count_leads(session, ag.id) == 0
-
-    left, last_lead_left = await ctx.db.run(work)
-    if not left:
-        if await ctx.db.run(lambda session: join_repo.withdraw(session, person_id, ag.id)):
-            await ctx.reply(
-                ctx.t("Deine Anfrage für die AG {ag} ist zurückgezogen.", ag=ag_title(ag))
-            )
-            return
+    result = await service.leave(ctx, ag)
+    if result.withdrawn:
+        await ctx.reply(ctx.t("Deine Anfrage für die AG {ag} ist zurückgezogen.", ag=ag_title(ag)))
+        return
+    if not result.left:
         await ctx.reply(ctx.t("Du bist nicht in der AG {ag}.", ag=ag_title(ag)))
         return
     message = ctx.t("Du hast die AG {ag} verlassen.", ag=ag_title(ag))
-    if last_lead_left:
+    if result.last_lead:
         message += " " + ctx.t(
             "Die AG hat jetzt keine Leitung mehr; ein Admin kann eine bestimmen."
         )
@@ -86,8 +67,7 @@ async def leave_ag(ctx: Context, ag: Ag) -> None:
 
 @feature.command("ags", help=N_("Alle AGs mit Beschreibung und Mitgliederzahl"), aliases=("list",))
 async def list_ags(ctx: Context) -> None:
-    async with ctx.db.read() as session:
-        summaries = await repo.list_ags(session)
+    summaries = await service.summaries(ctx)
     if not summaries:
         # Mostly a new installation: say where the first AGs come from and how to add one.
         await ctx.reply(
@@ -119,10 +99,7 @@ async def list_ags(ctx: Context) -> None:
 
 @feature.command("my", help=N_("Meine AGs und meine Rolle darin"), aliases=("meine",))
 async def my_ags(ctx: Context) -> None:
-    memberships: list[tuple[Ag, str]] = []
-    if ctx.person_id is not None:
-        async with ctx.db.read() as session:
-            memberships = await repo.memberships_of(session, ctx.person_id)
+    memberships = await service.my_memberships(ctx)
     if not memberships:
         await ctx.reply(
             ctx.t(
@@ -148,8 +125,7 @@ async def my_ags(ctx: Context) -> None:
     aliases=("mitglieder",),
 )
 async def members(ctx: Context, ag: Ag) -> None:
-    async with ctx.db.read() as session:
-        rows = await repo.members_of(session, ag.id)
+    rows = await service.members(ctx, ag)
     header = bold(ctx.tn("{n} Mitglied in {ag}:", "{n} Mitglieder in {ag}:", len(rows), ag=ag.name))
     entries = [
         "• " + person_label(row.accounts) + " – " + role_label(ctx, row.role) for row in rows

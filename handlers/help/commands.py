@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import commands as c
-from bot import rights
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, lines
-from storage import repo
+from handlers.help import service
+from handlers.help.render import describe, describe_group
 
 feature = c.Feature("help")
 
 _LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
-
-
-async def _visible(ctx: Context) -> list[c.Command]:
-    """The commands this person may use in this chat."""
-    lead = await rights.leads_any(ctx)
-    direct, admin = ctx.message.is_direct, ctx.is_admin
-    return [
-        cmd
-        for cmd in ctx.services.registry.unique()
-        if rights.offered(cmd, direct=direct, admin=admin, lead=lead)
-    ]
-
-
-def describe(ctx: Context, cmd: c.Command) -> Rich:
-    rows: list[Rich | str] = [code(ctx.signature(cmd)) + " – " + ctx.lang.gettext(cmd.help)]
-    for example in cmd.examples:
-        rows.append(ctx.t("Beispiel: {example}", example=code(ctx.cmd(example))))
-    if cmd.aliases:
-        rows.append(ctx.t("Auch: {aliases}", aliases=", ".join(ctx.cmd(a) for a in cmd.aliases)))
-    if cmd.right is c.Right.ADMIN:
-        rows.append(ctx.t("Nur für Admins."))
-    elif cmd.right is c.Right.LEAD:
-        rows.append(ctx.t("Für die Leitung der AG und Admins."))
-    elif cmd.right is c.Right.MEMBER:
-        rows.append(ctx.t("Für Mitglieder der AG."))
-    if cmd.where is c.Where.GROUP:
-        rows.append(ctx.t("Nur in Gruppen und Räumen."))
-    elif cmd.where is c.Where.DIRECT:
-        rows.append(ctx.t("Nur im privaten Chat."))
-    return lines(*rows)
-
-
-def describe_group(ctx: Context, word: str) -> Rich:
-    subs = [cmd for cmd in ctx.services.registry.unique() if cmd.words[0] == word]
-    return lines(
-        ctx.t("{cmd} braucht einen Unterbefehl:", cmd=code(ctx.cmd(word))),
-        *["• " + code(ctx.signature(cmd)) + " – " + ctx.lang.gettext(cmd.help) for cmd in subs],
-    )
 
 
 @feature.command(
@@ -83,7 +43,7 @@ async def help_command(ctx: Context, topic: str | None) -> None:
         await ctx.reply(describe(ctx, cmd))
         return
     rows: list[Rich | str] = [bold(ctx.t("Das kannst du hier tun:"))]
-    for cmd in await _visible(ctx):
+    for cmd in await service.offered_here(ctx):
         rows.append("• " + code(ctx.signature(cmd)) + " – " + ctx.lang.gettext(cmd.help))
     rows.append(ctx.t("Mehr zu einem Befehl: {example}", example=code(ctx.cmd("help join"))))
     await ctx.reply(lines(*rows))
@@ -143,12 +103,7 @@ async def lang(ctx: Context, language: str | None) -> None:
                 choices=choices,
             )
         )
-    person_id = await ctx.ensure_person()
-
-    async def work(session: AsyncSession) -> None:
-        await repo.set_language(session, person_id, code_)
-
-    await ctx.db.run(work)
+    await service.set_language(ctx, code_)
     ctx.lang = translator.for_language(code_)
     await ctx.reply(ctx.t("Ich schreibe dir ab jetzt auf Deutsch."))
 

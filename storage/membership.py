@@ -1,16 +1,20 @@
-"""Queries of the join policy: AGs that take members on request, and the requests
-waiting for a lead's answer."""
+"""The transactions of membership that go beyond one row of storage/repo.py: leaving
+(and whether that took the last lead), the join policy and the requests waiting for a
+lead's answer, creating and editing AGs, naming leads, binding chats to AGs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
 from storage.models import Account, Ag, JoinPolicy, JoinRequest, Membership, Role
+
+# --- joining and leaving -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,37 @@ class Pending:
     person_id: int
     accounts: list[Account]
     requested_at: datetime
+
+
+async def leave(session: AsyncSession, person_id: int, ag_id: int) -> tuple[bool, bool]:
+    """Leave the AG: whether the person was in it, and whether that took its last lead."""
+    role = await repo.leave(session, person_id, ag_id)
+    if role is None:
+        return False, False
+    return True, role == Role.LEAD.value and await repo.count_leads(session, ag_id) == 0
+
+
+async def ask_to_join(
+    session: AsyncSession, person_id: int, ag_id: int, at: datetime
+) -> bool | None:
+    """Record a request: None when the person is a member already, False when one waits."""
+    if await repo.membership(session, person_id, ag_id) is not None:
+        return None
+    return await ask(session, person_id, ag_id, at)
+
+
+async def answer(
+    session: AsyncSession, person_id: int, ag_id: int, accept: bool
+) -> tuple[bool, list[Account]]:
+    """Answer a waiting request (accepted: the person joins): whether one was waiting,
+    and the person's accounts."""
+    answered = await withdraw(session, person_id, ag_id)
+    if answered and accept:
+        await repo.join(session, person_id, ag_id)
+    return answered, await repo.accounts_of(session, person_id)
+
+
+# --- the join policy and requests ----------------------------------------------------
 
 
 async def set_policy(session: AsyncSession, ag_id: int, policy: JoinPolicy) -> bool:
@@ -110,3 +145,53 @@ async def merge(session: AsyncSession, keep: int, absorb: int) -> None:
     await session.execute(
         update(JoinRequest).where(JoinRequest.person_id == absorb).values(person_id=keep)
     )
+
+
+# --- AGs, leads and chats ------------------------------------------------------------
+
+
+async def create_ag(session: AsyncSession, slug: str, name: str, description: str) -> Ag | None:
+    """A new AG; None when the slug is taken."""
+    if await repo.ag_by_slug(session, slug) is not None:
+        return None
+    ag = Ag(slug=slug, name=name, description=description)
+    session.add(ag)
+    await session.flush()
+    return ag
+
+
+async def update_ag(session: AsyncSession, ag_id: int, **values: Any) -> Ag:
+    """Change the AG's columns (`name=`, `description=`, `archived=`)."""
+    row = await session.get(Ag, ag_id)
+    if row is None:
+        raise LookupError(f"AG {ag_id} vanished")
+    for attr, new in values.items():
+        setattr(row, attr, new)
+    return row
+
+
+async def change_role(session: AsyncSession, person_id: int, ag_id: int, role: Role) -> bool:
+    """Make someone lead (joining them if needed) or a plain member again; demoting
+    someone outside the AG does not make them a member. False when nothing changed."""
+    if role is Role.MEMBER and await repo.membership(session, person_id, ag_id) is None:
+        return False
+    return await repo.set_role(session, person_id, ag_id, role)
+
+
+async def link_chat(
+    session: AsyncSession,
+    ag_id: int,
+    platform: str,
+    external_id: str,
+    title: str | None,
+    is_direct: bool,
+) -> bool:
+    """Bind the chat to the AG; False when it already was."""
+    row = await repo.ensure_chat(session, platform, external_id, title, is_direct)
+    return await repo.link(session, ag_id, row.id)
+
+
+async def unlink_chat(session: AsyncSession, ag_id: int, platform: str, external_id: str) -> bool:
+    """Release the chat from the AG; False when it was not bound to it."""
+    row = await repo.find_chat(session, platform, external_id)
+    return row is not None and await repo.unlink(session, ag_id, row.id)

@@ -1,26 +1,25 @@
 """AGs that take members on request ("auf Anfrage"): `/join` asks, the AG's leads answer
 (`/requests`, `/approve`, `/decline`, or the buttons under `/requests` where the network
 has them), and the person is told the outcome privately. Until then the person is no
-member and sees nothing that is for members only. `/ag policy` switches an AG between
-open (the default) and on request."""
+member and sees nothing that is for members only. `/ag policy` (admin.py) switches an AG
+between open (the default) and on request."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Mapping
+from typing import Any
 
 from bot import commands as c
 from bot import rights
-from bot.context import Context, Services, UserError
+from bot.context import Context, UserError
 from bot.core import Button
 from bot.i18n import N_, Lang
-from bot.outbox import Audience
 from bot.rich import Rich, bold, code, join, lines
-from handlers.people import account_ref, person_label
-from storage import join_repo, repo
-from storage.models import Account, Ag, JoinPolicy
+from handlers.membership import service
+from handlers.membership.render import ag_title, handle
+from handlers.people import person_label
+from storage.models import Ag
 
 feature = c.Feature("join_requests")
 
@@ -28,46 +27,16 @@ log = logging.getLogger(__name__)
 
 BUTTON_MESSAGES_MAX = 10
 
-_WORDS = {
-    "open": JoinPolicy.OPEN, "offen": JoinPolicy.OPEN, "frei": JoinPolicy.OPEN,
-    "request": JoinPolicy.REQUEST, "anfrage": JoinPolicy.REQUEST,
-    "auf-anfrage": JoinPolicy.REQUEST, "approval": JoinPolicy.REQUEST,
-}  # fmt: skip
-
-
-def on_request(ag: Ag) -> bool:
-    return ag.join_policy == JoinPolicy.REQUEST.value
-
-
-def _title(ag: Ag) -> Rich:
-    return bold(ag.name) + " (" + code(ag.slug) + ")"
-
-
-def handle(accounts: list[Account]) -> str:
-    """How a lead names the person in `/approve`: `@username`, else the account id."""
-    if not accounts:
-        return "?"
-    first = accounts[0]
-    return f"@{first.username}" if first.username else first.external_id
-
 
 async def ask_to_join(ctx: Context, ag: Ag) -> None:
     """`/join` of an AG on request: record the request and tell its leads."""
-    person_id = await ctx.ensure_person()
-    now = ctx.services.now()
-
-    async def work(session: AsyncSession) -> bool | None:
-        if await repo.membership(session, person_id, ag.id) is not None:
-            return None
-        return await join_repo.ask(session, person_id, ag.id, now)
-
-    asked = await ctx.db.run(work)
+    person_id, asked = await service.ask_to_join(ctx, ag)
     if asked is None:
-        await ctx.reply(ctx.t("Du bist schon in der AG {ag}.", ag=_title(ag)))
+        await ctx.reply(ctx.t("Du bist schon in der AG {ag}.", ag=ag_title(ag)))
         return
     if not asked:
         await ctx.reply(
-            ctx.t("Deine Anfrage für die AG {ag} wartet schon auf die Leitung.", ag=_title(ag))
+            ctx.t("Deine Anfrage für die AG {ag} wartet schon auf die Leitung.", ag=ag_title(ag))
         )
         return
     await ctx.reply(
@@ -75,19 +44,18 @@ async def ask_to_join(ctx: Context, ag: Ag) -> None:
             "Die AG {ag} nimmt Mitglieder auf Anfrage auf. Ich habe die Leitung gefragt und "
             "sage dir privat Bescheid, sobald sie entschieden hat. Bis dahin siehst du nichts, "
             "was nur für Mitglieder ist. Zurückziehen: {leave}",
-            ag=_title(ag),
+            ag=ag_title(ag),
             leave=code(ctx.cmd(f"leave {ag.slug}")),
         )
     )
-    async with ctx.db.read() as session:
-        leads = await join_repo.leads_of(session, ag.id)
-        who = handle(await repo.accounts_of(session, person_id))
+    leads, accounts = await service.leads_and_accounts(ctx, ag, person_id)
+    who = handle(accounts)
 
     def notice(lang: Lang, prefix: str) -> Rich:
         return lang.t(
             "Neue Beitrittsanfrage für die AG {ag}: {who}. Annehmen: {approve} · "
             "Ablehnen: {decline} · Alle: {requests}",
-            ag=_title(ag),
+            ag=ag_title(ag),
             who=who,
             approve=code(f"{prefix}approve {ag.slug} {who}"),
             decline=code(f"{prefix}decline {ag.slug} {who}"),
@@ -95,32 +63,12 @@ async def ask_to_join(ctx: Context, ag: Ag) -> None:
         )
 
     for lead in leads:
-        await tell_person(ctx.services, lead, notice)
-
-
-async def tell_person(
-    services: Services, person_id: int, text_for: Callable[[Lang, str], Rich]
-) -> bool:
-    """Write to the person privately, on the first of their networks that lets me."""
-    async with services.db.read() as session:
-        accounts = await repo.accounts_of(session, person_id)
-        language = await repo.person_language(session, person_id)
-    return await services.outbox.send_first(
-        [Audience.of_account(account_ref(account), language) for account in accounts],
-        lambda reader: text_for(reader.lang, reader.prefix),
-    )
+        await service.tell_person(ctx.services, lead, notice)
 
 
 async def _decide(ctx: Context, ag: Ag, person_id: int, accept: bool) -> Rich:
     """Answer a request: the person becomes a member (or not) and is told privately."""
-
-    async def work(session: AsyncSession) -> tuple[bool, list[Account]]:
-        answered = await join_repo.withdraw(session, person_id, ag.id)
-        if answered and accept:
-            await repo.join(session, person_id, ag.id)
-        return answered, await repo.accounts_of(session, person_id)
-
-    answered, accounts = await ctx.db.run(work)
+    answered, accounts = await service.answer(ctx, ag, person_id, accept)
     who = person_label(accounts)
     if not answered:
         return ctx.t("Diese Anfrage ist schon beantwortet.")
@@ -129,17 +77,17 @@ async def _decide(ctx: Context, ag: Ag, person_id: int, accept: bool) -> Rich:
         if accept:
             return lang.t(
                 "Die Leitung der AG {ag} hat deine Anfrage angenommen. Willkommen! {my} zeigt deine AGs.",
-                ag=_title(ag),
+                ag=ag_title(ag),
                 my=code(f"{prefix}my"),
             )
-        return lang.t("Die Leitung der AG {ag} hat deine Anfrage abgelehnt.", ag=_title(ag))
+        return lang.t("Die Leitung der AG {ag} hat deine Anfrage abgelehnt.", ag=ag_title(ag))
 
-    told = await tell_person(ctx.services, person_id, outcome)
+    told = await service.tell_person(ctx.services, person_id, outcome)
     if accept:
-        message = ctx.t("{who} ist jetzt Mitglied der AG {ag}.", who=who, ag=_title(ag))
+        message = ctx.t("{who} ist jetzt Mitglied der AG {ag}.", who=who, ag=ag_title(ag))
     else:
         message = ctx.t(
-            "Die Anfrage von {who} für die AG {ag} ist abgelehnt.", who=who, ag=_title(ag)
+            "Die Anfrage von {who} für die AG {ag} ist abgelehnt.", who=who, ag=ag_title(ag)
         )
     if not told:
         message += " " + ctx.t("Privat konnte ich es {who} nicht sagen.", who=who)
@@ -150,10 +98,8 @@ async def _find(ctx: Context, ag: Ag, raw: str) -> int:
     """The person of a waiting request, named by @username, account id or name."""
     wanted = raw.strip().lstrip("@").lower()
     mentioned = {m.id.lower() for m in ctx.message.mentions}
-    async with ctx.db.read() as session:
-        waiting = await join_repo.pending(session, [ag.id])
     hits = []
-    for request in waiting:
+    for request in await service.pending(ctx, [ag]):
         names = set()
         for account in request.accounts:
             names |= {account.external_id, account.display_name, account.username or ""}
@@ -166,7 +112,7 @@ async def _find(ctx: Context, ag: Ag, raw: str) -> int:
         ctx.t(
             "Eine offene Anfrage von „{who}“ für die AG {ag} finde ich nicht. {requests} zeigt sie.",
             who=raw.strip()[:40],
-            ag=_title(ag),
+            ag=ag_title(ag),
             requests=code(ctx.cmd("requests")),
         )
         if not hits
@@ -203,40 +149,53 @@ async def decline(ctx: Context, ag: Ag, who: str) -> None:
     await ctx.reply(await _decide(ctx, ag, await _find(ctx, ag, who), False))
 
 
-@feature.button("join")
-async def answer_button(ctx: Context, data: str) -> str | None:
-    """`join:<AG id>:<person id>:yes|no`, under a request that `/requests` listed."""
+def _parse_button(data: str) -> tuple[int, int, bool] | None:
+    """`join:<AG id>:<person id>:yes|no` as (AG id, person id, accept); None if malformed."""
     parts = data.split(":")
     if len(parts) != 4 or not (parts[1].isdigit() and parts[2].isdigit()):
         return None
     if parts[3] not in ("yes", "no"):
         return None
-    ags = {ag.id: ag for ag in await ctx.services.ags.all()}
-    ag = ags.get(int(parts[1]))
-    if ag is None:
+    return int(parts[1]), int(parts[2]), parts[3] == "yes"
+
+
+async def _button_ag(ctx: Context, data: str) -> Ag | None:
+    parsed = _parse_button(data)
+    if parsed is None:
         return None
-    await rights.require(ctx, c.Right.LEAD, ag)
-    return (await _decide(ctx, ag, int(parts[2]), parts[3] == "yes")).plain[:190]
+    ags = {ag.id: ag for ag in await ctx.services.ags.all()}
+    return ags.get(parsed[0])
+
+
+async def _button_scope(ctx: Context, args: Mapping[str, Any]) -> object:
+    """The AG the pressed request is for; a stale or malformed button needs no right
+    (the handler ignores it)."""
+    ag = await _button_ag(ctx, args["data"])
+    return rights.OPEN if ag is None else ag
+
+
+@feature.button("join", right=c.Right.LEAD, scope=_button_scope)
+async def answer_button(ctx: Context, data: str) -> str | None:
+    """`join:<AG id>:<person id>:yes|no`, under a request that `/requests` listed."""
+    parsed = _parse_button(data)
+    ag = await _button_ag(ctx, data)
+    if parsed is None or ag is None:
+        return None
+    _, person_id, accept = parsed
+    return (await _decide(ctx, ag, person_id, accept)).plain[:190]
 
 
 @feature.command(
     "requests",
     help=N_("Offene Beitrittsanfragen der AGs, die du leitest"),
     right=c.Right.LEAD,
+    scope=rights.any_ag(),
     needs_person=True,
     examples=("requests",),
     aliases=("anfragen",),
 )
 async def requests(ctx: Context) -> None:
-    if ctx.is_admin:
-        ag_ids = [ag.id for ag in await ctx.services.ags.all()]
-    else:
-        async with ctx.db.read() as session:
-            ag_ids = await join_repo.led_by(session, await ctx.ensure_person())
-        if not ag_ids:
-            raise UserError(ctx.t("Das dürfen nur die Leitungen der AGs und Admins."))
-    async with ctx.db.read() as session:
-        waiting = await join_repo.pending(session, ag_ids)
+    waiting = await service.pending(ctx, await service.requests_answerable(ctx))
     if not waiting:
         await ctx.reply(ctx.t("Keine offenen Beitrittsanfragen."))
         return
@@ -248,7 +207,7 @@ async def requests(ctx: Context) -> None:
             await ctx.reply_with_buttons(
                 ctx.t(
                     "Anfrage für die AG {ag}: {who}",
-                    ag=_title(request.ag),
+                    ag=ag_title(request.ag),
                     who=person_label(request.accounts),
                 ),
                 (
@@ -262,7 +221,7 @@ async def requests(ctx: Context) -> None:
         who = handle(request.accounts)
         rows.append(
             "• "
-            + _title(request.ag)
+            + ag_title(request.ag)
             + ": "
             + person_label(request.accounts)
             + " – "
@@ -275,43 +234,3 @@ async def requests(ctx: Context) -> None:
             )
         )
     await ctx.reply_private(lines(*rows))
-
-
-@feature.command(
-    "ag policy",
-    help=N_("Wie man einer AG beitritt: offen oder auf Anfrage"),
-    params=(c.ag(), c.word("policy", N_("offen|anfrage"), optional=True)),
-    right=c.Right.LEAD,
-    examples=("ag policy ag2 anfrage", "ag policy ag2 offen"),
-)
-async def policy(ctx: Context, ag: Ag, policy: str | None) -> None:
-    if policy is None:
-        await ctx.reply(_describe(ctx, ag, on_request(ag)))
-        return
-    chosen = _WORDS.get(policy.lower())
-    if chosen is None:
-        raise UserError(
-            ctx.t(
-                "So geht's: {usage}",
-                usage=code(ctx.cmd(f"ag policy {ag.slug} offen|anfrage")),
-            )
-        )
-    await ctx.db.run(lambda session: join_repo.set_policy(session, ag.id, chosen))
-    await ctx.reply(_describe(ctx, ag, chosen is JoinPolicy.REQUEST))
-
-
-def _describe(ctx: Context, ag: Ag, request: bool) -> Rich:
-    if request:
-        return ctx.t(
-            "Die AG {ag} nimmt Mitglieder auf Anfrage auf: {join} fragt die Leitung, die mit "
-            "{requests} über jede Anfrage entscheidet.",
-            ag=_title(ag),
-            join=code(ctx.cmd(f"join {ag.slug}")),
-            requests=code(ctx.cmd("requests")),
-        )
-    return ctx.t(
-        "Die AG {ag} ist offen: wer {join} schreibt, ist sofort Mitglied und sieht die "
-        "Mitgliederliste, ihre Visitenkarten und wer noch nicht abgestimmt hat.",
-        ag=_title(ag),
-        join=code(ctx.cmd(f"join {ag.slug}")),
-    )

@@ -1,0 +1,1 @@
+"""Help: the greeting, help generated from the command declarations, the language."""

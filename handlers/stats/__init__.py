@@ -1,0 +1,1 @@
+"""Stats: the leads' overview of an AG, numbers only."""

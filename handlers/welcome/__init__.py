@@ -1,0 +1,1 @@
+"""Welcome: greeting people who enter a chat linked to an AG, and `/welcome on|off`."""
