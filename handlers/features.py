@@ -7,8 +7,6 @@ from handlers import (
     admin,
     ags,
     attendance,
-    cards,
-    connect,
     help,
     join_requests,
     meeting_edit,
@@ -19,13 +17,15 @@ from handlers import (
     poll_results,
     poll_votes,
     polls,
-    privacy,
     reminders,
     stats,
     survey,
     vote,
     welcome,
 )
+from handlers.cards import commands as cards
+from handlers.connect import commands as connect
+from handlers.privacy import commands as privacy
 
 FEATURES: tuple[Feature, ...] = (
     help.feature,

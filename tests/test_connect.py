@@ -4,24 +4,22 @@ of two people who both already have memberships, votes and RSVPs."""
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import ButtonPress
-from storage import people_repo
+from storage.connect.merge import PERSON_COLUMNS
 from storage.meeting_models import Reminder, ReminderDelivery, ReminderPreference, Rsvp
 from storage.models import Account, Base, Membership, Person
 from storage.poll_models import PollBallot, SurveyRun
 from tests.support.fake import BotHarness, Chat, FakeTransport
 from tests.support.poll_chat import Clock, counts_of, setup_ag, start_poll
+from tests.support.storage_models import import_all
 
-STORAGE = Path(__file__).resolve().parents[1] / "storage"
 CODE = re.compile(r"(?:Dein Code|Your code): (\S+)")
 
 
@@ -92,7 +90,7 @@ async def test_the_code_is_shown_with_the_other_networks_command(two: BotHarness
 
 
 async def test_only_a_hash_of_the_code_is_stored(two: BotHarness) -> None:
-    from storage.connect_models import ConnectCode
+    from storage.connect.models import ConnectCode
 
     code = await get_code(two.dm("anna"), "anna")
     async with two.app.services.db.read() as session:
@@ -395,7 +393,7 @@ async def test_a_role_lost_after_the_link_is_not_given_back(two: BotHarness) -> 
 async def test_forget_after_a_confirmed_link_leaves_no_connect_rows(two: BotHarness) -> None:
     """With Vera's confirmation Mallory's /forget deletes both accounts, as the summary
     said; what the link noted (shares, wrong codes, codes) goes with the accounts."""
-    from storage.connect_models import ConnectCode, ConnectMiss, ConnectShare
+    from storage.connect.models import ConnectCode, ConnectMiss, ConnectShare
 
     code = await victim_and_mallory(two)
     await two.dm("vera").say("vera", "/connect ZZZZ-ZZZZ")  # a wrong code is noted
@@ -590,9 +588,8 @@ async def test_disconnect_without_a_link(two: BotHarness) -> None:
 
 
 def test_the_merge_handles_every_column_that_refers_to_a_person() -> None:
-    """A new table with a person column must be added to people_repo.merge."""
-    for path in sorted(STORAGE.glob("*models.py")):
-        importlib.import_module(f"storage.{path.stem}")
+    """A new table with a person column must be added to storage/connect/merge.py."""
+    import_all()
     found: set[tuple[str, str]] = set()
     for table in Base.metadata.tables.values():
         if table.name == "person":
@@ -602,13 +599,9 @@ def test_the_merge_handles_every_column_that_refers_to_a_person() -> None:
             if refers or column.name == "person_id":
                 found.add((table.name, column.name))
     assert found, "no person columns found: the models were not imported"
-    missing = found - people_repo.PERSON_COLUMNS
-    assert not missing, f"people_repo.merge does not handle {sorted(missing)}"
-    assert not (
-        people_repo.PERSON_COLUMNS
-        - found
-        - {("card", "person_id"), ("forget_request", "person_id")}
-    )
+    missing = found - PERSON_COLUMNS
+    assert not missing, f"storage/connect/merge.py does not handle {sorted(missing)}"
+    assert not (PERSON_COLUMNS - found - {("card", "person_id"), ("forget_request", "person_id")})
 
 
 async def test_merge_loses_nothing_and_doubles_nothing(two: BotHarness) -> None:
@@ -621,7 +614,7 @@ async def test_merge_loses_nothing_and_doubles_nothing(two: BotHarness) -> None:
     async def counts() -> dict[str, int]:
         async with two.app.services.db.read() as session:
             found: dict[str, int] = {}
-            for name in sorted({table for table, _ in people_repo.PERSON_COLUMNS}):
+            for name in sorted({table for table, _ in PERSON_COLUMNS}):
                 if (table := Base.metadata.tables.get(name)) is not None:
                     found[name] = await session.scalar(select(func.count()).select_from(table)) or 0
             return found

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.core import ChatRef, IncomingMessage, UserRef
 from storage import repo
-from storage.card_models import Card
+from storage.cards import Card
 from storage.meeting_models import Meeting
 from storage.models import Account, Ag, Chat
 from storage.poll_models import Poll, PollOption

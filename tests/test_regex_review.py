@@ -23,7 +23,7 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
   the same text in two ways: linear.
 - bot/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meeting_common.py
   `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meeting_edit.py
-  `_TIME_FIRST`; handlers/vote.py `[,;\\s]+`; handlers/connect.py `[^0-9A-Z]`; handlers/admin.py
+  `_TIME_FIRST`; handlers/vote.py `[,;\\s]+`; handlers/connect/service.py `[^0-9A-Z]`; handlers/admin.py
   `_SLUG`; bot/transports/telegram.py `_MENU_COMMAND _DEEP_LINK`; bot/core.py `_SURROGATE`:
   linear.
 - Not user text: bot/config.py (the configuration file), bot/i18n.py `_PLACEHOLDER` (the
@@ -55,7 +55,9 @@ from bot.rich import as_rich
 from bot.transports import matrix_html, matrix_text
 from bot.transports.telegram import _DEEP_LINK
 from bot.when import WhenError, parse_date, parse_duration, parse_offsets, parse_when
-from handlers import cards, connect, meeting_common, meeting_edit, poll_args, vote
+from handlers import meeting_common, meeting_edit, poll_args, vote
+from handlers.cards import fields as cards
+from handlers.connect import service as connect
 from storage.models import Ag
 
 SIZE = 64 * 1024
