@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 def _pseudonym(settings: Settings, account: str) -> int:
     """Print the pseudonym the log uses for `platform:id`, to find one person's lines."""
     from bot.logs import pseudonym, use_pseudonym_key
-    from handlers.poll_secret import read_key
+    from handlers.polls.secret import read_key
 
     platform, _, external_id = account.partition(":")
     if not platform or not external_id:

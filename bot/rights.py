@@ -30,7 +30,8 @@ from bot.commands import Command, Right, Scope, Where
 from bot.context import Context, UserError
 from bot.converters import chat_ag, convert_ag
 from bot.rich import code
-from storage import repo
+from storage import cards, repo
+from storage.cards import Card
 from storage.models import Ag, JoinPolicy, Role
 
 
@@ -223,6 +224,16 @@ async def in_linked_chat(ctx: Context, ag: Ag) -> bool:
 async def follows(ctx: Context, ag: Ag) -> bool:
     """May see the AG's polls and meetings and answer them: a member, or in its chat."""
     return await allowed(ctx, Right.MEMBER, ag) or await in_linked_chat(ctx, ag)
+
+
+async def may_see_card(ctx: Context, owner_id: int, card: Card | None) -> bool:
+    """Whether the sender may see the card of person `owner_id` (`card` None: may learn
+    that there is none). The owner always; an `ag` card: people who share an AG with the
+    owner; an `alliance` card: members of any AG, and admins."""
+    async with ctx.db.read() as session:
+        return await cards.may_see(
+            session, owner_id, card, ctx.person_id, viewer_is_admin=ctx.is_admin
+        )
 
 
 def refusal(ctx: Context, right: Right, ag: Ag | None) -> UserError:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.commands import Feature
-from handlers import cards, connect, privacy
+from handlers.cards import commands as cards
+from handlers.connect import commands as connect
 from handlers.help import commands as help
 from handlers.meetings import attendance, edit, listing
 from handlers.meetings import commands as meetings
@@ -14,6 +15,7 @@ from handlers.polls import export as poll_export
 from handlers.polls import lifecycle as poll_lifecycle
 from handlers.polls import results as poll_results
 from handlers.polls import votes as poll_votes
+from handlers.privacy import commands as privacy
 from handlers.reminders import commands as reminders
 from handlers.stats import commands as stats
 from handlers.survey import commands as survey

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.meetings.models import Meeting, Occurrence, OccurrenceStatus, Rsvp
 from storage.models import Account, Membership
-from storage.poll_models import Poll, PollBallot, PollChoice, PollMessage
+from storage.polls.models import Poll, PollBallot, PollChoice, PollMessage
 
 NEW_DAYS = 30
 RECENT_POLLS = 5

@@ -43,7 +43,7 @@ class WelcomeSeen(Base):
     chat_id: Mapped[int] = mapped_column(
         ForeignKey("chat.id", ondelete="CASCADE"), primary_key=True
     )
-    # A keyed hash of an account: /mydata shows and /forget deletes it (storage/mydata_repo.py).
+    # A keyed hash of an account: /mydata shows and /forget deletes it (storage/privacy/mydata.py).
     who: Mapped[str] = mapped_column(
         String(WELCOME_KEY_LENGTH), primary_key=True, index=True, info={"account_hash": True}
     )

@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event, select, text
 
-from storage import people_repo, privacy_repo, repo
+from storage import repo
 from storage.ag_cache import AgCache
+from storage.connect.merge import merge
 from storage.db import Database
 from storage.models import Ag
+from storage.privacy.forget import forget
 from storage.seed import seed_ags
 from storage.sender_cache import SenderCache
 from tests.support.fake import ROOT, BotHarness
@@ -182,11 +184,11 @@ async def test_merged_and_forgotten_people_are_seen(db: Database) -> None:
     absorb = await new_person(db, "@dora:example.org", "matrix")
     assert (await cache.lookup("matrix", "@dora:example.org")) is not None
     async with db.write() as session:
-        await people_repo.merge(session, keep, absorb)
+        await merge(session, keep, absorb)
     merged = await cache.lookup("matrix", "@dora:example.org")
     assert merged is not None and merged.person_id == keep
     async with db.write() as session:
-        await privacy_repo.forget(session, keep, datetime.now(UTC))
+        await forget(session, keep, datetime.now(UTC))
     assert await cache.lookup("telegram", "dora") is None
     assert await cache.lookup("matrix", "@dora:example.org") is None
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.rich import render_html
-from storage import cards_repo, repo
-from storage.card_models import Card
+from storage import cards, repo
+from storage.cards import Card
 from tests.support.fake import BotHarness
 
 
@@ -24,7 +24,7 @@ async def card_of(bot: BotHarness, who: str) -> Card | None:
     async with bot.app.services.db.read() as session:
         account = await repo.find_account(session, "fake", who)
         assert account is not None
-        return await cards_repo.card_of(session, account.person_id)
+        return await cards.card_of(session, account.person_id)
 
 
 async def test_card_without_one_explains_how_to_make_it(bot: BotHarness) -> None:

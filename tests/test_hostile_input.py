@@ -40,7 +40,7 @@ from bot.rich import (
 from bot.transports import matrix_text
 from bot.transports.telegram_send import mention_html
 from storage.models import Base
-from storage.poll_models import Poll
+from storage.polls.models import Poll
 from tests.support.fake import BotHarness
 
 COMMANDS = sorted(c.name for c in load().unique())

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import ButtonPress, IncomingMessage, UserRef
-from storage import people_repo, repo
+from storage import repo
+from storage.connect.merge import merge
 from storage.models import JoinRequest
 from tests.support.fake import BotHarness
 from tests.support.meetings import Ag2, ag2_with_lead, reminders
@@ -241,10 +242,10 @@ async def test_linking_two_people_moves_a_request_along(bot: BotHarness) -> None
     zoe = await bot.app.services.db.run(
         lambda s: repo.ensure_account(s, "fake", "zoe", "Zoe", "zoe")
     )
-    await bot.app.services.db.run(lambda s: people_repo.merge(s, zoe.person_id, eve))
+    await bot.app.services.db.run(lambda s: merge(s, zoe.person_id, eve))
     assert await requests_in_db(bot) == [(zoe.person_id, ag2)]
     # Into a member of that AG: the request is dropped, the membership stays.
-    await bot.app.services.db.run(lambda s: people_repo.merge(s, ben, zoe.person_id))
+    await bot.app.services.db.run(lambda s: merge(s, ben, zoe.person_id))
     assert await requests_in_db(bot) == []
 
 

@@ -1,47 +1,45 @@
 """Every table that refers to a person or an account is in `/mydata` and gone after
 `/forget` (issue 11, item 10), so a new table cannot be forgotten.
 
-The rule (also in storage/mydata_repo.py): a column refers to a person when it has a
+The rule (also in storage/privacy/mydata.py): a column refers to a person when it has a
 foreign key to `person` or is named `person_id`; to an account when it has a foreign key
 to `account` or is named `account_id`; and to an account's keyed hash when it is marked
 `info={"account_hash": True}`. The `person` and `account` tables themselves count too.
-A table with such a column must be in `mydata_repo.MYDATA_SECTIONS`; the life below must
+A table with such a column must be in `MYDATA_SECTIONS`; the life below must
 give the person a row in it; `/mydata` must show that row's section; `/forget` must leave
 no row that refers to the person.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.poll_secret import voter_keys
+from handlers.polls.secret import voter_keys
 from handlers.welcome.service import welcome_key
-from storage import mydata_repo, repo
-from storage.connect_models import ConnectShare, ShareKind
+from storage import repo
+from storage.connect.models import ConnectShare, ShareKind
 from storage.models import Base
-from storage.poll_models import Poll
+from storage.polls.models import Poll
+from storage.privacy.mydata import MYDATA_SECTIONS
 from tests.support.fake import BotHarness
 from tests.support.meetings import add_private_delivery
 from tests.support.poll_chat import Clock, setup_ag, start_poll
+from tests.support.storage_models import import_all
 from tests.test_welcome import enters
 
-STORAGE = Path(__file__).resolve().parents[1] / "storage"
 WHO = "quirin"
 
 
 def personal_columns() -> dict[str, list[tuple[str, str]]]:
     """Table -> its columns that refer to a person ("person"), an account ("account")
     or an account's keyed hash ("hash")."""
-    for path in sorted(STORAGE.glob("*models.py")):
-        importlib.import_module(f"storage.{path.stem}")
+    import_all()
     found: dict[str, list[tuple[str, str]]] = {}
     for table in Base.metadata.tables.values():
         for column in table.columns:
@@ -63,9 +61,9 @@ def personal_columns() -> dict[str, list[tuple[str, str]]]:
 def test_every_personal_table_has_a_section_in_mydata() -> None:
     found = set(personal_columns())
     assert {"person", "account", "poll_ballot", "welcome_seen"} <= found
-    missing = found - set(mydata_repo.MYDATA_SECTIONS)
+    missing = found - set(MYDATA_SECTIONS)
     assert not missing, f"/mydata and /forget do not know the tables {sorted(missing)}"
-    assert not set(mydata_repo.MYDATA_SECTIONS) - found, "a section for a table that is gone"
+    assert not set(MYDATA_SECTIONS) - found, "a section for a table that is gone"
 
 
 @pytest.fixture
@@ -159,7 +157,7 @@ async def test_mydata_shows_and_forget_deletes_every_personal_table(
     [sent] = bot.transport.files[files:]
     data = json.loads(sent.data)
     for name in columns:
-        section = mydata_repo.MYDATA_SECTIONS[name]
+        section = MYDATA_SECTIONS[name]
         assert data.get(section) not in (None, [], {}), f"/mydata misses {name} ({section})"
     # Nothing secret in it: no hash, no code.
     text = sent.data.decode()

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from bot.core import ChatRef, IncomingMessage, UserRef
 from storage import repo
-from storage.card_models import Card
+from storage.cards import Card
 from storage.meetings.models import Meeting
 from storage.models import Account, Ag, Chat
-from storage.poll_models import Poll, PollOption
+from storage.polls.models import Poll, PollOption
 from storage.text import visible
 from tests.support.fake import BotHarness
 from tests.support.meetings import ag2_with_lead

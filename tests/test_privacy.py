@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Capabilities
-from handlers.poll_secret import account_token
+from handlers.polls.secret import account_token
 from storage import repo
 from storage.models import Base
 from tests.support.fake import BotHarness, FakeTransport

@@ -23,7 +23,7 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
   the same text in two ways: linear.
 - handlers/meetings/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meetings/args.py
   `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meetings/edit.py
-  `_TIME_FIRST`; handlers/vote/service.py `[,;\\s]+`; handlers/connect.py `[^0-9A-Z]`; handlers/admin.py
+  `_TIME_FIRST`; handlers/vote/service.py `[,;\\s]+`; handlers/connect/service.py `[^0-9A-Z]`; handlers/admin.py
   `_SLUG`; bot/transports/telegram.py `_MENU_COMMAND _DEEP_LINK`; bot/core.py `_SURROGATE`:
   linear.
 - Not user text: bot/config.py (the configuration file), bot/i18n.py `_PLACEHOLDER` (the
@@ -54,7 +54,8 @@ from bot.rich import as_rich
 from bot.transports import matrix_html, matrix_text
 from bot.transports.telegram import _DEEP_LINK
 from bot.when import WhenError, parse_date, parse_duration, parse_offsets, parse_when
-from handlers import cards, connect
+from handlers.cards import fields as cards
+from handlers.connect import service as connect
 from handlers.meetings import args as meeting_args
 from handlers.meetings import edit as meeting_edit
 from handlers.meetings.recurrence import RuleError, parse_rule

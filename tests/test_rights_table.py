@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from bot.app import build_registry as load
 from bot.core import PollSpec, SentPoll
-from storage.poll_models import Poll
+from storage.polls.models import Poll
 from tests.support.fake import BotHarness
 
 ROLES = ("stranger", "member", "other_lead", "lead", "admin", "left", "demoted")

@@ -11,7 +11,7 @@ from bot.core import Capabilities
 from storage import repo
 from storage.meetings.models import Meeting, Occurrence, Rsvp
 from storage.models import Person
-from storage.poll_models import Poll, PollBallot, PollChoice, PollMessage
+from storage.polls.models import Poll, PollBallot, PollChoice, PollMessage
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.meetings import Clock
 from tests.support.poll_chat import setup_ag, start_poll

@@ -22,7 +22,7 @@ from bot.i18n import Lang
 from bot.outbox import Audience
 from bot.rich import Rich, code, join, mention
 from handlers.membership.render import ag_title
-from handlers.poll_secret import secret_key
+from handlers.polls.secret import secret_key
 from storage import repo
 from storage import welcome as store
 from storage.models import Ag

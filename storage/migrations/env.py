@@ -9,10 +9,11 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import storage.card_models  # (registers the card tables on Base.metadata)
-import storage.connect_models  # (registers the connect-code table on Base.metadata)
+import storage.cards  # (registers the card table on Base.metadata)
+import storage.connect.models  # (registers the connect tables on Base.metadata)
 import storage.meetings.models  # (registers the meeting tables on Base.metadata)
-import storage.poll_models  # (registers the poll tables on Base.metadata)
+import storage.polls.models  # (registers the poll tables on Base.metadata)
+import storage.privacy.forget  # (registers the forget-request table on Base.metadata)
 import storage.welcome  # noqa: F401  (registers the welcome tables on Base.metadata)
 from storage.models import Base
 

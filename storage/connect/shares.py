@@ -1,6 +1,6 @@
 """What each side brought into a link of two people, and giving it back on `/disconnect`.
 
-`record` runs in `people_repo.merge` before anything moves: for every account of each
+`record` runs in `storage.connect.merge.merge` before anything moves: for every account of each
 side it writes that side's AG memberships (with the role they had then) and, if the
 linked person keeps that side's card, a card row. `give_back` runs when an account is
 split off: the new person of that account gets back the memberships its side brought
@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.connect_models import ConnectShare, ShareKind
+from storage.connect.models import ConnectShare, ShareKind
 from storage.models import Account, Base, Membership, Role
 
 

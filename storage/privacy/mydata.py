@@ -5,7 +5,7 @@ section of `/mydata` that shows it. A table refers to a person or an account whe
 its columns has a foreign key to `person` or `account`, is named `person_id` or
 `account_id`, or holds a keyed hash of an account (marked `info={"account_hash": True}`);
 tests/test_mydata_coverage.py fails for a table missing here, in `/mydata` or in
-`/forget` (storage/privacy_repo.py).
+`/forget` (storage/privacy/forget.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
-from storage.card_models import Card, ForgetRequest
-from storage.connect_models import ConnectCode, ConnectMiss, ConnectShare
+from storage.cards import Card
+from storage.connect.models import ConnectCode, ConnectMiss, ConnectShare
 from storage.meetings.models import (
     Meeting,
     Occurrence,
@@ -29,7 +29,8 @@ from storage.meetings.models import (
     Rsvp,
 )
 from storage.models import Account, Ag, Chat, JoinRequest, Membership, Person
-from storage.poll_models import Poll, PollBallot, PollChoice, PollOption, SurveyRun
+from storage.polls.models import Poll, PollBallot, PollChoice, PollOption, SurveyRun
+from storage.privacy.forget import ForgetRequest
 from storage.welcome import WelcomeSeen
 
 JsonDict = dict[str, Any]

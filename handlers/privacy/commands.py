@@ -4,29 +4,17 @@ keyed pseudonym of the account (`bot.logs.pseudonym`), never by the network's id
 
 from __future__ import annotations
 
-import json
 import logging
-import secrets
-from datetime import timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as c
-from bot.context import Context, Services, UserError
+from bot.context import Context, UserError
 from bot.i18n import N_
-from bot.outbox import Audience, Reader
-from bot.rich import AccountRef, Rich, bold, code, lines
-from handlers.poll_secret import voter_keys
-from handlers.welcome.service import forget_greetings, welcome_key
-from storage import mydata_repo, privacy_repo, repo
-from storage.models import Ag
+from bot.rich import bold, code, lines
+from handlers.privacy import service
 
 feature = c.Feature("privacy")
 
 log = logging.getLogger(__name__)
-
-FORGET_VALID = timedelta(minutes=10)
-CONFIRM_WORDS = {"ja", "yes"}
 
 
 @feature.command(
@@ -95,12 +83,7 @@ async def mydata(ctx: Context) -> None:
         await ctx.reply(ctx.t("Ich habe nichts über dich gespeichert."))
         return
     person_id = ctx.person_id
-    async with ctx.db.read() as session:
-        accounts = await repo.accounts_of(session, person_id)
-    greeted = [await welcome_key(ctx.services, a.platform, a.external_id) for a in accounts]
-    async with ctx.db.read() as session:
-        data = await mydata_repo.export(session, person_id, greeted)
-    body = json.dumps(data, ensure_ascii=False, indent=2)
+    body = await service.export(ctx, person_id)
     caption = ctx.t(
         "Alles, was ich über dich gespeichert habe. Löschen kannst du es mit {forget}.",
         forget=code(ctx.cmd("forget")),
@@ -127,12 +110,8 @@ async def forget(ctx: Context, confirm: str | None) -> None:
         await ctx.reply(ctx.t("Ich habe nichts über dich gespeichert."))
         return
     person_id = ctx.person_id
-    now = ctx.services.now()
     if confirm is None:
-        code_ = f"{secrets.randbelow(1_000_000):06d}"
-        await ctx.db.run(
-            lambda s: privacy_repo.set_forget_request(s, person_id, code_, now + FORGET_VALID)
-        )
+        code_ = await service.ask_forget(ctx, person_id)
         await ctx.reply(
             lines(
                 bold(ctx.t("Wirklich alles löschen?")),
@@ -156,17 +135,7 @@ async def forget(ctx: Context, confirm: str | None) -> None:
         )
         return
 
-    async def confirmed(session: AsyncSession) -> list[Ag] | None:
-        request = await privacy_repo.forget_request(session, person_id)
-        if request is None or request.expires_at <= now:
-            return None
-        if confirm.lower() not in CONFIRM_WORDS and confirm != request.code:
-            return None
-        await forget_greetings(ctx.services, session, person_id)
-        return await privacy_repo.forget(session, person_id, now, keys)
-
-    keys = await voter_keys(ctx.services.settings)
-    orphaned = await ctx.db.run(confirmed)
+    orphaned = await service.confirm_forget(ctx, person_id, confirm)
     if orphaned is None:
         raise UserError(
             ctx.t(
@@ -175,30 +144,6 @@ async def forget(ctx: Context, confirm: str | None) -> None:
                 forget=code(ctx.cmd("forget")),
             )
         )
-    ctx.person_id = None
-    log.info("person %d deleted their data", person_id)
     await ctx.reply(ctx.t("Erledigt: Ich habe alles über dich gelöscht. Mach's gut!"))
     for ag in orphaned:
-        await tell_no_lead(ctx.services, ag)
-
-
-async def tell_no_lead(services: Services, ag: Ag) -> None:
-    """An AG lost its last lead: say so in its chats, else to the admins privately."""
-    chats = await services.ag_chats(ag.id)
-    audiences = [Audience.of_chat(chat) for chat in chats]
-    if not chats:
-        for admin in sorted(services.settings.admins):
-            platform, _, external_id = admin.partition(":")
-            if platform in services.transports:
-                account = AccountRef(platform, external_id, external_id)
-                audiences.append(Audience.of_account(account))
-    await services.outbox.fan_out(audiences, lambda reader: _no_lead(reader, ag))
-
-
-def _no_lead(reader: Reader, ag: Ag) -> Rich:
-    return reader.t(
-        "Die AG {ag} hat keine Leitung mehr, weil die letzte Leitung ihre Daten gelöscht hat. "
-        "Ein Admin kann mit {lead} eine neue bestimmen.",
-        ag=ag.name,
-        lead=code(reader.cmd(f"lead {ag.slug} @…")),
-    )
+        await service.tell_no_lead(ctx.services, ag)

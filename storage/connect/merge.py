@@ -5,7 +5,7 @@ transaction. Where both people have a row for the same thing, one row remains: t
 stronger role, the most recent vote (anonymous polls, whose ballots carry no time: the
 kept person's vote), the most recent RSVP, the most recently changed reminder preference,
 the survey run that got furthest. Before anything moves it notes what each side brought
-(storage/link_shares.py), which `split_off` gives back. `PERSON_COLUMNS` lists every
+(storage/connect/shares.py), which `split_off` gives back. `PERSON_COLUMNS` lists every
 column that refers to a person; a test fails when a table adds one that is not listed.
 """
 
@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import link_shares, membership
-from storage.ballots_repo import TokenKeys, drop_ballots, tokens_of
-from storage.connect_models import ConnectCode, ConnectMiss
+from storage import membership
+from storage.connect import shares
+from storage.connect.models import ConnectCode
 from storage.meetings.models import (
     DeliveryStatus,
     Meeting,
@@ -27,7 +27,8 @@ from storage.meetings.models import (
     Rsvp,
 )
 from storage.models import Account, Base, Membership, Person, Role
-from storage.poll_models import Poll, PollBallot, SurveyRun
+from storage.polls.ballots import TokenKeys, drop_ballots, tokens_of
+from storage.polls.models import Poll, PollBallot, SurveyRun
 
 # (table, column) of every reference to a person, each handled by `merge`.
 PERSON_COLUMNS = frozenset(
@@ -41,8 +42,9 @@ PERSON_COLUMNS = frozenset(
         ("reminder_delivery", "person_id"),
         ("meeting_rsvp", "person_id"),
         ("reminder_preference", "person_id"),
-        # Business cards and pending `/forget` confirmations (storage/card_models.py),
-        # merged through Base.metadata so this module does not depend on that feature.
+        # Business cards (storage/cards.py) and pending `/forget` confirmations
+        # (storage/privacy/forget.py), merged through Base.metadata so this module does
+        # not depend on those features.
         ("card", "person_id"),
         ("forget_request", "person_id"),
         ("join_request", "person_id"),
@@ -77,7 +79,7 @@ async def merge(
     if kept.language is None:
         kept.language = absorbed.language
     card_kept = await _card_kept(session, keep, absorb)
-    await link_shares.record(session, keep, absorb, card_kept)
+    await shares.record(session, keep, absorb, card_kept)
     await _merge_memberships(session, keep, absorb)
     await membership.merge(session, keep, absorb)
     await _merge_ballots(session, keep, absorb)
@@ -294,7 +296,7 @@ async def _drop_forget_requests(session: AsyncSession, keep: int, absorb: int) -
 
 async def split_off(session: AsyncSession, account_id: int, keys: TokenKeys | None = None) -> int:
     """Give the account a new person of its own, with its language and what its side
-    brought into the link (AG memberships and roles, its card: storage/link_shares.py).
+    brought into the link (AG memberships and roles, its card: storage/connect/shares.py).
 
     Everything else (votes, RSVPs, preferences, what was created) stays with the person
     of the other accounts. A vote this account cast stays too, as the vote of the person's
@@ -317,7 +319,7 @@ async def split_off(session: AsyncSession, account_id: int, keys: TokenKeys | No
     person = Person(language=old.language if old else None)
     session.add(person)
     await session.flush()
-    await link_shares.give_back(session, account_id, account.person_id, person.id)
+    await shares.give_back(session, account_id, account.person_id, person.id)
     account.person_id = person.id
     await session.execute(delete(ConnectCode).where(ConnectCode.account_id == account_id))
     await session.flush()
@@ -352,44 +354,3 @@ async def count_accounts(session: AsyncSession, person_id: int) -> int:
         )
         or 0
     )
-
-
-# --- codes -----------------------------------------------------------------------------
-
-
-async def add_code(
-    session: AsyncSession, account_id: int, code_hash: str, expires_at: datetime, now: datetime
-) -> None:
-    """Store a new code; the account's earlier codes and all expired ones go."""
-    await session.execute(
-        delete(ConnectCode).where(
-            (ConnectCode.account_id == account_id) | (ConnectCode.expires_at <= now)
-        )
-    )
-    session.add(ConnectCode(account_id=account_id, code_hash=code_hash, expires_at=expires_at))
-    await session.flush()
-
-
-async def find_code(session: AsyncSession, code_hash: str) -> ConnectCode | None:
-    return await session.scalar(
-        select(ConnectCode).where(ConnectCode.code_hash == code_hash).with_for_update()
-    )
-
-
-async def count_misses(session: AsyncSession, account_id: int, since: datetime) -> int:
-    """How many codes that do not exist the account typed since `since`."""
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(ConnectMiss)
-            .where(ConnectMiss.account_id == account_id, ConnectMiss.at > since)
-        )
-        or 0
-    )
-
-
-async def add_miss(session: AsyncSession, account_id: int, now: datetime, since: datetime) -> None:
-    """Note a wrong code; misses from before `since` no longer count and go."""
-    await session.execute(delete(ConnectMiss).where(ConnectMiss.at <= since))
-    session.add(ConnectMiss(account_id=account_id, at=now))
-    await session.flush()

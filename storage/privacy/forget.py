@@ -1,4 +1,5 @@
-"""Deleting a person's data (`/forget`); what `/mydata` shows is in storage/mydata_repo.py.
+"""Deleting a person's data (`/forget`) and its pending confirmation; what `/mydata`
+shows is in storage/privacy/mydata.py.
 
 Deleting withdraws the person's votes in polls that still take answers (named and
 anonymous): the same network account may come back as a new person, and must not find
@@ -11,18 +12,36 @@ with the person row (ON DELETE CASCADE) or loses its reference (ON DELETE SET NU
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import ForeignKey, String, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
 from storage import repo
-from storage.ballots_repo import TokenKeys, drop_ballots, tokens_of
-from storage.card_models import ForgetRequest
 from storage.meetings.models import Meeting, ReminderDelivery
-from storage.models import Ag, Membership, Person, Role
-from storage.poll_models import Poll, PollBallot, PollChoice
-from storage.polls_repo import utc
+from storage.models import Ag, Base, Membership, Person, Role
+from storage.polls.ballots import TokenKeys, drop_ballots, tokens_of
+from storage.polls.models import Poll, PollBallot, PollChoice
+from storage.polls.polls import utc
+from storage.types import UtcDateTime
+
+FORGET_CODE_MAX = 16
+CONFIRM_WORDS = {"ja", "yes"}
+
+
+class ForgetRequest(Base):
+    """`/forget` asked and not yet confirmed: the code and until when it holds. Hangs off
+    the person with ON DELETE CASCADE."""
+
+    __tablename__ = "forget_request"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(FORGET_CODE_MAX))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 async def set_forget_request(
@@ -33,8 +52,24 @@ async def set_forget_request(
     await session.flush()
 
 
-async def forget_request(session: AsyncSession, person_id: int) -> ForgetRequest | None:
-    return await session.get(ForgetRequest, person_id)
+async def confirm_forget(
+    session: AsyncSession,
+    person_id: int,
+    answer: str,
+    now: datetime,
+    keys: TokenKeys | None,
+    before: Callable[[AsyncSession], Awaitable[None]],
+) -> list[Ag] | None:
+    """`/forget <answer>`: if `answer` confirms a pending request (JA/yes or its code,
+    before it expires), run `before` (what other features keep about the person) and
+    delete the person (see `forget`). None: no valid confirmation, nothing deleted."""
+    request = await session.get(ForgetRequest, person_id)
+    if request is None or request.expires_at <= now:
+        return None
+    if answer.lower() not in CONFIRM_WORDS and answer != request.code:
+        return None
+    await before(session)
+    return await forget(session, person_id, now, keys)
 
 
 async def _ballots_to_withdraw(

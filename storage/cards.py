@@ -1,19 +1,53 @@
-"""Business cards and who may see them. Each function takes the caller's session.
+"""Digital business cards: the table and its queries. Each function takes the caller's
+session.
 
+A card hangs off the person with ON DELETE CASCADE, so deleting a person removes it.
 Visibility: the owner always sees their card. `ag`: people who share an AG with the
-owner. `alliance`: every member of any AG. Admins count as alliance members.
+owner. `alliance`: every member of any AG. Admins count as alliance members
+(bot/rights.py `may_see_card` decides with `may_see`).
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
-from storage.card_models import LIST_SEP, Card, Visibility
-from storage.models import Account, Membership, utcnow
+from storage.models import Account, Base, Membership, utcnow
+from storage.types import UtcDateTime
+
+CARD_NAME_MAX = 80
+CARD_ORG_MAX = 120
+CARD_ABOUT_MAX = 500
+CARD_CONTACT_MAX = 200
+# Regions and topics are chosen from the survey's lists and stored joined by LIST_SEP.
+CARD_LIST_MAX = 600
+LIST_SEP = "\n"
+
+
+class Visibility(enum.StrEnum):
+    AG = "ag"  # people who share an AG with the owner
+    ALLIANCE = "alliance"  # every member of any AG
+
+
+class Card(Base):
+    __tablename__ = "card"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(CARD_NAME_MAX), default="")
+    org: Mapped[str] = mapped_column(String(CARD_ORG_MAX), default="")
+    regions: Mapped[str] = mapped_column(String(CARD_LIST_MAX), default="")
+    topics: Mapped[str] = mapped_column(String(CARD_LIST_MAX), default="")
+    about: Mapped[str] = mapped_column(String(CARD_ABOUT_MAX), default="")
+    contact: Mapped[str] = mapped_column(String(CARD_CONTACT_MAX), default="")
+    visibility: Mapped[str] = mapped_column(String(16), default=Visibility.AG.value)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 async def card_of(session: AsyncSession, person_id: int) -> Card | None:
@@ -75,15 +109,22 @@ async def in_any_ag(session: AsyncSession, person_id: int) -> bool:
 
 
 async def may_see(
-    session: AsyncSession, card: Card, viewer_id: int | None, *, viewer_is_admin: bool
+    session: AsyncSession,
+    owner_id: int,
+    card: Card | None,
+    viewer_id: int | None,
+    *,
+    viewer_is_admin: bool,
 ) -> bool:
-    if viewer_id is not None and viewer_id == card.person_id:
+    """Whether the viewer may see the owner's card (None: that the owner has none, which
+    tells as much as an `ag` card would)."""
+    if viewer_id is not None and viewer_id == owner_id:
         return True
-    if card.visibility == Visibility.ALLIANCE.value:
+    if card is not None and card.visibility == Visibility.ALLIANCE.value:
         if viewer_is_admin:
             return True
         return viewer_id is not None and await in_any_ag(session, viewer_id)
-    return viewer_id is not None and await shares_ag(session, viewer_id, card.person_id)
+    return viewer_id is not None and await shares_ag(session, viewer_id, owner_id)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Digital business cards: `/card`, `/cards`, `/find`."""

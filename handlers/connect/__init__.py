@@ -1,0 +1,1 @@
+"""One person on two networks: `/connect`, `/disconnect`."""

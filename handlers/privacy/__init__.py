@@ -1,0 +1,1 @@
+"""Their data under their control: `/privacy`, `/mydata`, `/forget`."""

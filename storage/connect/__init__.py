@@ -1,0 +1,1 @@
+"""One person, several accounts: codes, linking (merge), what each side brought, unlinking."""

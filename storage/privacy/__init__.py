@@ -1,0 +1,1 @@
+"""A person's data: `/mydata` (mydata.py) and `/forget` (forget.py)."""
