@@ -256,7 +256,7 @@ async def test_postgres_stopped_for_10_s(
     records = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r for r in records if r.exc_info or "Traceback" in r.getMessage()] == []
     assert [r for r in records if r.levelno >= logging.ERROR] == []
-    unavailable = [r for r in records if r.name == "bot.dispatch"]
+    unavailable = [r for r in records if r.name == "bot.commands.dispatch"]
     assert len(unavailable) == 1 + len(WINDOW_COMMANDS)
     assert all("database is unavailable" in r.getMessage() for r in unavailable)
     retries = [r for r in records if r.name == "bot.reminders"]
@@ -264,7 +264,7 @@ async def test_postgres_stopped_for_10_s(
     assert all(
         f"reminder {due[0][0]}: the database is unavailable" in r.getMessage() for r in retries
     )
-    assert {r.name for r in records} <= {"bot.dispatch", "bot.reminders"}
+    assert {r.name for r in records} <= {"bot.commands.dispatch", "bot.reminders"}
     for record in records:  # no SQL, no parameters, no message text in the log
         assert "SELECT" not in record.getMessage() and "ag3" not in record.getMessage()
 
@@ -368,7 +368,9 @@ async def test_a_locked_sqlite_database_gets_the_generic_apology(
     replies = await bot.dm("anna").say("anna", "/join ag2")
     assert replies == ["Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal."]
     assert attempts == 4  # retried by `Database.run` as a race first
-    assert [r.exc_info is not None for r in caplog.records if r.name == "bot.dispatch"] == [True]
+    assert [
+        r.exc_info is not None for r in caplog.records if r.name == "bot.commands.dispatch"
+    ] == [True]
     assert not is_server_gone(
         OperationalError("INSERT ...", None, sqlite3.OperationalError("database is locked"))
     )

@@ -10,13 +10,13 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
   read by the one-pass tokenizer in bot/transports/matrix_html.py. `MX_REPLY` is gone (the
   tokenizer skips `<mx-reply>`); `pills_to_ids` uses `str.find`, not a regex built from a
   label. `_PREFIXED` (anchored, one `.*`) is linear.
-- bot/converters.py `_AG_NUMBER`: `\\s*[-_#]?\\s*` was quadratic on `ag` + blanks + `x`
+- bot/commands/convert.py `_AG_NUMBER`: `\\s*[-_#]?\\s*` was quadratic on `ag` + blanks + `x`
   (1.3 s for 8,000 blanks); now `\\s*(?:[-_#]\\s*)?`. `\\s+` in `re.sub`, `\\w+` (AG names) linear.
 - handlers/poll_args.py `_TOKEN`, tried at each token, searched the rest of the text for
   the closing quote of every unclosed `„`/`«` (quadratic); `tokenize` now remembers where
   each closing quote comes next. `_FLAG` (anchored, on one word) is linear.
-- bot/dispatch.py `_TOKEN` and `\\s*(\\d+)\\b`: tried once per parameter, each alternative
-  one scan: linear.
+- bot/commands/tokens.py: no regex; each closing quote's next position is looked up once
+  (like poll_args). bot/commands/convert.py `\\s*(\\d+)\\b`: tried once per parameter: linear.
 - bot/when.py `_SLASH _REL _ON _AT _ISO _DMY _DAYWORD _NEXT _WORD _TIME _SPACE _SPACE_DIGIT
   _COMMA _REST _ZONE _DURATION`: matched at a position a fixed number of times per parse
   (`parse_duration` moves forward with every match); no quantified group that can match
@@ -44,10 +44,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import dispatch
-from bot.commands import Kind, Param
+from bot.commands import Kind, Param, tokens
+from bot.commands import convert as commands_convert
 from bot.context import UserError
-from bot.converters import match_ag
 from bot.core import well_formed
 from bot.i18n import Translator
 from bot.recurrence import RuleError, parse_rule
@@ -116,7 +115,7 @@ PARAMS = (Param("ag", Kind.AG, "AG"), Param("who", Kind.USER, "wer"), Param("t",
 def _dispatch_take(text: str) -> None:
     rest = text
     for index, param in enumerate(PARAMS):
-        _, rest = dispatch._take(param, rest, index == len(PARAMS) - 1)
+        _, rest = commands_convert.take(param, rest, index == len(PARAMS) - 1)
 
 
 def _rule(text: str) -> None:
@@ -140,9 +139,10 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "poll_args.tokenize": poll_args.tokenize,
     "poll_args.parse": lambda s: poll_args.parse(_ctx(), s),
     "poll_args.clean": poll_args.clean,
-    "dispatch._take": _dispatch_take,
-    "dispatch._unquote": dispatch._unquote,
-    "converters.match_ag": lambda s: match_ag(s, AGS),
+    "convert.take": _dispatch_take,
+    "tokens.unquote": tokens.unquote,
+    "tokens.tokenize": tokens.tokenize,
+    "convert.match_ag": lambda s: commands_convert.match_ag(s, AGS),
     "meeting_common.split_options": lambda s: meeting_common.split_options(_ctx(), s),
     "meeting_common.title_and_url": lambda s: meeting_common.title_and_url(_ctx(), s),
     "meeting_common.parse_id": lambda s: meeting_common.parse_id(_ctx(), s),
