@@ -37,8 +37,8 @@ from bot.rich import (
     mentioned_accounts,
     render_html,
 )
-from bot.transports import matrix_text
-from bot.transports.telegram_send import mention_html
+from bot.transports.matrix import text as matrix_text
+from bot.transports.telegram.send import mention_html
 from storage.models import Base
 from storage.poll_models import Poll
 from tests.support.fake import BotHarness

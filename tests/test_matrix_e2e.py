@@ -20,9 +20,9 @@ import pytest
 
 from bot.core import DirectMessageUnavailable
 from bot.rich import AccountRef, bold, mention, text
-from bot.transports.matrix import retry_delay
-from bot.transports.matrix_session import CREDENTIALS_FILE
-from bot.transports.matrix_text import (
+from bot.transports.matrix.send import retry_delay
+from bot.transports.matrix.session import CREDENTIALS_FILE
+from bot.transports.matrix.text import (
     inviter_allowed,
     notice_content,
     parse_command,

@@ -26,8 +26,8 @@ from bot.commands import Registry
 from bot.context import Services
 from bot.core import ChatRef, PollSpec, PollVote, SentPoll
 from bot.rich import bold, text
-from bot.transports.matrix_media import file_content, png_size
-from bot.transports.matrix_polls import (
+from bot.transports.matrix.media import file_content, png_size
+from bot.transports.matrix.polls import (
     KIND_DISCLOSED,
     KIND_UNDISCLOSED,
     POLL_END,
@@ -434,7 +434,7 @@ async def test_votes_lost_in_a_sync_gap_are_caught_up(
             assert sent.native_id is not None
 
             # Hold the bot's sync loop while the room gets busier than one sync shows.
-            held = bot._sync_task
+            held = bot.syncer.task
             assert held is not None
             held.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -442,7 +442,7 @@ async def test_votes_lost_in_a_sync_gap_are_caught_up(
             await bo.send_event(room_id, POLL_RESPONSE, response(sent.native_id, ["2"]))
             for i in range(15):
                 await anna.send_text(room_id, f"Plauderei {i}")
-            bot._sync_task = asyncio.create_task(bot._sync_loop())
+            bot.syncer.task = asyncio.create_task(bot.syncer.loop())
 
             vote = await inbox.wait(
                 inbox.votes, 0, match=lambda v: v.voter is not None and v.voter.id == bo.user_id

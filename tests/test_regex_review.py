@@ -5,9 +5,9 @@ the match fail) and must finish well under a second.
 
 The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees user text):
 
-- bot/transports/matrix_text.py: `_PILL` (`([^"'?]+)[^"']*["']`, quadratic: 7.4 s for one
+- bot/transports/matrix/text.py: `_PILL` (`([^"'?]+)[^"']*["']`, quadratic: 7.4 s for one
   20 KB message) and `_TAG` (`<[^>]+>`, quadratic on `<<<<`) are gone; `formatted_body` is
-  read by the one-pass tokenizer in bot/transports/matrix_html.py. `MX_REPLY` is gone (the
+  read by the one-pass tokenizer in bot/transports/matrix/html.py. `MX_REPLY` is gone (the
   tokenizer skips `<mx-reply>`); `pills_to_ids` uses `str.find`, not a regex built from a
   label. `_PREFIXED` (anchored, one `.*`) is linear.
 - bot/commands/convert.py `_AG_NUMBER`: `\\s*[-_#]?\\s*` was quadratic on `ag` + blanks + `x`
@@ -24,7 +24,7 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
 - bot/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meeting_common.py
   `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meeting_edit.py
   `_TIME_FIRST`; handlers/vote.py `[,;\\s]+`; handlers/connect.py `[^0-9A-Z]`; handlers/admin.py
-  `_SLUG`; bot/transports/telegram.py `_MENU_COMMAND _DEEP_LINK`; bot/core.py `_SURROGATE`:
+  `_SLUG`; bot/transports/telegram/menus.py `_MENU_COMMAND`, incoming.py `_DEEP_LINK`; bot/core.py `_SURROGATE`:
   linear.
 - Not user text: bot/config.py (the configuration file), bot/i18n.py `_PLACEHOLDER` (the
   catalog's own strings), handlers/survey_templates.py `_KEY` (the survey file),
@@ -51,8 +51,9 @@ from bot.core import well_formed
 from bot.i18n import Translator
 from bot.recurrence import RuleError, parse_rule
 from bot.rich import as_rich
-from bot.transports import matrix_html, matrix_text
-from bot.transports.telegram import _DEEP_LINK
+from bot.transports.matrix import html as matrix_html
+from bot.transports.matrix import text as matrix_text
+from bot.transports.telegram.incoming import _DEEP_LINK
 from bot.when import WhenError, parse_date, parse_duration, parse_offsets, parse_when
 from handlers import cards, connect, meeting_common, meeting_edit, poll_args, vote
 from storage.models import Ag

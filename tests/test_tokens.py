@@ -53,7 +53,7 @@ def test_tokenize_tells_quoted_phrases_from_bare_words() -> None:
 
 
 def test_take_cuts_the_first_token_and_keeps_the_rest() -> None:
-    assert tokens.take('  „zwei Worte“  und mehr') == ("zwei Worte", "  und mehr")
+    assert tokens.take("  „zwei Worte“  und mehr") == ("zwei Worte", "  und mehr")
     assert tokens.take("eins") == ("eins", "")
     assert tokens.take("   ") == ("", "")
 
