@@ -10,14 +10,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.commands import Registry
+from bot.commands.declare import Registry
+from bot.commands.dispatch import Dispatcher
+from bot.commands.menus import build_menus
 from bot.config import Settings
 from bot.context import Services
 from bot.core import Transport
-from bot.dispatch import Dispatcher
 from bot.i18n import Translator
 from bot.logs import use_pseudonym_key
-from bot.menus import build_menus
 from handlers.features import FEATURES
 from handlers.polls.secret import secret_key
 from handlers.reminders.engine import ReminderEngine

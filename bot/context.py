@@ -28,7 +28,7 @@ from storage.models import Role
 from storage.sender_cache import SenderCache
 
 if TYPE_CHECKING:
-    from bot.commands import Command, Registry
+    from bot.commands.declare import Command, Registry
     from bot.config import Settings
     from storage.db import Database
 

@@ -110,7 +110,7 @@ class WhenError(ValueError):
 
     def message(self, lang: Lang) -> Rich:
         """A short answer in the reader's language that says what would work."""
-        from bot.when_text import explain  # when_text formats with this module's rules
+        from bot.when_text import explain  # cycle: explain formats with this module's rules
 
         return explain(self, lang)
 

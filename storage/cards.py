@@ -4,7 +4,7 @@ session.
 A card hangs off the person with ON DELETE CASCADE, so deleting a person removes it.
 Visibility: the owner always sees their card. `ag`: people who share an AG with the
 owner. `alliance`: every member of any AG. Admins count as alliance members
-(bot/rights.py `may_see_card` decides with `may_see`).
+(bot/commands/rights.py `may_see_card` decides with `may_see`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,11 @@ import pytest
 from storage.db import Database
 from tests.support.fake import BotHarness
 
-pytest_plugins = ["tests.support.synapse_fixtures", "tests.support.postgres_fixtures"]
+pytest_plugins = [
+    "tests.support.synapse_fixtures",
+    "tests.support.postgres_fixtures",
+    "tests.support.telegram_bot",
+]
 
 
 @pytest.fixture(scope="session")

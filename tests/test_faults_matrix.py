@@ -85,7 +85,7 @@ async def come_back(server: SynapseServer) -> None:
 async def while_syncing(bot: RunningBot, human: MatrixHuman, room_id: str) -> None:
     """Until the bot has just received a sync (a chat line it does not answer) and gone
     into its next long poll."""
-    synced = bot.transport._synced
+    synced = bot.transport.syncer.synced
     async with synced:  # held until wait(): the notification cannot come before it
         await human.send_text(room_id, "Guten Morgen")
         await asyncio.wait_for(synced.wait(), BACK)
@@ -104,7 +104,7 @@ def received_ids(bot: RunningBot) -> list[str]:
 
 
 def assert_alive(bot: RunningBot) -> None:
-    task = bot.transport._sync_task
+    task = bot.transport.syncer.task
     assert task is not None and not task.done(), "the sync loop ended"
     assert bot.app.services.timers.running
 

@@ -22,21 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.reminders.engine import engine
 from storage import repo
-from storage.db import Database, DatabaseUnavailable, is_server_gone
+from storage.db import DatabaseUnavailable
 from storage.meetings.models import Reminder, ReminderDelivery
 from storage.models import Account, Ag, Membership
 from tests.support.fake import BotHarness
@@ -256,7 +252,7 @@ async def test_postgres_stopped_for_10_s(
     records = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r for r in records if r.exc_info or "Traceback" in r.getMessage()] == []
     assert [r for r in records if r.levelno >= logging.ERROR] == []
-    unavailable = [r for r in records if r.name == "bot.dispatch"]
+    unavailable = [r for r in records if r.name == "bot.commands.dispatch"]
     assert len(unavailable) == 1 + len(WINDOW_COMMANDS)
     assert all("database is unavailable" in r.getMessage() for r in unavailable)
     retries = [r for r in records if r.name == "handlers.reminders.engine"]
@@ -264,7 +260,7 @@ async def test_postgres_stopped_for_10_s(
     assert all(
         f"reminder {due[0][0]}: the database is unavailable" in r.getMessage() for r in retries
     )
-    assert {r.name for r in records} <= {"bot.dispatch", "handlers.reminders.engine"}
+    assert {r.name for r in records} <= {"bot.commands.dispatch", "handlers.reminders.engine"}
     for record in records:  # no SQL, no parameters, no message text in the log
         assert "SELECT" not in record.getMessage() and "ag3" not in record.getMessage()
 
@@ -333,74 +329,3 @@ async def test_an_outage_in_the_middle_of_a_fan_out_sends_each_reminder_once(
     )
     assert any(expected in w for w in warnings), warnings
     assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
-
-
-async def test_an_unreadable_sqlite_file_is_not_an_outage(tmp_path: Path) -> None:
-    """SQLite's faults are its own (a file that cannot be opened): it keeps its error,
-    it does not pass for a server that will come back."""
-    folder = tmp_path / "not-a-file.db"
-    folder.mkdir()
-    threads = set(threading.enumerate())
-    db = Database(f"sqlite+aiosqlite:///{folder}")
-    try:
-        with pytest.raises(OperationalError) as caught:
-            async with db.read() as session:
-                await session.execute(text("SELECT 1"))
-        assert not isinstance(caught.value, DatabaseUnavailable)
-    finally:
-        await db.dispose()
-        await threads_finished(threads)
-
-
-async def test_a_locked_sqlite_database_gets_the_generic_apology(
-    bot: BotHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A lock held longer than SQLite's busy timeout is a fault to look into (logged with
-    its stack trace), not an outage: the generic apology, not "try again in a moment"."""
-    attempts = 0
-
-    async def locked(session: AsyncSession, person_id: int, ag_id: int) -> bool:
-        nonlocal attempts
-        attempts += 1
-        raise OperationalError("INSERT ...", None, sqlite3.OperationalError("database is locked"))
-
-    monkeypatch.setattr(repo, "join", locked)
-    replies = await bot.dm("anna").say("anna", "/join ag2")
-    assert replies == ["Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal."]
-    assert attempts == 4  # retried by `Database.run` as a race first
-    assert [r.exc_info is not None for r in caplog.records if r.name == "bot.dispatch"] == [True]
-    assert not is_server_gone(
-        OperationalError("INSERT ...", None, sqlite3.OperationalError("database is locked"))
-    )
-
-
-async def threads_finished(before: set[threading.Thread], limit: float = 5.0) -> None:
-    """aiosqlite's worker thread of the failed connection answers the loop once more
-    after the error; let the threads started since `before` end before the loop closes."""
-    deadline = time.monotonic() + limit
-    while [t for t in threading.enumerate() if t not in before and t.is_alive()]:
-        assert time.monotonic() < deadline, "a database worker thread does not end"
-        await asyncio.sleep(0.01)
-
-
-async def test_bookkeeping_from_the_transports_survives_an_outage(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """`direct_reachable` and `chat_migrated` run inside the transports' receive and send
-    paths: without a database they log a warning and return, never raise into them."""
-    bot = await BotHarness.create(f"sqlite+aiosqlite:///{tmp_path / 'bookkeeping.db'}")
-    try:
-
-        async def unavailable(*_args: object, **_kwargs: object) -> object:
-            raise DatabaseUnavailable("ConnectionRefusedError: connection refused")
-
-        monkeypatch.setattr(bot.app.services.db, "run", unavailable)
-        dispatcher = bot.app.dispatcher
-        with caplog.at_level(logging.WARNING):
-            await dispatcher.direct_reachable(bot.user("anna").as_account(), False)
-            await dispatcher.chat_migrated("fake", "old", "new")
-        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-        assert len(warnings) == 2
-        assert all("database is unavailable" in w for w in warnings)
-    finally:
-        await bot.close()

@@ -40,8 +40,8 @@ from bot.app import App
 from bot.config import Secret, Settings, TelegramSettings
 from bot.core import ChatRef
 from bot.rich import text
-from bot.transports.telegram import RATE_LIMIT_RETRIES, TelegramTransport
-from bot.transports.telegram_flood import SlidingWindowLimiter
+from bot.transports.telegram.flood import SlidingWindowLimiter
+from bot.transports.telegram.transport import RATE_LIMIT_RETRIES, TelegramTransport
 from handlers.reminders.engine import engine
 from storage.meetings.models import Reminder, ReminderDelivery
 from tests.support.fake import ROOT

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
+from bot.commands.dispatch import Dispatcher
 from bot.core import IncomingMessage
-from bot.dispatch import Dispatcher
 from storage import repo
 from tests.support.fake import BotHarness
 from tests.support.state import knows, roles_of
@@ -255,13 +255,13 @@ async def test_a_crash_gets_an_apology_without_details_and_the_bot_carries_on(
     monkeypatch.setattr(repo, "join", broken_join)
     dm = bot.dm("alice")
 
-    with caplog.at_level(logging.ERROR, logger="bot.dispatch"):
+    with caplog.at_level(logging.ERROR, logger="bot.commands.dispatch"):
         replies = await dm.say("alice", "/join ag2")
 
     assert replies == [APOLOGY]
     assert "Traceback" not in replies[0]
     assert "10.0.0.7" not in replies[0]
-    [logged] = [r for r in caplog.records if r.name == "bot.dispatch"]
+    [logged] = [r for r in caplog.records if r.name == "bot.commands.dispatch"]
     assert logged.exc_info is not None
     assert "join ag2" not in logged.getMessage(), "message bodies stay out of the log"
 

@@ -22,10 +22,10 @@ import nio
 import pytest
 
 from bot.core import MAX_COMMAND, MAX_MENTIONS, ChatRef, IncomingMessage, UserRef
-from bot.transports.matrix_media import ReactionButton, button_for
-from bot.transports.matrix_polls import PollDef, referenced_event, response_answers
-from bot.transports.matrix_receive import incoming
-from bot.transports.matrix_text import HTML_FORMAT, matrix_to
+from bot.transports.matrix.media import ReactionButton, button_for
+from bot.transports.matrix.polls import PollDef, referenced_event, response_answers
+from bot.transports.matrix.receive import incoming
+from bot.transports.matrix.text import HTML_FORMAT, matrix_to
 from tests.support import telegram_api as tg
 from tests.support.fake import BotHarness
 from tests.support.telegram_transport import RecordingInbox, running

@@ -68,7 +68,7 @@ async def test_debug_logging_keeps_payloads_out(sqlite_url: str, bot_log: io.Str
 
     assert CODE not in logged
     assert "DEBUG" in logged, "the bot's own DEBUG lines still come"
-    assert logging.getLogger("bot.dispatch").isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("bot.commands.dispatch").isEnabledFor(logging.DEBUG)
 
 
 async def test_log_payloads_lets_them_in(sqlite_url: str, bot_log: io.StringIO) -> None:

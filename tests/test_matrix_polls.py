@@ -3,16 +3,15 @@
 The bot's events are checked as a nio client (the "human") receives them; the human
 answers with the events Element sends. Transport-level tests report to a `RecordingInbox`;
 the restart test runs the whole App with a poll_vote handler of its own.
-The first tests need no homeserver: the content builders and Element's tally rules.
+The content builders and Element's tally rules need no homeserver:
+tests/test_matrix_poll_content.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import struct
 import time
-import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,23 +23,15 @@ from nio.crypto.attachments import decrypt_attachment
 from bot.app import build_registry
 from bot.commands import Registry
 from bot.context import Services
-from bot.core import ChatRef, PollSpec, PollVote, SentPoll
-from bot.rich import bold, text
-from bot.transports.matrix_media import file_content, png_size
-from bot.transports.matrix_polls import (
+from bot.core import ChatRef, PollVote, SentPoll
+from bot.rich import text
+from bot.transports.matrix.polls import (
     KIND_DISCLOSED,
-    KIND_UNDISCLOSED,
     POLL_END,
     POLL_RESPONSE,
     POLL_START,
     TEXT,
-    PollDef,
-    Response,
-    end_cutoff,
-    latest_responses,
-    parse_poll_start,
     poll_start_content,
-    response_answers,
 )
 from tests.support.matrix_bot import (
     RecordingInbox,
@@ -52,121 +43,11 @@ from tests.support.matrix_bot import (
     running_transport,
     wait_joined,
 )
+from tests.support.matrix_poll_events import OPTIONS, QUESTION, png, response, spec
 from tests.support.synapse import MatrixHuman, SeenEvent, SynapseServer
 from tests.support.synapse_fixtures import unique_name
 
 synapse_test = pytest.mark.synapse
-
-QUESTION = "Wann treffen wir uns?"
-OPTIONS = ("Di 18 Uhr", "Mi 19 Uhr", "Do 17 Uhr")
-
-
-def spec(
-    *, multi: bool = False, anonymous: bool = False, options: tuple[str, ...] = OPTIONS
-) -> PollSpec:
-    fallback = bold(QUESTION) + text(
-        "".join(f"\n{i}. {o}" for i, o in enumerate(options, 1)) + "\nAbstimmen: !vote 2"
-    )
-    return PollSpec("p7", QUESTION, options, fallback, multi=multi, anonymous=anonymous)
-
-
-def png(width: int, height: int) -> bytes:
-    """A real (tiny, grey) PNG: signature, IHDR, IDAT, IEND."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
-
-
-def response(start_id: str, answers: list[Any]) -> dict[str, Any]:
-    """A poll response as Element sends it."""
-    return {
-        "m.relates_to": {"rel_type": "m.reference", "event_id": start_id},
-        POLL_RESPONSE: {"answers": answers},
-    }
-
-
-# --- without a homeserver ------------------------------------------------------------------
-
-
-def test_poll_start_content_as_element_builds_it() -> None:
-    content = poll_start_content(spec())
-    assert content[TEXT] == content["body"]
-    assert content[TEXT].startswith(QUESTION + "\n1. Di 18 Uhr\n")
-    assert "!vote 2" in content[TEXT]
-    start = content[POLL_START]
-    assert start["kind"] == KIND_DISCLOSED
-    assert start["max_selections"] == 1
-    assert start["question"][TEXT] == QUESTION
-    assert start["answers"] == [
-        {"id": "1", TEXT: "Di 18 Uhr"},
-        {"id": "2", TEXT: "Mi 19 Uhr"},
-        {"id": "3", TEXT: "Do 17 Uhr"},
-    ]
-    multi = poll_start_content(spec(multi=True, anonymous=True))[POLL_START]
-    assert multi["max_selections"] == 3
-    assert multi["kind"] == KIND_UNDISCLOSED
-    assert len(poll_start_content(spec(options=tuple(map(str, range(20)))))[POLL_START]["answers"])
-    with pytest.raises(ValueError, match="20"):
-        poll_start_content(spec(options=tuple(map(str, range(21)))))
-
-
-def test_responses_by_elements_rules() -> None:
-    poll = PollDef(("1", "2", "3"), max_selections=2, sender="@bot:x")
-    assert poll.indexes(["2"]) == (1,)
-    assert poll.indexes(["3", "1", "2"]) == (2, 0)  # cut to max_selections, order kept
-    assert poll.indexes(["2", "9"]) == ()  # one unknown id spoils the whole response
-    assert poll.indexes([]) == ()
-    assert poll.indexes(None) == ()
-    assert poll.indexes(["1", "1"]) == (0,)
-    assert response_answers(response("$s", ["1"])) == ["1"]
-    assert response_answers(response("$s", [1])) is None
-    assert response_answers({"m.poll.response": {"answers": ["2"]}}) == ["2"]  # stable name
-    assert response_answers({}) is None
-
-    assert parse_poll_start(poll_start_content(spec()), "@bot:x") == PollDef(
-        ("1", "2", "3"), 1, "@bot:x"
-    )
-    assert parse_poll_start({"m.poll.start": {"answers": [{"id": "a"}], "max_selections": 0}}, "")
-    assert parse_poll_start({"body": "hi"}, "@a:x") is None
-
-
-def test_latest_response_per_sender_until_the_end() -> None:
-    poll = PollDef(("1", "2"), sender="@bot:x")
-    anna1 = Response("@anna:x", 1000, ["1"], "$a1", 0)
-    bo = Response("@bo:x", 1500, ["1"], "$b1", 1)
-    anna2 = Response("@anna:x", 2000, ["2"], "$a2", 2)
-    same_ts = Response("@bo:x", 1500, ["2"], "$b2", 3)  # same ms: the later in the room wins
-    late = Response("@cy:x", 5000, ["2"], "$c1", 5)
-    ends = [
-        Response("@mallory:x", 1200, None, "$e0", 4),  # may not end it: ignored
-        Response("@bot:x", 3000, None, "$e1", 6),
-    ]
-    cutoff = end_cutoff(ends, poll, may_redact=set())
-    assert cutoff == 3000
-    latest = latest_responses([late, anna2, bo, same_ts, anna1], cutoff)
-    assert {r.sender: r.event_id for r in latest} == {"@anna:x": "$a2", "@bo:x": "$b2"}
-    assert end_cutoff(ends, poll, may_redact={"@mallory:x"}) == 1200
-    assert end_cutoff([], poll, set()) is None
-
-
-def test_file_contents() -> None:
-    image = png(3, 2)
-    assert png_size(image) == (3, 2)
-    assert png_size(b"GIF89a") is None
-    plain = file_content("chart.png", "image/png", 10, url="mxc://x/y")
-    assert plain["msgtype"] == "m.image" and plain["url"] == "mxc://x/y"
-    doc = file_content("a.ics", "text/calendar", 5, encrypted_file={"url": "mxc://x/z"})
-    assert doc["msgtype"] == "m.file" and "url" not in doc and doc["file"]["url"] == "mxc://x/z"
-
 
 # --- against Synapse -------------------------------------------------------------------------
 
@@ -434,7 +315,7 @@ async def test_votes_lost_in_a_sync_gap_are_caught_up(
             assert sent.native_id is not None
 
             # Hold the bot's sync loop while the room gets busier than one sync shows.
-            held = bot._sync_task
+            held = bot.syncer.task
             assert held is not None
             held.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -442,7 +323,7 @@ async def test_votes_lost_in_a_sync_gap_are_caught_up(
             await bo.send_event(room_id, POLL_RESPONSE, response(sent.native_id, ["2"]))
             for i in range(15):
                 await anna.send_text(room_id, f"Plauderei {i}")
-            bot._sync_task = asyncio.create_task(bot._sync_loop())
+            bot.syncer.task = asyncio.create_task(bot.syncer.loop())
 
             vote = await inbox.wait(
                 inbox.votes, 0, match=lambda v: v.voter is not None and v.voter.id == bo.user_id

@@ -17,7 +17,7 @@ import nio
 import pytest
 
 from bot.rich import AccountRef, text
-from bot.transports.matrix_private import PrivateRooms
+from bot.transports.matrix.private import PrivateRooms
 from tests.support.matrix_bot import (
     ask,
     bot_settings,

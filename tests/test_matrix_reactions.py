@@ -20,7 +20,7 @@ from bot.commands import Registry
 from bot.context import Context
 from bot.core import Button, ChatRef
 from bot.rich import text
-from bot.transports.matrix_media import (
+from bot.transports.matrix.media import (
     BUTTONS_KEY,
     button_for,
     buttons_in,

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.transports.matrix_media import reaction_content
+from bot.transports.matrix.media import reaction_content
 from storage import repo
 from storage.models import Account, Person
 from tests.support.both_networks import BothNetworks, group_room, running_both

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.transports.matrix_polls import (
+from bot.transports.matrix.polls import (
     KIND_DISCLOSED,
     POLL_END,
     POLL_RESPONSE,

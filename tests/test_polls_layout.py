@@ -1,6 +1,6 @@
 """The polls, survey and vote packages keep their shape: no SQL and no hand-written
 rights check in the handlers, every command that needs a right says whose AG it is
-about (dispatch checks it, bot/rights.py decides), and no file grows past 400 lines."""
+about (dispatch checks it, bot/commands/rights.py decides), and no file grows past 400 lines."""
 
 from __future__ import annotations
 

@@ -5,18 +5,18 @@ the match fail) and must finish well under a second.
 
 The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees user text):
 
-- bot/transports/matrix_text.py: `_PILL` (`([^"'?]+)[^"']*["']`, quadratic: 7.4 s for one
+- bot/transports/matrix/text.py: `_PILL` (`([^"'?]+)[^"']*["']`, quadratic: 7.4 s for one
   20 KB message) and `_TAG` (`<[^>]+>`, quadratic on `<<<<`) are gone; `formatted_body` is
-  read by the one-pass tokenizer in bot/transports/matrix_html.py. `MX_REPLY` is gone (the
+  read by the one-pass tokenizer in bot/transports/matrix/html.py. `MX_REPLY` is gone (the
   tokenizer skips `<mx-reply>`); `pills_to_ids` uses `str.find`, not a regex built from a
   label. `_PREFIXED` (anchored, one `.*`) is linear.
-- bot/converters.py `_AG_NUMBER`: `\\s*[-_#]?\\s*` was quadratic on `ag` + blanks + `x`
+- bot/commands/convert.py `_AG_NUMBER`: `\\s*[-_#]?\\s*` was quadratic on `ag` + blanks + `x`
   (1.3 s for 8,000 blanks); now `\\s*(?:[-_#]\\s*)?`. `\\s+` in `re.sub`, `\\w+` (AG names) linear.
 - handlers/polls/args.py `_TOKEN`, tried at each token, searched the rest of the text for
   the closing quote of every unclosed `„`/`«` (quadratic); `tokenize` now remembers where
   each closing quote comes next. `_FLAG` (anchored, on one word) is linear.
-- bot/dispatch.py `_TOKEN` and `\\s*(\\d+)\\b`: tried once per parameter, each alternative
-  one scan: linear.
+- bot/commands/tokens.py: no regex; each closing quote's next position is looked up once
+  (like poll_args). bot/commands/convert.py `\\s*(\\d+)\\b`: tried once per parameter: linear.
 - bot/when.py `_SLASH _REL _ON _AT _ISO _DMY _DAYWORD _NEXT _WORD _TIME _SPACE _SPACE_DIGIT
   _COMMA _REST _ZONE _DURATION`: matched at a position a fixed number of times per parse
   (`parse_duration` moves forward with every match); no quantified group that can match
@@ -24,7 +24,7 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
 - handlers/meetings/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meetings/args.py
   `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meetings/edit.py
   `_TIME_FIRST`; handlers/vote/service.py `[,;\\s]+`; handlers/connect/service.py `[^0-9A-Z]`; handlers/admin.py
-  `_SLUG`; bot/transports/telegram.py `_MENU_COMMAND _DEEP_LINK`; bot/core.py `_SURROGATE`:
+  `_SLUG`; bot/transports/telegram/menus.py `_MENU_COMMAND`, incoming.py `_DEEP_LINK`; bot/core.py `_SURROGATE`:
   linear.
 - Not user text: bot/config.py (the configuration file), bot/i18n.py `_PLACEHOLDER` (the
   catalog's own strings), handlers/survey/templates.py `_KEY` (the survey file),
@@ -44,15 +44,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import dispatch
-from bot.commands import Kind, Param
+from bot.commands import Kind, Param, tokens
+from bot.commands import convert as commands_convert
 from bot.context import UserError
-from bot.converters import match_ag
 from bot.core import well_formed
 from bot.i18n import Translator
 from bot.rich import as_rich
-from bot.transports import matrix_html, matrix_text
-from bot.transports.telegram import _DEEP_LINK
+from bot.transports.matrix import html as matrix_html
+from bot.transports.matrix import text as matrix_text
+from bot.transports.telegram.incoming import _DEEP_LINK
 from bot.when import WhenError, parse_date, parse_duration, parse_offsets, parse_when
 from handlers.cards import fields as cards
 from handlers.connect import service as connect
@@ -121,7 +121,7 @@ PARAMS = (Param("ag", Kind.AG, "AG"), Param("who", Kind.USER, "wer"), Param("t",
 def _dispatch_take(text: str) -> None:
     rest = text
     for index, param in enumerate(PARAMS):
-        _, rest = dispatch._take(param, rest, index == len(PARAMS) - 1)
+        _, rest = commands_convert.take(param, rest, index == len(PARAMS) - 1)
 
 
 def _rule(text: str) -> None:
@@ -145,9 +145,10 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "poll_args.tokenize": poll_args.tokenize,
     "poll_args.parse": lambda s: poll_args.parse(_ctx(), s),
     "poll_args.clean": poll_args.clean,
-    "dispatch._take": _dispatch_take,
-    "dispatch._unquote": dispatch._unquote,
-    "converters.match_ag": lambda s: match_ag(s, AGS),
+    "convert.take": _dispatch_take,
+    "tokens.unquote": tokens.unquote,
+    "tokens.tokenize": tokens.tokenize,
+    "convert.match_ag": lambda s: commands_convert.match_ag(s, AGS),
     "meeting_common.split_options": lambda s: meeting_args.split_options(_ctx(), s),
     "meeting_common.title_and_url": lambda s: meeting_args.title_and_url(_ctx(), s),
     "meeting_common.parse_id": lambda s: meeting_args.parse_id(_ctx(), s),

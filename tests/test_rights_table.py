@@ -1,7 +1,7 @@
 """Rights: every command x {stranger, member, lead of another AG, lead, admin, former
 lead who left, former lead who was demoted} x {private chat, linked group, unlinked
 group}, against a table of expected outcomes. This is the one place where "who may do
-what" is written down; bot/rights.py is the one place where it is decided.
+what" is written down; bot/commands/rights.py is the one place where it is decided.
 
 The world: AG ag2 is linked to the group "linked"; "unlinked" is a group linked to no AG.
 `member` is a member of ag2, `other_lead` leads ag1 only, `lead` leads ag2, `admin` is

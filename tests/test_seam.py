@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NETWORK_LIBRARIES = {"telegram", "nio"}
 PLATFORM_NEUTRAL = ("handlers", "storage")
 # Modules whose texts reach users: the handlers and the dispatcher's own answers.
-SPEAKING = ("handlers", "bot/dispatch.py", "bot/converters.py")
+SPEAKING = ("handlers", "bot/commands")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -18,9 +18,9 @@ import pytest
 
 from bot.app import App
 from bot.commands import Registry
+from bot.commands.ratelimit import RateLimit
 from bot.context import Context, Services
 from bot.core import ButtonPress, ChatRef, PollVote, UserRef
-from bot.dispatch import RateLimit
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.meetings import Clock
 from tests.support.telegram_api import (

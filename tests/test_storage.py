@@ -1,25 +1,23 @@
-"""Storage on both back-ends: every test here runs on SQLite and on PostgreSQL."""
+"""Storage on both back-ends: every test here runs on SQLite and on PostgreSQL (the schema,
+its migrations and the seed: test_storage_schema.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
-from storage.db import Database, alembic_config
+from storage.db import Database
 from storage.models import Account, Ag, AgChat, Chat, Membership, Person, Role
 from storage.seed import seed_ags
 from tests.support.fake import ROOT, BotHarness
 
 AGS_FILE = ROOT / "config" / "ags.toml"
-TABLES = {"person", "account", "ag", "membership", "chat", "ag_chat", "alembic_version"}
 SUPERGROUP = "-1001234567890123"
 BIG_USER = "7000000000"
 
@@ -49,78 +47,6 @@ async def ag_id(db: Database, slug: str) -> int:
         found = await repo.ag_by_slug(session, slug)
     assert found is not None
     return found.id
-
-
-# --- schema and seed -----------------------------------------------------------------
-
-
-async def test_migrations_apply_and_a_second_upgrade_changes_nothing(
-    empty_database_url: str,
-) -> None:
-    database = Database(empty_database_url)
-    try:
-        await database.upgrade()
-        async with database.write() as session:
-            session.add(Ag(slug="ag9", name="Probe", description=""))
-
-        await database.upgrade()
-
-        async with database.engine.connect() as conn:
-            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
-            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
-        # Later features add their own tables (tests/test_polls_storage.py checks the polls').
-        assert tables >= TABLES
-        assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
-        assert await count(database, Ag) == 1, "a repeated upgrade keeps the data"
-    finally:
-        await database.dispose()
-
-
-async def test_seed_fills_only_an_empty_table(database_url: str, tmp_path: Path) -> None:
-    database = Database(database_url)
-    try:
-        await database.upgrade()
-        async with database.write() as session:
-            assert await seed_ags(session, AGS_FILE) == 3
-        async with database.write() as session:
-            assert await seed_ags(session, AGS_FILE) == 0
-        async with database.read() as session:
-            ags = await repo.all_ags(session)
-        assert [(a.slug, a.name) for a in ags] == [
-            ("ag1", "Nachhaltige Dorfentwicklung"),
-            ("ag2", "Transparenz und Beteiligung"),
-            ("ag3", "Interne Struktur und Vernetzung"),
-        ]
-        assert ags[1].description.startswith("Politische Entscheidungen im Strukturwandel")
-    finally:
-        await database.dispose()
-
-
-async def test_seed_never_overwrites_what_admins_made(database_url: str) -> None:
-    database = Database(database_url)
-    try:
-        await database.upgrade()
-        async with database.write() as session:
-            session.add(Ag(slug="energie", name="Energie", description="von Hand angelegt"))
-        async with database.write() as session:
-            assert await seed_ags(session, AGS_FILE) == 0
-        async with database.read() as session:
-            assert [a.slug for a in await repo.all_ags(session, include_archived=True)] == [
-                "energie"
-            ]
-    finally:
-        await database.dispose()
-
-
-async def test_seed_without_a_file_does_nothing(database_url: str, tmp_path: Path) -> None:
-    database = Database(database_url)
-    try:
-        await database.upgrade()
-        async with database.write() as session:
-            assert await seed_ags(session, tmp_path / "missing.toml") == 0
-        assert await count(database, Ag) == 0
-    finally:
-        await database.dispose()
 
 
 # --- people, accounts, chats -------------------------------------------------------------

@@ -1,133 +1,32 @@
-"""The whole bot behind python-telegram-bot, against a Bot API answered from memory.
-
-Each test starts the real App (SQLite, migrations, dispatcher, handlers) with a real
-TelegramTransport: PTB's Application, rate limiter and Updater run unchanged; only the
-HTTP layer is the recording `BotApi`. Updates are fed to `Application.process_update`
-or served to the running `start_polling()` through getUpdates.
-"""
+"""Receiving through python-telegram-bot: which messages reach the bot as commands, and
+who wrote them (tests/support/telegram_bot.py runs the whole bot against a fake Bot API)."""
 
 from __future__ import annotations
 
-import logging
-import socket
 import time
-import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 
-import httpx
 import pytest
-from telegram import Update
 
-from bot.app import App
-from bot.config import ConfigError, Secret, Settings, TelegramSettings
-from bot.core import ChatRef, DirectMessageUnavailable
-from bot.rich import AccountRef, text
-from bot.transports.telegram import TelegramTransport
-from storage import repo
-from tests.support.fake import ROOT
+from bot.core import ChatRef
+from bot.rich import text
 from tests.support.telegram_api import (
     ANONYMOUS_ADMIN_BOT,
-    BOT_TOKEN,
-    BOT_USERNAME,
-    BotApi,
     Json,
-    group,
     message,
     private_chat,
     service_message,
-    supergroup,
     text_mention,
     update,
     user,
 )
-
-ADMIN = user(111, "Ada", username="ada_admin")
-ANNA = user(222, "Anna", last_name="Berg", username="anna_b")
-GROUP = group(-4001, "AG 2 Transparenz")
-SUPERGROUP = supergroup(-1001234567890, "AG 2 Transparenz")
-# Messages, votes in polls, poll totals and button presses; nothing else is sent.
-ALLOWED = ["message", "poll_answer", "poll", "callback_query"]
-
-
-@dataclass
-class TelegramBot:
-    app: App
-    transport: TelegramTransport
-    api: BotApi
-
-    async def feed(self, payload: Json) -> None:
-        """Hand one update to PTB as its update loop would, then wait for the handlers."""
-        ptb = self.transport.application
-        await ptb.process_update(Update.de_json(payload, ptb.bot))
-        await self.app.dispatcher.drain()
-
-    async def poll(self, payload: Json) -> None:
-        """Serve one update through getUpdates to the running Updater."""
-        await self.api.push(payload)
-        await self.api.wait_fetched(payload["update_id"])
-        await self.transport.application.update_queue.join()
-        await self.app.dispatcher.drain()
-
-    async def say(self, chat: Json, sender: Json | None, words: str, **fields: object) -> list[str]:
-        """Send a message; return the HTML of every reply it caused."""
-        before = len(self.api.delivered())
-        await self.feed(update(message(chat, sender, words, **fields)))
-        return [params["text"] for params in self.api.delivered()[before:]]
-
-    async def linked(self, chat_id: int) -> list[str]:
-        async with self.app.services.db.read() as session:
-            return [ag.slug for ag in await repo.linked_ags(session, "telegram", str(chat_id))]
-
-    async def reachable(self, user_id: int) -> bool | None:
-        async with self.app.services.db.read() as session:
-            account = await repo.find_account(session, "telegram", str(user_id))
-        return None if account is None else account.direct_reachable
-
-
-StartBot = Callable[..., Awaitable[TelegramBot]]
-
-
-def bot_settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        admins=frozenset({"telegram:111"}),
-        ags_file=ROOT / "config" / "ags.toml",
-    )
-
-
-def transport_for(api: BotApi, telegram: TelegramSettings | None = None) -> TelegramTransport:
-    return TelegramTransport(
-        telegram or TelegramSettings(token=Secret(BOT_TOKEN)),
-        request=api.request,
-        get_updates_request=api.updates_request,
-    )
-
-
-@pytest.fixture
-async def start_bot(sqlite_url: str) -> AsyncIterator[StartBot]:
-    started: list[App] = []
-
-    async def start(
-        api: BotApi | None = None, telegram: TelegramSettings | None = None
-    ) -> TelegramBot:
-        api = api or BotApi()
-        api.remember(GROUP, SUPERGROUP)
-        transport = transport_for(api, telegram)
-        app = App(bot_settings(sqlite_url), [transport])
-        await app.start()
-        started.append(app)
-        return TelegramBot(app, transport, api)
-
-    yield start
-    for app in started:
-        await app.stop()
-
-
-@pytest.fixture
-async def tg(start_bot: StartBot) -> TelegramBot:
-    return await start_bot()
-
+from tests.support.telegram_bot import (
+    ADMIN,
+    ALLOWED,
+    ANNA,
+    GROUP,
+    SUPERGROUP,
+    TelegramBot,
+)
 
 # --- receiving ---------------------------------------------------------------------------
 
@@ -271,188 +170,3 @@ async def test_send_follows_a_migrated_chat(tg: TelegramBot) -> None:
     assert ref.message_id is not None
     assert tg.api.texts(SUPERGROUP["id"]) == ["Erinnerung"]
     assert await tg.linked(SUPERGROUP["id"]) == ["ag2"]
-
-
-# --- sending -----------------------------------------------------------------------------
-
-
-async def test_blocked_user_cannot_get_direct_messages(tg: TelegramBot) -> None:
-    chat = private_chat(ANNA)
-    await tg.say(chat, ANNA, "/join ag2")
-    assert await tg.reachable(222) is True
-    tg.api.script(
-        "sendMessage",
-        403,
-        {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
-    )
-    account = AccountRef("telegram", "222", "Anna Berg", "anna_b")
-    with pytest.raises(DirectMessageUnavailable) as raised:
-        await tg.transport.send_direct(account, text("Erinnerung"))
-    assert raised.value.hint_url == f"https://t.me/{BOT_USERNAME}?start=hello"
-    assert await tg.reachable(222) is False
-
-    # Following the hint link sends `/start hello`; after that, direct messages work again.
-    await tg.say(chat, ANNA, "/start hello")
-    await tg.say(chat, ANNA, "/my")
-    assert await tg.reachable(222) is True
-
-
-# PTB's own RetryAfter.__init__ reads its deprecated int-valued `retry_after`.
-@pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
-async def test_retry_after_is_waited_out(tg: TelegramBot) -> None:
-    tg.api.script(
-        "sendMessage",
-        429,
-        {
-            "ok": False,
-            "error_code": 429,
-            "description": "Too Many Requests: retry after 1",
-            "parameters": {"retry_after": 1},
-        },
-    )
-    began = time.monotonic()
-    await tg.say(private_chat(ANNA), ANNA, "/start")
-    assert time.monotonic() - began >= 1
-    assert [call.status for call in tg.api.calls_to("sendMessage")] == [429, 200]
-    assert len(tg.api.delivered(222)) == 1
-
-
-async def test_chat_the_bot_was_removed_from(
-    tg: TelegramBot, caplog: pytest.LogCaptureFixture
-) -> None:
-    tg.api.script(
-        "sendMessage",
-        403,
-        {
-            "ok": False,
-            "error_code": 403,
-            "description": "Forbidden: bot was kicked from the group chat",
-        },
-    )
-    with caplog.at_level(logging.WARNING, "bot.transports.telegram"):
-        ref = await tg.transport.send(ChatRef("telegram", "-4009"), text("Geheimer Text"))
-    assert ref.message_id is None
-    assert "kicked" in caplog.text
-    assert "Geheimer Text" not in caplog.text
-
-
-async def test_a_key_is_sent_once(tg: TelegramBot) -> None:
-    chat = ChatRef("telegram", str(GROUP["id"]))
-    first = await tg.transport.send(chat, text("Einmal"), key="reminder:7")
-    again = await tg.transport.send(chat, text("Einmal"), key="reminder:7")
-    assert first == again
-    assert tg.api.texts(GROUP["id"]) == ["Einmal"]
-
-
-# --- start-up ----------------------------------------------------------------------------
-
-
-async def test_command_menus_per_scope_and_language(tg: TelegramBot) -> None:
-    menus: dict[tuple[str, str | None], list[dict[str, str]]] = {}
-    for call in tg.api.calls_to("setMyCommands"):
-        key = (call.params["scope"]["type"], call.params.get("language_code"))
-        menus[key] = call.params["commands"]
-    scopes = ("all_private_chats", "all_group_chats", "all_chat_administrators")
-    assert set(menus) == {(s, lang) for s in scopes for lang in (None, "de", "en")}
-    for scope in scopes:
-        assert menus[(scope, None)] == menus[(scope, "de")]
-    private = {c["command"]: c["description"] for c in menus[("all_private_chats", "en")]}
-    assert private["join"] == "Join an AG"
-    german = {c["command"]: c["description"] for c in menus[("all_private_chats", "de")]}
-    assert german["join"] == "Einer AG beitreten"
-    assert "start" not in german
-
-
-async def test_start_up_explains_bot_settings(
-    start_bot: StartBot, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO)
-    await start_bot(BotApi(can_join_groups=False, can_read_all_group_messages=False))
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("BotFather" in w and "Allow Groups" in w for w in warnings)
-    assert "privacy mode is on" in caplog.text
-    assert BOT_TOKEN.split(":")[1] not in caplog.text
-
-
-async def test_rejected_token_is_not_shown(sqlite_url: str) -> None:
-    """PTB's InvalidToken quotes the token; the bot stops with a ConfigError that does not."""
-    api = BotApi()
-    api.script("getMe", 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-    app = App(bot_settings(sqlite_url), [transport_for(api)])
-    try:
-        with pytest.raises(ConfigError) as raised:
-            await app.start()
-    finally:
-        await app.stop()
-    shown = "".join(traceback.format_exception(raised.value))
-    assert "rejected the bot token" in shown
-    assert BOT_TOKEN.split(":")[1] not in shown
-
-
-async def test_webhook_mode(start_bot: StartBot) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    secret = "s3cret-Token_123"
-    tg = await start_bot(
-        telegram=TelegramSettings(
-            token=Secret(BOT_TOKEN),
-            mode="webhook",
-            webhook_url="https://bot.example.org/telegram/hook",
-            webhook_listen="127.0.0.1",
-            webhook_port=port,
-            webhook_secret=Secret(secret),
-        )
-    )
-    [hook] = tg.api.calls_to("setWebhook")
-    assert hook.params["url"] == "https://bot.example.org/telegram/hook"
-    assert hook.params["secret_token"] == secret
-    assert hook.params["allowed_updates"] == ALLOWED
-    assert not tg.api.calls_to("getUpdates")
-
-    url = f"http://127.0.0.1:{port}/telegram/hook"
-    payload = update(message(private_chat(ANNA), ANNA, "/start"))
-    # An update forged in an admin's name, with no secret or a guessed one.
-    admin_forged = update(message(private_chat(ADMIN), ADMIN, "/start"))
-    async with httpx.AsyncClient(trust_env=False) as client:
-        unsigned = await client.post(url, json=admin_forged)
-        forged = await client.post(
-            url, json=admin_forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-        )
-        real = await client.post(
-            url, json=payload, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
-        )
-    assert unsigned.status_code == 403
-    assert forged.status_code == 403
-    assert real.status_code == 200
-    await tg.transport.application.update_queue.join()
-    await tg.app.dispatcher.drain()
-    assert [t[:11] for t in tg.api.texts(222)] == ["Hallo Anna "]
-    assert tg.api.texts(111) == [], "the forged updates were not obeyed"
-
-
-async def test_webhook_mode_refuses_to_start_without_a_secret(sqlite_url: str) -> None:
-    """Without a secret anyone who finds the URL could post updates in an admin's name:
-    the transport does not start (load_settings refuses such a file already)."""
-    api = BotApi()
-    hook = TelegramSettings(
-        token=Secret(BOT_TOKEN), mode="webhook", webhook_url="https://bot.example.org/hook"
-    )
-    app = App(bot_settings(sqlite_url), [transport_for(api, hook)])
-    try:
-        with pytest.raises(ConfigError, match="webhook mode needs a secret"):
-            await app.start()
-    finally:
-        await app.stop()
-    assert not api.calls_to("setWebhook")
-
-
-def test_the_webhook_listens_on_localhost_unless_configured() -> None:
-    hook = TelegramSettings(
-        token=Secret(BOT_TOKEN),
-        mode="webhook",
-        webhook_url="https://bot.example.org/hook",
-        webhook_secret=Secret("s3cret"),
-    )
-
-    assert transport_for(BotApi(), hook)._webhook_options()["listen"] == "127.0.0.1"

@@ -32,8 +32,8 @@ from tests.support.poll_chat import setup_ag
 from tests.support.synapse import MatrixHuman, SynapseServer
 from tests.support.synapse_fixtures import unique_name
 from tests.support.telegram_api import BOT_ID, BotApi, service_message, update, user
-from tests.test_telegram import ADMIN, ANNA, GROUP, TelegramBot, transport_for
-from tests.test_telegram import bot_settings as telegram_settings
+from tests.support.telegram_bot import ADMIN, ANNA, GROUP, TelegramBot, transport_for
+from tests.support.telegram_bot import bot_settings as telegram_settings
 
 GREETING = (
     "Willkommen, @neo! Das hier ist der Chat der AG Transparenz und Beteiligung (ag2). "

@@ -9,9 +9,9 @@ are not entitled to see them.
 from __future__ import annotations
 
 from bot import commands as c
-from bot import rights
+from bot.commands import rights
+from bot.commands.convert import convert_user, normalize
 from bot.context import Context, UserError
-from bot.converters import convert_user, normalize
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, join, lines
 from handlers.cards import service

@@ -3,8 +3,8 @@ topics are chosen from (the survey's questions, ../shared/DOMAIN.md)."""
 
 from __future__ import annotations
 
+from bot.commands.convert import normalize
 from bot.context import Context, UserError
-from bot.converters import normalize
 from handlers.cards.render import numbered
 from handlers.survey.templates import SurveyError, load_survey
 from storage.cards import CARD_ABOUT_MAX, CARD_CONTACT_MAX, CARD_NAME_MAX, CARD_ORG_MAX, Visibility

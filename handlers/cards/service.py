@@ -1,10 +1,10 @@
-"""Reading and writing cards; who may see one is decided in bot/rights.py."""
+"""Reading and writing cards; who may see one is decided in bot/commands/rights.py."""
 
 from __future__ import annotations
 
-from bot import rights
+from bot.commands import rights
+from bot.commands.convert import normalize
 from bot.context import Context
-from bot.converters import normalize
 from storage import cards, repo
 from storage.cards import Card, CardRow
 from storage.models import Account, Ag

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import commands as c
-from bot import rights
+from bot.commands import rights
 from bot.context import Context
 from storage import repo
 

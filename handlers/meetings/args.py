@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 from bot.commands import Converter
+from bot.commands.convert import chat_ag, match_ag
 from bot.context import Context, UserError
-from bot.converters import chat_ag, match_ag
 from bot.rich import code
 from storage.meetings.models import MEETING_PLACE_MAX, MEETING_TITLE_MAX, MEETING_URL_MAX
 from storage.models import Ag

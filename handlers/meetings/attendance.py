@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import commands as c
-from bot import rights
+from bot.commands import rights
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, join, lines, text

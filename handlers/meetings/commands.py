@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, timedelta
 
 from bot import commands as c
-from bot import rights
+from bot.commands import rights
 from bot.context import Context, UserError
 from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code

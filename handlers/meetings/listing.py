@@ -8,9 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
-from bot import rights
+from bot.commands import rights
+from bot.commands.convert import convert_ag
 from bot.context import Context, UserError
-from bot.converters import convert_ag
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, lines
 from bot.when_text import format_duration, format_short

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import commands as c
-from bot import rights
+from bot.commands import rights
 from bot.context import Context
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, italic, join, lines

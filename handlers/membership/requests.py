@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import commands as c
-from bot import rights
+from bot.commands import rights
 from bot.context import Context, UserError
 from bot.core import Button
 from bot.i18n import N_, Lang

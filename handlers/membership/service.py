@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import rights
+from bot.commands import rights
 from bot.context import Context, Services
 from bot.i18n import Lang
 from bot.outbox import Audience

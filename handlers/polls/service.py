@@ -9,10 +9,9 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from bot import rights
-from bot.commands import Scope
+from bot.commands import Scope, rights
+from bot.commands.convert import chat_ag, convert_ag
 from bot.context import Context, UserError
-from bot.converters import chat_ag, convert_ag
 from bot.core import ChatRef
 from bot.i18n import N_
 from bot.rich import code

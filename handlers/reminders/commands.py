@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
-from bot import rights
+from bot.commands import rights
 from bot.context import Context, Services, UserError
 from bot.i18n import N_
 from bot.rich import code

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from bot import rights
-from bot.commands import Right
+from bot.commands import Right, rights
 from bot.context import Context, Services, UserError
 from bot.rich import code
 from handlers.polls.args import PollArgs, parse

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot import rights
+from bot.commands import rights
 from bot.context import Context, UserError
 from bot.rich import code, join
 from handlers.polls.views import get_view, my_ag_ids

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot import commands as c
-from bot import rights
+from bot.commands import rights
 from bot.context import Context, Services, UserError
 from bot.core import MemberJoined
 from bot.i18n import N_

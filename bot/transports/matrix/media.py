@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.core import Button
 from bot.rich import Rich, text
-from bot.transports.matrix_text import notice_content
+from bot.transports.matrix.text import notice_content
 
 BUTTONS_KEY = "de.buendnisbot.buttons"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -2,9 +2,9 @@
 
 PTB runs with `initialize/start` and `updater.start_polling()` (or a webhook), never
 `run_polling()`, so that the Matrix transport's sync loop runs beside it. Every send goes
-through the bot's rate limiter (telegram_flood.py), which keeps to Telegram's flood
+through the bot's rate limiter (flood.py), which keeps to Telegram's flood
 limits and retries `RetryAfter` instead of losing the message; time-outs and 5xx are
-retried by the sending half (telegram_send.py).
+retried by the sending half (send.py, retry.py).
 
 Only new messages count: an edited message is ignored, so a corrected command is not
 run a second time. The bot needs nothing but commands, so privacy mode may stay on.
@@ -18,22 +18,14 @@ PTB handles one update after the other, so nothing received here waits for a han
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
-    BotCommand,
-    BotCommandScope,
-    BotCommandScopeAllChatAdministrators,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
     CallbackQuery,
     Message,
-    MessageEntity,
     Update,
     User,
 )
@@ -50,40 +42,28 @@ from telegram.request import BaseRequest
 
 from bot.config import ConfigError, TelegramSettings, check_webhook_secret
 from bot.core import (
-    MAX_COMMAND,
-    MAX_MENTIONS,
     Capabilities,
     Inbox,
     IncomingMessage,
     MenuEntry,
-    UserRef,
 )
-from bot.transports.telegram_convert import (
+from bot.transports.telegram.convert import (
     PLATFORM,
     TOAST_LIMIT,
     button_press,
-    chat_as_sender,
-    chat_ref,
     members_joined,
     poll_counts,
     poll_vote,
-    user_ref,
 )
-from bot.transports.telegram_flood import GROUP, SlidingWindowLimiter
-from bot.transports.telegram_send import TelegramApp, TelegramSender
-from bot.transports.telegram_send import mention_html as mention_html  # lived here before
+from bot.transports.telegram.flood import GROUP, SlidingWindowLimiter
+from bot.transports.telegram.incoming import to_incoming
+from bot.transports.telegram.menus import DEFAULT_MENU_LANGUAGE, publish_menus
+from bot.transports.telegram.send import TelegramApp, TelegramSender
 
 log = logging.getLogger(__name__)
 
 # What the bot handles; Telegram sends nothing else (edits, reactions, ...) at all.
 ALLOWED_UPDATES = (Update.MESSAGE, Update.POLL_ANSWER, Update.POLL, Update.CALLBACK_QUERY)
-MENU_SCOPES: Mapping[str, BotCommandScope] = {
-    "direct": BotCommandScopeAllPrivateChats(),
-    "group": BotCommandScopeAllGroupChats(),
-    "group_admin": BotCommandScopeAllChatAdministrators(),
-}
-# The alliance's language: its menu is also shown to everyone whose language has none.
-DEFAULT_MENU_LANGUAGE = "de"
 RATE_LIMIT_RETRIES = 5
 # Telegram's flood limits, which it counts over any window of that length: 30 messages a
 # second overall, 20 a minute in one group (and one a second in one chat, which PTB's
@@ -91,8 +71,6 @@ RATE_LIMIT_RETRIES = 5
 # The presser's app shows a spinner until the query is answered: answer by then, with the
 # handler's toast if it is ready, without it otherwise (the handler still finishes).
 PRESS_ANSWER_SECONDS = 5.0
-_MENU_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
-_DEEP_LINK = re.compile(r"^start\s+[A-Za-z0-9_-]{1,64}$", re.IGNORECASE)
 
 
 class TelegramTransport(TelegramSender):
@@ -311,65 +289,8 @@ class TelegramTransport(TelegramSender):
 
     def to_incoming(self, message: Message) -> IncomingMessage | None:
         """A command message as the core sees it, or None if it is not for this bot."""
-        if message.text is None or not message.entities:
-            return None
-        if message.is_automatic_forward or message.forward_origin is not None:
-            return None  # forwarding someone's command is not giving it
-        entity = message.entities[0]
-        if entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
-            return None
-        command_text = message.parse_entity(entity)
-        word, _, target = command_text[1:].partition("@")
-        own = (self._me.username or "").lower() if self._me is not None else ""
-        if target and target.lower() != own:
-            return None  # `/join@OtherBot` is for another bot
-        sender = self._sender(message)
-        if sender is None:
-            return None
-        chat = chat_ref(message.chat)
-        if len(message.text) > MAX_COMMAND:
-            # Telegram sends at most 4096 characters; a longer update is forged or from a
-            # future API. The dispatcher answers that it is too long.
-            return IncomingMessage(chat, sender, word, str(message.message_id), too_long=True)
-        text = word + message.text[len(command_text) :]
-        if chat.is_direct and _DEEP_LINK.match(text):
-            text = "start"  # a t.me/<bot>?start=... link: greet, whatever the payload
-        return IncomingMessage(
-            chat=chat,
-            sender=sender,
-            text=text.strip(),
-            message_id=str(message.message_id),
-            mentions=self._mentions(message),
-        )
-
-    @staticmethod
-    def _sender(message: Message) -> UserRef | None:
-        """The person behind a message; a group or channel when someone writes as one.
-
-        Checked before `is_bot`: Telegram fills `from` of such messages with a service
-        bot (GroupAnonymousBot, Channel_Bot).
-        """
-        if message.sender_chat is not None:
-            return chat_as_sender(message.sender_chat)
-        user = message.from_user
-        if user is None or user.is_bot:
-            return None
-        return user_ref(user)
-
-    @staticmethod
-    def _mentions(message: Message) -> tuple[UserRef, ...]:
-        """People mentioned without a username (`text_mention`), whose id Telegram gives.
-
-        `@username` mentions stay in the text; the core resolves usernames it knows.
-        """
-        found = (
-            user_ref(entity.user)
-            for entity in message.entities
-            if entity.type == MessageEntity.TEXT_MENTION
-            and entity.user is not None
-            and not entity.user.is_bot
-        )
-        return tuple(itertools.islice(found, MAX_MENTIONS))
+        own = (self._me.username or "") if self._me is not None else ""
+        return to_incoming(message, own)
 
     async def _on_poll_answer(self, update: Update, _context: object) -> None:
         """A vote, changed vote or retraction in a named poll the bot sent. The answer
@@ -443,24 +364,7 @@ class TelegramTransport(TelegramSender):
     # --- command menus -----------------------------------------------------------------
 
     async def publish_menus(self, menus: Mapping[tuple[str, str], Sequence[MenuEntry]]) -> None:
-        """Fill Telegram's "/" menu per scope and language; German is also the default
-        for users whose app language has no menu of its own."""
-        bot = self.application.bot
-        for (scope, language), entries in sorted(menus.items()):
-            telegram_scope = MENU_SCOPES.get(scope)
-            if telegram_scope is None:
-                continue
-            commands = [
-                BotCommand(entry.command, entry.description or entry.command)
-                for entry in entries
-                if _MENU_COMMAND.match(entry.command)
-            ][:100]
-            languages: list[str | None] = [language]
-            if language == self.default_language:
-                languages.insert(0, None)
-            for code in languages:
-                await bot.set_my_commands(commands, scope=telegram_scope, language_code=code)
-        log.info("telegram: command menus published")
+        await publish_menus(self.application.bot, menus, self.default_language)
 
 
 def _forget(task: asyncio.Future[Any]) -> None:

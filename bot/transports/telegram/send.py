@@ -21,12 +21,10 @@ import html
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from telegram import (
     InlineKeyboardMarkup,
-    InputFile,
     LinkPreviewOptions,
     Message,
     ReplyParameters,
@@ -37,8 +35,6 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
-    NetworkError,
-    RetryAfter,
     TelegramError,
 )
 from telegram.ext import Application, ExtBot
@@ -56,7 +52,7 @@ from bot.core import (
 )
 from bot.logs import pseudonym
 from bot.rich import AccountRef, Mention, Rich, render_html
-from bot.transports.telegram_convert import (
+from bot.transports.telegram.convert import (
     PLATFORM,
     caption_fits,
     chat_gone,
@@ -65,15 +61,13 @@ from bot.transports.telegram_convert import (
     poll_options,
     poll_over,
 )
+from bot.transports.telegram.files import upload
+from bot.transports.telegram.retry import SEND_RETRY_DELAYS, retried
 
 log = logging.getLogger(__name__)
 
 START_PAYLOAD = "hello"
-# Shown as a picture; everything else (CSV, calendar files, ...) as a document.
-PICTURE_TYPES = frozenset({"image/png"})
 _SENT_KEYS_KEPT = 2048
-# Seconds before each further attempt after a transient failure (five attempts in all).
-SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 T = TypeVar("T")
 
@@ -247,11 +241,11 @@ class TelegramSender(BaseTransport):
         fits = caption is None or caption_fits(caption)
         shown = render_html(caption, mention_html) if caption and fits else None
 
-        async def upload(target: int | str) -> Message:
-            return await self._upload(target, filename, data, mime, shown)
+        async def post(target: int | str) -> Message:
+            return await upload(self.application.bot, target, filename, data, mime, shown)
 
         try:
-            chat, sent = await self._reach(chat, upload)
+            chat, sent = await self._reach(chat, post)
         except (Forbidden, BadRequest) as exc:
             if chat.is_direct and (isinstance(exc, Forbidden) or chat_gone(exc)):
                 raise await self._no_direct_chat(chat, exc) from None
@@ -266,30 +260,6 @@ class TelegramSender(BaseTransport):
             except TelegramError as exc:
                 log.warning("telegram: the caption of a file was not sent: %s", exc.message)
         return ref
-
-    async def _upload(
-        self, target: int | str, filename: str, data: bytes, mime: str, caption: str | None
-    ) -> Message:
-        bot = self.application.bot
-        if mime in PICTURE_TYPES:
-            try:
-                return await bot.send_photo(
-                    chat_id=target,
-                    photo=_input_file(data, filename, mime),
-                    caption=caption,
-                    parse_mode=ParseMode.HTML,
-                )
-            except BadRequest as exc:
-                if chat_gone(exc):
-                    raise
-                # Too large or oddly shaped for a picture; a document takes up to 50 MB.
-                log.info("telegram: picture refused (%s); sending it as a file", exc.message)
-        return await bot.send_document(
-            chat_id=target,
-            document=_input_file(data, filename, mime),
-            caption=caption,
-            parse_mode=ParseMode.HTML,
-        )
 
     async def _unwritable(self, chat: ChatRef, exc: TelegramError, what: str) -> bool:
         """Whether `exc` says the bot can no longer write to the chat. If so, log it (never
@@ -364,41 +334,17 @@ class TelegramSender(BaseTransport):
         self._idle.clear()
         try:
             try:
-                return chat, await self._retried(chat.id, call, chat_id(chat.id))
+                return chat, await retried(chat.id, call, chat_id(chat.id), self.send_retry_delays)
             except ChatMigrated as exc:
                 new_id = str(exc.new_chat_id)
                 if self._inbox is not None:
                     await self._inbox.chat_migrated(PLATFORM, chat.id, new_id)
                 moved = ChatRef(PLATFORM, new_id, is_direct=False, title=chat.title)
-                return moved, await self._retried(new_id, call, exc.new_chat_id)
+                return moved, await retried(new_id, call, exc.new_chat_id, self.send_retry_delays)
         finally:
             self._in_flight -= 1
             if not self._in_flight:
                 self._idle.set()
-
-    async def _retried(
-        self, shown: str, call: Callable[[int | str], Awaitable[T]], target: int | str
-    ) -> T:
-        """The call, tried again after a transient failure (see the module's docstring);
-        the last failure, or any other, is raised."""
-        for attempt, delay in enumerate((*self.send_retry_delays, None), start=1):
-            try:
-                return await call(target)
-            except TelegramError as exc:
-                if delay is None or not _transient(exc):
-                    raise
-                if isinstance(exc, RetryAfter):
-                    delay = max(delay, _seconds(exc.retry_after))
-                log.warning(
-                    "telegram: a send to chat %s failed (%s: %s), attempt %d; again in %.1f s",
-                    pseudonym(PLATFORM, shown),
-                    type(exc).__name__,
-                    exc.message,
-                    attempt,
-                    delay,
-                )
-            await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
 
     def _remember(self, key: str | None, sent: SentRef | SentPoll) -> None:
         if key is None:
@@ -416,21 +362,3 @@ def mention_html(node: Mention) -> str | None:
         return None
     name = html.escape(account.display_name, quote=False)
     return f'<a href="tg://user?id={account.external_id}">{name}</a>'
-
-
-def _transient(exc: TelegramError) -> bool:
-    """A failure that may pass: no answer in time (`TimedOut`), a server or connection
-    error (`NetworkError`, except the `BadRequest` PTB derives from it), or flood control."""
-    if isinstance(exc, RetryAfter):
-        return True
-    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
-
-
-def _seconds(value: int | float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _input_file(data: bytes, filename: str, mime: str) -> InputFile:
-    upload = InputFile(data, filename=filename)
-    upload.mimetype = mime  # the caller knows better than a guess from the file name
-    return upload

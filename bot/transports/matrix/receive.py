@@ -15,7 +15,7 @@ from typing import Any
 import nio
 
 from bot.core import MAX_COMMAND, MAX_MENTIONS, ChatRef, IncomingMessage, UserRef
-from bot.transports.matrix_text import (
+from bot.transports.matrix.text import (
     HTML_FORMAT,
     PLATFORM,
     localpart,
@@ -70,7 +70,7 @@ def incoming(
 
 def chat_ref(room: nio.MatrixRoom, *, is_direct: bool = False) -> ChatRef:
     """The room as a ref. Whether it is a private chat is the transport's judgement
-    (matrix_private: a head count is not enough); unjudged, a room is a group."""
+    (private.py: a head count is not enough); unjudged, a room is a group."""
     return ChatRef(PLATFORM, room.room_id, is_direct=is_direct, title=room.display_name)
 
 

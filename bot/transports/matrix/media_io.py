@@ -1,5 +1,5 @@
 """Files and reaction buttons for the Matrix transport (the event contents are built in
-matrix_media).
+media.py).
 
 Why it looks the way it does:
 - Files go to the content repository first; in encrypted rooms the attachment itself is
@@ -20,8 +20,8 @@ import nio
 
 from bot.core import Button, ButtonPress, ChatRef, SentRef
 from bot.rich import Rich
-from bot.transports.matrix_events import LRU, EventReader, Serial, sub_key, type_and_content
-from bot.transports.matrix_media import (
+from bot.transports.matrix.events import LRU, EventReader, Serial, sub_key, type_and_content
+from bot.transports.matrix.media import (
     ReactionButton,
     button_for,
     buttons_in,
@@ -31,16 +31,16 @@ from bot.transports.matrix_media import (
     png_size,
     reaction_content,
 )
-from bot.transports.matrix_text import notice_content
+from bot.transports.matrix.text import notice_content
 
 if TYPE_CHECKING:
-    from bot.transports.matrix import MatrixTransport
+    from bot.transports.matrix.host import MatrixHost
 
 log = logging.getLogger(__name__)
 
 
 class MatrixMedia:
-    def __init__(self, transport: MatrixTransport) -> None:
+    def __init__(self, transport: MatrixHost) -> None:
         self.t = transport
         self._reader = EventReader(transport)
         self._serial = Serial(transport.spawn)

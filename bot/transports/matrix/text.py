@@ -12,13 +12,13 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.rich import Mention, Rich, mentioned_accounts, render_html, render_plain
-from bot.transports.matrix_html import leading_pill
-from bot.transports.matrix_html import pills as pills
+from bot.transports.matrix.html import leading_pill
+from bot.transports.matrix.html import pills as pills
 
 PLATFORM = "matrix"
 HTML_FORMAT = "org.matrix.custom.html"
 
-# Anchored, one greedy `.*` to the end: linear. HTML is read by bot/transports/matrix_html.py.
+# Anchored, one greedy `.*` to the end: linear. HTML is read by bot/transports/matrix/html.py.
 _PREFIXED = re.compile(r"^[!/](?=[^\W_])(.*)$", re.S)
 
 

@@ -1,5 +1,5 @@
 """Private chats on Matrix: the bot's two-person room with someone, found among the joined
-rooms (only one that matrix_private's rule accepts) or opened by the bot (invite-only,
+rooms (only one that private.py's rule accepts) or opened by the bot (invite-only,
 encrypted from the start, recorded in the bot's `m.direct`) and waited for until the next
 sync brings it."""
 
@@ -15,12 +15,12 @@ import nio
 
 from bot.core import DirectMessageUnavailable
 from bot.logs import pseudonym
-from bot.transports.matrix_private import PrivateRooms, encryption_state
-from bot.transports.matrix_send import MatrixSendError, http_status
-from bot.transports.matrix_text import PLATFORM
+from bot.transports.matrix.private import PrivateRooms, encryption_state
+from bot.transports.matrix.send import MatrixSendError, http_status
+from bot.transports.matrix.text import PLATFORM
 
 if TYPE_CHECKING:
-    from bot.transports.matrix import MatrixTransport
+    from bot.transports.matrix.host import MatrixHost
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ ROOM_WAIT = 15.0  # seconds a new room may take to show up in a sync
 
 
 class DirectRooms:
-    def __init__(self, transport: MatrixTransport, private: PrivateRooms) -> None:
+    def __init__(self, transport: MatrixHost, private: PrivateRooms) -> None:
         self.t = transport
         self.private = private
         self._rooms: dict[str, str] = {}  # user id -> room id

@@ -1,13 +1,19 @@
 """Typed arguments: text from the user -> AG, word, person. Failures are UserErrors
-with a translated message that says what would work."""
+with a translated message that says what would work.
+
+`arguments` cuts a command's text into its parameters (`take`) and converts each; a
+missing or surplus argument is answered with the command's `usage`."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
+from bot.commands import tokens
+from bot.commands.declare import Command, Kind, Param
 from bot.context import Context, UserError
-from bot.rich import code, join
+from bot.rich import Rich, code, join
 from storage import repo
 from storage.models import Account, Ag
 
@@ -107,3 +113,65 @@ async def convert_user(ctx: Context, raw: str) -> Account:
             )
         )
     return account
+
+
+async def arguments(ctx: Context, cmd: Command, rest: str) -> dict[str, Any]:
+    """The handler's keyword arguments from the text after the command's name."""
+    args: dict[str, Any] = {}
+    remaining = rest
+    for index, param in enumerate(cmd.params):
+        last = index == len(cmd.params) - 1
+        raw, remaining = take(param, remaining, last)
+        if not raw:
+            if (
+                param.kind is Kind.AG
+                and param.from_chat
+                and (linked := await chat_ag(ctx, archived=param.archived))
+            ):
+                args[param.name] = linked
+                continue
+            if param.optional:
+                args[param.name] = None
+                continue
+            raise UserError(usage(ctx, cmd, missing=param))
+        args[param.name] = await convert_one(ctx, param, raw)
+    if remaining.strip():
+        raise UserError(usage(ctx, cmd))
+    return args
+
+
+def take(param: Param, text: str, last: bool) -> tuple[str, str]:
+    """Cut the text for one parameter off the front of `text`."""
+    text = text.strip()
+    if not text:
+        return "", ""
+    if param.kind is Kind.TEXT or (param.kind is Kind.AG and last):
+        return tokens.unquote(text), ""
+    token, rest = tokens.take(text)
+    if param.kind is Kind.AG and token.lower() == "ag" and (num := re.match(r"\s*(\d+)\b", rest)):
+        return f"ag{num.group(1)}", rest[num.end() :]
+    return token, rest
+
+
+async def convert_one(ctx: Context, param: Param, raw: str) -> Any:
+    if param.convert is not None:
+        return await param.convert(ctx, raw)
+    if param.kind is Kind.AG:
+        return await convert_ag(ctx, raw, archived=param.archived)
+    if param.kind is Kind.USER:
+        return await convert_user(ctx, raw)
+    return raw
+
+
+def usage(ctx: Context, cmd: Command, *, missing: Param | None = None) -> Rich:
+    """`So geht's: /join <AG>` plus an example, in the reader's language."""
+    message = ctx.t("So geht's: {usage}", usage=code(ctx.signature(cmd)))
+    if missing is not None:
+        message = (
+            ctx.t("Da fehlt noch etwas: {what}.", what=ctx.lang.gettext(missing.label))
+            + " "
+            + message
+        )
+    if cmd.examples:
+        message += " " + ctx.t("Beispiel: {example}", example=code(ctx.cmd(cmd.examples[0])))
+    return message

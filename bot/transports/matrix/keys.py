@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import nio
 
 from bot.logs import pseudonym
-from bot.transports.matrix_text import PLATFORM
+from bot.transports.matrix.text import PLATFORM
 
 if TYPE_CHECKING:
-    from bot.transports.matrix import MatrixTransport
+    from bot.transports.matrix.host import MatrixHost
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ MAX_UNDECRYPTED = 200  # events kept waiting for their keys, oldest dropped firs
 
 
 class RoomKeys:
-    def __init__(self, transport: MatrixTransport) -> None:
+    def __init__(self, transport: MatrixHost) -> None:
         self.t = transport
         self._waiting: OrderedDict[str, list[tuple[nio.MatrixRoom, nio.MegolmEvent]]] = (
             OrderedDict()

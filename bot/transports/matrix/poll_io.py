@@ -24,7 +24,7 @@ from nio.responses import RoomEventRelationsResponse
 from bot.core import ChatRef, PollSpec, PollVote, SentPoll
 from bot.logs import pseudonym
 from bot.rich import Rich
-from bot.transports.matrix_events import (
+from bot.transports.matrix.events import (
     LRU,
     EventReader,
     Serial,
@@ -32,7 +32,7 @@ from bot.transports.matrix_events import (
     timestamp,
     type_and_content,
 )
-from bot.transports.matrix_polls import (
+from bot.transports.matrix.polls import (
     END_TYPES,
     POLL_END,
     POLL_START,
@@ -48,11 +48,11 @@ from bot.transports.matrix_polls import (
     referenced_event,
     response_answers,
 )
-from bot.transports.matrix_send import MatrixSendError
-from bot.transports.matrix_text import PLATFORM
+from bot.transports.matrix.send import MatrixSendError
+from bot.transports.matrix.text import PLATFORM
 
 if TYPE_CHECKING:
-    from bot.transports.matrix import MatrixTransport
+    from bot.transports.matrix.host import MatrixHost
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ NOT_OURS = PollDef(())  # cached answer for events that are no poll of the bot
 
 
 class MatrixPolls:
-    def __init__(self, transport: MatrixTransport) -> None:
+    def __init__(self, transport: MatrixHost) -> None:
         self.t = transport
         self._reader = EventReader(transport)
         self._serial = Serial(transport.spawn)

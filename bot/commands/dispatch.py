@@ -1,4 +1,5 @@
-"""Text -> command -> arguments -> permission check -> handler, each message as a task.
+"""The bot's inbox: messages, button presses and network events arrive here and each is
+handled as a task (bot/commands/run.py: text -> command -> arguments -> right -> handler).
 
 A handler's UserError becomes its reply; any other exception is logged (with ids, never
 message text) and the user gets a short apology. When the database cannot be reached
@@ -13,22 +14,18 @@ poll are coalesced (only the latest counts), so a flood of them cannot queue up.
 from __future__ import annotations
 
 import asyncio
-import difflib
 import logging
-import re
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import rights
-from bot.commands import Command, Kind, Param, Right, Where
+from bot.commands import rights
+from bot.commands.declare import Right
+from bot.commands.ratelimit import RateLimit, Verdict
+from bot.commands.run import run
 from bot.context import Context, Services, UserError
-from bot.converters import chat_ag, convert_ag, convert_user
 from bot.core import (
-    MAX_COMMAND,
     ButtonPress,
     ChatRef,
     IncomingMessage,
@@ -40,99 +37,17 @@ from bot.core import (
 )
 from bot.i18n import N_, Lang
 from bot.outbox import Audience
-from bot.rich import AccountRef, Rich, as_rich, code
+from bot.rich import AccountRef, as_rich
 from storage import repo
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
-
-_TOKEN = re.compile(r'\s*(?:"([^"]*)"|„([^“”]*)[“”]|“([^”]*)”|(\S+))')
-
-Verdict = Literal["run", "warn", "drop"]
 
 SORRY = N_("Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal.")
 SLOW_DOWN = N_("Langsam bitte – zu viele Befehle. Versuch es in einer Minute wieder.")
 SORRY_NO_DATABASE = N_(
     "Meine Datenbank ist gerade kurz nicht erreichbar. Bitte versuch es in einem Moment noch einmal."
 )
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    at: datetime
-    warned: bool = False
-
-
-class RateLimit:
-    """Spam protection: a token bucket per person (platform and account id).
-
-    Each input (command, button press, reaction) takes a token; a person has up to
-    `burst` tokens, refilled at `per_minute`. Without a token the input is not handled:
-    the first such one gets a "slow down" answer ("warn"), the ones after it nothing at
-    all ("drop") until the bucket is full again, so a flood never makes the bot flood the
-    chat back. `also` names further buckets the input must find a token in as well (all
-    or nothing), e.g. one shared by everyone who writes anonymously in a chat.
-    Admins are limited like anyone (a misfiring script or a taken-over admin account
-    floods just the same; a person typing commands never gets near the limit).
-    Kept in memory only: it protects, it is not state; a restart starts everyone afresh.
-    """
-
-    PRUNE_ABOVE = 1000  # buckets kept before the full (idle) ones are forgotten
-
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self._clock = clock
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
-
-    def check(
-        self,
-        platform: str,
-        sender_id: str,
-        per_minute: int,
-        burst: int,
-        *,
-        also: Sequence[str] = (),
-    ) -> Verdict:
-        if per_minute <= 0:
-            return "run"
-        now = self._clock()
-        keys = [(platform, key) for key in (sender_id, *also)]
-        if len(self._buckets) >= self.PRUNE_ABOVE and any(k not in self._buckets for k in keys):
-            self._prune(now, per_minute, burst)  # before, so no bucket of this input goes
-        buckets = [self._bucket(key, now, per_minute, burst) for key in keys]
-        empty = [bucket for bucket in buckets if bucket.tokens < 1]
-        if not empty:
-            for bucket in buckets:
-                bucket.tokens -= 1
-            return "run"
-        if all(bucket.warned for bucket in empty):
-            return "drop"
-        for bucket in empty:
-            bucket.warned = True
-        return "warn"
-
-    def _bucket(self, key: tuple[str, str], now: datetime, per_minute: int, burst: int) -> _Bucket:
-        """The bucket under `key`, refilled up to now (a new one is full)."""
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = _Bucket(float(burst), now)
-        else:
-            self._refill(bucket, now, per_minute, burst)
-        if bucket.tokens >= burst:
-            bucket.warned = False
-        return bucket
-
-    @staticmethod
-    def _refill(bucket: _Bucket, now: datetime, per_minute: int, burst: int) -> None:
-        elapsed = max(0.0, (now - bucket.at).total_seconds())
-        bucket.tokens = min(float(burst), bucket.tokens + elapsed * per_minute / 60)
-        bucket.at = now
-
-    def _prune(self, now: datetime, per_minute: int, burst: int) -> None:
-        for key, bucket in list(self._buckets.items()):
-            self._refill(bucket, now, per_minute, burst)
-            if bucket.tokens >= burst:
-                del self._buckets[key]
 
 
 class Dispatcher:
@@ -331,7 +246,7 @@ class Dispatcher:
         try:
             ctx = await self._context(transport, message)
             chosen = ctx.lang.code
-            await self._run(ctx)
+            await run(ctx, self.direct_reachable)
             if ctx.lang.code != chosen:  # the command changed the reader's language (/lang)
                 self._remember_language(message, ctx.lang.code)
         except UserError as exc:
@@ -411,162 +326,6 @@ class Dispatcher:
         lang = self.services.translator.for_language(self.services.outbox.language(audience))
         return Context(self.services, transport, message, lang, person_id)
 
-    async def _run(self, ctx: Context) -> None:
-        registry = self.services.registry
-        if ctx.message.too_long or len(ctx.message.text) > MAX_COMMAND:
-            await self._too_long(ctx)
-            return
-        words = ctx.message.text.split()
-        if not words:
-            return
-        cmd, used = registry.lookup(words)
-        if cmd is None:
-            await self._unknown(ctx, words[0])
-            return
-        rest = ctx.message.text.strip()
-        for _ in range(used):
-            rest = rest[len(rest.split(None, 1)[0]) :].lstrip()
-        await self._check_place(ctx, cmd)
-        if cmd.needs_person and ctx.sender.anonymous:
-            raise UserError(
-                ctx.t(
-                    "Du schreibst anonym im Namen der Gruppe, darum weiß ich nicht, wer du bist. "
-                    "Schalte „Anonym bleiben“ in deinen Admin-Rechten aus oder schreib mir privat."
-                )
-            )
-        args = await self._convert(ctx, cmd, rest)
-        await self._check_right(ctx, cmd, args)
-        if cmd.needs_person and ctx.person_id is None:
-            await ctx.ensure_person()  # first contact: the account is new
-            if ctx.message.is_direct:
-                await self.direct_reachable(ctx.sender.as_account(), True)
-        await cmd.handler(ctx, **args)
-
-    async def _too_long(self, ctx: Context) -> None:
-        """Refuse a command longer than any command needs, before anything parses it; in
-        a group only when it names one of our commands (it may be for another bot)."""
-        words = ctx.message.text[:100].split(None, 2)
-        if ctx.message.is_direct or self.services.registry.lookup(words[:2])[0] is not None:
-            raise UserError(
-                ctx.t("Das ist zu lang für einen Befehl: höchstens {max} Zeichen.", max=MAX_COMMAND)
-            )
-
-    async def _unknown(self, ctx: Context, word: str) -> None:
-        registry = self.services.registry
-        if word.lower() in registry.groups():
-            from handlers.help.render import describe_group
-
-            raise UserError(describe_group(ctx, word.lower()))
-        names = sorted({c.name.split()[0] for c in registry.unique()})
-        close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.75)
-        if close:
-            raise UserError(
-                ctx.t(
-                    "Meintest du {cmd}? Alle Befehle: {help}",
-                    cmd=code(ctx.cmd(close[0])),
-                    help=code(ctx.cmd("help")),
-                )
-            )
-        if ctx.message.is_direct:
-            raise UserError(
-                ctx.t(
-                    "Den Befehl kenne ich nicht. {help} zeigt, was ich kann.",
-                    help=code(ctx.cmd("help")),
-                )
-            )
-        # In groups, unknown commands may be meant for another bot: stay quiet.
-
-    async def _check_place(self, ctx: Context, cmd: Command) -> None:
-        if rights.fits_place(cmd, direct=ctx.message.is_direct):
-            return
-        if cmd.where is Where.GROUP:
-            raise UserError(
-                ctx.t(
-                    "{cmd} funktioniert nur in einer Gruppe oder einem Raum, nicht im privaten Chat.",
-                    cmd=code(ctx.cmd(cmd.name)),
-                )
-            )
-        raise UserError(
-            ctx.t("{cmd} funktioniert nur im privaten Chat mit mir.", cmd=code(ctx.cmd(cmd.name)))
-        )
-
-    async def _convert(self, ctx: Context, cmd: Command, rest: str) -> dict[str, Any]:
-        args: dict[str, Any] = {}
-        remaining = rest
-        for index, param in enumerate(cmd.params):
-            last = index == len(cmd.params) - 1
-            raw, remaining = _take(param, remaining, last)
-            if not raw:
-                if (
-                    param.kind is Kind.AG
-                    and param.from_chat
-                    and (linked := await chat_ag(ctx, archived=param.archived))
-                ):
-                    args[param.name] = linked
-                    continue
-                if param.optional:
-                    args[param.name] = None
-                    continue
-                raise UserError(usage(ctx, cmd, missing=param))
-            args[param.name] = await _convert_one(ctx, param, raw)
-        if remaining.strip():
-            raise UserError(usage(ctx, cmd))
-        return args
-
-    async def _check_right(self, ctx: Context, cmd: Command, args: dict[str, Any]) -> None:
-        if cmd.right is not Right.ADMIN and cmd.ag_param is None and cmd.scope is None:
-            # Not yet declared with a scope: the handler checks once it knows the AG.
-            return
-        await rights.check(ctx, cmd, args)
-
 
 async def _nothing() -> None:
     """What a command dropped by the rate limit does."""
-
-
-def _take(param: Param, text: str, last: bool) -> tuple[str, str]:
-    """Cut the text for one parameter off the front of `text`."""
-    text = text.strip()
-    if not text:
-        return "", ""
-    if param.kind is Kind.TEXT or (param.kind is Kind.AG and last):
-        return _unquote(text), ""
-    match = _TOKEN.match(text)
-    if not match:
-        return "", text
-    token = next(g for g in match.groups() if g is not None)
-    rest = text[match.end() :]
-    if param.kind is Kind.AG and token.lower() == "ag" and (num := re.match(r"\s*(\d+)\b", rest)):
-        return f"ag{num.group(1)}", rest[num.end() :]
-    return token, rest
-
-
-def _unquote(text: str) -> str:
-    match = _TOKEN.fullmatch(text)
-    if match and match.group(4) is None:
-        return next(g for g in match.groups() if g is not None)
-    return text
-
-
-async def _convert_one(ctx: Context, param: Param, raw: str) -> Any:
-    if param.convert is not None:
-        return await param.convert(ctx, raw)
-    if param.kind is Kind.AG:
-        return await convert_ag(ctx, raw, archived=param.archived)
-    if param.kind is Kind.USER:
-        return await convert_user(ctx, raw)
-    return raw
-
-
-def usage(ctx: Context, cmd: Command, *, missing: Param | None = None) -> Rich:
-    """`So geht's: /join <AG>` plus an example, in the reader's language."""
-    message = ctx.t("So geht's: {usage}", usage=code(ctx.signature(cmd)))
-    if missing is not None:
-        message = (
-            ctx.t("Da fehlt noch etwas: {what}.", what=ctx.lang.gettext(missing.label))
-            + " "
-            + message
-        )
-    if cmd.examples:
-        message += " " + ctx.t("Beispiel: {example}", example=code(ctx.cmd(cmd.examples[0])))
-    return message

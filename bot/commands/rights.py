@@ -26,9 +26,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands import Command, Right, Scope, Where
+from bot.commands.convert import chat_ag, convert_ag
+from bot.commands.declare import Command, Right, Scope, Where
 from bot.context import Context, UserError
-from bot.converters import chat_ag, convert_ag
 from bot.rich import code
 from storage import cards, repo
 from storage.cards import Card

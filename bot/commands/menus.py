@@ -3,10 +3,10 @@ language, generated from the command declarations."""
 
 from __future__ import annotations
 
-from bot.commands import Registry
+from bot.commands.declare import Registry
+from bot.commands.rights import offered
 from bot.core import MenuEntry
 from bot.i18n import Translator
-from bot.rights import offered
 
 SCOPES = ("direct", "group", "group_admin")
 

@@ -16,7 +16,7 @@ from bot.i18n import N_
 
 class Right(enum.IntEnum):
     """Who may run a command. FOLLOWER, MEMBER and LEAD refer to the AG of the command's
-    scope (see `Scope`); bot/rights.py says what each means."""
+    scope (see `Scope`); bot/commands/rights.py says what each means."""
 
     ANYONE = 0
     FOLLOWER = 1  # a member of the AG, or writing in a chat linked to it
@@ -29,7 +29,7 @@ class Scope(Protocol):
     """Where a command's AG comes from, resolved by dispatch after the arguments are
     converted and before the handler runs: `scope(ctx, args)` returns the AG, None (the
     thing belongs to no AG), or a list of AGs (the right must hold for one of them).
-    Without a scope, the AG is the command's AG parameter. bot/rights.py has the usual
+    Without a scope, the AG is the command's AG parameter. bot/commands/rights.py has the usual
     ones (`arg`, `chat`, `any_ag`)."""
 
     async def __call__(self, ctx: Any, args: Mapping[str, Any], /) -> Any: ...

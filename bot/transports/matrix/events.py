@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import nio
 
-from bot.transports.matrix_text import transaction_id
+from bot.transports.matrix.text import transaction_id
 
 if TYPE_CHECKING:
-    from bot.transports.matrix import MatrixTransport
+    from bot.transports.matrix.host import MatrixHost
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def type_and_content(event: Any) -> tuple[str, dict[str, Any]]:
 
 
 class EventReader:
-    def __init__(self, transport: MatrixTransport) -> None:
+    def __init__(self, transport: MatrixHost) -> None:
         self.t = transport
 
     async def read(self, room_id: str, event_id: str) -> Any | None:

@@ -1,0 +1,89 @@
+"""Spam protection: one token bucket per person for commands, button presses and
+reactions; the dispatcher asks it before anything else is done with an input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Verdict = Literal["run", "warn", "drop"]
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: datetime
+    warned: bool = False
+
+
+class RateLimit:
+    """Spam protection: a token bucket per person (platform and account id).
+
+    Each input (command, button press, reaction) takes a token; a person has up to
+    `burst` tokens, refilled at `per_minute`. Without a token the input is not handled:
+    the first such one gets a "slow down" answer ("warn"), the ones after it nothing at
+    all ("drop") until the bucket is full again, so a flood never makes the bot flood the
+    chat back. `also` names further buckets the input must find a token in as well (all
+    or nothing), e.g. one shared by everyone who writes anonymously in a chat.
+    Admins are limited like anyone (a misfiring script or a taken-over admin account
+    floods just the same; a person typing commands never gets near the limit).
+    Kept in memory only: it protects, it is not state; a restart starts everyone afresh.
+    """
+
+    PRUNE_ABOVE = 1000  # buckets kept before the full (idle) ones are forgotten
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+
+    def check(
+        self,
+        platform: str,
+        sender_id: str,
+        per_minute: int,
+        burst: int,
+        *,
+        also: Sequence[str] = (),
+    ) -> Verdict:
+        if per_minute <= 0:
+            return "run"
+        now = self._clock()
+        keys = [(platform, key) for key in (sender_id, *also)]
+        if len(self._buckets) >= self.PRUNE_ABOVE and any(k not in self._buckets for k in keys):
+            self._prune(now, per_minute, burst)  # before, so no bucket of this input goes
+        buckets = [self._bucket(key, now, per_minute, burst) for key in keys]
+        empty = [bucket for bucket in buckets if bucket.tokens < 1]
+        if not empty:
+            for bucket in buckets:
+                bucket.tokens -= 1
+            return "run"
+        if all(bucket.warned for bucket in empty):
+            return "drop"
+        for bucket in empty:
+            bucket.warned = True
+        return "warn"
+
+    def _bucket(self, key: tuple[str, str], now: datetime, per_minute: int, burst: int) -> _Bucket:
+        """The bucket under `key`, refilled up to now (a new one is full)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(float(burst), now)
+        else:
+            self._refill(bucket, now, per_minute, burst)
+        if bucket.tokens >= burst:
+            bucket.warned = False
+        return bucket
+
+    @staticmethod
+    def _refill(bucket: _Bucket, now: datetime, per_minute: int, burst: int) -> None:
+        elapsed = max(0.0, (now - bucket.at).total_seconds())
+        bucket.tokens = min(float(burst), bucket.tokens + elapsed * per_minute / 60)
+        bucket.at = now
+
+    def _prune(self, now: datetime, per_minute: int, burst: int) -> None:
+        for key, bucket in list(self._buckets.items()):
+            self._refill(bucket, now, per_minute, burst)
+            if bucket.tokens >= burst:
+                del self._buckets[key]

@@ -1,0 +1,110 @@
+"""One command's way from text to handler: look the command up, check the place, convert
+the arguments, check the right, call the handler. Problems become UserErrors, which the
+dispatcher sends as the reply."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.commands import rights
+from bot.commands.convert import arguments
+from bot.commands.declare import Command, Right, Where
+from bot.context import Context, UserError
+from bot.core import MAX_COMMAND
+from bot.rich import AccountRef, code
+
+MarkReachable = Callable[[AccountRef, bool], Awaitable[None]]
+
+
+async def run(ctx: Context, mark_reachable: MarkReachable) -> None:
+    """Run the command in `ctx.message`; `mark_reachable` notes that a person can be
+    written to privately (a new person's first private message)."""
+    registry = ctx.services.registry
+    if ctx.message.too_long or len(ctx.message.text) > MAX_COMMAND:
+        await _too_long(ctx)
+        return
+    words = ctx.message.text.split()
+    if not words:
+        return
+    cmd, used = registry.lookup(words)
+    if cmd is None:
+        await _unknown(ctx, words[0])
+        return
+    rest = ctx.message.text.strip()
+    for _ in range(used):
+        rest = rest[len(rest.split(None, 1)[0]) :].lstrip()
+    await _check_place(ctx, cmd)
+    if cmd.needs_person and ctx.sender.anonymous:
+        raise UserError(
+            ctx.t(
+                "Du schreibst anonym im Namen der Gruppe, darum weiß ich nicht, wer du bist. "
+                "Schalte „Anonym bleiben“ in deinen Admin-Rechten aus oder schreib mir privat."
+            )
+        )
+    args = await arguments(ctx, cmd, rest)
+    await _check_right(ctx, cmd, args)
+    if cmd.needs_person and ctx.person_id is None:
+        await ctx.ensure_person()  # first contact: the account is new
+        if ctx.message.is_direct:
+            await mark_reachable(ctx.sender.as_account(), True)
+    await cmd.handler(ctx, **args)
+
+
+async def _too_long(ctx: Context) -> None:
+    """Refuse a command longer than any command needs, before anything parses it; in
+    a group only when it names one of our commands (it may be for another bot)."""
+    words = ctx.message.text[:100].split(None, 2)
+    if ctx.message.is_direct or ctx.services.registry.lookup(words[:2])[0] is not None:
+        raise UserError(
+            ctx.t("Das ist zu lang für einen Befehl: höchstens {max} Zeichen.", max=MAX_COMMAND)
+        )
+
+
+async def _unknown(ctx: Context, word: str) -> None:
+    registry = ctx.services.registry
+    if word.lower() in registry.groups():
+        from handlers.help.render import describe_group
+
+        raise UserError(describe_group(ctx, word.lower()))
+    names = sorted({c.name.split()[0] for c in registry.unique()})
+    close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.75)
+    if close:
+        raise UserError(
+            ctx.t(
+                "Meintest du {cmd}? Alle Befehle: {help}",
+                cmd=code(ctx.cmd(close[0])),
+                help=code(ctx.cmd("help")),
+            )
+        )
+    if ctx.message.is_direct:
+        raise UserError(
+            ctx.t(
+                "Den Befehl kenne ich nicht. {help} zeigt, was ich kann.",
+                help=code(ctx.cmd("help")),
+            )
+        )
+    # In groups, unknown commands may be meant for another bot: stay quiet.
+
+
+async def _check_place(ctx: Context, cmd: Command) -> None:
+    if rights.fits_place(cmd, direct=ctx.message.is_direct):
+        return
+    if cmd.where is Where.GROUP:
+        raise UserError(
+            ctx.t(
+                "{cmd} funktioniert nur in einer Gruppe oder einem Raum, nicht im privaten Chat.",
+                cmd=code(ctx.cmd(cmd.name)),
+            )
+        )
+    raise UserError(
+        ctx.t("{cmd} funktioniert nur im privaten Chat mit mir.", cmd=code(ctx.cmd(cmd.name)))
+    )
+
+
+async def _check_right(ctx: Context, cmd: Command, args: dict[str, Any]) -> None:
+    if cmd.right is not Right.ADMIN and cmd.ag_param is None and cmd.scope is None:
+        # Not yet declared with a scope: the handler checks once it knows the AG.
+        return
+    await rights.check(ctx, cmd, args)
