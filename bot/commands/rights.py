@@ -186,6 +186,22 @@ async def _holds(ctx: Context, right: Right, found: Any) -> None:
     await require(ctx, right, found)
 
 
+async def offered_here(ctx: Context) -> list[Command]:
+    """The commands help shows this person in this chat."""
+    lead = await leads_any(ctx)
+    direct, admin = ctx.message.is_direct, ctx.is_admin
+    return [
+        cmd
+        for cmd in ctx.services.registry.unique()
+        if offered(cmd, direct=direct, admin=admin, lead=lead)
+    ]
+
+
+def is_admin(ctx: Context) -> bool:
+    """The sender is an admin of the alliance (settings)."""
+    return ctx.is_admin
+
+
 def fits_place(cmd: Command, *, direct: bool) -> bool:
     """The command may run in this kind of chat (a private chat or a group/room)."""
     if cmd.where is Where.GROUP:

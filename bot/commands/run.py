@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bot.commands import rights
 from bot.commands.convert import arguments
-from bot.commands.declare import Command, Right, Where
+from bot.commands.declare import Command, Where
 from bot.context import Context, UserError
 from bot.core import MAX_COMMAND
 from bot.rich import AccountRef, code
@@ -44,7 +43,7 @@ async def run(ctx: Context, mark_reachable: MarkReachable) -> None:
             )
         )
     args = await arguments(ctx, cmd, rest)
-    await _check_right(ctx, cmd, args)
+    await rights.check(ctx, cmd, args)  # every command, before its handler
     if cmd.needs_person and ctx.person_id is None:
         await ctx.ensure_person()  # first contact: the account is new
         if ctx.message.is_direct:
@@ -101,10 +100,3 @@ async def _check_place(ctx: Context, cmd: Command) -> None:
     raise UserError(
         ctx.t("{cmd} funktioniert nur im privaten Chat mit mir.", cmd=code(ctx.cmd(cmd.name)))
     )
-
-
-async def _check_right(ctx: Context, cmd: Command, args: dict[str, Any]) -> None:
-    if cmd.right is not Right.ADMIN and cmd.ag_param is None and cmd.scope is None:
-        # Not yet declared with a scope: the handler checks once it knows the AG.
-        return
-    await rights.check(ctx, cmd, args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import commands as c
+from bot.commands import rights
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, lines
@@ -43,7 +44,7 @@ async def help_command(ctx: Context, topic: str | None) -> None:
         await ctx.reply(describe(ctx, cmd))
         return
     rows: list[Rich | str] = [bold(ctx.t("Das kannst du hier tun:"))]
-    for cmd in await service.offered_here(ctx):
+    for cmd in await rights.offered_here(ctx):
         rows.append("• " + code(ctx.signature(cmd)) + " – " + ctx.lang.gettext(cmd.help))
     rows.append(ctx.t("Mehr zu einem Befehl: {example}", example=code(ctx.cmd("help join"))))
     await ctx.reply(lines(*rows))
@@ -115,6 +116,6 @@ async def lang(ctx: Context, language: str | None) -> None:
 )
 async def whoami(ctx: Context) -> None:
     account = f"{ctx.sender.platform}:{ctx.sender.id}"
-    role = ctx.t("Du bist Admin des Bündnisses.") if ctx.is_admin else Rich()
+    role = ctx.t("Du bist Admin des Bündnisses.") if rights.is_admin(ctx) else Rich()
     message = ctx.t("Deine Konto-Kennung: {account}", account=code(account))
     await ctx.reply(message + (" " + role if role else Rich()))
