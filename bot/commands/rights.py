@@ -197,7 +197,7 @@ async def offered_here(ctx: Context) -> list[Command]:
     ]
 
 
-def is_admin(ctx: Context) -> bool:
+def alliance_admin(ctx: Context) -> bool:
     """The sender is an admin of the alliance (settings)."""
     return ctx.is_admin
 

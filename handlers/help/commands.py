@@ -116,6 +116,6 @@ async def lang(ctx: Context, language: str | None) -> None:
 )
 async def whoami(ctx: Context) -> None:
     account = f"{ctx.sender.platform}:{ctx.sender.id}"
-    role = ctx.t("Du bist Admin des Bündnisses.") if rights.is_admin(ctx) else Rich()
+    role = ctx.t("Du bist Admin des Bündnisses.") if rights.alliance_admin(ctx) else Rich()
     message = ctx.t("Deine Konto-Kennung: {account}", account=code(account))
     await ctx.reply(message + (" " + role if role else Rich()))
