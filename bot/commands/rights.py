@@ -29,7 +29,7 @@ from typing import Any
 from bot.commands.convert import chat_ag, convert_ag
 from bot.commands.declare import Command, Right, Scope, Where
 from bot.context import Context, UserError
-from bot.rich import code
+from bot.rich import Rich, code
 from storage import cards, repo
 from storage.cards import Card
 from storage.models import Ag, JoinPolicy, Role
@@ -100,10 +100,10 @@ class Among:
 class Worded:
     """A scope's answer: the right (the command's, or `right` where this form of the
     command needs more, e.g. starting a poll from the open /survey) must hold for `ag`,
-    and a refusal says `text` (an `N_` msgid naming {ag}) instead of the general one."""
+    and a refusal says what `refuse(ctx, ag)` words instead of the general refusal."""
 
     ag: Ag
-    text: str
+    refuse: Callable[[Context, Ag], Rich]
     right: Right | None = None
 
 
@@ -172,7 +172,7 @@ async def _holds(ctx: Context, right: Right, found: Any) -> None:
     if isinstance(found, Worded):
         needed = right if found.right is None else found.right
         if not await allowed(ctx, needed, found.ag):
-            raise UserError(ctx.t(found.text, ag=found.ag.name))
+            raise UserError(found.refuse(ctx, found.ag))
         return
     if isinstance(found, Among):
         for ag in found.ags:

@@ -13,8 +13,7 @@ from bot.commands import Scope, rights
 from bot.commands.convert import chat_ag, convert_ag
 from bot.context import Context, UserError
 from bot.core import ChatRef
-from bot.i18n import N_
-from bot.rich import code
+from bot.rich import Rich, code
 from handlers.polls.args import PollArgs, parse
 from handlers.polls.lifecycle import close_poll, post_poll, schedule_close
 from handlers.polls.views import get_view, meant_view
@@ -24,8 +23,13 @@ from storage.polls import polls, writes
 from storage.polls.models import Poll
 from storage.polls.view import PollView
 
-LAUNCH_REFUSAL = N_("Umfragen starten dürfen nur die Leitung der AG „{ag}“ und Admins.")
-RESULTS_REFUSAL = N_("Das Ergebnis sehen nur Mitglieder der AG „{ag}“ und ihre Chats.")
+
+def launch_refusal(ctx: Context, ag: Ag) -> Rich:
+    return ctx.t("Umfragen starten dürfen nur die Leitung der AG „{ag}“ und Admins.", ag=ag.name)
+
+
+def results_refusal(ctx: Context, ag: Ag) -> Rich:
+    return ctx.t("Das Ergebnis sehen nur Mitglieder der AG „{ag}“ und ihre Chats.", ag=ag.name)
 
 
 async def polls_to_list(ctx: Context) -> tuple[list[Poll], dict[int, Ag]]:
@@ -76,7 +80,7 @@ async def read_launch(ctx: Context, spec: str) -> Launch:
 async def launch_scope(ctx: Context, args: Mapping[str, Any]) -> rights.Worded:
     """`/poll`: a lead of the poll's AG, refused in the words polls always used."""
     launch: Launch = args["spec"]
-    return rights.Worded(launch.ag, LAUNCH_REFUSAL)
+    return rights.Worded(launch.ag, launch_refusal)
 
 
 async def launch(
@@ -141,4 +145,4 @@ async def close(ctx: Context, view: PollView) -> PollView | None:
 async def results_scope(ctx: Context, args: Mapping[str, Any]) -> object:
     """`/results`: the poll's followers (polls without an AG: everyone)."""
     view = await meant_view(ctx, args.get("poll"))
-    return None if view.ag is None else rights.Worded(view.ag, RESULTS_REFUSAL)
+    return None if view.ag is None else rights.Worded(view.ag, results_refusal)

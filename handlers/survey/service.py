@@ -20,7 +20,7 @@ from bot.commands import Right, rights
 from bot.context import Context, Services, UserError
 from bot.rich import code
 from handlers.polls.args import PollArgs, parse
-from handlers.polls.service import LAUNCH_REFUSAL, launch_ag
+from handlers.polls.service import launch_ag, launch_refusal
 from handlers.survey.templates import (
     SurveyError,
     SurveyItem,
@@ -94,4 +94,4 @@ async def survey_scope(ctx: Context, args: Mapping[str, Any]) -> object:
     launch: SurveyLaunch | None = args.get("spec")
     if launch is None:
         return rights.OPEN
-    return rights.Worded(launch.ag, LAUNCH_REFUSAL, right=Right.LEAD)
+    return rights.Worded(launch.ag, launch_refusal, right=Right.LEAD)
