@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import commands as c
+from bot.commands import rights
 from bot.core import ButtonPress
 from handlers.meetings import attendance, edit, listing
 from handlers.meetings import commands as meetings
@@ -45,7 +46,7 @@ def test_every_command_with_a_right_says_where_its_ag_comes_from() -> None:
         ("attendance", c.Right.LEAD),
         ("rsvp", c.Right.FOLLOWER),
         ("meetings", c.Right.FOLLOWER),
-        ("reminders", c.Right.LEAD),
+        ("reminders", c.Right.ANYONE),  # showing is open; changing needs LEAD (its scope)
         ("ics", c.Right.MEMBER),
         ("remind", c.Right.ANYONE),
     ],
@@ -53,6 +54,13 @@ def test_every_command_with_a_right_says_where_its_ag_comes_from() -> None:
 def test_the_declared_rights(name: str, right: c.Right) -> None:
     [cmd] = [cmd for f in FEATURES for cmd in f.unique() if cmd.name == name]
     assert cmd.right is right
+
+
+def test_help_offers_reminders_to_members_as_before() -> None:
+    """/reminders shows an AG's offsets to anyone, so help and menus list it for everyone
+    (declared LEAD, it vanished from members' /help)."""
+    [cmd] = [cmd for cmd in reminders.feature.unique() if cmd.name == "reminders"]
+    assert rights.offered(cmd, direct=False, admin=False, lead=False)
 
 
 def test_the_answer_buttons_are_for_followers_of_the_meetings_ag() -> None:

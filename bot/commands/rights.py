@@ -107,6 +107,15 @@ class Worded:
     right: Right | None = None
 
 
+@dataclass(frozen=True)
+class Needs:
+    """A scope's answer: this form of the command needs `right` for `ag` (a command open
+    to anyone whose changing form is for leads, e.g. /reminders)."""
+
+    right: Right
+    ag: Ag | None
+
+
 def chat() -> Scope:
     """The AGs the chat is linked to: the right must hold for one of them."""
 
@@ -168,6 +177,9 @@ async def check_press(ctx: Context, right: Right, scope: Scope | None, data: str
 
 async def _holds(ctx: Context, right: Right, found: Any) -> None:
     if found is OPEN:
+        return
+    if isinstance(found, Needs):
+        await require(ctx, found.right, found.ag)
         return
     if isinstance(found, Worded):
         needed = right if found.right is None else found.right

@@ -51,14 +51,13 @@ async def _asked(ctx: Context, spec: AgText | None) -> AgText:
 async def _scope(ctx: Context, args: Mapping[str, Any]) -> Any:
     """Anyone may see an AG's offsets; changing them is for its leads."""
     spec = await _asked(ctx, args.get("spec"))
-    return spec.ag if spec.rest else rights.OPEN
+    return rights.Needs(c.Right.LEAD, spec.ag) if spec.rest else rights.OPEN
 
 
 @feature.command(
     "reminders",
     help=N_("Wann die Erinnerungen einer AG kommen; die Leitung stellt sie um"),
     params=(c.Param("spec", c.Kind.TEXT, N_("AG [Abstände]"), optional=True, convert=_ag_text),),
-    right=c.Right.LEAD,
     scope=_scope,
     examples=("reminders ag2", "reminders ag2 2d 1h 10m", "reminders ag2 standard"),
     aliases=("erinnerungen",),
