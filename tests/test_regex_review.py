@@ -12,11 +12,11 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
   label. `_PREFIXED` (anchored, one `.*`) is linear.
 - bot/commands/convert.py `_AG_NUMBER`: `\\s*[-_#]?\\s*` was quadratic on `ag` + blanks + `x`
   (1.3 s for 8,000 blanks); now `\\s*(?:[-_#]\\s*)?`. `\\s+` in `re.sub`, `\\w+` (AG names) linear.
-- handlers/polls/args.py `_TOKEN`, tried at each token, searched the rest of the text for
-  the closing quote of every unclosed `„`/`«` (quadratic); `tokenize` now remembers where
-  each closing quote comes next. `_FLAG` (anchored, on one word) is linear.
-- bot/commands/tokens.py: no regex; each closing quote's next position is looked up once
-  (like poll_args). bot/commands/convert.py `\\s*(\\d+)\\b`: tried once per parameter: linear.
+- The old poll `_TOKEN`, tried at each token, searched the rest of the text for the closing
+  quote of every unclosed `„`/`«` (quadratic). Its successor, the one tokenizer of
+  bot/commands/tokens.py (polls, dispatch), looks each closing quote's next position up
+  once; `_BLANKS`/`_WORD` are one character class each. handlers/polls/args.py `_FLAG`
+  (anchored, on one word) is linear. bot/commands/convert.py `\\s*(\\d+)\\b`: tried once per parameter: linear.
 - bot/when.py `_SLASH _REL _ON _AT _ISO _DMY _DAYWORD _NEXT _WORD _TIME _SPACE _SPACE_DIGIT
   _COMMA _REST _ZONE _DURATION`: matched at a position a fixed number of times per parse
   (`parse_duration` moves forward with every match); no quantified group that can match
@@ -142,7 +142,6 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "when.parse_duration": parse_duration,
     "when.parse_offsets": lambda s: parse_offsets(s.split(" ", 20)),
     "recurrence.parse_rule": _rule,
-    "poll_args.tokenize": poll_args.tokenize,
     "poll_args.parse": lambda s: poll_args.parse(_ctx(), s),
     "poll_args.clean": poll_args.clean,
     "convert.take": _dispatch_take,

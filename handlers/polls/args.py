@@ -7,17 +7,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
+from bot.commands.tokens import tokenize
 from bot.context import Context, UserError
 from bot.rich import code
 from bot.when import MAX_AHEAD, WhenError, localize, parse_date, parse_duration, parse_when
 from storage.polls.models import OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, QUESTION_MAX
 from storage.text import visible
 
-# Straight and German quotes; phones turn `"` into „…“ or “…”. Opening quote -> the
-# quotes that may close it.
-_QUOTES = {'"': '"', "„": '“”"', "“": '”"', "«": "»"}
-_BLANKS = re.compile(r"\s*")
-_WORD = re.compile(r"\S+")
 # Phones turn `--` into an en or em dash.
 _FLAG = re.compile(r"^(?:--|—|–)(\w[\w-]*)$")
 FLAGS = {
@@ -42,56 +38,6 @@ class PollArgs:
     anonymous: bool = False
     closes_at: datetime | None = None
     ag: str | None = None
-
-
-def tokenize(text: str) -> list[tuple[str, bool]]:
-    """Words and quoted phrases; the flag is True for a bare word (which may be a flag).
-
-    An opening quote without its closing one is part of a bare word. Linear time: where
-    each closing quote comes next is looked up once and remembered (a regex tried at every
-    unclosed `„` searched the rest of the text each time).
-    """
-    out: list[tuple[str, bool]] = []
-    after = _NextQuote(text)
-    pos = _skip_blanks(text, 0)
-    while pos < len(text):
-        closers = _QUOTES.get(text[pos])
-        close = after.find(closers, pos + 1) if closers else -1
-        if close >= 0:
-            out.append((text[pos + 1 : close], False))
-            pos = close + 1
-        else:
-            word = _WORD.match(text, pos)
-            assert word is not None  # `pos` is at a non-blank
-            out.append((word[0], True))
-            pos = word.end()
-        pos = _skip_blanks(text, pos)
-    return out
-
-
-def _skip_blanks(text: str, pos: int) -> int:
-    match = _BLANKS.match(text, pos)
-    return match.end() if match else pos
-
-
-class _NextQuote:
-    """The next position of any of some characters, each looked for at most once per
-    occurrence: together linear in the length of the text."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._next: dict[str, int] = {}  # char -> its next index at or after the last ask
-
-    def find(self, chars: str, start: int) -> int:
-        best = -1
-        for ch in chars:
-            at = self._next.get(ch)
-            if at is None or 0 <= at < start:
-                at = self.text.find(ch, start)
-                self._next[ch] = at
-            if at >= 0 and (best < 0 or at < best):
-                best = at
-        return best
 
 
 def parse(ctx: Context, text: str) -> PollArgs:
