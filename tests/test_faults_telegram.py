@@ -10,7 +10,7 @@ out to 1,000 private chats through the reminder engine, and 300 replies to comma
 
 What the bot promises:
 - Every message arrives: the transport tries a send that failed transiently up to five
-  times (telegram_send.py), and a reminder's delivery is retried beyond that until the
+  times (bot/transports/telegram/send.py), and a reminder's delivery is retried beyond that until the
   meeting begins; the reminder's delivery rows end `sent`.
 - A message arrives once where the bot can know: 5xx, 429 and a time-out before sending
   leave nothing in the chat (so the fake plays them), and the one attempt that succeeds

@@ -23,7 +23,7 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
   the same text in two ways: linear.
 - handlers/meetings/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meetings/args.py
   `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meetings/edit.py
-  `_TIME_FIRST`; handlers/vote/service.py `[,;\\s]+`; handlers/connect/service.py `[^0-9A-Z]`; handlers/admin.py
+  `_TIME_FIRST`; handlers/vote/service.py `[,;\\s]+`; handlers/connect/service.py `[^0-9A-Z]`; handlers/membership/admin.py
   `_SLUG`; bot/transports/telegram/menus.py `_MENU_COMMAND`, incoming.py `_DEEP_LINK`; bot/core.py `_SURROGATE`:
   linear.
 - Not user text: bot/config.py (the configuration file), bot/i18n.py `_PLACEHOLDER` (the
@@ -148,9 +148,9 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "tokens.unquote": tokens.unquote,
     "tokens.tokenize": tokens.tokenize,
     "convert.match_ag": lambda s: commands_convert.match_ag(s, AGS),
-    "meeting_common.split_options": lambda s: meeting_args.split_options(_ctx(), s),
-    "meeting_common.title_and_url": lambda s: meeting_args.title_and_url(_ctx(), s),
-    "meeting_common.parse_id": lambda s: meeting_args.parse_id(_ctx(), s),
+    "meeting_args.split_options": lambda s: meeting_args.split_options(_ctx(), s),
+    "meeting_args.title_and_url": lambda s: meeting_args.title_and_url(_ctx(), s),
+    "meeting_args.parse_id": lambda s: meeting_args.parse_id(_ctx(), s),
     "meeting_edit._TIME_FIRST": meeting_edit._TIME_FIRST.match,
     "vote.choices": lambda s: vote.choices(_ctx(), VIEW, s),
     "connect.normalise": connect.normalise,
