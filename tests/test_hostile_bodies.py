@@ -29,9 +29,9 @@ from bot.transports.matrix.text import HTML_FORMAT, matrix_to
 from tests.support import telegram_api as tg
 from tests.support.fake import BotHarness
 from tests.support.telegram_transport import RecordingInbox, running
+from tests.support.timing import BOUND, timed
 
 SIZE = 64 * 1024
-BOUND = 1.0  # seconds per message: a guard against a blow-up, not a benchmark
 BOT = "@buendnisbot:example.org"
 ANNA = "@anna:example.org"
 PILL = f'<a href="{matrix_to(ANNA)}">Anna</a> '
@@ -86,12 +86,6 @@ def room() -> nio.MatrixRoom:
     found.add_member(BOT, "Bündnisbot", None)
     found.add_member(ANNA, "Anna", None)
     return found
-
-
-def timed(work: Any, *args: Any) -> tuple[Any, float]:
-    started = time.perf_counter()
-    result = work(*args)
-    return result, time.perf_counter() - started
 
 
 def matrix_cases() -> Iterator[tuple[str, nio.RoomMessageText]]:
