@@ -19,6 +19,7 @@ from typing import Any
 from bot.commands import Right, rights
 from bot.context import Context, Services, UserError
 from bot.rich import code
+from bot.text_cut import cut
 from handlers.polls.args import PollArgs, parse
 from handlers.polls.service import launch_ag, launch_refusal
 from handlers.survey.templates import (
@@ -62,7 +63,7 @@ def unknown_question(ctx: Context, ref: str) -> UserError:
     return UserError(
         ctx.t(
             "Die Frage „{ref}“ gibt es nicht. {survey} zeigt alle.",
-            ref=ref[:40],
+            ref=cut(ref, 40),
             survey=code(ctx.cmd("survey")),
         )
     )
