@@ -61,7 +61,7 @@ async def vote(ctx: Context, answer: VoteText) -> None:
     if answer.view is not None and not answer.answer.strip():
         await ctx.reply(_how_to(ctx, answer.view))
         return
-    view = answer.view or await implicit_poll(ctx)
+    view = answer.view or await implicit_poll(ctx, answer.answer)
     await check_allowed(ctx, view, person_id)
     positions = choices(ctx, view, answer.answer)
     async with ctx.db.read() as session:
