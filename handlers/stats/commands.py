@@ -48,16 +48,31 @@ async def stats(ctx: Context, ag: Ag) -> None:
         rows.append(ctx.t("Noch keine Umfragen."))
     for poll in found.polls:
         state = ctx.t("beendet") if poll.closed else ctx.t("läuft")
-        rows.append(
-            "• "
-            + ctx.tn(
+        if poll.member_voters is None:
+            line = ctx.tn(
+                "{id} „{question}“ ({state}): {n} Stimme, anonym (ohne Anteil)",
+                "{id} „{question}“ ({state}): {n} Stimmen, anonym (ohne Anteil)",
+                poll.voters,
+                id=poll.short_id,
+                question=cut(poll.question, 80),
+                state=state,
+            )
+        else:
+            line = ctx.tn(
                 "{id} „{question}“ ({state}): {n} Stimme, {percent} der Mitglieder",
                 "{id} „{question}“ ({state}): {n} Stimmen, {percent} der Mitglieder",
                 poll.voters,
                 id=poll.short_id,
                 question=cut(poll.question, 80),
                 state=state,
-                percent=_percent(poll.voters, found.members),
+                percent=_percent(poll.member_voters, found.members),
+            )
+        rows.append("• " + line)
+    if found.polls:
+        rows.append(
+            ctx.t(
+                "Anteil: wie viele der heutigen Mitglieder abgestimmt haben. Stimmen von "
+                "Ausgetretenen zählen im Ergebnis, hier nicht."
             )
         )
     rows.append("")

@@ -23,8 +23,10 @@ from storage.polls.view import PollView, the_open_view
 _RETRACT = {"-", "0", "x", "zurück", "zurueck", "nichts", "none", "retract", "skip"}
 
 
-def choices(ctx: Context, view: PollView, raw: str) -> list[int]:
-    """`2`, `1,3`, `1 3`, `1;3` -> 0-based positions; `-` -> [] (retract)."""
+def choices(ctx: Context, view: PollView, raw: str, *, named: bool = True) -> list[int]:
+    """`2`, `1,3`, `1 3`, `1;3` -> 0-based positions; `-` -> [] (retract). `named`: the
+    person typed the poll's id; else the example leaves it out too (the survey's
+    walk-through never shows its polls' ids)."""
     value = raw.strip().lower()
     if value in _RETRACT:
         return []
@@ -35,7 +37,7 @@ def choices(ctx: Context, view: PollView, raw: str) -> list[int]:
             ctx.t(
                 "Bitte wähle eine Nummer von 1 bis {max}, z. B. {example}.",
                 max=count,
-                example=code(ctx.cmd(f"vote {view.short_id} 1")),
+                example=code(ctx.cmd(f"vote {view.short_id} 1" if named else "vote 1")),
             )
         )
     positions = list(dict.fromkeys(int(p) - 1 for p in parts))
