@@ -1,0 +1,47 @@
+"""Cut questions and titles (issue 13): they end in "…" and never stop inside a word; one
+helper (bot/text_cut.py) for every reply that shortens a question or a title."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text_cut import cut
+from tests.support.fake import BotHarness
+from tests.support.poll_chat import Clock, setup_ag, start_poll
+
+LONG = (
+    "Haben Sie Interesse, sich in einem zivilgesellschaftlichen Bündnis für Mitteldeutschland "
+    "einzubringen?"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("Wann treffen wir uns?", 80, "Wann treffen wir uns?"),
+        ("Wann treffen wir uns?", 21, "Wann treffen wir uns?"),
+        ("Wann treffen wir uns?", 20, "Wann treffen wir…"),
+        ("Wann treffen wir uns?", 17, "Wann treffen wir…"),
+        ("Wann treffen wir uns?", 16, "Wann treffen…"),
+        ("Ort, Zeit und Thema", 10, "Ort, Zeit…"),
+        ("Ort, Zeit und Thema", 9, "Ort…"),
+        ("Donaudampfschifffahrt", 10, "Donaudamp…"),
+        ("  Plenum  ", 6, "Plenum"),
+    ],
+)
+def test_a_cut_ends_in_an_ellipsis_between_words(text: str, limit: int, expected: str) -> None:
+    assert cut(text, limit) == expected
+    assert len(cut(text, limit)) <= limit
+
+
+async def test_polls_lists_a_long_question_cut_between_words(bot: BotHarness) -> None:
+    bot.app.services.clock = Clock()
+    group = await setup_ag(bot)
+    short_id = await start_poll(group, "anna", f'/poll "{LONG}" "Ja" "Nein"')
+
+    [listing] = await bot.dm("ben").say("ben", "/polls")
+
+    assert listing.splitlines()[1] == (
+        f"• {short_id} – Haben Sie Interesse, sich in einem zivilgesellschaftlichen Bündnis "
+        "für… – ag2 – läuft"
+    )
