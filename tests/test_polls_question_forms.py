@@ -91,3 +91,13 @@ async def test_the_question_back_in_english(bot: BotHarness) -> None:
         "question on the first line and each answer on a line of its own."
     ]
     assert bot.transport.polls == [] and group.ref
+
+
+async def test_a_question_without_answers_gets_an_example_without_quotes(bot: BotHarness) -> None:
+    group = await setup_ag(bot)
+
+    assert await group.say("anna", "/poll Wann ist Plenum?") == [
+        "Eine Umfrage braucht mindestens 2 Antworten. "
+        "Beispiel: /poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr"
+    ]
+    assert bot.transport.polls == []

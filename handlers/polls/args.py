@@ -175,9 +175,9 @@ def checked(ctx: Context, question: str, options: list[str]) -> tuple[str, list[
     if len(options) < OPTIONS_MIN:
         raise UserError(
             ctx.t(
-                "Eine Umfrage braucht mindestens {min} Antworten, jede in Anführungszeichen. Beispiel: {example}",
+                "Eine Umfrage braucht mindestens {min} Antworten. Beispiel: {example}",
                 min=OPTIONS_MIN,
-                example=code(ctx.cmd('poll "Wann treffen wir uns?" "Di 18 Uhr" "Mi 19 Uhr"')),
+                example=code(ctx.cmd("poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr")),
             )
         )
     if len(options) > OPTIONS_MAX:
