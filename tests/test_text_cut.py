@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core import ButtonPress
 from bot.text_cut import cut
 from tests.support.fake import BotHarness
+from tests.support.meetings import ag2_with_lead
 from tests.support.poll_chat import Clock, setup_ag, start_poll
 
 LONG = (
@@ -45,3 +47,17 @@ async def test_polls_lists_a_long_question_cut_between_words(bot: BotHarness) ->
         f"• {short_id} – Haben Sie Interesse, sich in einem zivilgesellschaftlichen Bündnis "
         "für… – ag2 – läuft"
     )
+
+
+async def test_a_long_meeting_title_in_a_button_toast_is_cut_between_words(
+    bot: BotHarness,
+) -> None:
+    setup = await ag2_with_lead(bot)
+    title = " ".join(["Vorbereitungstreffen"] * 9)  # 188 characters
+    await setup.anna.say("anna", f"/meeting ag2 03.12.2026 18:00 {title}")
+
+    press = ButtonPress(setup.group.ref, bot.user("carla"), "rsvp:1:yes", "cb-1")
+    toast = await bot.app.dispatcher.button_pressed(press)
+
+    shown = " ".join(["Vorbereitungstreffen"] * 5)
+    assert toast == f"✅ Eingetragen: Du kommst zu „{shown}…“ (Do 03.12. 18:00)."
