@@ -135,9 +135,9 @@ async def test_starting_a_running_question_again_asks_first(bot: BotHarness) -> 
     await group.say("anna", "/survey 1")
     _, first = last_poll(bot.transport)
 
-    assert await group.say("anna", "/survey interesse --for 3d") == [
+    assert await bot.dm("anna").say("anna", "/survey --ag ag2 interesse --for 3d") == [
         f"Frage 1 läuft in der AG „{AG2}“ schon: {first.poll_id}. Noch einmal starten? "
-        "Dann schreib /survey 1 JA --for 3d."
+        "Dann schreib /survey 1 JA --ag ag2 --for 3d."
     ]
     assert len(bot.transport.polls) == 1
 

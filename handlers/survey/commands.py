@@ -5,7 +5,7 @@ in the AG's chats, `/survey run` walks one person through all of them privately,
 from __future__ import annotations
 
 from bot import commands as c
-from bot.commands.tokens import take
+from bot.commands.tokens import tokenize
 from bot.context import Context, UserError
 from bot.core import ChatRef
 from bot.i18n import N_
@@ -104,8 +104,13 @@ async def survey(ctx: Context, spec: SurveyLaunch | None) -> None:
 def _ask_again(ctx: Context, spec: SurveyLaunch, already: list[Poll]) -> Rich:
     """Frage 1 already runs in the AG's chats: say where, and how to start it once more
     (the same words with JA after the question, as `/forget JA` confirms)."""
-    _, flags = take(spec.args.text)
-    again = f"survey {spec.question.id} JA {' '.join(flags.split())}".rstrip()
+    question_at = spec.args.at[0]
+    flags = [
+        token.text if token.bare else f'"{token.text}"'
+        for index, token in enumerate(tokenize(spec.args.text))
+        if index != question_at
+    ]
+    again = " ".join(["survey", str(spec.question.id), "JA", *flags])
     return ctx.t(
         "Frage {n} läuft in der AG „{ag}“ schon: {polls}. Noch einmal starten? Dann schreib {again}.",
         n=spec.question.id,
