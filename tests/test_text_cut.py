@@ -61,3 +61,15 @@ async def test_a_long_meeting_title_in_a_button_toast_is_cut_between_words(
 
     shown = " ".join(["Vorbereitungstreffen"] * 5)
     assert toast == f"✅ Eingetragen: Du kommst zu „{shown}…“ (Do 03.12. 18:00)."
+
+
+def test_the_chart_cuts_a_line_between_words_too() -> None:
+    from PIL import Image, ImageDraw
+
+    from handlers.polls import chart
+
+    draw = ImageDraw.Draw(Image.new("RGB", (10, 10)))
+    fitted = chart._fit(draw, LONG, chart._font(chart.LABEL_SIZE), 300)
+
+    assert fitted.endswith("…") and LONG.startswith(fitted[:-1] + " ")
+    assert draw.textlength(fitted, font=chart._font(chart.LABEL_SIZE)) <= 300

@@ -102,11 +102,9 @@ def _fit(
 ) -> str:
     """`text` cut with an ellipsis between words (bot/text_cut.py) to fit `width` pixels."""
     text = _drawable(text, font)
-    limit = len(text)
     fitted = text
-    while limit > 1 and draw.textlength(fitted, font=font) > width:
-        limit -= 1
-        fitted = cut(text, limit)
+    while len(fitted) > 1 and draw.textlength(fitted, font=font) > width:
+        fitted = cut(text, len(fitted) - 1)  # one word less each time
     return fitted
 
 
