@@ -86,6 +86,8 @@ class Settings:
     # Decided when the settings are made (see `data_file`), so in the start's folder.
     ags_file: Path = field(default_factory=lambda: data_file("ags.toml"))
     survey_file: Path = field(default_factory=lambda: data_file("survey.toml"))
+    # How long a survey question started in an AG (`/survey 1`) runs without --for/--until.
+    survey_poll_days: int = 14
     log_level: str = "INFO"
     # Whole update and request payloads of the libraries (python-telegram-bot, nio,
     # aiosqlite) at DEBUG: they carry message texts, connect codes and private votes.

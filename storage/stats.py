@@ -1,5 +1,8 @@
 """The queries of the leads' overview of an AG (`/stats`): numbers only, never names.
 
+A poll's share is the part of today's members who voted in it: votes of people who have
+left since still count in the result, but not in the share, so it never passes 100 %.
+
 A fixed number of statements however many polls and meetings the AG has: the voters of
 the recent polls and the answers to the recent meetings are each counted in one grouped
 query over all of them, not one query per poll or meeting.
@@ -27,8 +30,11 @@ RECENT_MEETINGS = 5
 class PollLine:
     short_id: str
     question: str
-    voters: int
+    voters: int  # every counted vote, as in the result
     closed: bool
+    # How many of today's members voted (the share's numerator); None for anonymous
+    # polls, whose votes name nobody (Telegram's counts even include non-members).
+    member_voters: int | None = None
 
 
 @dataclass
@@ -100,8 +106,27 @@ async def _recent_polls(session: AsyncSession, ag_id: int) -> list[PollLine]:
     for query in (counted, native):
         for poll_id, n in (await session.execute(query)).all():
             voters[poll_id] += int(n or 0)
+    members = dict.fromkeys(ids, 0)
+    current = (
+        select(PollBallot.poll_id, func.count(func.distinct(PollBallot.person_id)))
+        .join(PollChoice, PollChoice.ballot_id == PollBallot.id)
+        .join(
+            Membership,
+            (Membership.person_id == PollBallot.person_id) & (Membership.ag_id == ag_id),
+        )
+        .where(PollBallot.poll_id.in_(ids), PollBallot.counted.is_(True))
+        .group_by(PollBallot.poll_id)
+    )
+    for poll_id, n in (await session.execute(current)).all():
+        members[poll_id] = int(n or 0)
     return [
-        PollLine(poll.short_id, poll.question, voters[poll.id], poll.closed_at is not None)
+        PollLine(
+            poll.short_id,
+            poll.question,
+            voters[poll.id],
+            poll.closed_at is not None,
+            None if poll.anonymous else members[poll.id],
+        )
         for poll in polls
     ]
 

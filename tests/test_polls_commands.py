@@ -219,8 +219,8 @@ async def test_an_admin_may_poll_any_ag(bot: BotHarness) -> None:
         ),
         (
             '/poll "F?" "Nur eine"',
-            "Eine Umfrage braucht mindestens 2 Antworten, jede in Anführungszeichen. "
-            'Beispiel: /poll "Wann treffen wir uns?" "Di 18 Uhr" "Mi 19 Uhr"',
+            "Eine Umfrage braucht mindestens 2 Antworten. "
+            "Beispiel: /poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr",
         ),
         ('/poll "F?" "A" "  "', "Antwort 2 ist leer."),
         (

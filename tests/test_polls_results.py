@@ -158,7 +158,7 @@ async def test_export_of_a_named_poll_has_a_row_per_vote(voted: tuple[BotHarness
         "Konto",
         "Antwort-Nr.",
         "Antwort",
-        "Zeit (UTC)",
+        "Zeit (Europe/Berlin)",
         "Gezählt",
     ]
     assert [(r[1], r[3], r[4], r[5], r[7]) for r in rows[1:]] == [

@@ -80,8 +80,11 @@ async def test_vote_without_an_id_when_several_are_open(
 
     [answer] = await bot.dm("ben").say("ben", "/vote 1")
 
-    assert answer.startswith("Es laufen mehrere Umfragen: ")
-    assert first in answer and second in answer
+    assert answer.splitlines() == [
+        "Es laufen 2 Umfragen. Welche meinst du?",
+        f"1. Wo? – /vote {second} 1",
+        f"2. Wann? – /vote {first} 1",
+    ]
 
 
 async def test_vote_retract(polled: tuple[BotHarness, str, str]) -> None:

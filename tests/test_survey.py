@@ -196,7 +196,7 @@ async def test_survey_run_walks_through_every_question(bot: BotHarness) -> None:
 
     await dm.say("eva", "/vote 1,4")
     [skipped] = await dm.say("eva", "/vote -")
-    assert skipped.startswith("Du hattest hier noch nicht abgestimmt.\n\nFrage 4 von 9\n")
+    assert skipped.startswith("Übersprungen.\n\nFrage 4 von 9\n")
     for _ in range(5):
         await dm.say("eva", "/vote 1")
     [last] = await dm.say("eva", "/vote 3")
@@ -205,7 +205,9 @@ async def test_survey_run_walks_through_every_question(bot: BotHarness) -> None:
     [overview] = await bot.dm("fritz").say("fritz", "/survey results")
     rows = overview.splitlines()
     assert rows[1] == f"1. 1 Antwort – am häufigsten: „{Q1_OPTIONS[1]}“ (100 %)"
-    assert rows[2] == "2. 1 Antwort – am häufigsten: „Kultur“ (100 %)"
+    assert rows[2] == (
+        "2. 1 Antwort – Gleichstand: „Kultur“ und „Klima- und Umweltschutz“ (je 100 %)"
+    )
     assert rows[3] == "3. 0 Antworten"
     assert rows[9] == "6. 1 Antwort – am häufigsten: „Nein“ (100 %)"
 

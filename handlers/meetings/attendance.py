@@ -11,6 +11,7 @@ from bot.commands import rights
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, join, lines, text
+from bot.text_cut import cut
 from bot.when_text import format_full, format_short
 from handlers.meetings.service import MeetingRef, load_occurrence, meeting_ag, meeting_ref
 from handlers.meetings.text import (
@@ -122,7 +123,7 @@ async def rsvp_button(ctx: Context, data: str) -> str | None:
         return None
     view = await load_occurrence(ctx, raw_id)
     await _answer(ctx, view, answer)
-    title = meeting_title(ctx.lang, view.title)
+    title = cut(meeting_title(ctx.lang, view.title), 120)  # a toast holds 200 characters
     when = format_short(local(view), ctx.lang.code)
     if answer == "yes":
         toast = ctx.t("Eingetragen: Du kommst zu „{title}“ ({when}).", title=title, when=when)

@@ -34,6 +34,12 @@ MIN_DURATION = timedelta(minutes=1)
 @dataclass
 class PollArgs:
     words: list[str] = field(default_factory=list)  # the question and the options
+    # Read by handlers/polls/question.py: whether each word was typed without quotes, its
+    # index among all tokens (flags included), whether no token at all was quoted.
+    bare: list[bool] = field(default_factory=list)
+    at: list[int] = field(default_factory=list)
+    all_bare: bool = True
+    text: str = ""
     multi: bool = False
     anonymous: bool = False
     closes_at: datetime | None = None
@@ -42,14 +48,16 @@ class PollArgs:
 
 def parse(ctx: Context, text: str) -> PollArgs:
     """Split the words from the options; a time after `--until`/`--for` is read here."""
-    args = PollArgs()
     tokens = tokenize(text)
+    args = PollArgs(text=text, all_bare=all(token.bare for token in tokens))
     i = 0
     while i < len(tokens):
         value, bare = tokens[i]
         flag = _FLAG.match(value) if bare else None
         if flag is None:
             args.words.append(value)
+            args.bare.append(bare)
+            args.at.append(i)
             i += 1
             continue
         name = FLAGS.get(flag.group(1).lower())
@@ -167,9 +175,9 @@ def checked(ctx: Context, question: str, options: list[str]) -> tuple[str, list[
     if len(options) < OPTIONS_MIN:
         raise UserError(
             ctx.t(
-                "Eine Umfrage braucht mindestens {min} Antworten, jede in Anführungszeichen. Beispiel: {example}",
+                "Eine Umfrage braucht mindestens {min} Antworten. Beispiel: {example}",
                 min=OPTIONS_MIN,
-                example=code(ctx.cmd('poll "Wann treffen wir uns?" "Di 18 Uhr" "Mi 19 Uhr"')),
+                example=code(ctx.cmd("poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr")),
             )
         )
     if len(options) > OPTIONS_MAX:

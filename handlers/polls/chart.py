@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.text_cut import cut
+
 WIDTH = 800
 MARGIN = 32
 TITLE_SIZE = 24
@@ -98,13 +100,12 @@ def _fit(
     font: Font,
     width: int,
 ) -> str:
-    """`text` cut with an ellipsis to fit `width` pixels."""
+    """`text` cut with an ellipsis between words (bot/text_cut.py) to fit `width` pixels."""
     text = _drawable(text, font)
-    if draw.textlength(text, font=font) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    fitted = text
+    while len(fitted) > 1 and draw.textlength(fitted, font=font) > width:
+        fitted = cut(text, len(fitted) - 1)  # one word less each time
+    return fitted
 
 
 def _wrap(

@@ -8,7 +8,9 @@ from bot import commands as c
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, join, lines
+from bot.text_cut import cut
 from handlers.polls.args import checked
+from handlers.polls.question import question_and_options
 from handlers.polls.render import deadline_short, launch_report
 from handlers.polls.service import (
     Launch,
@@ -37,6 +39,7 @@ feature = c.Feature("polls")
     needs_person=True,
     examples=(
         'poll "Wann treffen wir uns?" "Di 18 Uhr" "Mi 19 Uhr" "Do 17 Uhr"',
+        "poll Wann ist Plenum? Di 18 Uhr, Mi 19 Uhr, Do 17 Uhr",
         'poll "Welche Themen?" "Energie" "Mobilität" "Bildung" --multi --for 3d',
         'poll "Neuer Name?" "Ja" "Nein" --anonymous --until 05.12.2026 18:00 --ag ag2',
     ),
@@ -44,9 +47,7 @@ feature = c.Feature("polls")
 )
 async def poll(ctx: Context, spec: Launch) -> None:
     args, ag = spec.args, spec.ag
-    if not args.words:
-        raise UserError(ctx.t("Die Umfrage braucht eine Frage."))
-    question, options = checked(ctx, args.words[0], args.words[1:])
+    question, options = checked(ctx, *question_and_options(ctx, args))
     view, posted, failed = await launch(
         ctx,
         ag,
@@ -102,6 +103,8 @@ async def list_polls(ctx: Context) -> None:
         else:
             status = ctx.t("läuft")
         slug = view.ag.slug if view.ag else ""
-        rows.append(join(["• " + code(row.short_id), row.question[:80], code(slug), status], " – "))
+        rows.append(
+            join(["• " + code(row.short_id), cut(row.question, 80), code(slug), status], " – ")
+        )
     rows.append(ctx.t("Ergebnis: {results}", results=code(ctx.cmd("results <Umfrage>"))))
     await ctx.reply(lines(*rows))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot import commands as c
 from bot.context import Context
@@ -19,6 +21,7 @@ from handlers.polls.render import network_name
 from handlers.polls.service import poll_scope
 from handlers.polls.views import get_view, tally_of
 from storage.polls import ballots
+from storage.polls.polls import utc
 from storage.polls.view import PollView
 
 feature = c.Feature("poll_export")
@@ -27,6 +30,7 @@ feature = c.Feature("poll_export")
 async def _named_rows(ctx: Context, view: PollView) -> list[list[str]]:
     async with ctx.db.read() as session:
         found = await ballots.named_ballots(session, view.poll.id)
+    tz = ctx.services.settings.tz  # the alliance's clock, named in the header
     header = [
         ctx.t("Umfrage").plain,
         ctx.t("Name").plain,
@@ -34,7 +38,7 @@ async def _named_rows(ctx: Context, view: PollView) -> list[list[str]]:
         ctx.t("Konto").plain,
         ctx.t("Antwort-Nr.").plain,
         ctx.t("Antwort").plain,
-        ctx.t("Zeit (UTC)").plain,
+        ctx.t("Zeit ({zone})", zone=tz.key).plain,
         ctx.t("Gezählt").plain,
     ]
     yes, no = ctx.t("ja").plain, ctx.t("nein").plain
@@ -49,11 +53,17 @@ async def _named_rows(ctx: Context, view: PollView) -> list[list[str]]:
                 ballot.account or "",
                 ",".join(str(p + 1) for p in ballot.positions),
                 " | ".join(view.options[p] for p in ballot.positions if p < len(view.options)),
-                ballot.cast_at.strftime("%Y-%m-%d %H:%M:%S") if ballot.cast_at else "",
+                _local(ballot.cast_at, tz),
                 yes if ballot.counted else no,
             ]
         )
     return rows
+
+
+def _local(at: datetime | None, tz: ZoneInfo) -> str:
+    """A vote's time as the alliance reads its clocks (stored in UTC)."""
+    when = utc(at)
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if when else ""
 
 
 async def _total_rows(ctx: Context, view: PollView) -> list[list[str]]:

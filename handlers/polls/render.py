@@ -22,6 +22,10 @@ def network_name(platform: str | None) -> str:
 
 
 def poll_title(view: PollView) -> Rich:
+    """The question and the id to type; the standing survey polls are answered through
+    `/survey run` and named by their question's number, so their id is left out."""
+    if view.poll.standing_key is not None:
+        return bold(view.poll.question)
     return bold(view.poll.question) + " (" + code(view.short_id) + ")"
 
 

@@ -21,6 +21,21 @@ def _share(count: int, total: int) -> float:
     return count / total if total else 0.0
 
 
+def tied(counts: list[int]) -> list[int]:
+    """The positions sharing the highest count, when more than one has it (and it is not 0)."""
+    top = max(counts, default=0)
+    leaders = [i for i, count in enumerate(counts) if count == top]
+    return leaders if top and len(leaders) > 1 else []
+
+
+def listed(lang: Lang, options: list[str]) -> str:
+    """`„A“, „B“ und „C“`, with the reader's quotes."""
+    items = [lang.t("„{option}“", option=option).plain for option in options]
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " " + lang.t("und").plain + " " + items[-1]
+
+
 def voters_line(lang: Lang, tally: Tally) -> Rich:
     """`6 Stimmen: Telegram 4 · Matrix 2` (anonymous: what each network reported, and the
     private votes)."""
@@ -60,6 +75,16 @@ def result_text(
         bar = " " + "█" * max(1, round(share * BAR_WIDTH)) if count else ""
         rows.append(f"{number}. " + bold(option) + f" – {count} ({round(share * 100)} %){bar}")
     rows.append(voters_line(lang, tally))
+    leaders = tied(tally.counts)
+    if len(leaders) > 1:
+        rows.append(
+            lang.tn(
+                "Gleichstand: {options} mit je {n} Stimme.",
+                "Gleichstand: {options} mit je {n} Stimmen.",
+                tally.counts[leaders[0]],
+                options=listed(lang, [view.options[i] for i in leaders]),
+            )
+        )
     if view.poll.multi and total:
         rows.append(lang.t("Mehrere Antworten möglich: Prozent der Abstimmenden."))
     if tally.not_counted:

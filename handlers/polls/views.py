@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.context import Context, Services, UserError
 from bot.rich import code
+from bot.text_cut import cut
 from storage import repo
 from storage.polls import ballots, polls
 from storage.polls.ballots import Tally
@@ -30,7 +31,7 @@ async def get_view(ctx: Context, raw: str) -> PollView:
         raise UserError(
             ctx.t(
                 "Eine Umfrage „{id}“ kenne ich nicht. {polls} zeigt die Umfragen deiner AGs.",
-                id=raw[:20],
+                id=cut(raw, 20),
                 polls=code(ctx.cmd("polls")),
             )
         )

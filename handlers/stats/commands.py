@@ -6,6 +6,7 @@ from bot import commands as c
 from bot.context import Context
 from bot.i18n import N_
 from bot.rich import Rich, bold, lines
+from bot.text_cut import cut
 from bot.when_text import format_short
 from handlers.meetings.text import meeting_title
 from handlers.stats import service
@@ -47,16 +48,31 @@ async def stats(ctx: Context, ag: Ag) -> None:
         rows.append(ctx.t("Noch keine Umfragen."))
     for poll in found.polls:
         state = ctx.t("beendet") if poll.closed else ctx.t("läuft")
-        rows.append(
-            "• "
-            + ctx.tn(
+        if poll.member_voters is None:
+            line = ctx.tn(
+                "{id} „{question}“ ({state}): {n} Stimme, anonym (ohne Anteil)",
+                "{id} „{question}“ ({state}): {n} Stimmen, anonym (ohne Anteil)",
+                poll.voters,
+                id=poll.short_id,
+                question=cut(poll.question, 80),
+                state=state,
+            )
+        else:
+            line = ctx.tn(
                 "{id} „{question}“ ({state}): {n} Stimme, {percent} der Mitglieder",
                 "{id} „{question}“ ({state}): {n} Stimmen, {percent} der Mitglieder",
                 poll.voters,
                 id=poll.short_id,
-                question=poll.question[:80],
+                question=cut(poll.question, 80),
                 state=state,
-                percent=_percent(poll.voters, found.members),
+                percent=_percent(poll.member_voters, found.members),
+            )
+        rows.append("• " + line)
+    if found.polls:
+        rows.append(
+            ctx.t(
+                "Anteil: wie viele der heutigen Mitglieder abgestimmt haben. Stimmen von "
+                "Ausgetretenen zählen im Ergebnis, hier nicht."
             )
         )
     rows.append("")
@@ -69,7 +85,7 @@ async def stats(ctx: Context, ag: Ag) -> None:
             + ctx.t(
                 "{when} {title}: {yes} ja, {maybe} vielleicht, {no} nein",
                 when=format_short(meeting.start, ctx.lang.code),
-                title=meeting_title(ctx.lang, meeting.title[:60]),
+                title=meeting_title(ctx.lang, cut(meeting.title, 60)),
                 yes=meeting.answers.get("yes", 0),
                 maybe=meeting.answers.get("maybe", 0),
                 no=meeting.answers.get("no", 0),

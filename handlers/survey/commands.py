@@ -5,24 +5,28 @@ in the AG's chats, `/survey run` walks one person through all of them privately,
 from __future__ import annotations
 
 from bot import commands as c
+from bot.commands.tokens import tokenize
 from bot.context import Context, UserError
 from bot.core import ChatRef
 from bot.i18n import N_
-from bot.rich import Rich, bold, code, lines
-from handlers.polls.render import launch_report
+from bot.rich import Rich, bold, code, join, lines
+from handlers.polls.render import deadline_short, launch_report
 from handlers.polls.service import launch
-from handlers.polls.tally import result_text, send_chart
+from handlers.polls.tally import listed, result_text, send_chart, tied
 from handlers.polls.views import tally_of
 from handlers.survey import walk
 from handlers.survey.service import (
     SurveyLaunch,
+    deadline,
     ensure_standing,
     questions_of,
     read_launch,
+    running,
     survey_scope,
     unknown_question,
 )
 from handlers.survey.templates import SurveyQuestion, all_items, find_question
+from storage.polls.models import Poll
 from storage.polls.view import PollView
 
 feature = c.Feature("survey")
@@ -51,6 +55,10 @@ async def survey(ctx: Context, spec: SurveyLaunch | None) -> None:
         return
     await ctx.ensure_person()
     args, question = spec.args, spec.question
+    already = await running(ctx, spec)
+    if already and not spec.again:
+        raise UserError(_ask_again(ctx, spec, already))
+    closes_at = deadline(ctx, spec)
     launched: list[tuple[PollView, list[ChatRef], list[ChatRef]]] = []
     for item in question.items():
         if not args.anonymous:
@@ -63,12 +71,13 @@ async def survey(ctx: Context, spec: SurveyLaunch | None) -> None:
                 item.options,
                 multi=item.multi,
                 anonymous=args.anonymous,
-                closes_at=args.closes_at,
+                closes_at=closes_at,
                 survey_key=item.key,
             )
         )
+    until = ctx.t("Läuft bis {when}.", when=deadline_short(ctx.services, closes_at, ctx.lang))
     if len(launched) == 1:
-        await ctx.reply(launch_report(ctx, *launched[0]))
+        await ctx.reply(lines(launch_report(ctx, *launched[0]), until))
         return
     rows: list[Rich | str] = [
         ctx.tn(
@@ -88,7 +97,27 @@ async def survey(ctx: Context, spec: SurveyLaunch | None) -> None:
             close=code(ctx.cmd("close <Umfrage>")),
         )
     )
+    rows.append(until)
     await ctx.reply(lines(*rows))
+
+
+def _ask_again(ctx: Context, spec: SurveyLaunch, already: list[Poll]) -> Rich:
+    """Frage 1 already runs in the AG's chats: say where, and how to start it once more
+    (the same words with JA after the question, as `/forget JA` confirms)."""
+    question_at = spec.args.at[0]
+    flags = [
+        token.text if token.bare else f'"{token.text}"'
+        for index, token in enumerate(tokenize(spec.args.text))
+        if index != question_at
+    ]
+    again = " ".join(["survey", str(spec.question.id), "JA", *flags])
+    return ctx.t(
+        "Frage {n} läuft in der AG „{ag}“ schon: {polls}. Noch einmal starten? Dann schreib {again}.",
+        n=spec.question.id,
+        ag=spec.ag.name,
+        polls=join([code(poll.short_id) for poll in already], ", "),
+        again=code(ctx.cmd(again)),
+    )
 
 
 def _listing(ctx: Context, questions: list[SurveyQuestion]) -> Rich:
@@ -154,7 +183,14 @@ async def survey_results(ctx: Context, question: str | None) -> None:
         view = await ensure_standing(ctx.services, item)
         tally = await tally_of(ctx.services, view)
         line: Rich = f"{item.number}. " + ctx.tn("{n} Antwort", "{n} Antworten", tally.voters)
-        if tally.voters:
+        leaders = tied(tally.counts)
+        if leaders:
+            line += " – " + ctx.t(
+                "Gleichstand: {options} (je {share} %)",
+                options=listed(ctx.lang, [view.options[i] for i in leaders]),
+                share=round(100 * tally.counts[leaders[0]] / tally.voters),
+            )
+        elif tally.voters:
             best = max(range(len(view.options)), key=lambda i: tally.counts[i])
             line += " – " + ctx.t(
                 "am häufigsten: „{option}“ ({share} %)",

@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from bot.commands import Right, rights
 from bot.context import Context, Services, UserError
 from bot.rich import code
+from bot.text_cut import cut
 from handlers.polls.args import PollArgs, parse
 from handlers.polls.service import launch_ag, launch_refusal
 from handlers.survey.templates import (
@@ -29,8 +31,10 @@ from handlers.survey.templates import (
     load_survey,
 )
 from storage.models import Ag
-from storage.polls import writes
+from storage.polls import polls, writes
+from storage.polls.models import Poll
 from storage.polls.view import PollView
+from storage.privacy.forget import CONFIRM_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,7 @@ def unknown_question(ctx: Context, ref: str) -> UserError:
     return UserError(
         ctx.t(
             "Die Frage „{ref}“ gibt es nicht. {survey} zeigt alle.",
-            ref=ref[:40],
+            ref=cut(ref, 40),
             survey=code(ctx.cmd("survey")),
         )
     )
@@ -75,6 +79,7 @@ class SurveyLaunch:
     question: SurveyQuestion
     args: PollArgs
     ag: Ag
+    again: bool = False  # `/survey 1 JA`: start it although it already runs in the AG
 
 
 async def read_launch(ctx: Context, spec: str) -> SurveyLaunch:
@@ -83,10 +88,26 @@ async def read_launch(ctx: Context, spec: str) -> SurveyLaunch:
     if ctx.sender.anonymous:
         raise UserError(ctx.t("Schreib mir dafür bitte mit deinem eigenen Konto, nicht anonym."))
     args = parse(ctx, spec)
-    question = find_question(questions, args.words[0]) if len(args.words) == 1 else None
+    words = args.words
+    again = len(words) == 2 and words[1].lower() in CONFIRM_WORDS
+    question = find_question(questions, words[0]) if len(words) == 1 or again else None
     if question is None:
-        raise unknown_question(ctx, " ".join(args.words))
-    return SurveyLaunch(question, args, await launch_ag(ctx, args.ag))
+        raise unknown_question(ctx, " ".join(words))
+    return SurveyLaunch(question, args, await launch_ag(ctx, args.ag), again)
+
+
+async def running(ctx: Context, launch: SurveyLaunch) -> list[Poll]:
+    """The AG's open polls of this question (any of its statements)."""
+    keys = [item.key for item in launch.question.items()]
+    async with ctx.db.read() as session:
+        return await polls.open_from_templates(session, launch.ag.id, keys)
+
+
+def deadline(ctx: Context, launch: SurveyLaunch) -> datetime:
+    """`--for`/`--until` if given, else `survey_poll_days` from now: no survey poll in an
+    AG runs forever."""
+    days = ctx.services.settings.survey_poll_days
+    return launch.args.closes_at or ctx.services.now() + timedelta(days=days)
 
 
 async def survey_scope(ctx: Context, args: Mapping[str, Any]) -> object:

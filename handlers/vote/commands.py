@@ -61,9 +61,9 @@ async def vote(ctx: Context, answer: VoteText) -> None:
     if answer.view is not None and not answer.answer.strip():
         await ctx.reply(_how_to(ctx, answer.view))
         return
-    view = answer.view or await implicit_poll(ctx)
+    view = answer.view or await implicit_poll(ctx, answer.answer)
     await check_allowed(ctx, view, person_id)
-    positions = choices(ctx, view, answer.answer)
+    positions = choices(ctx, view, answer.answer, named=answer.view is not None)
     async with ctx.db.read() as session:
         account = await repo.find_account(session, ctx.sender.platform, ctx.sender.id)
     assert account is not None  # ensure_person made it
@@ -75,6 +75,8 @@ async def vote(ctx: Context, answer: VoteText) -> None:
         )
     message = _confirmation(ctx, view, outcome, positions)
     following = await walk.after_answer(ctx, view)
+    if following is not None and not positions:
+        message = ctx.t("Übersprungen.")
     await ctx.reply(message + "\n\n" + following if following else message)
 
 

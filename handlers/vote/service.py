@@ -10,19 +10,23 @@ from typing import Any
 
 from bot.commands import rights
 from bot.context import Context, UserError
-from bot.rich import code, join
+from bot.rich import Rich, code, lines
+from bot.text_cut import cut
 from handlers.polls.views import get_view, my_ag_ids
 from handlers.polls.votes import is_member
 from handlers.survey import walk
 from storage import repo
 from storage.polls import polls
+from storage.polls.models import Poll
 from storage.polls.view import PollView, the_open_view
 
 _RETRACT = {"-", "0", "x", "zurück", "zurueck", "nichts", "none", "retract", "skip"}
 
 
-def choices(ctx: Context, view: PollView, raw: str) -> list[int]:
-    """`2`, `1,3`, `1 3`, `1;3` -> 0-based positions; `-` -> [] (retract)."""
+def choices(ctx: Context, view: PollView, raw: str, *, named: bool = True) -> list[int]:
+    """`2`, `1,3`, `1 3`, `1;3` -> 0-based positions; `-` -> [] (retract). `named`: the
+    person typed the poll's id; else the example leaves it out too (the survey's
+    walk-through never shows its polls' ids)."""
     value = raw.strip().lower()
     if value in _RETRACT:
         return []
@@ -33,7 +37,7 @@ def choices(ctx: Context, view: PollView, raw: str) -> list[int]:
             ctx.t(
                 "Bitte wähle eine Nummer von 1 bis {max}, z. B. {example}.",
                 max=count,
-                example=code(ctx.cmd(f"vote {view.short_id} 1")),
+                example=code(ctx.cmd(f"vote {view.short_id} 1" if named else "vote 1")),
             )
         )
     positions = list(dict.fromkeys(int(p) - 1 for p in parts))
@@ -67,9 +71,9 @@ async def vote_scope(ctx: Context, args: Mapping[str, Any]) -> object:
     return typed.view.ag
 
 
-async def implicit_poll(ctx: Context) -> PollView:
+async def implicit_poll(ctx: Context, typed: str) -> PollView:
     """`/vote 2` without an id: the survey question in progress, else the one open poll
-    of this chat's AGs (in a private chat: of my AGs)."""
+    of this chat's AGs (in a private chat: of my AGs); with several, a list to choose from."""
     current = await walk.current_view(ctx)
     if current is not None:
         return current
@@ -80,14 +84,21 @@ async def implicit_poll(ctx: Context) -> PollView:
         return view
     if not polls:
         raise UserError(ctx.t("Gerade läuft keine Umfrage, bei der du hier abstimmen kannst."))
-    ids = join([code(p.short_id) + " " + p.question[:40] for p in polls], "; ")
-    raise UserError(
-        ctx.t(
-            "Es laufen mehrere Umfragen: {ids}. Bitte mit Nummer der Umfrage, z. B. {example}.",
-            ids=ids,
-            example=code(ctx.cmd(f"vote {polls[0].short_id} 1")),
+    raise UserError(await _which_poll(ctx, polls, typed))
+
+
+async def _which_poll(ctx: Context, open_polls: list[Poll], typed: str) -> Rich:
+    """The open polls, newest first, each whole with the command that answers it."""
+    answer = cut(" ".join(typed.split()), 20) or "1"
+    slugs = {ag.id: ag.slug for ag in await ctx.services.ags.all(include_archived=True)}
+    several_ags = len({poll.ag_id for poll in open_polls}) > 1
+    rows: list[Rich | str] = [ctx.t("Es laufen {n} Umfragen. Welche meinst du?", n=len(open_polls))]
+    for number, poll in enumerate(open_polls, 1):
+        where = f" ({slugs.get(poll.ag_id or 0, '')})" if several_ags else ""
+        rows.append(
+            f"{number}. {poll.question}{where} – " + code(ctx.cmd(f"vote {poll.short_id} {answer}"))
         )
-    )
+    return lines(*rows)
 
 
 async def check_allowed(ctx: Context, view: PollView, person_id: int) -> None:

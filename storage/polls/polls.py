@@ -112,6 +112,21 @@ async def polls_of_ags(
     return list(await session.scalars(query.limit(limit)))
 
 
+async def open_from_templates(session: AsyncSession, ag_id: int, keys: Iterable[str]) -> list[Poll]:
+    """The AG's open polls started from these survey templates, newest first."""
+    return list(
+        await session.scalars(
+            select(Poll)
+            .where(
+                Poll.ag_id == ag_id,
+                Poll.closed_at.is_(None),
+                Poll.survey_key.in_(list(keys)),
+            )
+            .order_by(Poll.created_at.desc(), Poll.id.desc())
+        )
+    )
+
+
 async def created_since(session: AsyncSession, since: datetime) -> bool:
     """Whether an AG poll was created since then (it may still be being posted)."""
     found = await session.scalar(
