@@ -11,6 +11,7 @@ Pure: the wall times come out naive; bot/when.py places them in the zone.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -65,7 +66,8 @@ class Reader:
         self.pos, self.start_pos, self.after = 0, 0, ""
         self.day: date | None = None
         self.weekday: int | None = None
-        self.strict, self.week, self.evening, self.meridiem = False, None, False, False
+        self.strict, self.evening, self.meridiem = False, False, False
+        self.week: int | None = None
         self.week_text, self.part_at = "", 0
         self.clock: time | None = None
         self.end: time | None = None
@@ -119,12 +121,12 @@ class Reader:
         if self.pos < len(self.text):
             if self.take(w.SLASH):
                 raise WhenError("unparsable", "slash", text=self.text[self.part_at : self.pos])
-            readers = (self._iso, self._dmy, self._day_month, self._month_day, self._day_word)
-            readers += (self._week, self._weekday, self._day_part)
-            if self.day is not None or self.weekday is not None:
-                readers = (self._time, *readers)
-            else:
-                readers = (*readers, self._time)
+            readers: list[Callable[[], bool]] = [
+                self._iso, self._dmy, self._day_month, self._month_day, self._day_word,
+                self._week, self._weekday, self._day_part,
+            ]  # fmt: skip
+            # After a date `19.30` is a time; before one, `19.12.` is a date.
+            readers.insert(0 if self._dated() else len(readers), self._time)
             for reader in readers:
                 if reader():
                     return True
