@@ -206,9 +206,10 @@ class Reader:
         strict = self.take(w.NEXT) is not None
         plain = not strict and self.take(w.THIS) is not None
         m = self.take(w.WEEKDAY_WORD)
-        if m is None or (wanted := w.WEEKDAYS.get(m[1].lower())) is None:
+        if m is None or (split := _weekday_and_part(m[1].lower())) is None:
             return False
-        named = strict or plain or self.after in ("am", "on") or bool(m[2])
+        wanted, part = split
+        named = strict or plain or self.after in ("am", "on") or bool(part)
         if self.clock is not None and not named and len(m[1]) < 4:
             return False  # `18:00 So geht's weiter`: a short word after the time is title
         if self.weekday is not None and self.weekday != wanted:
@@ -217,7 +218,7 @@ class Reader:
             raise self._mismatch(self.day, wanted, self.day_at)
         self.weekday, self.weekday_at = wanted, self.part_at
         self.strict = self.strict or strict
-        self.evening = self.evening or (m[2] or "").lower() in w.EVENING
+        self.evening = self.evening or part in w.EVENING
         return True
 
     def _day_part(self) -> bool:
@@ -318,6 +319,17 @@ class Reader:
         m = w.CLOCK.match(self.text, filler.end() if filler else self.pos)
         if m and (m[2] or m[10]):
             raise self.twice(m[0])
+
+
+def _weekday_and_part(word: str) -> tuple[int, str] | None:
+    """`dienstag` -> (1, ""), `montagabend` -> (0, "abend"); `dienstags` (a series) -> None."""
+    if word in w.WEEKDAYS:
+        return w.WEEKDAYS[word], ""
+    for part in w.COMPOUND_PARTS:
+        day = word.removesuffix(part)
+        if day != word and len(day) > 3 and day in w.WEEKDAYS:
+            return w.WEEKDAYS[day], part
+    return None
 
 
 def _clock(m: re.Match[str]) -> time:

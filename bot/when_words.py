@@ -62,9 +62,6 @@ ZONE_ALIASES = {"MESZ": "CEST", "MEZ": "CET", "CEST": "CEST", "CET": "CET"}
 DAY_OFFSETS = {"heute": 0, "today": 0, "tonight": 0, "morgen": 1, "tomorrow": 1}
 # Parts of the day: "abends" makes `8 Uhr` 20:00; the others only say when, not which hour.
 EVENING = {"abend", "abends", "nachmittag", "nachmittags", "evening", "afternoon", "tonight"}
-DAY_PARTS = EVENING | {
-    "vormittag", "vormittags", "morgens", "früh", "frueh", "mittag", "mittags", "morning",
-}  # fmt: skip
 _PARTS = "abends?|nachmittags?|vormittags?|mittags?|morgens|früh|frueh"
 
 END = r"(?=[\s,;]|$)"
@@ -90,9 +87,9 @@ WEEK = re.compile(
 )
 NEXT = re.compile(r"(nächste[nrs]?|naechste[nrs]?|kommende[nrs]?|next|coming)\s+", re.I)
 THIS = re.compile(r"(diese[nrs]?|this)\s+", re.I)
-WEEKDAY_WORD = re.compile(
-    r"([a-z]{2,9}?)(" + _PARTS + r"|abend|nachmittag|vormittag|morgen)?\.?" + END, re.I
-)
+WEEKDAY_WORD = re.compile(r"([a-zäöü]{2,20})\.?" + END, re.I)
+# `Montagabend`, `Sonntagmorgen`: a weekday with the part of the day grown onto it.
+COMPOUND_PARTS = ("abends", "abend", "nachmittag", "vormittag", "morgen", "mittag", "früh")
 DAY_PART = re.compile(
     r"(" + _PARTS + r"|abend|nachmittag|vormittag|mittag|nachts?|"
     r"(?:in the )?(?:evening|afternoon|morning))" + END,
