@@ -236,6 +236,8 @@ class Reader:
         strong = bool(m[2] or m[5] or m[7] or m[8] or m[9] or m[10])
         dotted = m[4] is not None
         after_time = self.after in _TIME_WORDS
+        if dotted and not (m[10] or after_time) and self._digit_follows():
+            return False  # `Di 8.12 18 Uhr`: a date, the time follows
         end, range_ok = self._range_end()
         if not (strong or after_time or (dotted and self._dated()) or range_ok):
             return False
