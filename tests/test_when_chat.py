@@ -158,3 +158,6 @@ async def test_poll_until_a_weekday_reads_like_a_meeting(bot: BotHarness) -> Non
     assert await group.say("anna", '/poll "Wann?" "Di" "Mi" --until 01.12.') == [
         "Der 01.12.2026 ist schon vorbei. Meintest du 01.12.2027? Dann schreib das Jahr dazu."
     ]
+    assert await group.say("anna", '/poll "Wann?" "Di" "Mi" --until Freitag 18-20 Uhr') == [
+        "Nach --until bitte nur ein Zeitpunkt, kein Zeitraum. Beispiel: --until Freitag 18 Uhr."
+    ]

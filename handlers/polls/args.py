@@ -126,6 +126,16 @@ def read_deadline(ctx: Context, kind: str, raw: str) -> datetime:
         found = read_when(raw, now=now, tz=tz, default_time=END_OF_DAY)
     except WhenError as exc:
         raise UserError(exc.message(ctx.lang)) from None
+    if found.end is not None:
+        raise UserError(
+            ctx.t(
+                "Nach {flag} bitte nur ein Zeitpunkt, kein Zeitraum. Beispiel: {example}.",
+                flag=code("--until"),
+                example=code(
+                    "--until Freitag 18 Uhr" if ctx.lang.code == "de" else "--until Friday 6pm"
+                ),
+            )
+        )
     when, rest = found.start, found.rest
     if rest.strip():
         raise UserError(
