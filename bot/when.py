@@ -31,7 +31,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.when_error import WhenError
-from bot.when_read import Reader, dated, make_date
+from bot.when_parts import dated, make_date
+from bot.when_read import Reader
 from bot.when_words import DMY, DURATION, ISO, REST, UNITS, WEEKDAYS, ZONE_ALIASES
 
 __all__ = [

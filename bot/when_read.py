@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot import when_words as w
 from bot.when_error import WhenError
+from bot.when_parts import clock_of, dated, make_date, weekday_and_part
 
-RECENT = timedelta(days=92)  # a yearless date this far back is a slip, not next year
 _TIME_WORDS = ("um", "ab", "gegen", "at", "@", "von", "from")
 
 
@@ -31,33 +31,6 @@ class Reading:
     exact: datetime | None
     zone: str | None
     pos: int
-
-
-def make_date(year: int, month: int, day: int, text: str) -> date:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise WhenError("unparsable", "bad_date", text=text) from None
-
-
-def dated(raw: str | None, day: int, month: int, today: date, text: str) -> date:
-    """A written year (`26` is 2026); none: this year, next year once that day is long over,
-    and refused when it was only recently (`01.12.` on 3 December is a slip, not 2027)."""
-    if raw:
-        return make_date(int(raw) + (2000 if len(raw) == 2 else 0), month, day, text)
-    this = make_date(today.year, month, day, text)
-    if this >= today:
-        return this
-    following = make_date(today.year + 1, month, day, text)
-    if today - this <= RECENT:
-        raise WhenError(
-            "past",
-            "no_year",
-            text=text,
-            when=datetime.combine(this, time()),
-            suggestion=datetime.combine(following, time()),
-        )
-    return following
 
 
 class Reader:
@@ -206,7 +179,7 @@ class Reader:
         strict = self.take(w.NEXT) is not None
         plain = not strict and self.take(w.THIS) is not None
         m = self.take(w.WEEKDAY_WORD)
-        if m is None or (split := _weekday_and_part(m[1].lower())) is None:
+        if m is None or (split := weekday_and_part(m[1].lower())) is None:
             return False
         wanted, part = split
         named = strict or plain or self.after in ("am", "on") or bool(part)
@@ -243,7 +216,7 @@ class Reader:
             return False
         if self.clock is not None:
             raise self.twice(self.text[self.part_at : self.pos])
-        self.clock, self.meridiem = _clock(m), bool(m[7] or m[8] or m[9])
+        self.clock, self.meridiem = clock_of(m), bool(m[7] or m[8] or m[9])
         if end is not None:
             self.end, self.range_text = end, self.text[self.part_at : self.pos]
             if not self.meridiem and self._end_pm and self.clock.hour < 12:
@@ -273,7 +246,7 @@ class Reader:
             return None, False
         self.pos = m.end()
         self._end_pm = bool(m[7] or m[8] or m[9]) and (m[7] or m[8] or m[9]).lower() == "p"
-        return _clock(m), end_strong or bool(sep[2]) or self._dated()
+        return clock_of(m), end_strong or bool(sep[2]) or self._dated()
 
     def _zone_names(self) -> set[str]:
         naive = datetime.combine(self.day or self.today, self.clock or time())
@@ -321,26 +294,3 @@ class Reader:
         m = w.CLOCK.match(self.text, filler.end() if filler else self.pos)
         if m and (m[2] or m[10]):
             raise self.twice(m[0])
-
-
-def _weekday_and_part(word: str) -> tuple[int, str] | None:
-    """`dienstag` -> (1, ""), `montagabend` -> (0, "abend"); `dienstags` (a series) -> None."""
-    if word in w.WEEKDAYS:
-        return w.WEEKDAYS[word], ""
-    for part in w.COMPOUND_PARTS:
-        day = word.removesuffix(part)
-        if day != word and len(day) > 3 and day in w.WEEKDAYS:
-            return w.WEEKDAYS[day], part
-    return None
-
-
-def _clock(m: re.Match[str]) -> time:
-    hour, minute, second = int(m[1]), int(m[2] or m[4] or m[6] or 0), int(m[3] or 0)
-    half = (m[7] or m[8] or m[9] or "").lower()
-    if half:
-        if not 1 <= hour <= 12:
-            raise WhenError("unparsable", "bad_time", text=m[0])
-        hour = hour % 12 + (12 if half == "p" else 0)
-    if hour > 23 or minute > 59 or second > 59:
-        raise WhenError("unparsable", "bad_time", text=m[0])
-    return time(hour, minute, second)

@@ -1,5 +1,5 @@
 """The words and patterns of the date language (German first, English second), shared by the
-reader (bot/when_read.py) and the recurrence parser.
+reader (bot/when_read.py, bot/when_parts.py) and the recurrence parser.
 
 Every pattern is matched at one position only and has no two quantifiers that can take the
 same text, so reading stays linear in the length of the text (tests/test_regex_review.py).
