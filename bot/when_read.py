@@ -20,6 +20,7 @@ from bot.when_error import WhenError
 from bot.when_parts import clock_of, dated, make_date, weekday_and_part
 
 _TIME_WORDS = ("um", "ab", "gegen", "at", "@", "von", "from")
+_NOUNS = ("abend", "nachmittag", "vormittag", "mittag", "nacht")  # `abends` reads after a time
 
 
 @dataclass
@@ -196,6 +197,8 @@ class Reader:
 
     def _day_part(self) -> bool:
         if m := self.take(w.DAY_PART):
+            if self.clock is not None and m[1].lower() in _NOUNS:
+                return False  # `19 Uhr Abend der Begegnung`: the noun starts the title
             self.evening = self.evening or m[1].lower().split()[-1] in w.EVENING
             return True
         return False
@@ -209,6 +212,8 @@ class Reader:
         strong = bool(m[2] or m[5] or m[7] or m[8] or m[9] or m[10])
         dotted = m[4] is not None
         after_time = self.after in _TIME_WORDS
+        if self.clock is not None and not strong:
+            return False  # `Di 18:00 von 2 Leuten`: a number after the time is title
         if dotted and not (m[10] or after_time) and self._digit_follows():
             return False  # `Di 8.12 18 Uhr`: a date, the time follows
         end, range_ok = self._range_end()
