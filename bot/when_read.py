@@ -48,7 +48,7 @@ class Reader:
         self.range_text = ""
         self.zone: str | None = None
         self.default = default
-        self.found, self._end_pm = False, False
+        self._end_pm = False
         self.weekday_at, self.day_at = 0, 0
 
     def take(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
@@ -81,10 +81,10 @@ class Reader:
                 local = (instant + amount * unit).astimezone(self.now.tzinfo)
                 self._no_more()
                 return Reading(local.replace(tzinfo=None), None, local, None, self.pos)
-            self.day, self.found = self.today + amount * unit, True
+            self.day = self.today + amount * unit
             self.default = self.default or self.now.time().replace(second=0, microsecond=0)
         while self._part():
-            self.found = True
+            pass
         return self._finish()
 
     def _part(self) -> bool:
@@ -260,7 +260,8 @@ class Reader:
     # --- the end ------------------------------------------------------------------------
 
     def _finish(self) -> Reading:
-        if not self.found:
+        placed = self.day or self.clock or self.weekday is not None or self.week is not None
+        if not placed:  # nothing, or only a part of the day (`Abend der Begegnung`)
             self.pos = self.start_pos
             raise self.fail()
         read = self.text[self.start_pos : self.pos].strip(" ,")

@@ -278,6 +278,7 @@ REJECTIONS = {
     "irgendwann": "unparsable",
     "bald": "unparsable",
     "Plenum": "unparsable",
+    "Abend der Begegnung": "unparsable",
     "in Leipzig": "unparsable",
     "gestern 18 Uhr": "unparsable",
     "": "unparsable:empty",
