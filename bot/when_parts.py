@@ -4,6 +4,7 @@ onto it (`Montagabend`)."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime, time, timedelta
 
@@ -25,10 +26,11 @@ def dated(raw: str | None, day: int, month: int, today: date, text: str) -> date
     and refused when it was only recently (`01.12.` on 3 December is a slip, not 2027)."""
     if raw:
         return make_date(int(raw) + (2000 if len(raw) == 2 else 0), month, day, text)
-    this = make_date(today.year, month, day, text)
+    make_date(2000, month, day, text)  # a leap year: only 29.02. may wait for its year
+    this = _first_from(today.year, month, day)
     if this >= today:
         return this
-    following = make_date(today.year + 1, month, day, text)
+    following = _first_from(today.year + 1, month, day)
     if today - this <= RECENT:
         raise WhenError(
             "past",
@@ -38,6 +40,13 @@ def dated(raw: str | None, day: int, month: int, today: date, text: str) -> date
             suggestion=datetime.combine(following, time()),
         )
     return following
+
+
+def _first_from(year: int, month: int, day: int) -> date:
+    """The date in `year`, or (29.02.) in the first leap year from it."""
+    while (month, day) == (2, 29) and not calendar.isleap(year):
+        year += 1
+    return date(year, month, day)
 
 
 def weekday_and_part(word: str) -> tuple[int, str] | None:

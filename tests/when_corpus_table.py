@@ -114,6 +114,7 @@ NUMERIC = {
     "2027-03-31 18:00": "2027-03-31 18:00",
     "31.03.2027 18:00": "2027-03-31 18:00",
     "20.6. 14 Uhr": "2027-06-20 14:00",
+    "29.02. 18 Uhr": "2028-02-29 18:00",
 }
 
 MONTH_NAMES = {
@@ -289,6 +290,7 @@ REJECTIONS = {
     "32.12. 18 Uhr": "unparsable:bad_date",
     "30.13.2026 18:00": "unparsable:bad_date",
     "30. Februar 18 Uhr": "unparsable:bad_date",
+    "29.02.2027 18 Uhr": "unparsable:bad_date",
     "25:00": "unparsable:bad_time",
     "morgen 24:00": "unparsable:bad_time",
     "morgen 18:61": "unparsable:bad_time",
