@@ -7,7 +7,7 @@ Written once as Rich text in the reader's language; each network renders and esc
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.lists import format_list
@@ -39,7 +39,9 @@ DEFAULT_MINUTES = 60  # storage/meetings/models.py: a meeting without an end las
 def shown_end(start: datetime, minutes: int) -> datetime | None:
     """The end worth showing: one that was set (`19-21 Uhr`, `--dauer 2h`), not the default
     hour every meeting gets."""
-    return start + timedelta(minutes=minutes) if minutes != DEFAULT_MINUTES else None
+    if minutes == DEFAULT_MINUTES:
+        return None
+    return (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(start.tzinfo)
 
 
 def short_id(occurrence_id: int) -> str:
