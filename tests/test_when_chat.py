@@ -48,6 +48,29 @@ async def test_a_weekday_with_a_month_name_is_read(ag2: Ag2) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("when", "line"),
+    [
+        ("16. Dezember 19 Uhr", "Mittwoch, 16. Dezember 2026, 19:00 Uhr"),
+        ("16. Dez. 19:00", "Mittwoch, 16. Dezember 2026, 19:00 Uhr"),
+        ("12.01.2027 19.30", "Dienstag, 12. Januar 2027, 19:30 Uhr"),
+        ("Montagabend 19 Uhr", "Montag, 7. Dezember 2026, 19:00 Uhr"),
+        ("morgen Abend 19 Uhr", "Freitag, 4. Dezember 2026, 19:00 Uhr"),
+        ("heute Abend 20 Uhr", "Donnerstag, 3. Dezember 2026, 20:00 Uhr"),
+        ("Samstag ab 18 Uhr", "Samstag, 5. Dezember 2026, 18:00 Uhr"),
+        ("nächsten Dienstag 18 Uhr", "Dienstag, 8. Dezember 2026, 18:00 Uhr"),
+        ("kommenden Freitag 18 Uhr", "Freitag, 4. Dezember 2026, 18:00 Uhr"),
+        ("nächste Woche Mittwoch 18 Uhr", "Mittwoch, 9. Dezember 2026, 18:00 Uhr"),
+        ("übermorgen 18 Uhr", "Samstag, 5. Dezember 2026, 18:00 Uhr"),
+        ("16.12. 19:00-21:00", "Mittwoch, 16. Dezember 2026, 19:00–21:00 Uhr"),
+        ("19 bis 21 Uhr", "Donnerstag, 3. Dezember 2026, 19:00–21:00 Uhr"),
+    ],
+)
+async def test_the_issues_phrasings_plan_meetings(ag2: Ag2, when: str, line: str) -> None:
+    """Each was refused or misread before (issue 13)."""
+    assert await planned(ag2, f"/meeting ag2 {when} Plenum") == [HEAD, line]
+
+
 async def test_the_bots_own_date_reads_back(ag2: Ag2) -> None:
     """The date line of one answer, typed again, plans the same time."""
     [_head, line] = await planned(ag2, "/meeting ag2 16. Jan. 2027 19:00 Plenum")
