@@ -26,6 +26,21 @@ def format_full(dt: datetime, lang_code: str) -> str:
     return format_datetime(dt, pattern, tzinfo=dt.tzinfo, locale=loc) + _zone_note(dt, loc)
 
 
+def format_span(start: datetime, end: datetime | None, lang_code: str) -> str:
+    """`Mittwoch, 16. Dezember 2026, 19:00–21:00 Uhr` / `Wednesday, 16 December 2026,
+    19:00–21:00` (reads back as the same range); across midnight both ends in full."""
+    if end is None:
+        return format_full(start, lang_code)
+    end = end.astimezone(start.tzinfo)
+    if end.date() != start.date():
+        joint = " bis " if _locale(lang_code) == "de" else " to "
+        return format_full(start, lang_code) + joint + format_full(end, lang_code)
+    full = format_full(start, lang_code)
+    at = format_time(start)
+    cut = full.rindex(at) + len(at)
+    return full[:cut] + "–" + format_time(end) + full[cut:]
+
+
 def format_short(dt: datetime, lang_code: str) -> str:
     """`Do 03.12. 18:00` / `Thu 3 Dec 18:00`, for lists."""
     loc = _locale(lang_code)
@@ -87,6 +102,12 @@ def explain(err: WhenError, lang: Lang) -> Rich:
     day = format_day(when, loc) if when else ""
     at = format_time(when) if when else ""
     tomorrow = ("morgen " if loc == "de" else "tomorrow ") + (at or "18:00")
+    if err.reason == "no_year" and when and err.suggestion:
+        return lang.t(
+            "Der {date} ist schon vorbei. Meintest du {next}? Dann schreib das Jahr dazu.",
+            date=day,
+            next=code(format_day(err.suggestion, loc)),
+        )
     if err.code == "past" and when:
         return lang.t(
             "{when} ist schon vorbei. Nimm einen Zeitpunkt in der Zukunft, z. B. {example}.",
@@ -152,6 +173,25 @@ def _explain_unparsable(err: WhenError, lang: Lang) -> Rich:
             date=format_day(err.when, lang.code) if err.when else text,
             actual=actual,
             given=given,
+        )
+    if reason == "end_before":
+        return lang.t(
+            "{range}: Das Ende liegt vor dem Anfang. Schreib es z. B. so: {example}.",
+            range=code(text),
+            example=code("19:00-21:00"),
+        )
+    if reason == "week_day":
+        return lang.t(
+            "Welcher Tag {text}? Schreib ihn dazu, z. B. {example}.",
+            text=text,
+            example=code(text + (" Mittwoch 18 Uhr" if lang.code == "de" else " Wednesday 6pm")),
+        )
+    if reason == "twice":
+        return lang.t(
+            "„{text}“ passt nicht dazu: Datum und Uhrzeit bitte nur einmal. "
+            "Das geht z. B. so: {examples}.",
+            text=text,
+            examples=_examples(lang),
         )
     if reason == "zone":
         return lang.t(

@@ -17,10 +17,11 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
   bot/commands/tokens.py (polls, dispatch), looks each closing quote's next position up
   once; `_BLANKS`/`_WORD` are one character class each. handlers/polls/args.py `_FLAG`
   (anchored, on one word) is linear. bot/commands/convert.py `\\s*(\\d+)\\b`: tried once per parameter: linear.
-- bot/when.py `_SLASH _REL _ON _AT _ISO _DMY _DAYWORD _NEXT _WORD _TIME _SPACE _SPACE_DIGIT
-  _COMMA _REST _ZONE _DURATION`: matched at a position a fixed number of times per parse
-  (`parse_duration` moves forward with every match); no quantified group that can match
-  the same text in two ways: linear.
+- bot/when_words.py (read by bot/when_read.py and bot/when.py) `SLASH REL FILLER ISO DMY
+  DAY_MONTH MONTH_DAY DAYWORD WEEK NEXT THIS WEEKDAY_WORD DAY_PART CLOCK RANGE ZONE DURATION
+  REST SPACE SPACE_DIGIT`: each matched at one position, a fixed number of times per part
+  read, and every part read moves forward (`parse_duration` too); separators are one
+  character class (`[\\s,]*`), never two quantifiers over the same text: linear.
 - handlers/meetings/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meetings/args.py
   `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meetings/edit.py
   `_TIME_FIRST`; handlers/vote/service.py `[,;\\s]+`; handlers/connect/service.py `[^0-9A-Z]`; handlers/membership/admin.py

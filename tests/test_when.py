@@ -50,7 +50,7 @@ def error(text: str, now: datetime = NOW, **kw: bool) -> WhenError:
         ("03.12.26 18:00", at(2026, 12, 3, 18)),
         ("03.12. 18:00", at(2026, 12, 3, 18)),
         ("3.12 18:00", at(2026, 12, 3, 18)),
-        ("27.11. 18:00", at(2027, 11, 27, 18)),  # that day is over: next year
+        ("15.01. 18:00", at(2027, 1, 15, 18)),  # long over this year: next year
         ("2026-12-03 18:00", at(2026, 12, 3, 18)),
         ("2026-12-03T18:00", at(2026, 12, 3, 18)),
         ("am 03.12.2026 um 18 Uhr", at(2026, 12, 3, 18)),
@@ -154,7 +154,9 @@ def test_unparsable(text: str, reason: str, shown: str) -> None:
     assert (err.code, err.reason, err.text) == ("unparsable", reason, shown)
 
 
-@pytest.mark.parametrize("text", ["27.11.2026 18:00", "09:00", "heute 10 Uhr", "2026-01-01 12:00"])
+@pytest.mark.parametrize(
+    "text", ["27.11.2026 18:00", "09:00", "heute 10 Uhr", "2026-01-01 12:00", "27.11. 18:00"]
+)
 def test_past(text: str) -> None:
     assert error(text).code == "past"
 

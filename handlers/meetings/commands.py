@@ -14,8 +14,8 @@ from bot.commands import rights
 from bot.context import Context, UserError
 from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code
-from bot.when import WhenError, parse_duration, parse_when
-from bot.when_text import format_full
+from bot.when import WhenError, parse_duration, read_when
+from bot.when_text import format_full, format_time
 from handlers.meetings.args import (
     RECURRENCE,
     AgText,
@@ -46,6 +46,7 @@ from handlers.meetings.text import (
     offsets_text,
     rsvp_buttons,
     short_id,
+    shown_end,
 )
 from storage.meetings.models import Meeting, MeetingStatus
 
@@ -89,15 +90,27 @@ async def plan(ctx: Context, spec: AgText) -> None:
         raise UserError(ctx.t("Diese Option passt nicht zu {cmd}.", cmd=code(ctx.cmd("meeting"))))
     tz, now = meeting_tz(ctx), ctx.services.now()
     try:
-        start, after_date = parse_when(text, now=now, tz=tz)
+        found = read_when(text, now=now, tz=tz)
+        start, after_date = found.start, found.rest
         flags = {k: v for k, v in options.items() if k in RECURRENCE}
         rule = parse_rule(flags, start=start, tz=tz)
         duration = parse_duration(options["duration"] or "") if "duration" in options else None
     except WhenError as exc:
         raise _when_error(ctx, exc) from None
+    if found.end is not None:
+        if duration is not None:
+            raise UserError(
+                ctx.t(
+                    "Bitte nur eins: das Ende ({range}) oder {option}.",
+                    range=code(format_time(start) + "–" + format_time(found.end)),
+                    option=code("--dauer" if ctx.lang.code == "de" else "--duration"),
+                )
+            )
+        duration = found.end.astimezone(UTC) - start.astimezone(UTC)
     duration = duration or DEFAULT_DURATION
     if not timedelta(minutes=5) <= duration <= MAX_DURATION:
         raise UserError(ctx.t("Ein Treffen dauert zwischen 5 Minuten und 24 Stunden."))
+    minutes = int(duration.total_seconds() // 60)
     title, url = title_and_url(ctx, after_date)
     place = checked_place(ctx, options.get("place")) or ""
     person_id = await ctx.ensure_person()
@@ -110,7 +123,7 @@ async def plan(ctx: Context, spec: AgText) -> None:
             url=url,
             timezone=tz.key,
             start_at=start.astimezone(UTC),
-            duration_minutes=int(duration.total_seconds() // 60),
+            duration_minutes=minutes,
             rrule=rule.to_rrule() if rule else None,
             status=MeetingStatus.ACTIVE.value,
             created_by=person_id,
@@ -128,6 +141,7 @@ async def plan(ctx: Context, spec: AgText) -> None:
             title=title,
             ag_name=ag.name,
             start=start,
+            end=shown_end(start, minutes),
             repeat=describe(rule, lang.code) if rule else None,
             place=place,
             url=url,

@@ -7,7 +7,7 @@ Written once as Rich text in the reader's language; each network renders and esc
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.lists import format_list
@@ -15,7 +15,7 @@ from babel.lists import format_list
 from bot.core import Button
 from bot.i18n import N_, Lang
 from bot.rich import AccountRef, Rich, bold, code, join, link, mention
-from bot.when_text import format_duration, format_full
+from bot.when_text import format_duration, format_span
 from storage.meetings.occurrences import OccurrenceView
 
 ANSWERS = ("yes", "no", "maybe")
@@ -31,6 +31,17 @@ BUTTON_LABELS = {
     "no": N_("Ich kann nicht"),
     "maybe": N_("Vielleicht"),
 }
+
+
+DEFAULT_MINUTES = 60  # storage/meetings/models.py: a meeting without an end lasts an hour
+
+
+def shown_end(start: datetime, minutes: int) -> datetime | None:
+    """The end worth showing: one that was set (`19-21 Uhr`, `--dauer 2h`), not the default
+    hour every meeting gets."""
+    if minutes == DEFAULT_MINUTES:
+        return None
+    return (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(start.tzinfo)
 
 
 def short_id(occurrence_id: int) -> str:
@@ -93,13 +104,14 @@ def announcement(
     title: str,
     ag_name: str,
     start: datetime,
+    end: datetime | None = None,
     repeat: str | None,
     place: str,
     url: str,
     buttons: bool,
 ) -> Rich:
     """A new meeting, as posted in the AG's chats (and answered to the lead)."""
-    when = format_full(start, lang.code)
+    when = format_span(start, end, lang.code)
     rows: list[Rich] = [
         "📅 "
         + lang.t(

@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from bot.commands.tokens import tokenize
 from bot.context import Context, UserError
 from bot.rich import code
-from bot.when import MAX_AHEAD, WhenError, localize, parse_date, parse_duration, parse_when
+from bot.when import MAX_AHEAD, WhenError, parse_duration, read_when
 from storage.polls.models import OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, QUESTION_MAX
 from storage.text import visible
 
@@ -29,6 +29,7 @@ FLAGS = {
     "ag": "ag",
 }
 MIN_DURATION = timedelta(minutes=1)
+END_OF_DAY = time(23, 59)  # `--until Freitag`: until Friday is over
 
 
 @dataclass
@@ -107,7 +108,8 @@ def parse(ctx: Context, text: str) -> PollArgs:
 
 
 def read_deadline(ctx: Context, kind: str, raw: str) -> datetime:
-    """`--until 05.12.2026 18:00` (a date alone: the end of that day) or `--for 3d`."""
+    """`--until 05.12.2026 18:00`, `--until Freitag 18 Uhr` (read as meetings read dates; a
+    day alone is until its end, 23:59) or `--for 3d`."""
     now = ctx.services.now()
     tz = ctx.services.settings.tz
     if kind == "for":
@@ -129,17 +131,20 @@ def read_deadline(ctx: Context, kind: str, raw: str) -> datetime:
             )
         return now + duration
     try:
-        when, rest = parse_when(raw, now=now, tz=tz)
+        found = read_when(raw, now=now, tz=tz, default_time=END_OF_DAY)
     except WhenError as exc:
-        if exc.reason != "missing_time":
-            raise UserError(exc.message(ctx.lang)) from None
-        try:
-            day = parse_date(raw, today=now.astimezone(tz).date())
-        except WhenError as again:
-            raise UserError(again.message(ctx.lang)) from None
-        when, rest = localize(datetime.combine(day, time(23, 59)), tz), ""
-        if when <= now:
-            raise UserError(WhenError("past", when=when).message(ctx.lang)) from None
+        raise UserError(exc.message(ctx.lang)) from None
+    if found.end is not None:
+        raise UserError(
+            ctx.t(
+                "Nach {flag} bitte nur ein Zeitpunkt, kein Zeitraum. Beispiel: {example}.",
+                flag=code("--until"),
+                example=code(
+                    "--until Freitag 18 Uhr" if ctx.lang.code == "de" else "--until Friday 6pm"
+                ),
+            )
+        )
+    when, rest = found.start, found.rest
     if rest.strip():
         raise UserError(
             ctx.t(

@@ -21,6 +21,7 @@ from bot.core import Button, ChatRef, DirectMessageUnavailable, Transport
 from bot.i18n import Lang
 from bot.outbox import Audience
 from bot.rich import AccountRef, Rich
+from handlers.meetings.text import shown_end
 from storage.db import DatabaseUnavailable
 from storage.meetings import deliveries
 from storage.meetings import settings as prefs
@@ -53,6 +54,7 @@ class ReminderView:
     offset: timedelta
     late: bool
     coming: tuple[AccountRef, ...]
+    end: datetime | None = None  # shown when one was set (`19-21 Uhr`, `--dauer 2h`)
 
 
 # (view, reader's language, command prefix of the network, buttons possible) -> text, buttons
@@ -115,6 +117,7 @@ class ReminderSender:
                 offset=timedelta(seconds=reminder.offset_seconds),
                 late=reminder.late,
                 coming=tuple(_account_ref(account) for account in rows.coming),
+                end=shown_end(view.start.astimezone(tz), view.meeting.duration_minutes),
             ),
             view.start,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.core import Button
 from bot.i18n import Lang
 from bot.rich import Rich, bold, join
-from bot.when_text import format_duration, format_full
+from bot.when_text import format_duration, format_span
 from handlers.meetings.text import meeting_title, names, rsvp_buttons, rsvp_hint, where_lines
 from handlers.reminders.sender import ReminderView
 
@@ -23,11 +23,11 @@ def compose_reminder(
         head = lang.t("Erinnerung (verspätet): {title} – AG {ag}", title=title, ag=view.ag_name)
     else:
         head = lang.t("Erinnerung: {title} – AG {ag}", title=title, ag=view.ag_name)
-    when: Rich = Rich() + format_full(view.start, lang.code)
+    when: Rich = Rich() + format_span(view.start, view.end, lang.code)
     if not view.late:
         when = lang.t(
             "{when} (noch {left})",
-            when=format_full(view.start, lang.code),
+            when=format_span(view.start, view.end, lang.code),
             left=format_duration(view.offset, lang.code),
         )
     rows: list[Rich] = ["⏰ " + head, when, *where_lines(lang, view.place, view.url)]
