@@ -1,0 +1,121 @@
+"""Issue 13, everyday commands: any command makes a person known, unknown commands get a
+suggestion that keeps their arguments (German aliases count; in groups only near misses
+of our own commands are answered), usage errors on separate lines with the choices."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.fake import BotHarness
+from tests.support.state import roles_of
+
+AG1 = "Nachhaltige Dorfentwicklung (ag1)"
+
+
+# --- any command makes a person known ----------------------------------------------------
+
+
+@pytest.mark.parametrize("first", ["/start", "/ags", "/my", "/whoami", "/lang"])
+async def test_any_command_makes_a_person_known(bot: BotHarness, first: str) -> None:
+    await bot.dm("olga").say("olga", first)
+
+    assert await bot.dm("admin").say("admin", "/lead ag1 @olga") == [
+        f"@olga leitet jetzt die AG {AG1}."
+    ]
+    assert await roles_of(bot, "olga") == {"ag1": "lead"}
+
+
+async def test_a_command_in_a_group_makes_a_person_known(bot: BotHarness) -> None:
+    await bot.group("plenum").say("olga", "/ags")
+
+    assert await bot.dm("admin").say("admin", "/lead ag1 @olga") == [
+        f"@olga leitet jetzt die AG {AG1}."
+    ]
+
+
+async def test_reading_the_privacy_notice_stores_nothing(bot: BotHarness) -> None:
+    [notice] = await bot.dm("olga").say("olga", "/privacy")
+
+    assert "Das merke ich mir, sobald du mir einen Befehl schreibst (außer /privacy)." in notice
+    assert await bot.dm("admin").say("admin", "/lead ag1 @olga") == [
+        "Ich kenne @olga noch nicht. Die Person muss mir zuerst einmal schreiben (z. B. /help)."
+    ]
+    assert await bot.dm("olga").say("olga", "/forget") == ["Ich habe nichts über dich gespeichert."]
+
+
+async def test_a_known_sender_costs_no_write(bot: BotHarness) -> None:
+    """The first command writes the person once; later ones read the cached sender."""
+    await bot.dm("olga").say("olga", "/ags")
+    watch = bot.app.services.senders._cache.watch
+    generation = watch.generation
+
+    await bot.dm("olga").say("olga", "/my")
+    await bot.group("plenum").say("olga", "/ags")
+
+    assert watch.generation == generation
+
+
+# --- unknown commands --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("/jion ag2", "Meintest du /join ag2?"),
+        ("/erinnerung ag2", "Meintest du /erinnerungen ag2?"),
+        ("/ergebnisse 3", "Meintest du /ergebnis 3?"),
+        ("/abstimmung 2", "Meintest du /abstimmen 2?"),
+        ("/mitgleider", "Meintest du /mitglieder?"),
+    ],
+)
+async def test_a_near_miss_gets_a_suggestion_with_its_arguments(
+    bot: BotHarness, typed: str, answer: str
+) -> None:
+    assert await bot.dm("carl").say("carl", typed) == [answer]
+    assert await bot.group("plenum").say("carl", typed) == [answer]
+
+
+WELCOME = (
+    "Willkommen in der AG {ag}! Mit /my siehst du deine AGs, mit /leave {slug} trittst du "
+    "wieder aus."
+)
+AG2 = "Transparenz und Beteiligung (ag2)"
+AG3 = "Interne Struktur und Vernetzung (ag3)"
+
+
+async def test_join_takes_several_ags_and_answers_once(bot: BotHarness) -> None:
+    await bot.dm("carl").say("carl", "/join ag3")
+
+    assert await bot.dm("carl").say("carl", "/join ag2 ag3") == [
+        WELCOME.format(ag=AG2, slug="ag2") + "\nDu bist schon in der AG " + AG3 + "."
+    ]
+    assert await roles_of(bot, "carl") == {"ag2": "member", "ag3": "member"}
+
+
+async def test_join_several_names_numbers_and_commas(bot: BotHarness) -> None:
+    await bot.dm("carl").say("carl", "/join ag 1, 2 und transparenz")
+
+    assert await roles_of(bot, "carl") == {"ag1": "member", "ag2": "member"}
+
+
+async def test_join_several_with_an_unknown_one_joins_none(bot: BotHarness) -> None:
+    assert await bot.dm("carl").say("carl", "/join ag2 ag9") == [
+        "Die AG „ag9“ kenne ich nicht. Gültig sind: ag1, ag2, ag3."
+    ]
+    assert await roles_of(bot, "carl") == {}
+
+
+async def test_german_words_that_are_commands(bot: BotHarness) -> None:
+    assert await bot.dm("carl").say("carl", "/anmelden ag2") == [WELCOME.format(ag=AG2, slug="ag2")]
+    assert await bot.dm("carl").say("carl", "/abmelden ag2") == [f"Du hast die AG {AG2} verlassen."]
+
+
+@pytest.mark.parametrize("typed", ["/roll 2d6", "/stat", "/remindme 5m tea", "/report", "/warn"])
+async def test_other_bots_commands_in_a_group_stay_unanswered(bot: BotHarness, typed: str) -> None:
+    assert await bot.group("plenum").say("carl", typed) == []
+
+
+async def test_an_unknown_word_in_private_points_to_help(bot: BotHarness) -> None:
+    assert await bot.dm("carl").say("carl", "/wetter") == [
+        "Den Befehl kenne ich nicht. /help zeigt, was ich kann."
+    ]
