@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, delete, or_, select
+from sqlalchemy import ColumnElement, ForeignKey, String, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
@@ -184,7 +184,7 @@ async def cards_visible_to(
         .join(mine, mine.ag_id == theirs.ag_id)
         .where(mine.person_id == viewer_id, theirs.person_id != viewer_id)
     )
-    shown = [Card.person_id.in_(people)]
+    shown: list[ColumnElement[bool]] = [Card.person_id.in_(people)]
     if alliance_cards:
         shown.append(Card.visibility == Visibility.ALLIANCE.value)
     cards = list(
