@@ -36,7 +36,10 @@ async def test_a_command_in_a_group_makes_a_person_known(bot: BotHarness) -> Non
 async def test_reading_the_privacy_notice_stores_nothing(bot: BotHarness) -> None:
     [notice] = await bot.dm("olga").say("olga", "/privacy")
 
-    assert "Das merke ich mir, sobald du mir einen Befehl schreibst (außer /privacy)." in notice
+    assert (
+        "Dein Konto merke ich mir ab deinem ersten Befehl an mich (außer /privacy, /mydata und /forget)."
+        in notice.splitlines()
+    )
     assert await bot.dm("admin").say("admin", "/lead ag1 @olga") == [
         "Ich kenne @olga noch nicht. Die Person muss mir zuerst einmal schreiben (z. B. /help)."
     ]
@@ -106,7 +109,12 @@ async def test_join_several_with_an_unknown_one_joins_none(bot: BotHarness) -> N
 
 
 async def test_german_words_that_are_commands(bot: BotHarness) -> None:
-    assert await bot.dm("carl").say("carl", "/anmelden ag2") == [WELCOME.format(ag=AG2, slug="ag2")]
+    assert await bot.group("plenum").say("carl", "/anmelden ag2") == [
+        WELCOME.format(ag=AG2, slug="ag2")
+    ]
+    # /termin is /meeting (its usage names the command as declared).
+    [usage] = await bot.dm("carl").say("carl", "/termin")
+    assert usage.splitlines()[1].startswith("So geht's: /meeting AG ")
     assert await bot.dm("carl").say("carl", "/abmelden ag2") == [f"Du hast die AG {AG2} verlassen."]
 
 

@@ -31,10 +31,6 @@ async def privacy(ctx: Context) -> None:
                 "• Dein Konto im Netzwerk (Kennung, Anzeigename, Benutzername), damit ich "
                 "dich wiedererkenne und dir antworten kann."
             ),
-            ctx.t(
-                "Das merke ich mir, sobald du mir einen Befehl schreibst (außer {privacy}).",
-                privacy=code(ctx.cmd("privacy")),
-            ),
             ctx.t("• Deine AGs und deine Rolle darin, damit du AG-Nachrichten bekommst."),
             ctx.t(
                 "• Deine Beitrittsanfragen an AGs „auf Anfrage“, bis die Leitung entschieden hat."
@@ -48,6 +44,13 @@ async def privacy(ctx: Context) -> None:
             ctx.t(
                 "• Dass ich dich in einem AG-Chat schon begrüßt habe – nur als Prüfsumme, "
                 "damit ich dich nicht zweimal begrüße."
+            ),
+            ctx.t(
+                "Dein Konto merke ich mir ab deinem ersten Befehl an mich (außer {privacy}, {mydata} "
+                "und {forget}).",
+                privacy=code(ctx.cmd("privacy")),
+                mydata=code(ctx.cmd("mydata")),
+                forget=code(ctx.cmd("forget")),
             ),
             ctx.t(
                 "Andere Nachrichten in euren Chats speichere ich nicht. Meine Protokolle nennen "
