@@ -48,8 +48,10 @@ async def test_reading_the_privacy_notice_stores_nothing(bot: BotHarness) -> Non
 
 async def test_a_known_sender_costs_no_write(bot: BotHarness) -> None:
     """The first command writes the person once; later ones read the cached sender."""
-    await bot.dm("olga").say("olga", "/ags")
     watch = bot.app.services.senders._cache.watch
+    generation = watch.generation
+    await bot.dm("olga").say("olga", "/ags")
+    assert watch.generation > generation, "the first command wrote the person"
     generation = watch.generation
 
     await bot.dm("olga").say("olga", "/my")
@@ -121,6 +123,42 @@ async def test_german_words_that_are_commands(bot: BotHarness) -> None:
 @pytest.mark.parametrize("typed", ["/roll 2d6", "/stat", "/remindme 5m tea", "/report", "/warn"])
 async def test_other_bots_commands_in_a_group_stay_unanswered(bot: BotHarness, typed: str) -> None:
     assert await bot.group("plenum").say("carl", typed) == []
+
+
+async def test_a_suggestion_in_english(bot: BotHarness) -> None:
+    await bot.dm("carl").say("carl", "/lang en")
+    assert await bot.dm("carl").say("carl", "/jion ag2") == ["Did you mean /join ag2?"]
+
+
+async def test_a_suggestion_repeats_at_most_a_line_of_arguments(bot: BotHarness) -> None:
+    words = " ".join(f"wort{i}" for i in range(40))
+    [reply] = await bot.dm("carl").say("carl", f"/jion {words}")
+    assert reply.startswith("Meintest du /join wort0 wort1 ")
+    assert reply.endswith(" …?") and len(reply) < 120
+
+
+# --- usage errors ------------------------------------------------------------------------
+
+
+async def test_a_usage_error_on_separate_lines_with_the_ags(bot: BotHarness) -> None:
+    assert await bot.dm("admin").say("admin", "/lead") == [
+        "Da fehlt noch etwas: AG.\n"
+        "So geht's: /lead AG @Person\n"
+        "Beispiel: /lead ag2 @anna\n"
+        "Gültige AGs: ag1, ag2, ag3"
+    ]
+
+
+async def test_a_surplus_argument_shows_the_usage_on_separate_lines(bot: BotHarness) -> None:
+    assert await bot.dm("carl").say("carl", "/my ag2") == ["So geht's: /my"]
+    assert await bot.dm("carl").say("carl", "/whoami jetzt") == ["So geht's: /whoami"]
+
+
+async def test_a_usage_error_in_english(bot: BotHarness) -> None:
+    await bot.dm("admin").say("admin", "/lang en")
+    [reply] = await bot.dm("admin").say("admin", "/lead ag2")
+    assert reply.splitlines()[0] == "Something is missing: @person."
+    assert reply.splitlines()[1].startswith("Usage: /lead AG @person")
 
 
 async def test_an_unknown_word_in_private_points_to_help(bot: BotHarness) -> None:
