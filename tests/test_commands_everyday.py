@@ -15,7 +15,9 @@ AG1 = "Nachhaltige Dorfentwicklung (ag1)"
 # --- any command makes a person known ----------------------------------------------------
 
 
-@pytest.mark.parametrize("first", ["/start", "/ags", "/my", "/whoami", "/lang"])
+@pytest.mark.parametrize(
+    "first", ["/start", "/ags", "/my", "/whoami", "/lang", "/link ag2", "/lead ag1 @olga", "/join"]
+)
 async def test_any_command_makes_a_person_known(bot: BotHarness, first: str) -> None:
     await bot.dm("olga").say("olga", first)
 

@@ -34,6 +34,12 @@ async def run(ctx: Context, mark_reachable: MarkReachable) -> None:
     if cmd is None:
         await _unknown(ctx, words[0], rest)
         return
+    if ctx.person_id is None and not ctx.sender.anonymous and (cmd.makes_known or cmd.needs_person):
+        # First contact: any command makes the sender known (an admin can then name them
+        # lead). One write per new person; a known sender's id comes from the cache.
+        await ctx.ensure_person()
+        if ctx.message.is_direct:
+            await mark_reachable(ctx.sender.as_account(), True)
     await _check_place(ctx, cmd)
     if cmd.needs_person and ctx.sender.anonymous:
         raise UserError(
@@ -42,12 +48,6 @@ async def run(ctx: Context, mark_reachable: MarkReachable) -> None:
                 "Schalte „Anonym bleiben“ in deinen Admin-Rechten aus oder schreib mir privat."
             )
         )
-    if ctx.person_id is None and not ctx.sender.anonymous and (cmd.makes_known or cmd.needs_person):
-        # First contact: any command makes the sender known (an admin can then name them
-        # lead). One write per new person; a known sender's id comes from the cache.
-        await ctx.ensure_person()
-        if ctx.message.is_direct:
-            await mark_reachable(ctx.sender.as_account(), True)
     args = await arguments(ctx, cmd, rest)
     await rights.check(ctx, cmd, args)  # every command, before its handler
     await cmd.handler(ctx, **args)
