@@ -19,7 +19,7 @@ APOLOGY = "Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch ein
 MEMBER_LINES = [
     "• /ags – Alle AGs mit Beschreibung und Mitgliederzahl",
     "• /help [Befehl] – Zeigt, was du hier tun kannst, oder erklärt einen Befehl",
-    "• /join [AG] – Einer AG beitreten (auch mehreren auf einmal)",
+    "• /join [AG] – Einer AG beitreten",
     "• /lang [de|en] – Sprache wählen (de oder en)",
     "• /leave [AG] – Eine AG verlassen",
     "• /members [AG] – Die Mitglieder einer AG (nur für ihre Mitglieder)",
@@ -45,7 +45,7 @@ LEAD_LINES = [
 GROUP_LINES = [
     "• /ags – Alle AGs mit Beschreibung und Mitgliederzahl",
     "• /help [Befehl] – Zeigt, was du hier tun kannst, oder erklärt einen Befehl",
-    "• /join [AG] – Einer AG beitreten (auch mehreren auf einmal)",
+    "• /join [AG] – Einer AG beitreten",
     "• /leave [AG] – Eine AG verlassen",
     "• /meetings [AG] – Die nächsten Treffen deiner AGs oder einer AG (Leitung: --missed "
     "zeigt verpasste Erinnerungen)",
@@ -148,7 +148,7 @@ async def test_help_makes_the_writer_known_so_an_admin_can_name_them(bot: BotHar
 
 async def test_help_for_one_command(bot: BotHarness) -> None:
     assert await bot.dm("alice").say("alice", "/help join") == [
-        "/join [AG] – Einer AG beitreten (auch mehreren auf einmal)\n"
+        "/join [AG] – Einer AG beitreten\n"
         "Beispiel: /join ag2\n"
         "Beispiel: /join ag2 ag3\n"
         "Beispiel: /join transparenz\n"

@@ -19,7 +19,7 @@ feature = c.Feature("membership")
 
 @feature.command(
     "join",
-    help=N_("Einer AG beitreten (auch mehreren auf einmal)"),
+    help=N_("Einer AG beitreten"),
     params=(c.Param("ag", c.Kind.AG, N_("AG"), from_chat=True, convert=convert_ags),),
     needs_person=True,
     examples=("join ag2", "join ag2 ag3", "join transparenz"),
