@@ -30,8 +30,8 @@ async def visible_in_ag(ctx: Context, ag: Ag) -> list[CardRow]:
 async def search(ctx: Context, person_id: int, wanted: str) -> list[CardRow]:
     """The cards the sender may see (see rights.may_see_card) that name `wanted`
     (normalised) in any field: name, organisation, regions, topics, about, contact."""
+    alliance_cards = await rights.sees_alliance_cards(ctx)
     async with ctx.db.read() as session:
-        alliance_cards = ctx.is_admin or await cards.in_any_ag(session, person_id)
         rows = await cards.cards_visible_to(session, person_id, alliance_cards=alliance_cards)
     hits = [row for row in rows if any(wanted in normalize(v) for v in searched(row.card))]
     return [row for row in hits if await rights.may_see_card(ctx, row.card.person_id, row.card)]
