@@ -122,7 +122,9 @@ async def test_german_words_that_are_commands(bot: BotHarness) -> None:
     assert await bot.dm("carl").say("carl", "/abmelden ag2") == [f"Du hast die AG {AG2} verlassen."]
 
 
-@pytest.mark.parametrize("typed", ["/roll 2d6", "/stat", "/remindme 5m tea", "/report", "/warn"])
+@pytest.mark.parametrize(
+    "typed", ["/roll 2d6", "/stat", "/status", "/remindme 5m tea", "/report", "/warn", "/settings"]
+)
 async def test_other_bots_commands_in_a_group_stay_unanswered(bot: BotHarness, typed: str) -> None:
     assert await bot.group("plenum").say("carl", typed) == []
 

@@ -15,6 +15,9 @@ from collections.abc import Iterable
 # Endings German words of the same stem differ by (`ergebnis`/`ergebnisse`).
 _ENDINGS = frozenset({"", "e", "n", "en", "s", "se", "es", "er", "ung", "ungen"})
 _STEM_MIN = 5
+# Commands of other common group bots that are one typo away from ours (`/status` and
+# `/state` from `/stats`): never answered in a group.
+_OTHER_BOTS = frozenset({"status", "state", "note", "notes", "links", "pool", "rolls"})
 
 
 def suggest(word: str, known: Iterable[str], *, group: bool) -> str | None:
@@ -26,6 +29,8 @@ def suggest(word: str, known: Iterable[str], *, group: bool) -> str | None:
         return None
     if not group:
         return close[0]
+    if word in _OTHER_BOTS:
+        return None
     plain = [name for name in names if _one_typo(word, name)]
     if len(plain) == 1:
         return plain[0]
