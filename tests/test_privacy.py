@@ -207,7 +207,8 @@ async def test_forget_nein_cancels_and_the_old_code_no_longer_deletes(bot: BotHa
 async def test_forget_no_in_english(bot: BotHarness) -> None:
     dm = bot.dm(WHO)
     await dm.say(WHO, "/lang en")
-    await dm.say(WHO, "/forget")
+    [ask] = await dm.say(WHO, "/forget")
+    assert ask.splitlines()[-1] == "To cancel: /forget no"
 
     assert await dm.say(WHO, "/forget no") == ["Cancelled: I am not deleting anything."]
     [refused] = await dm.say(WHO, "/forget yes")

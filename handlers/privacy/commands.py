@@ -141,7 +141,7 @@ async def forget(ctx: Context, confirm: str | None) -> None:
                     yes=code(ctx.cmd("forget JA")),
                     code=code(ctx.cmd(f"forget {code_}")),
                 ),
-                ctx.t("Abbrechen: {no}", no=code(ctx.cmd("forget nein"))),
+                ctx.t("Abbrechen: {no}", no=code(ctx.cmd(ctx.lang.gettext(N_("forget nein"))))),
             )
         )
         return
