@@ -177,7 +177,7 @@ def build_transports(settings: Settings, *, console: bool = False) -> list[Trans
     if not transports:
         from bot.transports.console import ConsoleTransport
 
-        transports.append(ConsoleTransport(settings.console_user))
+        transports.append(ConsoleTransport(settings.console_user, language=settings.language))
     return transports
 
 

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, delete, select
+from sqlalchemy import ColumnElement, ForeignKey, String, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
@@ -167,6 +167,31 @@ async def cards_sharing_ag(session: AsyncSession, viewer_id: int) -> list[CardRo
     cards = list(
         await session.scalars(
             select(Card).where(Card.person_id.in_(people)).order_by(Card.name, Card.person_id)
+        )
+    )
+    return await _with_accounts(session, cards)
+
+
+async def cards_visible_to(
+    session: AsyncSession, viewer_id: int, *, alliance_cards: bool
+) -> list[CardRow]:
+    """Cards of the people who share an AG with the viewer, and with `alliance_cards`
+    also the cards opened to the whole alliance (not the viewer's own)."""
+    mine = aliased(Membership)
+    theirs = aliased(Membership)
+    people = (
+        select(theirs.person_id)
+        .join(mine, mine.ag_id == theirs.ag_id)
+        .where(mine.person_id == viewer_id, theirs.person_id != viewer_id)
+    )
+    shown: list[ColumnElement[bool]] = [Card.person_id.in_(people)]
+    if alliance_cards:
+        shown.append(Card.visibility == Visibility.ALLIANCE.value)
+    cards = list(
+        await session.scalars(
+            select(Card)
+            .where(or_(*shown), Card.person_id != viewer_id)
+            .order_by(Card.name, Card.person_id)
         )
     )
     return await _with_accounts(session, cards)

@@ -154,8 +154,8 @@ async def test_visibility(bot_any: BotHarness, setting: str, viewer: str) -> Non
 
     if viewer != "owner":
         found = await bot.dm(who).say(who, "/find klima")
-        # /find searches only among the people one shares an AG with.
-        assert ("Olga Beispiel" in found[-1]) is (viewer == "shares an AG")
+        # /find finds exactly the cards the viewer may see.
+        assert ("Olga Beispiel" in found[-1]) is may, found
 
 
 async def test_card_of_someone_in_a_group_goes_privately(bot: BotHarness) -> None:
@@ -194,7 +194,65 @@ async def test_find_by_region(bot: BotHarness) -> None:
     [found] = await bot.dm("sam").say("sam", "/find nordsachsen")
     assert found.startswith("1 Treffer für „nordsachsen“:")
     [none] = await bot.dm("sam").say("sam", "/find saalekreis")
-    assert none.startswith("Unter den Menschen aus deinen AGs hat niemand")
+    assert none == "Auf den Visitenkarten, die du sehen darfst, steht nirgends „saalekreis“."
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("theater", "about"),
+        ("kulturverein", "org"),
+        ("beispiel", "name"),
+        ("olga@example", "contact"),
+    ],
+)
+async def test_find_searches_every_field_one_may_see(
+    bot: BotHarness, query: str, field: str
+) -> None:
+    for who in ("olga", "sam"):
+        await bot.dm(who).say(who, "/join ag2")
+    dm = bot.dm("olga")
+    await dm.say("olga", "/card name Olga Beispiel")
+    await dm.say("olga", "/card org Kulturverein Zeitz e.V.")
+    await dm.say("olga", "/card about Ich mache Theater mit Jugendlichen.")
+    await dm.say("olga", "/card contact olga@example.org")
+
+    [found] = await bot.dm("sam").say("sam", f"/find {query}")
+
+    assert found.splitlines()[:2] == [f"1 Treffer für „{query}“:", ""], field
+    assert "Visitenkarte von Olga Beispiel" in found
+    # Someone who may not see the card finds nothing in it.
+    await bot.dm("tom").say("tom", "/join ag1")
+    assert await bot.dm("tom").say("tom", f"/find {query}") == [
+        f"Auf den Visitenkarten, die du sehen darfst, steht nirgends „{query}“."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("/card telefon 0341 1234", "Meintest du /card kontakt 0341 1234?"),
+        ("/card email olga@example.org", "Meintest du /card kontakt olga@example.org?"),
+        ("/card verein Kulturverein", "Meintest du /card org Kulturverein?"),
+        ("/card beschreibung Ich mache Theater", "Meintest du /card über Ich mache Theater?"),
+        ("/card kontackt 0341 1234", "Meintest du /card kontakt 0341 1234?"),
+        ("/card landkreis 3", "Meintest du /card region 3?"),
+    ],
+)
+async def test_a_field_under_another_name_gets_a_suggestion(
+    bot: BotHarness, typed: str, answer: str
+) -> None:
+    field = typed.split()[1]
+    assert await bot.dm("olga").say("olga", typed) == [
+        f"Das Feld „{field}“ kenne ich nicht. {answer}"
+    ]
+    assert await card_of(bot, "olga") is None
+
+
+async def test_a_field_suggestion_in_english(bot: BotHarness) -> None:
+    await bot.dm("olga").say("olga", "/lang en")
+    [reply] = await bot.dm("olga").say("olga", "/card phone 0341 1234")
+    assert reply.endswith("Did you mean /card contact 0341 1234?")
 
 
 async def test_about_keeps_line_breaks_and_squeezes_blanks(bot: BotHarness) -> None:

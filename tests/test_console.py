@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.transports.console import ConsoleTransport
 from tests.support.console_run import parse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,8 +130,56 @@ def test_script_helpers_and_plain_text(console_env: dict[str, str], tmp_path: Pa
 
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        "(commands start with /, e.g. /help)",
-        "(unknown directive ':tanz'; use :as NAME, :in CHAT, :sleep S)",
-        "(unknown directive ':as'; use :as NAME, :in CHAT, :sleep S)",
+        "(Befehle beginnen mit /, z. B. /help)",
+        "(Die Anweisung „:tanz“ kenne ich nicht; es gibt :as NAME, :in CHAT, :sleep SEKUNDEN)",
+        "(Die Anweisung „:as“ kenne ich nicht; es gibt :as NAME, :in CHAT, :sleep SEKUNDEN)",
         "[dm] bot: Deine Konto-Kennung: console:du",
     ]
+
+
+def test_the_console_hints_in_english(console_env: dict[str, str], tmp_path: Path) -> None:
+    script = "hello\n:dance\n:sleep soon\n/whoami\n"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input=script,
+        cwd=tmp_path,
+        env={**console_env, "BUENDNISBOT_LANGUAGE": "en"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        "(commands start with /, e.g. /help)",
+        "(I don't know the directive “:dance”; there are :as NAME, :in CHAT, :sleep SECONDS)",
+        "(:sleep needs seconds, not “soon”)",
+        "[dm] bot: Your account id: console:du",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting"),
+    [
+        ("de", "Bündnisbot – Konsole. /help zeigt die Befehle, Strg-D beendet."),
+        ("en", "Bündnisbot – console. /help shows the commands, Ctrl-D ends."),
+    ],
+)
+async def test_the_interactive_greeting_in_the_console_language(
+    language: str, greeting: str
+) -> None:
+    out = io.StringIO()
+    console = ConsoleTransport(
+        language=language, stdin=io.StringIO(""), stdout=out, interactive=True
+    )
+
+    class Nobody:
+        async def message(self, message: object) -> None:
+            return None
+
+    await console.start(Nobody())  # type: ignore[arg-type]
+    await console.finished.wait()
+
+    assert out.getvalue().splitlines()[0] == greeting

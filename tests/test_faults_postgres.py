@@ -315,9 +315,12 @@ async def test_an_outage_in_the_middle_of_a_fan_out_sends_each_reminder_once(
     # One send per target, none a second time (with the same key this fake network drops
     # a resend; Telegram, without keys, would show it as a duplicate).
     assert keyed.attempts == first_send + 1 and keyed.dropped == 0
+    async with bot.app.services.db.read() as session:
+        ben = await repo.find_account(session, "fake", "ben")
+    assert ben is not None
     assert sorted(k for k in keyed.keys if k and k.startswith("reminder:")) == [
         f"reminder:{first.id}:chat:1",
-        f"reminder:{first.id}:person:2",
+        f"reminder:{first.id}:person:{ben.person_id}",
     ]
     assert {(d.status, d.attempts) for d in await deliveries(bot)} == {("sent", 1)}
     assert (await reminders(bot))[0].status == "sent"

@@ -143,9 +143,9 @@ async def test_edit_to_a_too_long_name_is_refused(bot: BotHarness) -> None:
 
 async def test_edit_without_a_value_explains_the_usage(bot: BotHarness) -> None:
     assert await admin_says(bot, "/ag edit ag2 name") == [
-        "Da fehlt noch etwas: neuer Text. So geht's: /ag edit <AG> <name|beschreibung> "
-        "<neuer Text> Beispiel: /ag edit ag2 beschreibung Macht Entscheidungen im "
-        "Strukturwandel transparenter"
+        "Da fehlt noch etwas: neuer Text.\n"
+        "So geht's: /ag edit AG name|beschreibung neuer Text\n"
+        "Beispiel: /ag edit ag2 beschreibung Macht Entscheidungen im Strukturwandel transparenter"
     ]
 
 

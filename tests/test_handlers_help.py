@@ -28,25 +28,55 @@ MEMBER_LINES = [
     "• /whoami – Zeigt deine Konto-Kennung (z. B. für die Admin-Liste)",
 ]
 ADMIN_LINES = [
-    "• /ag archive <AG> – Eine AG archivieren (Mitglieder und Chats bleiben erhalten)",
-    "• /ag edit <AG> <name|beschreibung> <neuer Text> – Name oder Beschreibung einer AG ändern",
-    "• /ag new <Kürzel Name -- Beschreibung> – Eine neue AG anlegen",
-    "• /ag restore <AG> – Eine archivierte AG zurückholen",
-    "• /lead <AG> <@Person> – Jemanden zur Leitung einer AG machen",
-    "• /unlead <AG> <@Person> – Jemandem die Leitung einer AG abnehmen (bleibt Mitglied)",
+    "• /ag archive AG – Eine AG archivieren (Mitglieder und Chats bleiben erhalten)",
+    "• /ag edit AG name|beschreibung neuer Text – Name oder Beschreibung einer AG ändern",
+    "• /ag new Kürzel Name -- Beschreibung – Eine neue AG anlegen",
+    "• /ag restore AG – Eine archivierte AG zurückholen",
+    "• /lead AG @Person – Jemanden zur Leitung einer AG machen",
+    "• /unlead AG @Person – Jemandem die Leitung einer AG abnehmen (bleibt Mitglied)",
 ]
 LEAD_LINES = [
-    "• /link <AG> – Diesen Chat mit einer AG verbinden",
+    "• /link AG – Diesen Chat mit einer AG verbinden",
     "• /unlink [AG] – Die Verbindung dieses Chats zu einer AG lösen",
 ]
+
+
+# What /help in a group shows everyone: the everyday commands (the rest privately).
+GROUP_LINES = [
+    "• /ags – Alle AGs mit Beschreibung und Mitgliederzahl",
+    "• /help [Befehl] – Zeigt, was du hier tun kannst, oder erklärt einen Befehl",
+    "• /join [AG] – Einer AG beitreten",
+    "• /leave [AG] – Eine AG verlassen",
+    "• /meetings [AG] – Die nächsten Treffen deiner AGs oder einer AG (Leitung: --missed "
+    "zeigt verpasste Erinnerungen)",
+    "• /my – Meine AGs und meine Rolle darin",
+    "• /polls – Laufende und letzte Umfragen deiner AGs",
+    "• /results [Umfrage] – Das Ergebnis einer Umfrage über alle Netzwerke, mit Diagramm",
+    "• /rsvp Kennung ja|nein|vielleicht – Zu einem Treffen zusagen, absagen oder „vielleicht“ "
+    "sagen",
+    "• /vote Umfrage und Nummer – Bei einer Umfrage abstimmen (Nummer der Antwort; - zieht zurück)",
+]
+GROUP_ONLY_LINES = [
+    "• /link AG – Diesen Chat mit einer AG verbinden",
+    "• /unlink [AG] – Die Verbindung dieses Chats zu einer AG lösen",
+    "• /welcome [an|aus] – Neue Leute in diesem Chat begrüßen oder nicht (an/aus)",
+]
+GROUP_HEADER = "Das Wichtigste hier in der Gruppe:"
+GROUP_FOOTER = (
+    "Alle Befehle zeige ich dir im privaten Chat mit mir: /help. Mehr zu einem Befehl: /help join"
+)
 
 
 async def help_lines(bot: BotHarness, who: str, *, group: str | None = None) -> list[str]:
     chat = bot.group(group) if group else bot.dm(who)
     [reply] = await chat.say(who, "/help")
     rows = reply.splitlines()
-    assert rows[0] == "Das kannst du hier tun:"
-    assert rows[-1] == "Mehr zu einem Befehl: /help join"
+    if group:
+        assert rows[0] == GROUP_HEADER
+        assert rows[-1] == GROUP_FOOTER
+    else:
+        assert rows[0] == "Das kannst du hier tun:"
+        assert rows[-1] == "Mehr zu einem Befehl: /help join"
     return rows[1:-1]
 
 
@@ -69,11 +99,17 @@ async def test_help_for_an_admin_in_a_private_chat_leaves_out_group_commands(
     assert not any(line in shown for line in LEAD_LINES)
 
 
-async def test_help_for_an_admin_in_a_group_has_everything(bot: BotHarness) -> None:
+async def test_help_in_a_group_is_short_and_points_to_the_private_chat(bot: BotHarness) -> None:
+    assert await bot.group("ag2-gruppe").say("bob", "/help") == [
+        "\n".join([GROUP_HEADER, *GROUP_LINES, GROUP_FOOTER])
+    ]
+
+
+async def test_help_for_an_admin_in_a_group_adds_the_group_only_commands(bot: BotHarness) -> None:
     shown = await help_lines(bot, "admin", group="ag2-gruppe")
 
-    assert all(line in shown for line in MEMBER_LINES + ADMIN_LINES + LEAD_LINES)
-    assert shown == sorted(shown), "commands are listed alphabetically"
+    assert shown == sorted(GROUP_LINES + GROUP_ONLY_LINES), "alphabetical"
+    assert not any(line in shown for line in ADMIN_LINES)
 
 
 async def test_help_for_a_lead_in_a_group_shows_link_but_not_admin_commands(
@@ -84,7 +120,7 @@ async def test_help_for_a_lead_in_a_group_shows_link_but_not_admin_commands(
 
     shown = await help_lines(bot, "carl", group="ag2-gruppe")
 
-    assert all(line in shown for line in MEMBER_LINES + LEAD_LINES)
+    assert all(line in shown for line in GROUP_LINES + LEAD_LINES)
     assert not any(line in shown for line in ADMIN_LINES)
 
 
@@ -93,7 +129,7 @@ async def test_help_for_a_member_in_a_group_has_no_lead_commands(bot: BotHarness
 
     shown = await help_lines(bot, "bob", group="ag2-gruppe")
 
-    assert all(line in shown for line in MEMBER_LINES)
+    assert shown == GROUP_LINES
     assert not any(line in shown for line in ADMIN_LINES + LEAD_LINES)
 
 
@@ -114,8 +150,9 @@ async def test_help_for_one_command(bot: BotHarness) -> None:
     assert await bot.dm("alice").say("alice", "/help join") == [
         "/join [AG] – Einer AG beitreten\n"
         "Beispiel: /join ag2\n"
+        "Beispiel: /join ag2 ag3\n"
         "Beispiel: /join transparenz\n"
-        "Auch: /beitreten"
+        "Auch: /beitreten, /anmelden"
     ]
 
 
@@ -154,11 +191,11 @@ async def test_ag_without_a_sub_command_lists_the_sub_commands(bot: BotHarness, 
 
     assert reply.splitlines() == [
         "/ag braucht einen Unterbefehl:",
-        "• /ag archive <AG> – Eine AG archivieren (Mitglieder und Chats bleiben erhalten)",
-        "• /ag edit <AG> <name|beschreibung> <neuer Text> – Name oder Beschreibung einer AG ändern",
-        "• /ag new <Kürzel Name -- Beschreibung> – Eine neue AG anlegen",
-        "• /ag policy <AG> [offen|anfrage] – Wie man einer AG beitritt: offen oder auf Anfrage",
-        "• /ag restore <AG> – Eine archivierte AG zurückholen",
+        "• /ag archive AG – Eine AG archivieren (Mitglieder und Chats bleiben erhalten)",
+        "• /ag edit AG name|beschreibung neuer Text – Name oder Beschreibung einer AG ändern",
+        "• /ag new Kürzel Name -- Beschreibung – Eine neue AG anlegen",
+        "• /ag policy AG [offen|anfrage] – Wie man einer AG beitritt: offen oder auf Anfrage",
+        "• /ag restore AG – Eine archivierte AG zurückholen",
     ]
 
 
@@ -180,7 +217,7 @@ async def test_start_greets_by_name_with_first_steps(bot: BotHarness) -> None:
 async def test_whoami_shows_the_account_id_and_the_admin_role(bot: BotHarness) -> None:
     assert await bot.dm("alice").say("alice", "/whoami") == ["Deine Konto-Kennung: fake:alice"]
     assert await bot.dm("admin").say("admin", "/id") == [
-        "Deine Konto-Kennung: fake:admin Du bist Admin des Bündnisses."
+        "Deine Konto-Kennung: fake:admin\nDu bist Admin des Bündnisses."
     ]
 
 
@@ -200,7 +237,7 @@ async def test_lang_en_switches_the_replies_to_english(bot: BotHarness) -> None:
     ]
     # The choice belongs to the person, so it holds in groups too.
     [group_reply] = await bot.group("ag2-gruppe").say("alice", "/help")
-    assert group_reply.startswith("What you can do here:")
+    assert group_reply.startswith("The essentials here in the group:")
 
     assert await dm.say("alice", "/sprache de") == ["Ich schreibe dir ab jetzt auf Deutsch."]
     assert (await dm.say("alice", "/my"))[0].startswith("Deine AGs:")
@@ -232,7 +269,7 @@ async def test_an_unknown_command_in_a_private_chat_is_answered(bot: BotHarness)
 async def test_a_close_typo_gets_a_suggestion(bot: BotHarness, where: str) -> None:
     chat = bot.dm("alice") if where == "dm" else bot.group("ag2-gruppe")
 
-    assert await chat.say("alice", "/jion ag2") == ["Meintest du /join? Alle Befehle: /help"]
+    assert await chat.say("alice", "/jion ag2") == ["Meintest du /join ag2?"]
     assert await roles_of(bot, "alice") == {}
 
 

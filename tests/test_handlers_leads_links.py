@@ -70,7 +70,7 @@ async def test_lead_of_someone_the_bot_never_met_is_refused_clearly(bot: BotHarn
 
 async def test_lead_without_a_person_explains_the_usage(bot: BotHarness) -> None:
     assert await admin_says(bot, "/lead ag2") == [
-        "Da fehlt noch etwas: @Person. So geht's: /lead <AG> <@Person> Beispiel: /lead ag2 @anna"
+        "Da fehlt noch etwas: @Person.\nSo geht's: /lead AG @Person\nBeispiel: /lead ag2 @anna"
     ]
 
 
@@ -197,7 +197,7 @@ async def test_a_group_linked_to_two_ags_needs_the_ag_named(bot: BotHarness) -> 
     assert await linked(bot, "plenum") == ["ag2", "ag3"]
 
     assert await group.say("alice", "/join") == [
-        "Da fehlt noch etwas: AG. So geht's: /join [AG] Beispiel: /join ag2"
+        "Da fehlt noch etwas: AG.\nSo geht's: /join [AG]\nBeispiel: /join ag2\nGültige AGs: ag1, ag2, ag3"
     ]
     assert await group.say("alice", "/join ag3") != []
     assert await roles_of(bot, "alice") == {"ag3": "member"}

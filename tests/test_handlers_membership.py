@@ -53,7 +53,7 @@ async def test_unknown_ag_lists_the_valid_ids_and_stores_nothing(bot: BotHarness
     assert await bot.dm("alice").say("alice", "/join ag9") == [
         "Die AG „ag9“ kenne ich nicht. Gültig sind: ag1, ag2, ag3."
     ]
-    assert not await knows(bot, "alice")
+    assert await roles_of(bot, "alice") == {}
 
 
 async def test_a_word_in_two_ag_names_asks_for_the_number(bot: BotHarness) -> None:
@@ -66,7 +66,7 @@ async def test_a_word_in_two_ag_names_asks_for_the_number(bot: BotHarness) -> No
 
 async def test_join_without_an_ag_in_a_private_chat_explains_the_usage(bot: BotHarness) -> None:
     assert await bot.dm("alice").say("alice", "/join") == [
-        "Da fehlt noch etwas: AG. So geht's: /join [AG] Beispiel: /join ag2"
+        "Da fehlt noch etwas: AG.\nSo geht's: /join [AG]\nBeispiel: /join ag2\nGültige AGs: ag1, ag2, ag3"
     ]
     assert await roles_of(bot, "alice") == {}
 
@@ -83,7 +83,9 @@ async def test_join_without_an_ag_in_an_unlinked_group_explains_the_usage(
 ) -> None:
     replies = await bot.group("plauderecke").say("alice", "/join")
 
-    assert replies == ["Da fehlt noch etwas: AG. So geht's: /join [AG] Beispiel: /join ag2"]
+    assert replies == [
+        "Da fehlt noch etwas: AG.\nSo geht's: /join [AG]\nBeispiel: /join ag2\nGültige AGs: ag1, ag2, ag3"
+    ]
 
 
 async def test_an_anonymous_group_admin_is_told_why_join_cannot_work(bot: BotHarness) -> None:
@@ -188,7 +190,7 @@ async def test_my_for_someone_in_no_ag(bot: BotHarness) -> None:
     assert await bot.dm("alice").say("alice", "/my") == [
         "Du bist noch in keiner AG. /ags zeigt alle AGs, /join ag2 tritt einer bei."
     ]
-    assert not await knows(bot, "alice"), "looking must not store a person"
+    assert await knows(bot, "alice"), "any command makes a person known"
 
 
 async def test_my_shows_each_ag_with_the_role(bot: BotHarness) -> None:

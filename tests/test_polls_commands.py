@@ -372,9 +372,10 @@ async def test_close_of_an_unknown_poll(bot: BotHarness) -> None:
 async def test_help_shows_poll_commands_to_leads_only(bot: BotHarness, tmp_path: Path) -> None:
     group = await setup_ag(bot)
 
-    [lead_help] = await group.say("anna", "/help")
-    [member_help] = await group.say("ben", "/help")
+    assert group  # the AG with its lead and member
+    [lead_help] = await bot.dm("anna").say("anna", "/help")
+    [member_help] = await bot.dm("ben").say("ben", "/help")
 
-    assert "/poll <" in lead_help and "/close <Umfrage>" in lead_help
-    assert "/poll <" not in member_help and "/close" not in member_help
-    assert "/vote <Umfrage und Nummer>" in member_help and "/results [Umfrage]" in member_help
+    assert "/poll " in lead_help and "/close Umfrage –" in lead_help
+    assert "/poll " not in member_help and "/close" not in member_help
+    assert "/vote Umfrage und Nummer –" in member_help and "/results [Umfrage]" in member_help

@@ -5,6 +5,7 @@ stay as they were)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -179,11 +180,40 @@ async def test_forget_confirmation_expires(bot: BotHarness) -> None:
 async def test_forget_with_the_code(bot: BotHarness) -> None:
     await bot.dm(WHO).say(WHO, "/card name Quirin Q.")
     [ask] = await bot.dm(WHO).say(WHO, "/forget")
-    code = ask.split("/forget ")[-1].rstrip(".")
+    code = re.search(r"/forget (\d{6})", ask).group(1)  # type: ignore[union-attr]
     assert code.isdigit() and len(code) == 6
     [done] = await bot.dm(WHO).say(WHO, f"/forget {code}")
     assert done.startswith("Erledigt")
     assert await person_of(bot, WHO) is None
+
+
+async def test_forget_nein_cancels_and_the_old_code_no_longer_deletes(bot: BotHarness) -> None:
+    dm = bot.dm(WHO)
+    await dm.say(WHO, "/card name Quirin Q.")
+    [ask] = await dm.say(WHO, "/forget")
+    assert ask.splitlines()[-1] == "Abbrechen: /forget nein"
+    code = re.search(r"/forget (\d{6})", ask).group(1)  # type: ignore[union-attr]
+
+    assert await dm.say(WHO, "/forget nein") == ["Abgebrochen: Ich lösche nichts."]
+
+    for answer in ("JA", code):
+        assert await dm.say(WHO, f"/forget {answer}") == [
+            "Das ist keine gültige Bestätigung (oder sie ist älter als 10 Minuten). "
+            "Schreib zuerst /forget."
+        ]
+    assert await person_of(bot, WHO) is not None
+
+
+async def test_forget_no_in_english(bot: BotHarness) -> None:
+    dm = bot.dm(WHO)
+    await dm.say(WHO, "/lang en")
+    [ask] = await dm.say(WHO, "/forget")
+    assert ask.splitlines()[-1] == "To cancel: /forget no"
+
+    assert await dm.say(WHO, "/forget no") == ["Cancelled: I am not deleting anything."]
+    [refused] = await dm.say(WHO, "/forget yes")
+    assert refused.startswith("That is not a valid confirmation")
+    assert await person_of(bot, WHO) is not None
 
 
 async def test_forget_leaves_no_trace_keeps_closed_totals_and_withdraws_running_votes(

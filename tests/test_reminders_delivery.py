@@ -95,12 +95,15 @@ async def test_a_due_reminder_reaches_every_chat_and_opted_in_person_once(ag2: A
         ("ag2-zweitgruppe", ["rsvp:1:yes", "rsvp:1:no", "rsvp:1:maybe"]),
     ]
     rows = await deliveries(ag2.bot)
-    assert sorted(d.target for d in rows) == ["chat:1", "chat:2", "person:2"]
+    async with ag2.bot.app.services.db.read() as session:
+        ben = await repo.find_account(session, "fake", "ben")
+    assert ben is not None
+    assert sorted(d.target for d in rows) == ["chat:1", "chat:2", f"person:{ben.person_id}"]
     assert {(d.status, d.attempts) for d in rows} == {("sent", 1)}
     assert [k for k in transport(ag2).keys if k and k.startswith("reminder:")] == [
         "reminder:1:chat:1",
         "reminder:1:chat:2",
-        "reminder:1:person:2",
+        f"reminder:1:person:{ben.person_id}",
     ]
     assert await statuses(ag2.bot) == ["sent", "pending"]
 

@@ -13,7 +13,7 @@ from typing import Any
 from bot.commands import tokens
 from bot.commands.declare import Command, Kind, Param
 from bot.context import Context, UserError
-from bot.rich import Rich, code, join
+from bot.rich import Rich, code, join, lines
 from storage import repo
 from storage.models import Account, Ag
 
@@ -72,6 +72,37 @@ async def convert_ag(ctx: Context, raw: str, *, archived: bool = False) -> Ag:
     raise UserError(
         ctx.t("Die AG „{raw}“ kenne ich nicht. Gültig sind: {valid}.", raw=raw[:60], valid=valid)
     )
+
+
+async def convert_ags(ctx: Context, raw: str, *, archived: bool = False) -> list[Ag]:
+    """One AG or several (`ag2 ag3`, `ag2, ag3`, `2 und 3`), in the order named."""
+    ags = await ctx.services.ags.all()
+    if archived:
+        ags += [ag for ag in await ctx.services.ags.all(include_archived=True) if ag.archived]
+    parts = _several(raw)
+    if len(match_ag(raw, ags)) == 1 or len(parts) < 2:
+        return [await convert_ag(ctx, raw, archived=archived)]
+    found: list[Ag] = []
+    for part in parts:
+        ag = await convert_ag(ctx, part, archived=archived)
+        if all(ag.id != seen.id for seen in found):
+            found.append(ag)
+    return found
+
+
+def _several(raw: str) -> list[str]:
+    """The AG references in `ag2 ag3`, `ag 2, ag 3`, `2 und 3`."""
+    words = [w for w in re.split(r"[\s,;]+", raw) if w and normalize(w) not in _AND]
+    parts: list[str] = []
+    for w in words:
+        if parts and normalize(parts[-1]) == "ag" and w.isdigit():
+            parts[-1] += w
+        else:
+            parts.append(w)
+    return parts
+
+
+_AND = frozenset({"und", "and", "&", "+", "sowie"})
 
 
 async def chat_ag(ctx: Context, *, archived: bool = False) -> Ag | None:
@@ -133,7 +164,7 @@ async def arguments(ctx: Context, cmd: Command, rest: str) -> dict[str, Any]:
             if param.optional:
                 args[param.name] = None
                 continue
-            raise UserError(usage(ctx, cmd, missing=param))
+            raise UserError(await usage_with_choices(ctx, cmd, param))
         args[param.name] = await convert_one(ctx, param, raw)
     if remaining.strip():
         raise UserError(usage(ctx, cmd))
@@ -164,14 +195,24 @@ async def convert_one(ctx: Context, param: Param, raw: str) -> Any:
 
 
 def usage(ctx: Context, cmd: Command, *, missing: Param | None = None) -> Rich:
-    """`So geht's: /join <AG>` plus an example, in the reader's language."""
-    message = ctx.t("So geht's: {usage}", usage=code(ctx.signature(cmd)))
+    """What is missing, `So geht's: /join AG`, an example, and for a missing AG the
+    valid ones - each on its own line, in the reader's language."""
+    rows: list[Rich] = []
     if missing is not None:
-        message = (
-            ctx.t("Da fehlt noch etwas: {what}.", what=ctx.lang.gettext(missing.label))
-            + " "
-            + message
-        )
+        rows.append(ctx.t("Da fehlt noch etwas: {what}.", what=ctx.lang.gettext(missing.label)))
+    rows.append(ctx.t("So geht's: {usage}", usage=code(ctx.signature(cmd))))
     if cmd.examples:
-        message += " " + ctx.t("Beispiel: {example}", example=code(ctx.cmd(cmd.examples[0])))
-    return message
+        rows.append(ctx.t("Beispiel: {example}", example=code(ctx.cmd(cmd.examples[0]))))
+    return lines(*rows)
+
+
+async def usage_with_choices(ctx: Context, cmd: Command, missing: Param) -> Rich:
+    """`usage`, and for a missing AG the AGs there are to choose from."""
+    message = usage(ctx, cmd, missing=missing)
+    if missing.kind is not Kind.AG:
+        return message
+    ags = [ag for ag in await ctx.services.ags.all() if not ag.archived]
+    if not ags:
+        return message
+    valid = join([code(ag.slug) for ag in ags], ", ")
+    return lines(message, ctx.t("Gültige AGs: {valid}", valid=valid))

@@ -79,17 +79,21 @@ class Command:
     aliases: tuple[str, ...] = ()
     menu: bool = True  # offered in the network's command menu
     scope: Scope | None = None  # where the AG of `right` comes from (default: the AG param)
+    # Running it makes the sender known (a person the admins can name); False only for
+    # what must work without storing anything (reading the privacy notice, /forget).
+    makes_known: bool = True
 
     @property
     def words(self) -> list[str]:
         return self.name.split()
 
     def signature(self, prefix: str, gettext: Callable[[str], str]) -> str:
-        """How to type it: `/join [AG]`, `/lead <AG> <@Person>` (labels translated)."""
+        """How to type it: `/join [AG]`, `/lead AG @Person` (labels translated; what
+        may be left out in brackets, what must be given as it is)."""
         parts = [prefix + self.name]
         for p in self.params:
             label = gettext(p.label)
-            parts.append(f"[{label}]" if p.optional or p.from_chat else f"<{label}>")
+            parts.append(f"[{label}]" if p.optional or p.from_chat else label)
         return " ".join(parts)
 
     @property
@@ -160,6 +164,7 @@ class Registry:
         aliases: tuple[str, ...] = (),
         menu: bool = True,
         scope: Scope | None = None,
+        makes_known: bool = True,
     ) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
         def register(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
             self.add(
@@ -175,6 +180,7 @@ class Registry:
                     aliases,
                     menu,
                     scope,
+                    makes_known,
                 )
             )
             return fn

@@ -264,6 +264,17 @@ async def may_see_card(ctx: Context, owner_id: int, card: Card | None) -> bool:
         )
 
 
+async def sees_alliance_cards(ctx: Context) -> bool:
+    """Whether the sender may see the cards opened to the whole alliance: members of any
+    AG, and admins (the `alliance` column of may_see_card)."""
+    if ctx.is_admin:
+        return True
+    if ctx.person_id is None:
+        return False
+    async with ctx.db.read() as session:
+        return await cards.in_any_ag(session, ctx.person_id)
+
+
 def refusal(ctx: Context, right: Right, ag: Ag | None) -> UserError:
     """The short answer for someone who lacks `right` for `ag`."""
     if right is Right.ADMIN or ag is None:

@@ -4,12 +4,12 @@ dispatcher sends as the reply."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Awaitable, Callable
 
 from bot.commands import rights
 from bot.commands.convert import arguments
 from bot.commands.declare import Command, Where
+from bot.commands.suggest import suggest
 from bot.context import Context, UserError
 from bot.core import MAX_COMMAND
 from bot.rich import AccountRef, code
@@ -28,12 +28,18 @@ async def run(ctx: Context, mark_reachable: MarkReachable) -> None:
     if not words:
         return
     cmd, used = registry.lookup(words)
-    if cmd is None:
-        await _unknown(ctx, words[0])
-        return
     rest = ctx.message.text.strip()
-    for _ in range(used):
+    for _ in range(max(used, 1)):
         rest = rest[len(rest.split(None, 1)[0]) :].lstrip()
+    if cmd is None:
+        await _unknown(ctx, words[0], rest)
+        return
+    if ctx.person_id is None and not ctx.sender.anonymous and (cmd.makes_known or cmd.needs_person):
+        # First contact: any command makes the sender known (an admin can then name them
+        # lead). One write per new person; a known sender's id comes from the cache.
+        await ctx.ensure_person()
+        if ctx.message.is_direct:
+            await mark_reachable(ctx.sender.as_account(), True)
     await _check_place(ctx, cmd)
     if cmd.needs_person and ctx.sender.anonymous:
         raise UserError(
@@ -44,10 +50,6 @@ async def run(ctx: Context, mark_reachable: MarkReachable) -> None:
         )
     args = await arguments(ctx, cmd, rest)
     await rights.check(ctx, cmd, args)  # every command, before its handler
-    if cmd.needs_person and ctx.person_id is None:
-        await ctx.ensure_person()  # first contact: the account is new
-        if ctx.message.is_direct:
-            await mark_reachable(ctx.sender.as_account(), True)
     await cmd.handler(ctx, **args)
 
 
@@ -61,22 +63,19 @@ async def _too_long(ctx: Context) -> None:
         )
 
 
-async def _unknown(ctx: Context, word: str) -> None:
+async def _unknown(ctx: Context, word: str, rest: str) -> None:
+    """A word that names no command: a command group's sub-commands, a suggestion that
+    keeps what followed (`/jion ag2` -> `/join ag2`), or (privately) a pointer to help."""
     registry = ctx.services.registry
     if word.lower() in registry.groups():
         from handlers.help.render import describe_group
 
         raise UserError(describe_group(ctx, word.lower()))
-    names = sorted({c.name.split()[0] for c in registry.unique()})
-    close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.75)
-    if close:
-        raise UserError(
-            ctx.t(
-                "Meintest du {cmd}? Alle Befehle: {help}",
-                cmd=code(ctx.cmd(close[0])),
-                help=code(ctx.cmd("help")),
-            )
-        )
+    names = {name.split()[0] for name in registry.commands}  # aliases count too
+    meant = suggest(word, names, group=not ctx.message.is_direct)
+    if meant:
+        typed = f"{meant} {_shortened(rest)}".strip()
+        raise UserError(ctx.t("Meintest du {cmd}?", cmd=code(ctx.cmd(typed))))
     if ctx.message.is_direct:
         raise UserError(
             ctx.t(
@@ -85,6 +84,14 @@ async def _unknown(ctx: Context, word: str) -> None:
             )
         )
     # In groups, unknown commands may be meant for another bot: stay quiet.
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    """The arguments repeated in a suggestion, cut at a word near `limit`."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 async def _check_place(ctx: Context, cmd: Command) -> None:

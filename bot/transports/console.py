@@ -13,9 +13,18 @@ import threading
 from typing import TextIO
 
 from bot.core import BaseTransport, Capabilities, ChatRef, Inbox, IncomingMessage, SentRef, UserRef
+from bot.i18n import N_, Translator
 from bot.rich import AccountRef, Rich, render_plain
 
 DIRECT = "dm"
+
+# The console's own hints, in the bot's configured language (`language`).
+GREETING = N_("Bündnisbot – Konsole. {help} zeigt die Befehle, Strg-D beendet.")
+NOT_A_COMMAND = N_("(Befehle beginnen mit /, z. B. {help})")
+SLEEP_NEEDS_SECONDS = N_("(:sleep braucht Sekunden, nicht „{arg}“)")
+UNKNOWN_DIRECTIVE = N_(
+    "(Die Anweisung „{line}“ kenne ich nicht; es gibt :as NAME, :in CHAT, :sleep SEKUNDEN)"
+)
 
 
 class ConsoleTransport(BaseTransport):
@@ -28,11 +37,13 @@ class ConsoleTransport(BaseTransport):
         self,
         user: str = "du",
         *,
+        language: str = "de",
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         interactive: bool | None = None,
     ) -> None:
         self.user = user
+        self._lang = Translator().for_language(language)
         self.chat = DIRECT
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -48,7 +59,7 @@ class ConsoleTransport(BaseTransport):
 
     async def start(self, inbox: Inbox) -> None:
         if self.interactive:
-            self._print_line("Bündnisbot – console. /help shows the commands; Ctrl-D ends.")
+            self._hint(GREETING, help="/help")
         self._reader = asyncio.create_task(self._read(inbox), name="console-reader")
 
     async def _read(self, inbox: Inbox) -> None:
@@ -91,15 +102,13 @@ class ConsoleTransport(BaseTransport):
                 try:
                     await asyncio.sleep(float(arg or "1"))
                 except ValueError:
-                    self._print_line(f"(:sleep needs seconds, not {arg!r})")
+                    self._hint(SLEEP_NEEDS_SECONDS, arg=arg[:40])
             else:
-                self._print_line(
-                    f"(unknown directive {stripped!r}; use :as NAME, :in CHAT, :sleep S)"
-                )
+                self._hint(UNKNOWN_DIRECTIVE, line=stripped[:40])
             return
         if stripped[0] not in "/!":
             if self.chat == DIRECT:
-                self._print_line("(commands start with /, e.g. /help)")
+                self._hint(NOT_A_COMMAND, help="/help")
             return
         self._counter += 1
         message = IncomingMessage(
@@ -130,6 +139,10 @@ class ConsoleTransport(BaseTransport):
         first, *rest = text.split("\n")
         out = [f"[{chat}] bot: {first}", *(f"    {line}" for line in rest)]
         self._print_line("\n".join(out))
+
+    def _hint(self, message: str, **values: str) -> None:
+        """One of the console's own lines, in its language."""
+        self._print_line(self._lang.t(message, **values).plain)
 
     def _print_line(self, text: str) -> None:
         self.stdout.write(text + "\n")

@@ -1,8 +1,8 @@
 """Digital business cards: who is who in the alliance, shown only as far as the owner allows.
 
 `/card` shows and edits one's own card, `/card @someone` shows another's, `/cards ag2`
-lists an AG's cards to its members, `/find klima` searches topics and regions among the
-people one shares an AG with. Cards are sent privately: a group may hold people who
+lists an AG's cards to its members, `/find klima` searches every field of the cards one
+may see. Cards are sent privately: a group may hold people who
 are not entitled to see them.
 """
 
@@ -22,6 +22,7 @@ from handlers.cards.fields import (
     VISIBILITY_WORDS,
     choices,
     clean,
+    field_meant,
     pick,
 )
 from handlers.cards.render import edit_help, numbered, render_card, visibility_label
@@ -56,6 +57,13 @@ async def card(ctx: Context, what: str | None) -> None:
         await set_visibility(ctx, person_id, value)
     elif word.startswith("@") or ctx.message.mentions:
         await show_other(ctx, what.strip())
+    elif meant := field_meant(key, english=ctx.lang.code == "en"):
+        typed = " ".join(clean(f"{meant} {value}").split())[:120]
+        raise UserError(
+            ctx.t("Das Feld „{field}“ kenne ich nicht.", field=clean(word)[:40])
+            + " "
+            + ctx.t("Meintest du {cmd}?", cmd=code(ctx.cmd(f"card {typed}")))
+        )
     else:
         raise UserError(
             ctx.t("Das Feld „{field}“ kenne ich nicht.", field=clean(word)[:40])
@@ -185,7 +193,7 @@ async def cards(ctx: Context, ag: Ag) -> None:
 
 @feature.command(
     "find",
-    help=N_("Menschen aus deinen AGs nach Thema oder Region finden"),
+    help=N_("Menschen finden: sucht in allen Visitenkarten, die du sehen darfst"),
     params=(c.text("query", N_("Suchwort")),),
     needs_person=True,
     examples=("find klima", "find Nordsachsen"),
@@ -205,7 +213,7 @@ async def find(ctx: Context, query: str) -> None:
     if not hits:
         await ctx.reply(
             ctx.t(
-                "Unter den Menschen aus deinen AGs hat niemand „{query}“ als Thema oder Region angegeben.",
+                "Auf den Visitenkarten, die du sehen darfst, steht nirgends „{query}“.",
                 query=wanted,
             )
         )

@@ -3,6 +3,8 @@ topics are chosen from (the survey's questions, ../shared/DOMAIN.md)."""
 
 from __future__ import annotations
 
+import difflib
+
 from bot.commands.convert import normalize
 from bot.context import Context, UserError
 from handlers.cards.render import numbered
@@ -66,8 +68,58 @@ VISIBILITY_VALUES = {
     "bündnis": Visibility.ALLIANCE,
     "buendnis": Visibility.ALLIANCE,
 }
+# Words people use for a field that is called otherwise here -> the field's column.
+FIELD_SYNONYMS = {
+    **dict.fromkeys(
+        (
+            "telefon",
+            "tel",
+            "telefonnummer",
+            "nummer",
+            "handy",
+            "mobil",
+            "phone",
+            "email",
+            "e-mail",
+            "mail",
+            "signal",
+            "adresse",
+            "erreichbar",
+        ),
+        "contact",
+    ),
+    **dict.fromkeys(("verein", "firma", "gruppe", "initiative", "organization"), "org"),
+    **dict.fromkeys(("beschreibung", "text", "info", "bio", "ich", "vorstellung"), "about"),
+    **dict.fromkeys(("thema", "interessen", "schwerpunkt", "topic"), "topics"),
+    **dict.fromkeys(("landkreis", "kreis", "ort", "wohnort", "gebiet", "stadt"), "regions"),
+    **dict.fromkeys(("sichtbar", "sichtbar-für", "visible", "sicht"), "visibility"),
+}
+# The field word a suggestion names, German and English.
+_FIELD_WORDS = {
+    "name": ("name", "name"),
+    "org": ("org", "org"),
+    "about": ("über", "about"),
+    "contact": ("kontakt", "contact"),
+    "regions": ("region", "region"),
+    "topics": ("themen", "topics"),
+    "visibility": ("sichtbarkeit", "visibility"),
+}
 LIST_ITEMS_MAX = 10
 clean = visible  # control and format characters out (storage/text.py)
+
+
+def field_meant(word: str, *, english: bool) -> str | None:
+    """The field word someone meant by an unknown one (`telefon` -> `kontakt`), or None."""
+    column = FIELD_SYNONYMS.get(word)
+    if column is None:
+        known = {**{w: c for w, (c, _) in TEXT_FIELDS.items()}, **LIST_FIELDS}
+        known |= dict.fromkeys(VISIBILITY_WORDS, "visibility")
+        close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.75)
+        column = known[close[0]] if close else None
+    if column is None:
+        return None
+    german, in_english = _FIELD_WORDS[column]
+    return in_english if english else german
 
 
 async def choices(ctx: Context, column: str) -> tuple[str, ...]:

@@ -28,12 +28,15 @@ async def visible_in_ag(ctx: Context, ag: Ag) -> list[CardRow]:
 
 
 async def search(ctx: Context, person_id: int, wanted: str) -> list[CardRow]:
-    """Cards of people who share an AG with the sender and name `wanted` (normalised)
-    among their topics or regions."""
+    """The cards the sender may see (see rights.may_see_card) that name `wanted`
+    (normalised) in any field: name, organisation, regions, topics, about, contact."""
+    alliance_cards = await rights.sees_alliance_cards(ctx)
     async with ctx.db.read() as session:
-        rows = await cards.cards_sharing_ag(session, person_id)
-    return [
-        row
-        for row in rows
-        if wanted in normalize(row.card.topics) or wanted in normalize(row.card.regions)
-    ]
+        rows = await cards.cards_visible_to(session, person_id, alliance_cards=alliance_cards)
+    hits = [row for row in rows if any(wanted in normalize(v) for v in searched(row.card))]
+    return [row for row in hits if await rights.may_see_card(ctx, row.card.person_id, row.card)]
+
+
+def searched(card: Card) -> tuple[str, ...]:
+    """Every field of a card that its viewers see."""
+    return (card.name, card.org, card.regions, card.topics, card.about, card.contact)

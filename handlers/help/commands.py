@@ -8,7 +8,7 @@ from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, lines
 from handlers.help import service
-from handlers.help.render import describe, describe_group
+from handlers.help.render import describe, describe_group, group_help
 
 feature = c.Feature("help")
 
@@ -23,10 +23,8 @@ _LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
     aliases=("hilfe",),
 )
 async def help_command(ctx: Context, topic: str | None) -> None:
-    # Writing /help is how someone makes themselves known (convert_user's advice), e.g.
-    # before an admin names them lead; an anonymous sender still gets the help.
-    if not ctx.sender.anonymous:
-        await ctx.ensure_person()
+    # Writing /help (any command) makes someone known, e.g. before an admin names them
+    # lead (convert_user's advice): dispatch does that for every command.
     if topic:
         words = topic.lstrip("/!").split()
         cmd, _ = ctx.services.registry.lookup(words)
@@ -43,8 +41,12 @@ async def help_command(ctx: Context, topic: str | None) -> None:
             )
         await ctx.reply(describe(ctx, cmd))
         return
+    offered = await rights.offered_here(ctx)
+    if not ctx.message.is_direct:
+        await ctx.reply(group_help(ctx, offered))
+        return
     rows: list[Rich | str] = [bold(ctx.t("Das kannst du hier tun:"))]
-    for cmd in await rights.offered_here(ctx):
+    for cmd in offered:
         rows.append("• " + code(ctx.signature(cmd)) + " – " + ctx.lang.gettext(cmd.help))
     rows.append(ctx.t("Mehr zu einem Befehl: {example}", example=code(ctx.cmd("help join"))))
     await ctx.reply(lines(*rows))
@@ -116,6 +118,9 @@ async def lang(ctx: Context, language: str | None) -> None:
 )
 async def whoami(ctx: Context) -> None:
     account = f"{ctx.sender.platform}:{ctx.sender.id}"
-    role = ctx.t("Du bist Admin des Bündnisses.") if rights.alliance_admin(ctx) else Rich()
+    # The id stands alone at the end of its line: copied with a double-click, no
+    # sentence punctuation sticks to it.
     message = ctx.t("Deine Konto-Kennung: {account}", account=code(account))
-    await ctx.reply(message + (" " + role if role else Rich()))
+    if rights.alliance_admin(ctx):
+        message = lines(message, ctx.t("Du bist Admin des Bündnisses."))
+    await ctx.reply(message)

@@ -81,7 +81,7 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
         "meeting ag2 Di 18:00 Plenum --weekly --until 31.03.2027",
         "meeting ag1 05.01.2027 19 Uhr Stammtisch --monthly 1Di --ort Haus der Vereine",
     ),
-    aliases=("treffen",),
+    aliases=("treffen", "termin"),
 )
 async def plan(ctx: Context, spec: AgText) -> None:
     ag = spec.ag

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot import commands as c
 from bot.commands import rights
+from bot.commands.convert import convert_ags
 from bot.context import Context
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, italic, join, lines
 from handlers.membership import service
 from handlers.membership.render import ag_title
-from handlers.membership.requests import ask_to_join
+from handlers.membership.requests import ask_to_join, tell_leads
 from handlers.people import person_label, role_label
 from storage.models import Ag
 
@@ -19,26 +20,38 @@ feature = c.Feature("membership")
 @feature.command(
     "join",
     help=N_("Einer AG beitreten"),
-    params=(c.ag(from_chat=True),),
+    params=(c.Param("ag", c.Kind.AG, N_("AG"), from_chat=True, convert=convert_ags),),
     needs_person=True,
-    examples=("join ag2", "join transparenz"),
-    aliases=("beitreten",),
+    examples=("join ag2", "join ag2 ag3", "join transparenz"),
+    aliases=("beitreten", "anmelden"),
 )
-async def join_ag(ctx: Context, ag: Ag) -> None:
-    if not rights.may_join_directly(ctx, ag):
-        await ask_to_join(ctx, ag)
-        return
+async def join_ag(ctx: Context, ag: Ag | list[Ag]) -> None:
+    ags = ag if isinstance(ag, list) else [ag]
+    answers: list[Rich] = []
+    asked: list[tuple[Ag, int]] = []
+    for each in ags:
+        if rights.may_join_directly(ctx, each):
+            answers.append(await _join_one(ctx, each))
+            continue
+        answer, person_id = await ask_to_join(ctx, each)
+        answers.append(answer)
+        if person_id is not None:
+            asked.append((each, person_id))
+    await ctx.reply(lines(*answers))
+    for each, person_id in asked:  # the leads hear of it after the asker's answer
+        await tell_leads(ctx, each, person_id)
+
+
+async def _join_one(ctx: Context, ag: Ag) -> Rich:
+    """One open AG of `/join`: joined, or already in it."""
     if await service.join(ctx, ag):
-        await ctx.reply(
-            ctx.t(
-                "Willkommen in der AG {ag}! Mit {my} siehst du deine AGs, mit {leave} trittst du wieder aus.",
-                ag=ag_title(ag),
-                my=code(ctx.cmd("my")),
-                leave=code(ctx.cmd(f"leave {ag.slug}")),
-            )
+        return ctx.t(
+            "Willkommen in der AG {ag}! Mit {my} siehst du deine AGs, mit {leave} trittst du wieder aus.",
+            ag=ag_title(ag),
+            my=code(ctx.cmd("my")),
+            leave=code(ctx.cmd(f"leave {ag.slug}")),
         )
-    else:
-        await ctx.reply(ctx.t("Du bist schon in der AG {ag}.", ag=ag_title(ag)))
+    return ctx.t("Du bist schon in der AG {ag}.", ag=ag_title(ag))
 
 
 @feature.command(
@@ -47,7 +60,7 @@ async def join_ag(ctx: Context, ag: Ag) -> None:
     params=(c.ag(from_chat=True, archived=True),),
     needs_person=True,
     examples=("leave ag2",),
-    aliases=("austreten",),
+    aliases=("austreten", "abmelden"),
 )
 async def leave_ag(ctx: Context, ag: Ag) -> None:
     result = await service.leave(ctx, ag)

@@ -28,26 +28,28 @@ log = logging.getLogger(__name__)
 BUTTON_MESSAGES_MAX = 10
 
 
-async def ask_to_join(ctx: Context, ag: Ag) -> None:
-    """`/join` of an AG on request: record the request and tell its leads."""
+async def ask_to_join(ctx: Context, ag: Ag) -> tuple[Rich, int | None]:
+    """`/join` of an AG on request: record the request. Returns the answer for the
+    sender (one line of `/join`'s reply) and, for a new request, the person whose request
+    `tell_leads` announces after that reply."""
     person_id, asked = await service.ask_to_join(ctx, ag)
     if asked is None:
-        await ctx.reply(ctx.t("Du bist schon in der AG {ag}.", ag=ag_title(ag)))
-        return
+        return ctx.t("Du bist schon in der AG {ag}.", ag=ag_title(ag)), None
     if not asked:
-        await ctx.reply(
-            ctx.t("Deine Anfrage für die AG {ag} wartet schon auf die Leitung.", ag=ag_title(ag))
-        )
-        return
-    await ctx.reply(
-        ctx.t(
-            "Die AG {ag} nimmt Mitglieder auf Anfrage auf. Ich habe die Leitung gefragt und "
-            "sage dir privat Bescheid, sobald sie entschieden hat. Bis dahin siehst du nichts, "
-            "was nur für Mitglieder ist. Zurückziehen: {leave}",
-            ag=ag_title(ag),
-            leave=code(ctx.cmd(f"leave {ag.slug}")),
-        )
+        wait = ctx.t("Deine Anfrage für die AG {ag} wartet schon auf die Leitung.", ag=ag_title(ag))
+        return wait, None
+    answer = ctx.t(
+        "Die AG {ag} nimmt Mitglieder auf Anfrage auf. Ich habe die Leitung gefragt und "
+        "sage dir privat Bescheid, sobald sie entschieden hat. Bis dahin siehst du nichts, "
+        "was nur für Mitglieder ist. Zurückziehen: {leave}",
+        ag=ag_title(ag),
+        leave=code(ctx.cmd(f"leave {ag.slug}")),
     )
+    return answer, person_id
+
+
+async def tell_leads(ctx: Context, ag: Ag, person_id: int) -> None:
+    """Tell the AG's leads privately about a new request."""
     leads, accounts = await service.leads_and_accounts(ctx, ag, person_id)
     who = handle(accounts)
 

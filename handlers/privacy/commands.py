@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
     "privacy",
     help=N_("Was ich über dich speichere und warum"),
     aliases=("datenschutz",),
+    makes_known=False,
 )
 async def privacy(ctx: Context) -> None:
     await ctx.reply(
@@ -43,6 +44,13 @@ async def privacy(ctx: Context) -> None:
             ctx.t(
                 "• Dass ich dich in einem AG-Chat schon begrüßt habe – nur als Prüfsumme, "
                 "damit ich dich nicht zweimal begrüße."
+            ),
+            ctx.t(
+                "Dein Konto merke ich mir ab deinem ersten Befehl an mich (außer {privacy}, {mydata} "
+                "und {forget}).",
+                privacy=code(ctx.cmd("privacy")),
+                mydata=code(ctx.cmd("mydata")),
+                forget=code(ctx.cmd("forget")),
             ),
             ctx.t(
                 "Andere Nachrichten in euren Chats speichere ich nicht. Meine Protokolle nennen "
@@ -77,6 +85,7 @@ async def privacy(ctx: Context) -> None:
     help=N_("Alles, was ich über dich gespeichert habe, als Datei"),
     where=c.Where.DIRECT,
     aliases=("meinedaten",),
+    makes_known=False,
 )
 async def mydata(ctx: Context) -> None:
     if ctx.person_id is None:
@@ -101,9 +110,10 @@ async def mydata(ctx: Context) -> None:
 @feature.command(
     "forget",
     help=N_("Alles löschen, was ich über dich gespeichert habe (mit Bestätigung)"),
-    params=(c.word("confirm", N_("JA|Code"), optional=True),),
+    params=(c.word("confirm", N_("JA|NEIN|Code"), optional=True),),
     where=c.Where.DIRECT,
     aliases=("vergessen",),
+    makes_known=False,
 )
 async def forget(ctx: Context, confirm: str | None) -> None:
     if ctx.person_id is None:
@@ -131,8 +141,13 @@ async def forget(ctx: Context, confirm: str | None) -> None:
                     yes=code(ctx.cmd("forget JA")),
                     code=code(ctx.cmd(f"forget {code_}")),
                 ),
+                ctx.t("Abbrechen: {no}", no=code(ctx.cmd(ctx.lang.gettext(N_("forget nein"))))),
             )
         )
+        return
+    if confirm.lower() in service.CANCEL_WORDS:
+        await service.cancel_forget(ctx, person_id)
+        await ctx.reply(ctx.t("Abgebrochen: Ich lösche nichts."))
         return
 
     orphaned = await service.confirm_forget(ctx, person_id, confirm)

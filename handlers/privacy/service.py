@@ -20,6 +20,7 @@ from storage.privacy import forget, mydata
 log = logging.getLogger(__name__)
 
 FORGET_VALID = timedelta(minutes=10)
+CANCEL_WORDS = frozenset({"nein", "no", "abbrechen", "cancel", "stopp", "stop"})
 
 
 async def export(ctx: Context, person_id: int) -> str:
@@ -38,6 +39,11 @@ async def ask_forget(ctx: Context, person_id: int) -> str:
     code_ = f"{secrets.randbelow(1_000_000):06d}"
     await ctx.db.run(lambda s: forget.set_forget_request(s, person_id, code_, now + FORGET_VALID))
     return code_
+
+
+async def cancel_forget(ctx: Context, person_id: int) -> bool:
+    """Drop the person's pending request, so that its code no longer deletes anything."""
+    return await ctx.db.run(lambda s: forget.cancel_forget_request(s, person_id))
 
 
 async def confirm_forget(ctx: Context, person_id: int, answer: str) -> list[Ag] | None:

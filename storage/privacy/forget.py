@@ -52,6 +52,14 @@ async def set_forget_request(
     await session.flush()
 
 
+async def cancel_forget_request(session: AsyncSession, person_id: int) -> bool:
+    """`/forget nein`: the pending request and its code are gone; False if none waited."""
+    result = await session.execute(
+        delete(ForgetRequest).where(ForgetRequest.person_id == person_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def confirm_forget(
     session: AsyncSession,
     person_id: int,
