@@ -101,3 +101,26 @@ async def test_a_question_without_answers_gets_an_example_without_quotes(bot: Bo
         "Beispiel: /poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr"
     ]
     assert bot.transport.polls == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/poll Wo treffen wir uns? Haus der Vereine Café Rosa",
+        "/poll Wann Plenum? Di 18 Uhr Mi 19:00",
+        "/poll Wann Plenum? Di 18 Mi 19",
+    ],
+)
+async def test_answers_of_several_words_without_commas_get_a_question_back(
+    bot: BotHarness, text: str
+) -> None:
+    """Was: a poll with the answers "Haus", "der", "Vereine", "Café", "Rosa" (each word
+    one answer), or "Di", "18", "Uhr", "Mi", "19:00"."""
+    group = await setup_ag(bot)
+
+    assert await group.say("anna", text) == [
+        "Wo hört die Frage auf? Schreib ein Fragezeichen dahinter und die Antworten danach, "
+        "mit Kommas getrennt: /poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr. Oder die "
+        "Frage in die erste Zeile und jede Antwort in eine eigene Zeile."
+    ]
+    assert bot.transport.polls == []

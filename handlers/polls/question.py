@@ -6,7 +6,9 @@ type them, and a question back where the words leave it open.
 - Lines: the first line is the question, each further line one answer (a leading `-`, `•`
   or `*` is a list bullet, not part of the answer).
 - One line: the question ends with the first word ending in "?"; the answers after it are
-  separated by commas, or without commas each word is one (`/poll Wann Plenum? Di Mi Do`).
+  separated by commas, or without commas each word is one (`/poll Wann Plenum? Di Mi Do`)
+  unless a number or a small word such as "der" or "Uhr" shows that answers have several
+  words (`/poll Wo? Haus der Vereine Café Rosa`, `/poll Wann? Di 18 Uhr Mi 19 Uhr`): unclear.
   Without "?", commas separate the question and the answers (`/poll Essen, Pizza, Pasta`).
 - Anything else of more than one word (`/poll Wann Plenum Di Mi Do`) is unclear: the
   answer asks how it was meant, with an example, instead of guessing.
@@ -35,13 +37,17 @@ def question_and_options(ctx: Context, args: PollArgs) -> tuple[str, list[str]]:
     words = lines[0]
     for index, word in enumerate(words):
         if word.endswith("?"):
-            return " ".join(words[: index + 1]), _answers(words[index + 1 :])
-    text = " ".join(words)
-    if "," in text:
-        first, *rest = _commas(text)
-        return first, rest
-    if len(words) == 1:
-        return words[0], []
+            answers = _answers(words[index + 1 :])
+            if answers is not None:
+                return " ".join(words[: index + 1]), answers
+            break
+    else:
+        text = " ".join(words)
+        if "," in text:
+            first, *rest = _commas(text)
+            return first, rest
+        if len(words) == 1:
+            return words[0], []
     raise UserError(
         ctx.t(
             "Wo hört die Frage auf? Schreib ein Fragezeichen dahinter und die Antworten "
@@ -77,9 +83,61 @@ def _content_lines(args: PollArgs) -> list[list[str]]:
     return lines
 
 
-def _answers(words: list[str]) -> list[str]:
+# Words that are never a whole answer on their own: they glue words of one answer.
+_GLUE = frozenset(
+    [
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "des",
+        "ein",
+        "eine",
+        "einem",
+        "einer",
+        "am",
+        "an",
+        "auf",
+        "aus",
+        "bei",
+        "im",
+        "in",
+        "mit",
+        "nach",
+        "von",
+        "vor",
+        "zu",
+        "zum",
+        "zur",
+        "um",
+        "uhr",
+        "und",
+        "oder",
+        "the",
+        "a",
+        "an",
+        "at",
+        "on",
+        "of",
+        "in",
+        "and",
+        "or",
+        "to",
+        "pm",
+    ]
+)
+
+
+def _answers(words: list[str]) -> list[str] | None:
+    """The answers after the question; None where words without commas cannot each be
+    one answer (a number, `der`, `Uhr`: answers of several words)."""
     text = " ".join(words)
-    return _commas(text) if "," in text else words
+    if "," in text:
+        return _commas(text)
+    if any(word.casefold() in _GLUE or any(ch.isdigit() for ch in word) for word in words):
+        return None
+    return words
 
 
 def _commas(text: str) -> list[str]:
