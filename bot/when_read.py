@@ -20,6 +20,8 @@ from bot.when_error import WhenError
 from bot.when_parts import clock_of, dated, make_date, weekday_and_part
 
 _TIME_WORDS = ("um", "ab", "gegen", "at", "@", "von", "from")
+# `19 Uhr 30`: the minutes said after the hour, as Germans say and write them.
+_UHR_MINUTES = re.compile(r" ([0-5]\d)(?=[\s,;]|$)(?!\s?uhr)", re.I)  # not `19 Uhr 20 Uhr`
 _NOUNS = ("abend", "nachmittag", "vormittag", "mittag", "nacht")  # `abends` reads after a time
 
 
@@ -216,12 +218,15 @@ class Reader:
             return False  # `Di 18:00 von 2 Leuten`: a number after the time is title
         if dotted and not (m[10] or after_time) and self._digit_follows():
             return False  # `Di 8.12 18 Uhr`: a date, the time follows
+        minutes = self._uhr_minutes(m)
         end, range_ok = self._range_end()
         if not (strong or after_time or (dotted and self._dated()) or range_ok):
             return False
         if self.clock is not None:
             raise self.twice(self.text[self.part_at : self.pos])
         self.clock, self.meridiem = clock_of(m), bool(m[7] or m[8] or m[9])
+        if minutes is not None:
+            self.clock = self.clock.replace(minute=minutes)
         if end is not None:
             self.end, self.range_text = end, self.text[self.part_at : self.pos]
             if not self.meridiem and self._end_pm and self.clock.hour < 12:
@@ -231,6 +236,13 @@ class Reader:
         if zone and (zone[1].upper() in w.ZONE_ALIASES or zone[1] in self._zone_names()):
             self.zone, self.pos = zone[1], zone.end()
         return True
+
+    def _uhr_minutes(self, m: re.Match[str]) -> int | None:
+        """The `30` of `19 Uhr 30` (taken), or None: a title never starts with it."""
+        if not m[10] or m[2] or m[4] or m[6]:
+            return None
+        minutes = self.take(_UHR_MINUTES)
+        return int(minutes[1]) if minutes else None
 
     def _dated(self) -> bool:
         return self.day is not None or self.weekday is not None
@@ -251,7 +263,9 @@ class Reader:
             return None, False
         self.pos = m.end()
         self._end_pm = bool(m[7] or m[8] or m[9]) and (m[7] or m[8] or m[9]).lower() == "p"
-        return clock_of(m), end_strong or bool(sep[2]) or self._dated()
+        end, minutes = clock_of(m), self._uhr_minutes(m)
+        end = end if minutes is None else end.replace(minute=minutes)
+        return end, end_strong or bool(sep[2]) or self._dated()
 
     def _zone_names(self) -> set[str]:
         naive = datetime.combine(self.day or self.today, self.clock or time())

@@ -71,6 +71,18 @@ async def test_the_issues_phrasings_plan_meetings(ag2: Ag2, when: str, line: str
     assert await planned(ag2, f"/meeting ag2 {when} Plenum") == [HEAD, line]
 
 
+@pytest.mark.parametrize(
+    ("when", "line"),
+    [
+        ("16.12. 19 Uhr 30", "Mittwoch, 16. Dezember 2026, 19:30 Uhr"),
+        ("16.12. 19 Uhr 30 bis 21 Uhr 15", "Mittwoch, 16. Dezember 2026, 19:30–21:15 Uhr"),
+    ],
+)
+async def test_minutes_after_uhr_are_the_time_not_the_title(ag2: Ag2, when: str, line: str) -> None:
+    """Was: 19:00 with the title "30 Plenum" (and "15 Plenum" after the end)."""
+    assert await planned(ag2, f"/meeting ag2 {when} Plenum") == [HEAD, line]
+
+
 async def test_the_bots_own_date_reads_back(ag2: Ag2) -> None:
     """The date line of one answer, typed again, plans the same time."""
     [_head, line] = await planned(ag2, "/meeting ag2 16. Jan. 2027 19:00 Plenum")
