@@ -112,6 +112,14 @@ async def test_join_several_with_an_unknown_one_joins_none(bot: BotHarness) -> N
     assert await roles_of(bot, "carl") == {}
 
 
+async def test_join_several_with_invisible_characters_pasted_along(bot: BotHarness) -> None:
+    """Was: "Die AG „ag2\u200b“ kenne ich nicht." for a zero-width space after `ag2`."""
+    assert await bot.dm("carl").say("carl", "/join ag2\u200b \u200fag3\u200f") == [
+        WELCOME.format(ag=AG2, slug="ag2") + "\n" + WELCOME.format(ag=AG3, slug="ag3")
+    ]
+    assert await roles_of(bot, "carl") == {"ag2": "member", "ag3": "member"}
+
+
 async def test_german_words_that_are_commands(bot: BotHarness) -> None:
     assert await bot.group("plenum").say("carl", "/anmelden ag2") == [
         WELCOME.format(ag=AG2, slug="ag2")
@@ -132,6 +140,13 @@ async def test_other_bots_commands_in_a_group_stay_unanswered(bot: BotHarness, t
 async def test_a_suggestion_in_english(bot: BotHarness) -> None:
     await bot.dm("carl").say("carl", "/lang en")
     assert await bot.dm("carl").say("carl", "/jion ag2") == ["Did you mean /join ag2?"]
+
+
+async def test_a_suggestion_does_not_repeat_right_to_left_controls(bot: BotHarness) -> None:
+    """Was: the right-to-left override came back in the reply and turned what followed."""
+    assert await bot.dm("carl").say("carl", "/jion ag2 \u202eevil\u202c\u200b") == [
+        "Meintest du /join ag2 evil?"
+    ]
 
 
 async def test_a_suggestion_repeats_at_most_a_line_of_arguments(bot: BotHarness) -> None:

@@ -16,6 +16,7 @@ from bot.context import Context, UserError
 from bot.rich import Rich, code, join, lines
 from storage import repo
 from storage.models import Account, Ag
+from storage.text import visible
 
 # `ag 2`, `#2`, `ag - 2`. The blanks after the separator are inside its (optional) group:
 # `\s*[-_#]?\s*` let both runs of blanks share a long run of spaces in every possible way.
@@ -23,7 +24,9 @@ _AG_NUMBER = re.compile(r"^(?:ag)?\s*(?:[-_#]\s*)?(\d{1,3})$")
 
 
 def normalize(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip().lower()
+    """For comparing: without invisible characters (a zero-width space pasted along with
+    `ag2`), compatibility forms folded, lower case."""
+    return unicodedata.normalize("NFKC", visible(value)).lower()
 
 
 def match_ag(raw: str, ags: list[Ag]) -> list[Ag]:

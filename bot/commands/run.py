@@ -13,6 +13,7 @@ from bot.commands.suggest import suggest
 from bot.context import Context, UserError
 from bot.core import MAX_COMMAND
 from bot.rich import AccountRef, code
+from storage.text import visible
 
 MarkReachable = Callable[[AccountRef, bool], Awaitable[None]]
 
@@ -87,8 +88,9 @@ async def _unknown(ctx: Context, word: str, rest: str) -> None:
 
 
 def _shortened(text: str, limit: int = 80) -> str:
-    """The arguments repeated in a suggestion, cut at a word near `limit`."""
-    text = " ".join(text.split())
+    """The arguments repeated in a suggestion, cut at a word near `limit`; invisible and
+    right-to-left control characters are not repeated."""
+    text = visible(text)
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + " …"
