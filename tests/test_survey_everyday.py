@@ -158,3 +158,17 @@ async def test_a_closed_question_or_another_one_starts_without_asking(bot: BotHa
 
     assert again.startswith("Umfrage ") and other.startswith("Umfrage ")
     assert len(bot.transport.polls) == 3
+
+
+# --- which AG ---------------------------------------------------------------------------
+
+
+async def test_survey_in_a_private_chat_without_an_ag_shows_the_survey_example(
+    bot: BotHarness,
+) -> None:
+    """Was: the example of `/poll` (`/poll "Frage?" "Ja" "Nein" --ag ag2`)."""
+    await setup_ag(bot)
+
+    assert await bot.dm("anna").say("anna", "/survey 2") == [
+        "Für welche AG? Gib sie mit --ag an, z. B. /survey 2 --ag ag2."
+    ]

@@ -57,15 +57,18 @@ class Launch:
     ag: Ag
 
 
-async def launch_ag(ctx: Context, flag: str | None) -> Ag:
-    """The AG a poll is for: `--ag`, else this chat's."""
+async def launch_ag(
+    ctx: Context, flag: str | None, example: str = 'poll "Frage?" "Ja" "Nein" --ag ag2'
+) -> Ag:
+    """The AG a poll is for: `--ag`, else this chat's. `example`: the command as it would
+    be typed with `--ag` (a survey question's, for `/survey`)."""
     ag = await convert_ag(ctx, flag) if flag else await chat_ag(ctx)
     if ag is None:
         raise UserError(
             ctx.t(
                 "Für welche AG? Gib sie mit {flag} an, z. B. {example}.",
                 flag=code("--ag"),
-                example=code(ctx.cmd('poll "Frage?" "Ja" "Nein" --ag ag2')),
+                example=code(ctx.cmd(example)),
             )
         )
     return ag

@@ -93,7 +93,8 @@ async def read_launch(ctx: Context, spec: str) -> SurveyLaunch:
     question = find_question(questions, words[0]) if len(words) == 1 or again else None
     if question is None:
         raise unknown_question(ctx, " ".join(words))
-    return SurveyLaunch(question, args, await launch_ag(ctx, args.ag), again)
+    ag = await launch_ag(ctx, args.ag, f"survey {question.id} --ag ag2")
+    return SurveyLaunch(question, args, ag, again)
 
 
 async def running(ctx: Context, launch: SurveyLaunch) -> list[Poll]:
