@@ -28,7 +28,7 @@ from storage.models import Role
 from storage.sender_cache import SenderCache
 
 if TYPE_CHECKING:
-    from bot.commands.declare import Command, Registry
+    from bot.commands.declare import Command, Param, Registry
     from bot.config import Settings
     from storage.db import Database
 
@@ -148,9 +148,9 @@ class Context:
         """A command as the user types it on this network (`/join` or `!join`)."""
         return self.transport.command_prefix + name
 
-    def signature(self, command: Command) -> str:
+    def signature(self, command: Command, required: Param | None = None) -> str:
         """A command's usage as typed on this network, labels in the reader's language."""
-        return command.signature(self.transport.command_prefix, self.lang.gettext)
+        return command.signature(self.transport.command_prefix, self.lang.gettext, required)
 
     async def reply(self, message: Rich) -> None:
         """Answer in the chat of the message. Each part carries a key derived from the

@@ -184,3 +184,11 @@ async def test_an_unknown_word_in_private_points_to_help(bot: BotHarness) -> Non
     assert await bot.dm("carl").say("carl", "/wetter") == [
         "Den Befehl kenne ich nicht. /help zeigt, was ich kann."
     ]
+
+
+async def test_a_missing_ag_is_not_shown_as_optional(bot: BotHarness) -> None:
+    """Was: "Da fehlt noch etwas: AG." and then "So geht's: /stats [AG]"."""
+    assert await bot.dm("carl").say("carl", "/stats") == [
+        "Da fehlt noch etwas: AG.\nSo geht's: /stats AG\nBeispiel: /stats ag2\n"
+        "Gültige AGs: ag1, ag2, ag3"
+    ]

@@ -197,7 +197,7 @@ async def test_a_group_linked_to_two_ags_needs_the_ag_named(bot: BotHarness) -> 
     assert await linked(bot, "plenum") == ["ag2", "ag3"]
 
     assert await group.say("alice", "/join") == [
-        "Da fehlt noch etwas: AG.\nSo geht's: /join [AG]\nBeispiel: /join ag2\nGültige AGs: ag1, ag2, ag3"
+        "Da fehlt noch etwas: AG.\nSo geht's: /join AG\nBeispiel: /join ag2\nGültige AGs: ag1, ag2, ag3"
     ]
     assert await group.say("alice", "/join ag3") != []
     assert await roles_of(bot, "alice") == {"ag3": "member"}

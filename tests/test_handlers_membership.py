@@ -66,7 +66,7 @@ async def test_a_word_in_two_ag_names_asks_for_the_number(bot: BotHarness) -> No
 
 async def test_join_without_an_ag_in_a_private_chat_explains_the_usage(bot: BotHarness) -> None:
     assert await bot.dm("alice").say("alice", "/join") == [
-        "Da fehlt noch etwas: AG.\nSo geht's: /join [AG]\nBeispiel: /join ag2\nGültige AGs: ag1, ag2, ag3"
+        "Da fehlt noch etwas: AG.\nSo geht's: /join AG\nBeispiel: /join ag2\nGültige AGs: ag1, ag2, ag3"
     ]
     assert await roles_of(bot, "alice") == {}
 
@@ -84,7 +84,7 @@ async def test_join_without_an_ag_in_an_unlinked_group_explains_the_usage(
     replies = await bot.group("plauderecke").say("alice", "/join")
 
     assert replies == [
-        "Da fehlt noch etwas: AG.\nSo geht's: /join [AG]\nBeispiel: /join ag2\nGültige AGs: ag1, ag2, ag3"
+        "Da fehlt noch etwas: AG.\nSo geht's: /join AG\nBeispiel: /join ag2\nGültige AGs: ag1, ag2, ag3"
     ]
 
 

@@ -87,13 +87,17 @@ class Command:
     def words(self) -> list[str]:
         return self.name.split()
 
-    def signature(self, prefix: str, gettext: Callable[[str], str]) -> str:
+    def signature(
+        self, prefix: str, gettext: Callable[[str], str], required: Param | None = None
+    ) -> str:
         """How to type it: `/join [AG]`, `/lead AG @Person` (labels translated; what
-        may be left out in brackets, what must be given as it is)."""
+        may be left out in brackets, what must be given as it is). `required`: a
+        parameter this chat cannot fill in (the AG of `/join` in a private chat)."""
         parts = [prefix + self.name]
         for p in self.params:
             label = gettext(p.label)
-            parts.append(f"[{label}]" if p.optional or p.from_chat else label)
+            left_out = (p.optional or p.from_chat) and p is not required
+            parts.append(f"[{label}]" if left_out else label)
         return " ".join(parts)
 
     @property
