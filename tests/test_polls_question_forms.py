@@ -87,7 +87,7 @@ async def test_the_question_back_in_english(bot: BotHarness) -> None:
 
     assert await bot.dm("anna").say("anna", "/poll Wann Plenum Di Mi --ag ag2") == [
         "Where does the question end? Put a question mark after it and the answers after "
-        "that, separated by commas: /poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr. Or the "
+        "that, separated by commas: /poll When shall we meet? Tue 6pm, Wed 7pm. Or the "
         "question on the first line and each answer on a line of its own."
     ]
     assert bot.transport.polls == [] and group.ref

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 
 from bot.commands.tokens import tokenize
 from bot.context import Context, UserError
+from bot.i18n import N_
 from bot.rich import code
 from bot.when import MAX_AHEAD, WhenError, parse_duration, read_when
 from storage.polls.models import OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, QUESTION_MAX
@@ -28,6 +29,8 @@ FLAGS = {
     "dauer": "for",
     "ag": "ag",
 }
+# The example of the forms `/poll` reads, in the reader's language.
+EXAMPLE = N_("poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr")
 MIN_DURATION = timedelta(minutes=1)
 END_OF_DAY = time(23, 59)  # `--until Freitag`: until Friday is over
 
@@ -182,7 +185,7 @@ def checked(ctx: Context, question: str, options: list[str]) -> tuple[str, list[
             ctx.t(
                 "Eine Umfrage braucht mindestens {min} Antworten. Beispiel: {example}",
                 min=OPTIONS_MIN,
-                example=code(ctx.cmd("poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr")),
+                example=code(ctx.cmd(ctx.lang.gettext(EXAMPLE))),
             )
         )
     if len(options) > OPTIONS_MAX:

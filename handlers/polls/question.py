@@ -20,7 +20,7 @@ import re
 
 from bot.context import Context, UserError
 from bot.rich import code
-from handlers.polls.args import PollArgs
+from handlers.polls.args import EXAMPLE, PollArgs
 
 _BULLET = re.compile(r"[-•*–]\s+")  # one match at the start of a line: linear
 
@@ -53,7 +53,7 @@ def question_and_options(ctx: Context, args: PollArgs) -> tuple[str, list[str]]:
             "Wo hört die Frage auf? Schreib ein Fragezeichen dahinter und die Antworten "
             "danach, mit Kommas getrennt: {example}. Oder die Frage in die erste Zeile und "
             "jede Antwort in eine eigene Zeile.",
-            example=code(ctx.cmd("poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr")),
+            example=code(ctx.cmd(ctx.lang.gettext(EXAMPLE))),
         )
     )
 
