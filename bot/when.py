@@ -34,6 +34,7 @@ from bot.when_error import WhenError
 from bot.when_parts import dated, make_date
 from bot.when_read import Reader
 from bot.when_words import DMY, DURATION, ISO, REST, UNITS, WEEKDAYS, ZONE_ALIASES
+from storage.text import visible
 
 __all__ = [
     "MAX_AHEAD", "UNITS", "WEEKDAYS", "ZONE_ALIASES", "When", "WhenError", "is_ambiguous",
@@ -67,7 +68,7 @@ def read_when(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(tz)
-    text = " ".join(text.split())
+    text = visible(text)  # a zero-width space or RTL mark pasted along breaks no date
     reading = Reader(text, now, default_time).run()
     naive = reading.start
     if reading.exact is not None:

@@ -83,6 +83,13 @@ async def test_minutes_after_uhr_are_the_time_not_the_title(ag2: Ag2, when: str,
     assert await planned(ag2, f"/meeting ag2 {when} Plenum") == [HEAD, line]
 
 
+async def test_invisible_characters_pasted_along_break_no_date(ag2: Ag2) -> None:
+    """Was: "„16.12.\u200b 19 Uhr“ verstehe ich nicht als Datum und Uhrzeit", for a
+    date that looks right (a zero-width space, a right-to-left mark)."""
+    text = "/meeting ag2 \u200f16.12.\u200b 19\u200bUhr\u200f Plenum"
+    assert await planned(ag2, text) == [HEAD, "Mittwoch, 16. Dezember 2026, 19:00 Uhr"]
+
+
 async def test_the_bots_own_date_reads_back(ag2: Ag2) -> None:
     """The date line of one answer, typed again, plans the same time."""
     [_head, line] = await planned(ag2, "/meeting ag2 16. Jan. 2027 19:00 Plenum")
