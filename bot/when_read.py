@@ -21,7 +21,10 @@ from bot.when_parts import clock_of, dated, make_date, weekday_and_part
 
 _TIME_WORDS = ("um", "ab", "gegen", "at", "@", "von", "from")
 # `19 Uhr 30`: the minutes said after the hour, as Germans say and write them.
-_UHR_MINUTES = re.compile(r" ([0-5]\d)(?=[\s,;]|$)(?!\s?uhr)", re.I)  # not `19 Uhr 20 Uhr`
+_UHR_MINUTES = re.compile(
+    r" ([0-5]\d)(?=[\s,;]|$)(?!\s?(?:uhr|min|std|stund|h\b|jahr|leute|person|mensch|teilnehm))",
+    re.I,
+)  # not `19 Uhr 20 Uhr`, nor a count that starts the title (`19 Uhr 30 Jahre Bündnis`)
 _NOUNS = ("abend", "nachmittag", "vormittag", "mittag", "nacht")  # `abends` reads after a time
 
 

@@ -96,6 +96,10 @@ def test_a_title_after_the_date_is_the_rest() -> None:
     )
     assert outcome("morgen 8 Uhr abends Treffen", THURSDAY) == "2026-12-04 20:00 +'Treffen'"
     assert outcome("Di 18:00 von 2 Leuten", THURSDAY) == "2026-12-08 18:00 +'von 2 Leuten'"
+    assert outcome("Di 19 Uhr 30 Plenum", THURSDAY) == "2026-12-08 19:30 +'Plenum'"
+    assert outcome("Di 19 Uhr 30 Jahre Bündnis", THURSDAY) == (
+        "2026-12-08 19:00 +'30 Jahre Bündnis'"
+    )
     assert outcome("Tue 6pm at the office", THURSDAY) == "2026-12-08 18:00 +'at the office'"
     assert outcome("18:00 So geht's weiter", THURSDAY) == '2026-12-03 18:00 +"So geht\'s weiter"'
 
