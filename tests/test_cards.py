@@ -249,6 +249,19 @@ async def test_a_field_under_another_name_gets_a_suggestion(
     assert await card_of(bot, "olga") is None
 
 
+async def test_a_field_written_with_a_colon_as_on_a_business_card(bot: BotHarness) -> None:
+    """Was: "Das Feld „Kontakt:“ kenne ich nicht." and the whole edit help."""
+    dm = bot.dm("olga")
+    assert await dm.say("olga", "/card Kontakt: 0341 1234") == [
+        "Gespeichert. /card zeigt deine Visitenkarte."
+    ]
+    card = await card_of(bot, "olga")
+    assert card is not None and card.contact == "0341 1234"
+    assert await dm.say("olga", "/card Telefon: 0341 1234") == [
+        "Das Feld „Telefon“ kenne ich nicht. Meintest du /card kontakt 0341 1234?"
+    ]
+
+
 async def test_a_field_suggestion_in_english(bot: BotHarness) -> None:
     await bot.dm("olga").say("olga", "/lang en")
     [reply] = await bot.dm("olga").say("olga", "/card phone 0341 1234")

@@ -47,6 +47,7 @@ async def card(ctx: Context, what: str | None) -> None:
         await show_own(ctx, person_id)
         return
     word, *rest = what.strip().split(None, 1)
+    word = word.rstrip(":") or word  # `Kontakt: 0341 1234`, as on a business card
     key = word.lower()
     value = rest[0].strip() if rest else ""
     if key in TEXT_FIELDS:
