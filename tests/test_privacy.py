@@ -204,6 +204,19 @@ async def test_forget_nein_cancels_and_the_old_code_no_longer_deletes(bot: BotHa
     assert await person_of(bot, WHO) is not None
 
 
+async def test_forget_nein_with_a_full_stop_cancels(bot: BotHarness) -> None:
+    """Was: "Das ist keine gültige Bestätigung ... Schreib zuerst /forget." and the request
+    stayed, so that a later /forget JA still deleted everything."""
+    dm = bot.dm(WHO)
+    await dm.say(WHO, "/card name Quirin Q.")
+    await dm.say(WHO, "/forget")
+
+    assert await dm.say(WHO, "/forget Nein!") == ["Abgebrochen: Ich lösche nichts."]
+    [refused] = await dm.say(WHO, "/forget JA")
+    assert refused.startswith("Das ist keine gültige Bestätigung")
+    assert await person_of(bot, WHO) is not None
+
+
 async def test_forget_no_in_english(bot: BotHarness) -> None:
     dm = bot.dm(WHO)
     await dm.say(WHO, "/lang en")

@@ -145,7 +145,7 @@ async def forget(ctx: Context, confirm: str | None) -> None:
             )
         )
         return
-    if confirm.lower() in service.CANCEL_WORDS:
+    if confirm.lower().strip(".!") in service.CANCEL_WORDS:  # `/forget Nein!` cancels too
         await service.cancel_forget(ctx, person_id)
         await ctx.reply(ctx.t("Abgebrochen: Ich lösche nichts."))
         return
