@@ -4,10 +4,12 @@ words leave it open, never a guess such as the question "Wann" with the answer "
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.support.fake import BotHarness
-from tests.support.poll_chat import Clock, last_poll, setup_ag
+from tests.support.poll_chat import Clock, last_poll, poll_row, setup_ag
 
 
 @pytest.fixture(autouse=True)
@@ -124,3 +126,22 @@ async def test_answers_of_several_words_without_commas_get_a_question_back(
         "Frage in die erste Zeile und jede Antwort in eine eigene Zeile."
     ]
     assert bot.transport.polls == []
+
+
+async def test_a_deadline_before_the_question_leaves_the_question(bot: BotHarness) -> None:
+    """Was: "Nach --until verstehe ich „Wann Plenum? Di, Mi“ nicht." (the flag took every
+    word up to the next flag)."""
+    group = await setup_ag(bot)
+
+    replies = await group.say("anna", "/poll --until Freitag 18 Uhr Wann Plenum? Di, Mi")
+
+    _, spec = last_poll(bot.transport)
+    assert (spec.question, spec.options) == ("Wann Plenum?", ("Di", "Mi"))
+    assert replies == started(spec.poll_id)
+    closes = (await poll_row(bot, spec.poll_id)).closes_at
+    assert closes is not None and closes.replace(tzinfo=UTC) == datetime(
+        2026, 12, 4, 17, 0, tzinfo=UTC
+    )
+    assert await group.say("anna", "/poll --until Freitag 18-20 Uhr Wann? Di, Mi") == [
+        "Nach --until bitte nur ein Zeitpunkt, kein Zeitraum. Beispiel: --until Freitag 18 Uhr."
+    ]

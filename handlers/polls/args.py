@@ -106,8 +106,43 @@ def parse(ctx: Context, text: str) -> PollArgs:
                         for_=code("--for"),
                     )
                 )
-            args.closes_at = read_deadline(ctx, name, " ".join(values))
+            start = i - len(values)
+            taken, args.closes_at = _deadline_prefix(ctx, name, values)
+            i = start + taken  # words after the deadline are the question and answers
     return args
+
+
+def _deadline_prefix(ctx: Context, kind: str, values: list[str]) -> tuple[int, datetime]:
+    """How many of `values` are the deadline, and the deadline. `/poll --until Freitag
+    Wann? Di, Mi`: the date reader reads `Freitag` and leaves `Wann? Di, Mi`, which are
+    the question and answers again. Anything else wrong after `--until` is refused."""
+    raw = " ".join(values)
+    try:
+        return len(values), read_deadline(ctx, kind, raw)
+    except UserError as refused:
+        taken = _date_words(ctx, values) if kind == "until" else 0
+        if not taken:
+            raise refused from None
+    return taken, read_deadline(ctx, kind, " ".join(values[:taken]))
+
+
+def _date_words(ctx: Context, values: list[str]) -> int:
+    """How many of the single words `values` the date reader reads as one point in time
+    followed by other words (0: not so)."""
+    if any(len(value.split()) != 1 for value in values):
+        return 0
+    services = ctx.services
+    try:
+        found = read_when(
+            " ".join(values), now=services.now(), tz=services.settings.tz, default_time=END_OF_DAY
+        )
+    except WhenError:
+        return 0
+    left = found.rest.split()
+    taken = len(values) - len(left)
+    if found.end is not None or not left or taken <= 0 or values[taken:] != left:
+        return 0
+    return taken
 
 
 def read_deadline(ctx: Context, kind: str, raw: str) -> datetime:
