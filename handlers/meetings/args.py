@@ -23,12 +23,13 @@ _OPTIONS: dict[str, int | str] = {
     "count": 1, "anzahl": 1, "mal": 1,
     "duration": 1, "dauer": 1,
     "place": "*", "ort": "*",
+    "title": "*", "titel": "*",
     "all": 0, "alle-termine": 0, "serie": 0, "series": 0,
     "missed": 0, "verpasst": 0,
 }  # fmt: skip
 _CANONICAL = {
     "wöchentlich": "weekly", "woechentlich": "weekly", "alle": "every", "monatlich": "monthly",
-    "bis": "until", "anzahl": "count", "mal": "count", "dauer": "duration", "ort": "place",
+    "bis": "until", "anzahl": "count", "mal": "count", "dauer": "duration", "ort": "place", "titel": "title",
     "alle-termine": "all", "serie": "all", "series": "all", "verpasst": "missed",
 }  # fmt: skip
 RECURRENCE = ("weekly", "every", "monthly", "until", "count")
