@@ -118,13 +118,13 @@ async def ask(ctx: Context, draft: Draft, same: OccurrenceView) -> None:
         ),
         ctx.t(
             "Antworte innerhalb von 10 Minuten mit {yes} oder {no}.",
-            yes=code(ctx.cmd("meeting ja")),
-            no=code(ctx.cmd("meeting nein")),
+            yes=code(ctx.cmd("meeting " + ctx.lang.gettext("ja"))),
+            no=code(ctx.cmd("meeting " + ctx.lang.gettext("nein"))),
         ),
     )
     buttons = (
         Button(ctx.lang.gettext("Ja, anlegen"), f"{BUTTON}:yes", "✅"),
-        Button(ctx.lang.gettext("Nein"), f"{BUTTON}:no", "❌"),
+        Button(ctx.lang.gettext("Nein, nicht anlegen"), f"{BUTTON}:no", "❌"),
     )
     await ctx.reply_with_buttons(message, buttons)
 

@@ -74,6 +74,7 @@ _TRIGGER = re.compile(
     r"(?=[\s,.;]|$)",
     re.I,
 )
+_UNTIL_LAST = re.compile(rf"(?:^|[\s,;]+)(?:bis|until|till)\s+(?:zum\s+|the\s+)?{_DATE}\.?$", re.I)
 _AT = re.compile(r"^(?:um|at|@)\s+", re.I)
 _DOT_TIME = re.compile(r"^(\d{1,2})\.(\d{2})(?=[\s,;]|$)")
 
@@ -164,6 +165,8 @@ def _resolve(
     if words.monthday is not None and not 1 <= words.monthday <= 31:
         raise RuleError("words", text=_head(text))
     anchor = parse_date(words.first, today=today) if words.first else today
+    if words.first and words.weekday is None and words.monthday is None:
+        words.weekday = anchor.weekday()  # `ab 15.12. alle zwei Wochen`: that day's weekday
     rest = _AT.sub("", rest.lstrip(" ,;"), count=1)  # `dienstags um 18.30`: the time alone
     rest = _DOT_TIME.sub(lambda m: f"{m[1]}:{m[2]}", rest, count=1)
     clock, exact, after = _clock(rest, text, anchor, tz)
@@ -204,6 +207,8 @@ def _clock(rest: str, phrase: str, anchor: date, tz: ZoneInfo) -> tuple[time, da
             if exc.code in ("nonexistent", "ambiguous", "too_far"):
                 continue  # this day has no such wall time; the other one will say
             if exc.code == "unparsable" and not exc.reason:
+                if not any(c.isdigit() for c in rest):
+                    raise WhenError("unparsable", "missing_time", text=phrase) from None
                 raise RuleError("words", text=_head(f"{phrase} {rest}")) from None
             raise
         seen.append((day, moment.replace(tzinfo=None), after))
@@ -216,9 +221,12 @@ def _clock(rest: str, phrase: str, anchor: date, tz: ZoneInfo) -> tuple[time, da
 
 
 def _until(after: str) -> tuple[str | None, str]:
-    for name, pattern in _PARTS[:2]:
-        if name == "until" and (m := pattern.match(after)):
-            return m[1], after[m.end() :]
+    """An end right after the time (`18 Uhr bis 31.03.2027 Plenum`) or after the title
+    (`18 Uhr Plenum bis 31.03.2027`)."""
+    if m := _PARTS[1][1].match(after):
+        return m[1], after[m.end() :]
+    if m := _UNTIL_LAST.search(after):
+        return m[1], after[: m.start()].rstrip(" ,;")
     return None, after
 
 
