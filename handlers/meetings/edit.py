@@ -263,8 +263,11 @@ def _new_start(
         else:
             start, rest = parse_when(text, now=now, tz=tz)
     except WhenError as exc:
-        if exc.code == "unparsable" and exc.reason == "" and not looks_like_date(text):
+        unreadable = exc.code == "unparsable" and exc.reason == ""
+        if unreadable and not looks_like_date(text):
             return None, text
+        if not unreadable:
+            raise UserError(exc.message(ctx.lang)) from None
         hint = ctx.t(
             "Nur den Titel ändern: {example}.",
             example=code(ctx.cmd(f"edit {short} {flag(ctx.lang.code, 'title')} {_new_title(ctx)}")),
