@@ -7,7 +7,6 @@ The clock is the test's (`Clock`, Saturday 28.11.2026 10:00 UTC).
 from __future__ import annotations
 
 import pytest
-
 from sqlalchemy import select
 
 from storage.meetings.models import Meeting
@@ -18,6 +17,7 @@ from tests.support.meetings import Ag2, ag2_with_lead, occurrences
 async def meetings(bot: BotHarness) -> list[Meeting]:
     async with bot.app.services.db.read() as session:
         return list(await session.scalars(select(Meeting).order_by(Meeting.id)))
+
 
 PLENUM = "/meeting ag2 03.12.2026 18:00 Plenum"
 
@@ -67,8 +67,7 @@ async def test_a_title_is_changed_with_titel_quoted_or_as_plain_words(ag2: Ag2) 
 async def test_place_link_and_title_alone_need_no_date(ag2: Ag2) -> None:
     told = len(ag2.in_group())
     assert await ag2.anna.say("anna", "/edit m1 --ort Haus der Vereine") == [
-        "Geändert: Plenum (m1), Donnerstag, 3. Dezember 2026, 18:00 Uhr. "
-        "Ort: Haus der Vereine."
+        "Geändert: Plenum (m1), Donnerstag, 3. Dezember 2026, 18:00 Uhr. Ort: Haus der Vereine."
     ]
     assert await ag2.anna.say("anna", "/edit m1 https://meet.example/plenum") == [
         "Geändert: Plenum (m1), Donnerstag, 3. Dezember 2026, 18:00 Uhr."

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.commands import Converter
-from bot.context import Context, Services
+from bot.context import Context, Services, UserError
 from bot.core import Button
 from bot.rich import Rich, bold, code, lines
 from bot.when_text import format_full
@@ -88,7 +88,9 @@ def meeting_spec(example: str) -> Converter:
     plain = ag_text(example)
 
     async def convert(ctx: Context, raw: str) -> AgText:
-        if is_answer(raw) and (draft := waiting(ctx)) is not None:
+        if is_answer(raw):
+            if (draft := waiting(ctx)) is None:
+                raise UserError(nothing_waiting(ctx))
             return AgText(draft.ag, raw.strip().lower())
         result: AgText = await plain(ctx, raw)
         return result

@@ -301,8 +301,9 @@ def read_start(
         raise RuleError("rule_conflict")
     if flags:
         ends = parse_rule({"weekly": None, **flags}, start=start, tz=tz)
-        if rule.until is not None and (ends.until or ends.count):
-            raise RuleError("until_and_count" if ends.count else "rule_conflict")
+        assert ends is not None  # `weekly` is given
+        if rule.until is not None and ends.count:
+            raise RuleError("until_and_count")
         until = ends.until or rule.until
         rule = Rule(
             rule.freq, rule.interval, rule.monthly_nth, rule.monthly_weekday, until, ends.count
