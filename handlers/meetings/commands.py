@@ -86,7 +86,7 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
 )
 async def plan(ctx: Context, spec: AgText) -> None:
     if duplicate.is_answer(spec.rest) and duplicate.waiting(ctx) is not None:
-        await _answered(ctx, spec.rest in duplicate.YES)
+        await _answered(ctx, spec.rest.strip().lower() in duplicate.YES)
         return
     ag = spec.ag
     text, options = split_options(ctx, spec.rest)
