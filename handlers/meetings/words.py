@@ -74,9 +74,7 @@ _TRIGGER = re.compile(
     r"(?=[\s,.;]|$)",
     re.I,
 )
-_UNTIL_LAST = re.compile(
-    rf"(?<![^\s,;])(?:bis|until|till)\s+(?:zum\s+|the\s+)?{_DATE}\.?$", re.I
-)
+_UNTIL_LAST = re.compile(rf"(?<![^\s,;])(?:bis|until|till)\s+(?:zum\s+|the\s+)?{_DATE}\.?$", re.I)
 _AT = re.compile(r"^(?:um|at|@)\s+", re.I)
 _DOT_TIME = re.compile(r"^(\d{1,2})\.(\d{2})(?=[\s,;]|$)")
 
