@@ -9,6 +9,7 @@ the command again asks again.
 
 from __future__ import annotations
 
+import logging
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,8 @@ from handlers.meetings.text import local, meeting_title, short_id
 from storage.meetings import occurrences as occ
 from storage.meetings.occurrences import OccurrenceView
 from storage.models import Ag
+
+log = logging.getLogger(__name__)
 
 YES = frozenset({"ja", "j", "yes", "y"})
 NO = frozenset({"nein", "n", "no"})
@@ -129,6 +132,7 @@ async def ask(ctx: Context, draft: Draft, same: OccurrenceView) -> None:
         Button(ctx.lang.gettext("Nein, nicht anlegen"), f"{BUTTON}:no", "❌"),
     )
     await ctx.reply_with_buttons(message, buttons)
+    log.info("meeting in AG %s held back: same title and start as m%d", draft.ag.slug, same.id)
 
 
 def declined(ctx: Context) -> Rich:
