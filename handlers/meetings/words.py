@@ -60,7 +60,7 @@ _PARTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("month", rf"(?:{_EVERY}\s+{_MONTH}|monatlich|monthly)"),
         ("interval", rf"(?:alle|every)\s+({_alt(_COUNT)})\s+(?:wochen|weeks)"),
         ("interval_days", r"(?:alle|every)\s+(\d{1,2}|vierzehn)\s+(?:tage|days)"),
-        ("interval_days", r"(\d{1,2}|vierzehn)\s*-?\s*tägig"),
+        ("interval_days", r"(\d{1,2}|vierzehn)\s*(?:-\s*)?tägig"),
         ("interval2", r"(?:zweiwöchentlich|zweiwöchig|biweekly|fortnightly|jede\s+zweite\s+woche|every\s+(?:other|second)\s+week)"),
         ("weekly", r"(?:wöchentlich|woechentlich|weekly|jede\s+woche|every\s+week)"),
         ("weekday", rf"{_EVERY}\s+(?:am\s+|on\s+)?{_DAY}"),
@@ -70,7 +70,7 @@ _PARTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )  # fmt: skip
 _TRIGGER = re.compile(
     r"^(?:jeden|jede|jedes|jeder|alle|every|each|immer|wöchentlich|woechentlich|monatlich|"
-    r"täglich|weekly|monthly|daily|biweekly|fortnightly|\d+\s*-?\s*tägig|\w+tags|\w+days)"
+    r"täglich|weekly|monthly|daily|biweekly|fortnightly|\d+\s*(?:-\s*)?tägig|\w+tags|\w+days)"
     r"(?=[\s,.;]|$)",
     re.I,
 )
