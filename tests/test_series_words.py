@@ -146,6 +146,7 @@ REFUSED: list[tuple[str, str]] = [
     ('jeden Dienstag und Donnerstag 18 Uhr', 'words'),
     ('every day 7pm', 'words'),
     ('jeden Dienstag 25 Uhr', 'bad_time'),
+    ('ab 15.12.2029 jeden Dienstag 18 Uhr', 'too_far'),
 ]  # fmt: skip
 
 # No series words at all: the single-date reader takes the text unchanged.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.when import WEEKDAYS, WhenError, localize, parse_date, parse_when
+from bot.when import MAX_AHEAD, WEEKDAYS, WhenError, localize, parse_date, parse_when
 from handlers.meetings.recurrence import Rule, RuleError, nth_weekday, parse_rule
 
 _PLURALS = {
@@ -187,6 +187,8 @@ def _resolve(
         raise RuleError("until_before_start", text=words.until or "", when=start)
     if start <= now:
         raise WhenError("past", when=start, suggestion=start + timedelta(days=7))
+    if start - now > MAX_AHEAD:
+        raise WhenError("too_far", when=start)
     return (
         Rule(rule.freq, rule.interval, rule.monthly_nth, rule.monthly_weekday, until),
         start,
@@ -242,22 +244,14 @@ def _first_day(words: _Words, anchor: date, clock: time, now: datetime, text: st
 
 
 def _on_rule(words: _Words, day: date, text: str) -> bool:
-    if words.monthday is not None:
-        return day.day == words.monthday
-    if words.nth is not None and words.weekday is not None:
-        return day == nth_weekday(day.year, day.month, words.nth, words.weekday)
-    if words.weekday is None:
+    if words.weekday is None and words.monthday is None:
         raise RuleError("weekday", text=_head(text))
-    return day.weekday() == words.weekday
+    return _matches(words, day)
 
 
 def _check_match(words: _Words, first: date, clock: time, tz: ZoneInfo) -> None:
     """A date written next to the series words must be one of the series' days."""
-    if words.weekday is None and words.monthday is None:
-        return
-    if words.nth is None and words.monthday is None and first.weekday() == words.weekday:
-        return
-    if _matches(words, first):
+    if (words.weekday is None and words.monthday is None) or _matches(words, first):
         return
     later = next(
         first + timedelta(d) for d in range(1, 400) if _matches(words, first + timedelta(d))
