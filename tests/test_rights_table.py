@@ -199,7 +199,9 @@ async def _prepare(path: Path) -> dict[str, dict[str, str]]:
         await admin.say("admin", "/leave ag1")  # stays an admin, in no AG
         await bot.group("linked").say("admin", "/link ag2")
         for creator in ("left", "demoted"):
-            replies = await bot.group("linked").say(creator, "/meeting ag2 morgen 18:00 Treffen")
+            replies = await bot.group("linked").say(
+                creator, f"/meeting ag2 morgen 18:00 Treffen {creator}"
+            )
             assert replies and APOLOGY not in replies[0], replies
             replies = await bot.group("linked").say(creator, '/poll "Frage?" "Ja" "Nein"')
             assert replies and APOLOGY not in replies[0], replies

@@ -51,12 +51,12 @@ async def _scope(ctx: Context, args: Mapping[str, Any]) -> Any:
 @feature.command(
     "meetings",
     help=N_(
-        "Die nächsten Treffen deiner AGs oder einer AG (Leitung: --missed zeigt verpasste Erinnerungen)"
+        "Die nächsten Treffen deiner AGs oder einer AG (Leitung: --verpasst zeigt verpasste Erinnerungen)"
     ),
     params=(c.text("spec", N_("AG"), optional=True),),
     right=c.Right.FOLLOWER,
     scope=_scope,
-    examples=("meetings", "meetings ag2", "meetings ag2 --missed"),
+    examples=("meetings", "meetings ag2", "meetings ag2 --verpasst"),
     aliases=("termine",),
 )
 async def list_meetings(ctx: Context, spec: str | None) -> None:
