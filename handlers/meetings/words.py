@@ -216,7 +216,11 @@ def _clock(
                     raise WhenError("unparsable", "missing_time", text=phrase) from None
                 raise RuleError("words", text=_head(f"{phrase} {rest}")) from None
             raise
-        length = None if found.end is None else found.end.replace(tzinfo=None) - found.start.replace(tzinfo=None)
+        length = (
+            None
+            if found.end is None
+            else found.end.replace(tzinfo=None) - found.start.replace(tzinfo=None)
+        )
         seen.append((day, found.start.replace(tzinfo=None), found.rest, length))
     if not seen:
         raise WhenError("unparsable", text=_head(rest))
