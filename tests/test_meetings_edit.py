@@ -30,13 +30,20 @@ async def ag2(bot: BotHarness) -> Ag2:
 
 
 async def test_an_unreadable_date_is_refused_not_made_the_title(ag2: Ag2) -> None:
-    for change in ("nächste Woche", "gestern 18 Uhr"):
+    hint = " Nur den Titel ändern: /edit m1 --titel Neuer Titel."
+    for change, why in (
+        (
+            "nächste Woche",
+            "Welcher Tag nächste Woche? Schreib ihn dazu, z. B. nächste Woche Mittwoch 18 Uhr.",
+        ),
+        (
+            "gestern 18 Uhr",
+            "„gestern 18 Uhr“ verstehe ich nicht als Datum und Uhrzeit. Das geht z. B. so: "
+            "03.12.2026 18:00, morgen 19 Uhr, Di 18:00, in 2 Stunden.",
+        ),
+    ):
         [reply] = await ag2.anna.say("anna", f"/edit m1 {change}")
-        assert reply == (
-            f"„{change}“ verstehe ich nicht als Datum und Uhrzeit. Das geht z. B. so: "
-            "03.12.2026 18:00, morgen 19 Uhr, Di 18:00, in 2 Stunden. "
-            "Nur den Titel ändern: /edit m1 --titel Neuer Titel."
-        )
+        assert reply == why + hint
     [occurrence] = await occurrences(ag2.bot)
     assert occurrence.title is None  # still the meeting's own title, "Plenum"
     [reply] = await ag2.anna.say("anna", "/meetings ag2")
@@ -103,10 +110,20 @@ async def test_english_names_the_english_options(ag2: Ag2) -> None:
     await ag2.anna.say("anna", "/lang en")
     [reply] = await ag2.anna.say("anna", "/edit m1 next week")
     assert reply == (
-        'I don\'t understand "next week" as a date and time. For example: 03.12.2026 18:00, '
-        "tomorrow 7pm, Tue 18:00, in 2 hours. Only the title: /edit m1 --title New title."
+        "Which day next week? Add it, e.g. next week Wednesday 6pm. "
+        "Only the title: /edit m1 --title New title."
     )
     await ag2.anna.say("anna", "/meeting ag2 Di 18:00 Weekly --weekly")
     assert await ag2.anna.say("anna", "/edit m3 19:00 --all") == [
         "I don't move a whole series. Cancel it with /cancel m3 --all and plan it anew."
     ]
+
+
+async def test_a_range_is_refused_not_cut_to_its_start(ag2: Ag2) -> None:
+    """/edit moves the start of one date; a range's end would be lost without a word."""
+    assert await ag2.anna.say("anna", "/edit m1 19-21 Uhr") == [
+        "Mit /edit verschiebe ich nur den Beginn; die Dauer bleibt. "
+        "Schreib nur die neue Anfangszeit, z. B. /edit m1 19:00."
+    ]
+    [occurrence] = await occurrences(ag2.bot)
+    assert occurrence.start_at == occurrence.original_start

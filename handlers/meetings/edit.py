@@ -17,8 +17,8 @@ from bot.commands.tokens import unquote
 from bot.context import Context, UserError
 from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code, join
-from bot.when import WEEKDAYS, WhenError, parse_when
-from bot.when_text import format_full
+from bot.when import WEEKDAYS, WhenError, read_when
+from bot.when_text import format_full, format_time
 from handlers.meetings.args import checked_place, split_options, title_and_url
 from handlers.meetings.rule_errors import flag
 from handlers.meetings.service import (
@@ -257,22 +257,34 @@ def _new_start(
     try:
         if (m := _TIME_FIRST.match(text)) and not _day_follows(text[m.end() :]):
             midnight = current.replace(hour=0, minute=0, second=0, microsecond=0)
-            start, rest = parse_when(text, now=midnight, tz=tz, allow_past=True)
-            if start <= now:
-                raise WhenError("past", when=start, suggestion=start + timedelta(days=1))
+            found = read_when(text, now=midnight, tz=tz, allow_past=True)
+            if found.start <= now:
+                raise WhenError(
+                    "past", when=found.start, suggestion=found.start + timedelta(days=1)
+                )
         else:
-            start, rest = parse_when(text, now=now, tz=tz)
+            found = read_when(text, now=now, tz=tz)
     except WhenError as exc:
-        unreadable = exc.code == "unparsable" and exc.reason == ""
-        if unreadable and not looks_like_date(text):
+        unparsable = exc.code == "unparsable"
+        if unparsable and not exc.reason and not looks_like_date(text):
             return None, text
-        if not unreadable:
+        if not unparsable:
             raise UserError(exc.message(ctx.lang)) from None
         hint = ctx.t(
             "Nur den Titel ändern: {example}.",
             example=code(ctx.cmd(f"edit {short} {flag(ctx.lang.code, 'title')} {_new_title(ctx)}")),
         )
         raise UserError(join([exc.message(ctx.lang), hint], " ")) from None
+    if found.end is not None:
+        raise UserError(
+            ctx.t(
+                "Mit {cmd} verschiebe ich nur den Beginn; die Dauer bleibt. "
+                "Schreib nur die neue Anfangszeit, z. B. {example}.",
+                cmd=code(ctx.cmd("edit")),
+                example=code(ctx.cmd(f"edit {short} {format_time(found.start)}")),
+            )
+        )
+    start, rest = found.start, found.rest
     return start.astimezone(UTC), rest
 
 
