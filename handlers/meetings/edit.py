@@ -237,6 +237,10 @@ def _usage(ctx: Context, occurrence_id: int) -> Rich:
     )
 
 
+# Refusals of text that may have been meant as a title: they get the `--titel` hint.
+_UNPLACED = frozenset({"", "week_day", "missing_time", "twice", "too_many"})
+
+
 def _new_title(ctx: Context) -> str:
     return ctx.lang.gettext("Neuer Titel")
 
@@ -268,7 +272,7 @@ def _new_start(
         unparsable = exc.code == "unparsable"
         if unparsable and not exc.reason and not looks_like_date(text):
             return None, text
-        if not unparsable:
+        if not unparsable or exc.reason not in _UNPLACED:
             raise UserError(exc.message(ctx.lang)) from None
         hint = ctx.t(
             "Nur den Titel ändern: {example}.",
