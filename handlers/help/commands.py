@@ -75,19 +75,22 @@ async def start(ctx: Context) -> None:
     aliases=("sprache", "language"),
 )
 async def lang(ctx: Context, language: str | None) -> None:
+    """In a private chat the person's language; in a group the group's, which its AG's
+    leads and the admins set (everyone there reads the same replies)."""
     translator = ctx.services.translator
     choices = ", ".join(code(lang).plain for lang in translator.languages)
+    in_group = not ctx.message.is_direct
     if not language:
-        await ctx.reply(
-            ctx.t(
-                "Deine Sprache ist {current}. Wählbar: {choices}, z. B. {example}.",
-                current=_LANGUAGE_NAMES.get(ctx.lang.code, ctx.lang.code),
-                choices=choices,
-                example=code(
-                    ctx.cmd("lang " + next(x for x in translator.languages if x != ctx.lang.code))
-                ),
-            )
+        current = _LANGUAGE_NAMES.get(ctx.lang.code, ctx.lang.code)
+        example = code(
+            ctx.cmd("lang " + next(x for x in translator.languages if x != ctx.lang.code))
         )
+        template = (
+            N_("In diesem Chat schreibe ich auf {current}. Wählbar: {choices}, z. B. {example}.")
+            if in_group
+            else N_("Deine Sprache ist {current}. Wählbar: {choices}, z. B. {example}.")
+        )
+        await ctx.reply(ctx.t(template, current=current, choices=choices, example=example))
         return
     code_ = language.lower()[:5]
     if ctx.sender.anonymous:
@@ -104,6 +107,20 @@ async def lang(ctx: Context, language: str | None) -> None:
                 choices=choices,
             )
         )
+    if in_group:
+        if not await service.may_set_chat_language(ctx):
+            raise UserError(
+                ctx.t(
+                    "Die Sprache dieses Chats dürfen nur die Leitungen seiner AG und Admins "
+                    "ändern. Deine eigene Sprache stellst du im privaten Chat mit mir ein: "
+                    "{example}",
+                    example=code(ctx.cmd("lang " + code_)),
+                )
+            )
+        await service.set_chat_language(ctx, code_)
+        ctx.lang = translator.for_language(code_)
+        await ctx.reply(ctx.t("In diesem Chat schreibe ich ab jetzt auf Deutsch."))
+        return
     await service.set_language(ctx, code_)
     ctx.lang = translator.for_language(code_)
     await ctx.reply(ctx.t("Ich schreibe dir ab jetzt auf Deutsch."))
