@@ -53,6 +53,8 @@ class ReminderView:
     offset: timedelta
     late: bool
     coming: tuple[AccountRef, ...]
+    maybe: int = 0
+    declined: int = 0
 
 
 # (view, reader's language, command prefix of the network, buttons possible) -> text, buttons
@@ -115,6 +117,8 @@ class ReminderSender:
                 offset=timedelta(seconds=reminder.offset_seconds),
                 late=reminder.late,
                 coming=tuple(_account_ref(account) for account in rows.coming),
+                maybe=rows.maybe,
+                declined=rows.declined,
             ),
             view.start,
         )
