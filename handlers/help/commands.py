@@ -85,12 +85,24 @@ async def lang(ctx: Context, language: str | None) -> None:
         example = code(
             ctx.cmd("lang " + next(x for x in translator.languages if x != ctx.lang.code))
         )
-        template = (
-            N_("In diesem Chat schreibe ich auf {current}. Wählbar: {choices}, z. B. {example}.")
-            if in_group
-            else N_("Deine Sprache ist {current}. Wählbar: {choices}, z. B. {example}.")
+        if in_group:
+            await ctx.reply(
+                ctx.t(
+                    "In diesem Chat schreibe ich auf {current}. Wählbar: {choices}, z. B. {example}.",
+                    current=current,
+                    choices=choices,
+                    example=example,
+                )
+            )
+            return
+        await ctx.reply(
+            ctx.t(
+                "Deine Sprache ist {current}. Wählbar: {choices}, z. B. {example}.",
+                current=current,
+                choices=choices,
+                example=example,
+            )
         )
-        await ctx.reply(ctx.t(template, current=current, choices=choices, example=example))
         return
     code_ = language.lower()[:5]
     if ctx.sender.anonymous:
