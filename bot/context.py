@@ -152,6 +152,11 @@ class Context:
         """A command as the user types it on this network (`/join` or `!join`)."""
         return self.transport.command_prefix + name
 
+    def example(self, example: str) -> str:
+        """A declared example as typed here; in the reader's language where its words are
+        (examples with German words are marked with N_ and translated)."""
+        return self.cmd(self.lang.gettext(example))
+
     def signature(self, command: Command) -> str:
         """A command's usage as typed on this network, labels in the reader's language."""
         return command.signature(self.transport.command_prefix, self.lang.gettext)

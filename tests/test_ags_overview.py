@@ -54,11 +54,7 @@ async def test_each_ag_shows_leads_next_meeting_and_chats(two: BotHarness) -> No
     await two.dm("anna").say("anna", "/cancel m3")
 
     assert await two.dm("dora").say("dora", "/ags") == [
-        "Die AGs des Bündnisses:\n"
-        + AG1
-        + "\n"
-        + AG2_HEAD.format(n="3 Mitglieder")
-        + "\n"
+        "Die AGs des Bündnisses:\n" + AG1 + "\n" + AG2_HEAD.format(n="3 Mitglieder") + "\n"
         "   Leitungen: @anna, @ben\n"
         "   Nächstes Treffen: Di 08.12. 18:30 Orga-Treffen (m2)\n"
         "   Chats: Fake „Ag2-Gruppe“, „Ag2-Orga“ · Matrix „!Raum“\n" + AG3 + "\n"

@@ -173,5 +173,5 @@ def usage(ctx: Context, cmd: Command, *, missing: Param | None = None) -> Rich:
             + message
         )
     if cmd.examples:
-        message += " " + ctx.t("Beispiel: {example}", example=code(ctx.cmd(cmd.examples[0])))
+        message += " " + ctx.t("Beispiel: {example}", example=code(ctx.example(cmd.examples[0])))
     return message

@@ -56,12 +56,14 @@ async def start(ctx: Context) -> None:
         "Hallo {name}! Ich bin der Bündnisbot und helfe bei der Arbeit in den AGs des Bündnisses.",
         name=ctx.sender.display_name[:60],
     )
+    other = "de" if ctx.lang.code != "de" else "en"
     steps = lines(
         ctx.t("So geht's los:"),
         "• " + ctx.t("{ags} zeigt alle AGs", ags=code(ctx.cmd("ags"))),
         "• " + ctx.t("{join} – einer AG beitreten", join=code(ctx.cmd("join ag2"))),
         "• " + ctx.t("{my} – deine AGs", my=code(ctx.cmd("my"))),
-        "• " + ctx.t("{lang} – switch to English", lang=code(ctx.cmd("lang en"))),
+        # Offered in the other language, to those who read it (`/lang de` to English readers).
+        "• " + ctx.t("{lang} – switch to English", lang=code(ctx.cmd("lang " + other))),
         "• " + ctx.t("{help} – alle Befehle", help=code(ctx.cmd("help"))),
     )
     await ctx.reply(lines(greeting, steps))

@@ -76,9 +76,9 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
     scope=rights.arg("spec", lambda spec: spec.ag),
     needs_person=True,
     examples=(
-        "meeting ag2 03.12.2026 18:00 Online-Treffen https://meet.example/ag2",
-        "meeting ag2 Di 18:00 Plenum --weekly --until 31.03.2027",
-        "meeting ag1 05.01.2027 19 Uhr Stammtisch --monthly 1Di --ort Haus der Vereine",
+        N_("meeting ag2 03.12.2026 18:00 Online-Treffen https://meet.example/ag2"),
+        N_("meeting ag2 Di 18:00 Plenum --weekly --until 31.03.2027"),
+        N_("meeting ag1 05.01.2027 19 Uhr Stammtisch --monthly 1Di --ort Haus der Vereine"),
     ),
     aliases=("treffen",),
 )

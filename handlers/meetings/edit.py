@@ -47,7 +47,7 @@ _TIME_FIRST = re.compile(r"^\s*\d{1,2}(?::\d{2})?(?:\s*uhr|h\d{0,2}|\s*[ap]\.?m\
     ),
     right=c.Right.LEAD,
     scope=meeting_ag,
-    examples=("edit m12 04.12.2026 19:00", "edit m12 19:30", "edit m12 Plenum mit Gästen"),
+    examples=("edit m12 04.12.2026 19:00", "edit m12 19:30", N_("edit m12 Plenum mit Gästen")),
     aliases=("ändern", "verschieben"),
 )
 async def edit(ctx: Context, id: MeetingRef, change: str) -> None:

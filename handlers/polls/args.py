@@ -169,7 +169,9 @@ def checked(ctx: Context, question: str, options: list[str]) -> tuple[str, list[
             ctx.t(
                 "Eine Umfrage braucht mindestens {min} Antworten, jede in Anführungszeichen. Beispiel: {example}",
                 min=OPTIONS_MIN,
-                example=code(ctx.cmd('poll "Wann treffen wir uns?" "Di 18 Uhr" "Mi 19 Uhr"')),
+                example=code(
+                    ctx.example('poll "Wann treffen wir uns?" "Di 18 Uhr" "Mi 19 Uhr" "Do 17 Uhr"')
+                ),
             )
         )
     if len(options) > OPTIONS_MAX:

@@ -124,7 +124,7 @@ async def forget(ctx: Context, confirm: str | None) -> None:
                 ),
                 ctx.t(
                     "Zum Bestätigen schreib innerhalb von 10 Minuten {yes} oder {code}.",
-                    yes=code(ctx.cmd("forget JA")),
+                    yes=code(ctx.cmd("forget " + ctx.lang.gettext("JA"))),
                     code=code(ctx.cmd(f"forget {code_}")),
                 ),
             )
