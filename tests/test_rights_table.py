@@ -113,7 +113,7 @@ EXPECTED: dict[str, str] = {
     "help":           "AAA AAA AAA AAA AAA AAA AAA",
     "ics":            "RRR AAA RRR AAA AAA RRR AAA",
     "join":           "AAA AAA AAA AAA AAA AAA AAA",
-    "lang":           "AAA AAA AAA AAA AAA AAA AAA",
+    "lang":           "ARR ARR ARR AAR AAA ARR ARR",
     "lead":           "RRR RRR RRR RRR AAA RRR RRR",
     "leave":          "AAA AAA AAA AAA AAA AAA AAA",
     "link":           "PRR PRR PRR PAA PAA PRR PRR",

@@ -79,9 +79,9 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
     scope=rights.arg("spec", lambda spec: spec.ag),
     needs_person=True,
     examples=(
-        "meeting ag2 03.12.2026 18:00 Online-Treffen https://meet.example/ag2",
-        "meeting ag2 jeden Dienstag 18 Uhr Plenum bis 31.03.2027",
-        "meeting ag1 jeden ersten Dienstag im Monat 19 Uhr Stammtisch --ort Haus der Vereine",
+        N_("meeting ag2 03.12.2026 18:00 Online-Treffen https://meet.example/ag2"),
+        N_("meeting ag2 jeden Dienstag 18 Uhr Plenum bis 31.03.2027"),
+        N_("meeting ag1 jeden ersten Dienstag im Monat 19 Uhr Stammtisch --ort Haus der Vereine"),
     ),
     aliases=("treffen", "termin"),
 )

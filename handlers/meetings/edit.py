@@ -140,8 +140,8 @@ _TIME_FIRST = re.compile(r"^\s*\d{1,2}(?::\d{2})?(?:\s*uhr|h\d{0,2}|\s*[ap]\.?m\
     examples=(
         "edit m12 04.12.2026 19:00",
         "edit m12 19:30",
-        "edit m12 --titel Plenum mit Gästen",
-        "edit m12 --ort Haus der Vereine",
+        N_("edit m12 --titel Plenum mit Gästen"),
+        N_("edit m12 --ort Haus der Vereine"),
     ),
     aliases=("ändern", "verschieben"),
 )

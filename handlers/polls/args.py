@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 
 from bot.commands.tokens import tokenize
 from bot.context import Context, UserError
+from bot.i18n import N_
 from bot.rich import code
 from bot.when import MAX_AHEAD, WhenError, parse_duration, read_when
 from storage.polls.models import OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, QUESTION_MAX
@@ -182,7 +183,7 @@ def checked(ctx: Context, question: str, options: list[str]) -> tuple[str, list[
             ctx.t(
                 "Eine Umfrage braucht mindestens {min} Antworten. Beispiel: {example}",
                 min=OPTIONS_MIN,
-                example=code(ctx.cmd("poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr")),
+                example=code(ctx.example(N_("poll Wann treffen wir uns? Di 18 Uhr, Mi 19 Uhr"))),
             )
         )
     if len(options) > OPTIONS_MAX:

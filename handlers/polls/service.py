@@ -13,6 +13,7 @@ from bot.commands import Scope, rights
 from bot.commands.convert import chat_ag, convert_ag
 from bot.context import Context, UserError
 from bot.core import ChatRef
+from bot.i18n import N_
 from bot.rich import Rich, code
 from handlers.polls.args import PollArgs, parse
 from handlers.polls.lifecycle import close_poll, post_poll, schedule_close
@@ -65,7 +66,7 @@ async def launch_ag(ctx: Context, flag: str | None) -> Ag:
             ctx.t(
                 "Für welche AG? Gib sie mit {flag} an, z. B. {example}.",
                 flag=code("--ag"),
-                example=code(ctx.cmd('poll "Frage?" "Ja" "Nein" --ag ag2')),
+                example=code(ctx.example(N_('poll "Frage?" "Ja" "Nein" --ag ag2'))),
             )
         )
     return ag
