@@ -29,7 +29,7 @@ async def test_meetings_says_rsvp_yes_and_yes_is_taken(bot: BotHarness) -> None:
         "✅ Glad you're coming: Plenary, Sunday, 29 November 2026, 18:00."
     ]
     assert await eve.say("eve", "/help rsvp") == [
-        "/rsvp <id> <yes|no|maybe> – Say yes, no or maybe to a meeting\n"
+        "/rsvp id yes|no|maybe – Say yes, no or maybe to a meeting\n"
         "Example: /rsvp m12 yes\n"
         "Example: /rsvp m12 maybe\n"
         "Also: /zusage"
@@ -52,8 +52,8 @@ async def test_choice_words_are_english_and_understood(bot: BotHarness) -> None:
         "AG Interne Struktur und Vernetzung (ag3) changed."
     ]
     assert await admin.say("admin", "/ag new") == [
-        "Something is missing: id name -- description. Usage: /ag new <id name -- description>"
-        " Example: /ag new ag4 Energy -- Community energy in the region"
+        "Something is missing: id name -- description.\nUsage: /ag new id name -- description\n"
+        "Example: /ag new ag4 Energy -- Community energy in the region"
     ]
 
 
@@ -75,7 +75,8 @@ async def test_forget_is_confirmed_with_yes(bot: BotHarness) -> None:
     await english(bot, "eve")
     eve = bot.dm("eve")
     [ask] = await eve.say("eve", "/forget")
-    assert ask.splitlines()[-1].startswith("To confirm, write /forget YES or /forget ")
+    assert ask.splitlines()[-2].startswith("To confirm, write /forget YES or /forget ")
+    assert ask.splitlines()[-1] == "To cancel: /forget no"
     assert await eve.say("eve", "/forget YES") == [
         "Done: I have deleted everything about you. Take care!"
     ]
@@ -97,8 +98,7 @@ async def test_polls_start_and_vote_read_english(bot: BotHarness) -> None:
     assert (await eve.say("eve", "/polls"))[0].splitlines()[-1] == "Result: /results <Poll>"
     assert await eve.say("eve", f"/vote {poll} 1") == ["Thanks! Your vote counts: “Tue”"]
     assert await eve.say("eve", '/poll "Which day?" "Tue" --ag ag2') == [
-        "A poll needs at least 2 answers, each in quotes. Example:"
-        ' /poll "When shall we meet?" "Tue 6pm" "Wed 7pm"'
+        "A poll needs at least 2 answers. Example: /poll When shall we meet? Tue 6pm, Wed 7pm"
     ]
 
 
