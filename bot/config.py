@@ -22,6 +22,7 @@ from bot.settings import (
     LOCAL_CONFIG_DIR,
     PACKAGED_DEFAULTS,
     MatrixSettings,
+    PrivacySettings,
     Secret,
     Settings,
     TelegramSettings,
@@ -37,6 +38,7 @@ __all__ = [
     "PACKAGED_DEFAULTS",
     "ConfigError",
     "MatrixSettings",
+    "PrivacySettings",
     "Secret",
     "Settings",
     "TelegramSettings",
@@ -80,6 +82,11 @@ ENV = {
     "matrix.access_token": "BUENDNISBOT_MATRIX_ACCESS_TOKEN",
     "matrix.store_path": "BUENDNISBOT_MATRIX_STORE",
     "matrix.device_id": "BUENDNISBOT_MATRIX_DEVICE_ID",
+    "privacy.controller": "BUENDNISBOT_PRIVACY_CONTROLLER",
+    "privacy.address": "BUENDNISBOT_PRIVACY_ADDRESS",
+    "privacy.email": "BUENDNISBOT_PRIVACY_EMAIL",
+    "privacy.retention": "BUENDNISBOT_PRIVACY_RETENTION",
+    "privacy.authority": "BUENDNISBOT_PRIVACY_AUTHORITY",
 }
 
 
@@ -112,9 +119,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        if key in ("telegram", "matrix", "console", "reminders", "limits") and isinstance(
-            value, Mapping
-        ):
+        if key in (
+            "telegram",
+            "matrix",
+            "console",
+            "reminders",
+            "limits",
+            "privacy",
+        ) and isinstance(value, Mapping):
             for sub, subvalue in value.items():
                 flat[f"{key}.{sub}"] = subvalue
         elif key != "chat_languages":
@@ -205,6 +217,21 @@ def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
         reminder_parallel_sends=_parallel_sends(flat),
         commands_per_minute=_count(flat, "limits.commands_per_minute", 20, 0, 6000),
         command_burst=_count(flat, "limits.burst", 5, 1, 1000),
+        privacy=_privacy(flat),
+    )
+
+
+def _privacy(flat: Mapping[str, Any]) -> PrivacySettings:
+    """The operator's part of `/privacy`; each may be left out (then it says so)."""
+    email = _str(flat, "privacy.email")
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise ConfigError(f"{_name('privacy.email')}: {email!r} is not an e-mail address")
+    return PrivacySettings(
+        controller=_str(flat, "privacy.controller"),
+        address=_str(flat, "privacy.address"),
+        email=email,
+        retention=_str(flat, "privacy.retention"),
+        authority=_str(flat, "privacy.authority"),
     )
 
 

@@ -24,6 +24,7 @@ from bot.rich import Rich, chunk
 from bot.timers import Timers
 from storage import repo
 from storage.ag_cache import AgCache
+from storage.chat_language import ChatLanguageCache
 from storage.models import Role
 from storage.sender_cache import SenderCache
 
@@ -65,6 +66,8 @@ class Services:
     # written (storage/cache.py).
     ags: AgCache = field(init=False)
     senders: SenderCache = field(init=False)
+    # The language set for a group or room (`/lang en` there), read once per command.
+    chat_languages: ChatLanguageCache = field(init=False)
     # Work planned for later (poll closes, reminders), on the clock below.
     timers: Timers = field(init=False)
     # Everything written on the bot's own initiative: language, prefix, buttons, keys.
@@ -74,6 +77,7 @@ class Services:
         self.outbox = Outbox(self.settings, self.translator, self.transports)
         self.ags = AgCache(self.db)
         self.senders = SenderCache(self.db)
+        self.chat_languages = ChatLanguageCache(self.db)
         self._clock: Clock = SystemClock()
         self.timers = Timers(self._clock)
 
@@ -147,6 +151,11 @@ class Context:
     def cmd(self, name: str) -> str:
         """A command as the user types it on this network (`/join` or `!join`)."""
         return self.transport.command_prefix + name
+
+    def example(self, example: str) -> str:
+        """A declared example as typed here; in the reader's language where its words are
+        (examples with German words are marked with N_ and translated)."""
+        return self.cmd(self.lang.gettext(example))
 
     def signature(self, command: Command, required: Param | None = None) -> str:
         """A command's usage as typed on this network, labels in the reader's language."""

@@ -77,6 +77,27 @@ class MatrixSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """The operator's part of the data-protection notice (`/privacy`), as the GDPR asks
+    (Art. 13): who is responsible, how to reach them, how long data is kept, and where to
+    complain. Shown as written; empty: `/privacy` says the operator has not filled it in."""
+
+    controller: str = ""  # name of the person or association responsible
+    address: str = ""  # their postal address
+    email: str = ""  # contact for data-protection questions
+    retention: str = ""  # how long data is kept, in a sentence
+    authority: str = ""  # the supervisory authority to complain to (optional)
+
+    @property
+    def complete(self) -> bool:
+        return all((self.controller, self.address, self.email, self.retention))
+
+    @property
+    def empty(self) -> bool:
+        return not any((self.controller, self.address, self.email, self.retention))
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     language: str = "de"
@@ -111,6 +132,7 @@ class Settings:
     # a Settings built in code (tests, benchmarks) is unlimited unless it asks.
     commands_per_minute: int = 0
     command_burst: int = 5
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     @property
     def tz(self) -> ZoneInfo:

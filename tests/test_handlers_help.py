@@ -47,7 +47,7 @@ GROUP_LINES = [
     "• /help [Befehl] – Zeigt, was du hier tun kannst, oder erklärt einen Befehl",
     "• /join [AG] – Einer AG beitreten",
     "• /leave [AG] – Eine AG verlassen",
-    "• /meetings [AG] – Die nächsten Treffen deiner AGs oder einer AG (Leitung: --missed "
+    "• /meetings [AG] – Die nächsten Treffen deiner AGs oder einer AG (Leitung: --verpasst "
     "zeigt verpasste Erinnerungen)",
     "• /my – Meine AGs und meine Rolle darin",
     "• /polls – Laufende und letzte Umfragen deiner AGs",
@@ -235,9 +235,9 @@ async def test_lang_en_switches_the_replies_to_english(bot: BotHarness) -> None:
     assert await dm.say("alice", "/join ag9") == [
         "I don't know the AG “ag9”. Valid are: ag1, ag2, ag3."
     ]
-    # The choice belongs to the person, so it holds in groups too.
+    # The choice belongs to the person; a group keeps its own language.
     [group_reply] = await bot.group("ag2-gruppe").say("alice", "/help")
-    assert group_reply.startswith("The essentials here in the group:")
+    assert group_reply.startswith(GROUP_HEADER)
 
     assert await dm.say("alice", "/sprache de") == ["Ich schreibe dir ab jetzt auf Deutsch."]
     assert (await dm.say("alice", "/my"))[0].startswith("Deine AGs:")

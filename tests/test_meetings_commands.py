@@ -358,6 +358,6 @@ async def test_one_date_of_a_series_is_moved_alone(ag2: Ag2) -> None:
     ]
     assert starts[:3] == ["Tue 01.12.", "Wed 09.12.", "Tue 15.12."]
     assert await ag2.anna.say("anna", "/edit m3 19:00 --all") == [
-        "Eine ganze Reihe verschiebe ich nicht. Sag sie mit /cancel m3 --all ab und plane sie neu."
+        "Eine ganze Reihe verschiebe ich nicht. Sag sie mit /cancel m3 --serie ab und plane sie neu."
     ]
     assert await ag2.ben.say("ben", "/edit m3 Neuer Titel") == [LEADS_ONLY]

@@ -101,7 +101,7 @@ async def test_a_missing_change_is_a_usage_error_before_the_meeting_is_looked_up
     ag2: Ag2,
 ) -> None:
     [reply] = await ag2.anna.say("anna", "/edit m99")
-    assert reply.startswith("Da fehlt noch etwas: neues Datum, Uhrzeit und/oder Titel.")
+    assert reply.startswith("Da fehlt noch etwas: neue Zeit und/oder --titel, --ort, Link.")
 
 
 async def test_an_unknown_meeting_comes_before_a_refusal(ag2: Ag2) -> None:

@@ -229,9 +229,9 @@ def test_german_answers_for_flags() -> None:
     with pytest.raises(RuleError) as caught:
         parse_rule({"--monthly": "5Di"}, start=at(2026, 12, 1), tz=BERLIN)
     assert caught.value.message(DE).plain == (
-        "„5Di“ verstehe ich nicht. Schreib z. B. --monthly 1Di für den ersten Dienstag im "
-        "Monat oder --monthly letzterFr für den letzten Freitag."
-    )
+        "„5Di“ verstehe ich nicht. Schreib z. B. --monatlich 1Di für den ersten Dienstag im "
+        "Monat oder --monatlich letzterFr für den letzten Freitag."
+    )  # German option names in German (issue 13: they were --monthly)
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,10 @@ The regexes reviewed (every `re.*` call in bot/, handlers/, storage/ that sees u
   character class (`[\\s,]*`), never two quantifiers over the same text: linear.
 - handlers/meetings/recurrence.py `_EVERY _MONTHLY` and the BYDAY `fullmatch`; handlers/meetings/args.py
   `_MONTHLY_VALUE _DASHED _SHORT_ID _URL` (on single words) and `^\\d`; handlers/meetings/edit.py
-  `_TIME_FIRST`; handlers/vote/service.py `[,;\\s]+`; handlers/connect/service.py `[^0-9A-Z]`; handlers/membership/admin.py
+  `_TIME_FIRST _WEEKDAY_START _IN_AMOUNT`; handlers/meetings/words.py `_PARTS` (each anchored at
+  the position the last one ended; no quantified group that can match the same text in two
+  ways), `_TRIGGER`, `_AT`, `_DOT_TIME` (anchored) and `_UNTIL_LAST` (searched, but a match
+  can only start at `bis`/`until`/`till`); handlers/vote/service.py `[,;\\s]+`; handlers/connect/service.py `[^0-9A-Z]`; handlers/membership/admin.py
   `_SLUG`; bot/transports/telegram/menus.py `_MENU_COMMAND`, incoming.py `_DEEP_LINK`; bot/core.py `_SURROGATE`:
   linear.
 - Not user text: bot/config.py (the configuration file), bot/i18n.py `_PLACEHOLDER` (the
@@ -58,6 +61,7 @@ from handlers.cards import fields as cards
 from handlers.connect import service as connect
 from handlers.meetings import args as meeting_args
 from handlers.meetings import edit as meeting_edit
+from handlers.meetings import words as meeting_words
 from handlers.meetings.recurrence import RuleError, parse_rule
 from handlers.polls import args as poll_args
 from handlers.vote import service as vote
@@ -152,6 +156,11 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "meeting_args.title_and_url": lambda s: meeting_args.title_and_url(_ctx(), s),
     "meeting_args.parse_id": lambda s: meeting_args.parse_id(_ctx(), s),
     "meeting_edit._TIME_FIRST": meeting_edit._TIME_FIRST.match,
+    "meeting_edit.looks_like_date": meeting_edit.looks_like_date,
+    "meeting_words.read_series": lambda s: meeting_words.read_series(s, now=NOW, tz=TZ),
+    "meeting_words.read_series (after a rule)": lambda s: meeting_words.read_series(
+        "jeden Dienstag 18 Uhr " + s, now=NOW, tz=TZ
+    ),
     "vote.choices": lambda s: vote.choices(_ctx(), VIEW, s),
     "connect.normalise": connect.normalise,
     "cards.clean": lambda s: cards.clean(s, multiline=True),

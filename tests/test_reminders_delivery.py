@@ -79,7 +79,8 @@ async def test_a_due_reminder_reaches_every_chat_and_opted_in_person_once(ag2: A
         "⏰ Erinnerung: Online-Treffen – AG Transparenz und Beteiligung\n"
         "Donnerstag, 3. Dezember 2026, 18:00 Uhr (noch 1 Tag)\n"
         "🔗 https://meet.example/ag2\n"
-        "✅ Dabei (1): @ben"
+        "✅ Dabei (1): @ben\n"
+        "❓ Vielleicht (0) · ❌ Nicht dabei (0)"
     )
     assert reminder_texts(ag2, "ag2-gruppe") == [expected]
     assert reminder_texts(ag2, "ag2-zweitgruppe") == [expected]

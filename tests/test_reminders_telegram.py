@@ -59,7 +59,8 @@ async def test_reminder_and_rsvp_buttons_on_telegram(sqlite_url: str) -> None:
             "⏰ Erinnerung: <b>Plenum</b> – AG Transparenz und Beteiligung\n"
             "Donnerstag, 3. Dezember 2026, 18:00 Uhr (noch 1 Tag)\n"
             '🔗 <a href="https://meet.example/ag2">https://meet.example/ag2</a>\n'
-            "Noch hat niemand zugesagt."
+            "Noch hat niemand zugesagt.\n"
+            "❓ Vielleicht (0) · ❌ Nicht dabei (0)"
         )
         assert reminded["parse_mode"] == "HTML"
         assert reminded["reply_markup"] == KEYBOARD

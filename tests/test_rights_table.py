@@ -113,7 +113,7 @@ EXPECTED: dict[str, str] = {
     "help":           "AAA AAA AAA AAA AAA AAA AAA",
     "ics":            "RRR AAA RRR AAA AAA RRR AAA",
     "join":           "AAA AAA AAA AAA AAA AAA AAA",
-    "lang":           "AAA AAA AAA AAA AAA AAA AAA",
+    "lang":           "ARR ARR ARR AAR AAA ARR ARR",
     "lead":           "RRR RRR RRR RRR AAA RRR RRR",
     "leave":          "AAA AAA AAA AAA AAA AAA AAA",
     "link":           "PRR PRR PRR PAA PAA PRR PRR",
@@ -199,7 +199,9 @@ async def _prepare(path: Path) -> dict[str, dict[str, str]]:
         await admin.say("admin", "/leave ag1")  # stays an admin, in no AG
         await bot.group("linked").say("admin", "/link ag2")
         for creator in ("left", "demoted"):
-            replies = await bot.group("linked").say(creator, "/meeting ag2 morgen 18:00 Treffen")
+            replies = await bot.group("linked").say(
+                creator, f"/meeting ag2 morgen 18:00 Treffen {creator}"
+            )
             assert replies and APOLOGY not in replies[0], replies
             replies = await bot.group("linked").say(creator, '/poll "Frage?" "Ja" "Nein"')
             assert replies and APOLOGY not in replies[0], replies

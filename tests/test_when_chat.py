@@ -94,7 +94,9 @@ async def test_the_bots_own_date_reads_back(ag2: Ag2) -> None:
     """The date line of one answer, typed again, plans the same time."""
     [_head, line] = await planned(ag2, "/meeting ag2 16. Jan. 2027 19:00 Plenum")
     assert line == "Samstag, 16. Januar 2027, 19:00 Uhr"
-    assert await planned(ag2, f"/meeting ag2 {line} Plenum") == [HEAD, line]
+    [question] = await ag2.anna.say("anna", f"/meeting ag2 {line} Plenum")
+    assert question.startswith("In der AG Transparenz und Beteiligung gibt es schon Plenum am Sa")
+    assert await planned(ag2, "/meeting ja") == [HEAD, line]
     [first, second] = await occurrences(ag2.bot)
     assert first.start_at == second.start_at == datetime(2027, 1, 16, 18, 0, tzinfo=UTC)
 

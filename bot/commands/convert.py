@@ -205,7 +205,7 @@ def usage(ctx: Context, cmd: Command, *, missing: Param | None = None) -> Rich:
         rows.append(ctx.t("Da fehlt noch etwas: {what}.", what=ctx.lang.gettext(missing.label)))
     rows.append(ctx.t("So geht's: {usage}", usage=code(ctx.signature(cmd, missing))))
     if cmd.examples:
-        rows.append(ctx.t("Beispiel: {example}", example=code(ctx.cmd(cmd.examples[0]))))
+        rows.append(ctx.t("Beispiel: {example}", example=code(ctx.example(cmd.examples[0]))))
     return lines(*rows)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -293,7 +294,8 @@ class Dispatcher:
         """The reader's language without the database: what `_context` would choose,
         with the sender's own language as last seen."""
         outbox = self.services.outbox
-        audience = Audience.of_chat(message.chat, self._languages.get(message.sender.key))
+        own = self._languages.get(message.sender.key) if message.is_direct else None
+        audience = Audience.of_chat(message.chat, own)
         return self.services.translator.for_language(outbox.language(audience))
 
     async def _slow_down(self, message: IncomingMessage) -> None:
@@ -322,6 +324,13 @@ class Dispatcher:
         # connection can deadlock SQLite's single writer under load.
         if mark_reachable:
             await self.direct_reachable(message.sender.as_account(), True)
+        if not message.is_direct:
+            # A group is answered in its own language, whoever typed (`/lang en` there).
+            stored = await self.services.chat_languages.lookup(
+                message.chat.platform, message.chat.id
+            )
+            message = replace(message, chat=replace(message.chat, language=stored))
+            language = None
         audience = Audience.of_chat(message.chat, language)
         lang = self.services.translator.for_language(self.services.outbox.language(audience))
         return Context(self.services, transport, message, lang, person_id)

@@ -38,7 +38,7 @@ feature = c.Feature("cards")
     help=N_("Deine Visitenkarte zeigen und bearbeiten, oder die Karte einer Person ansehen"),
     params=(c.text("what", N_("Feld Wert | @Person"), optional=True),),
     needs_person=True,
-    examples=("card", "card org Kulturverein Musterstadt e.V.", "card @anna"),
+    examples=("card", N_("card org Kulturverein Musterstadt e.V."), "card @anna"),
     aliases=("karte", "visitenkarte"),
 )
 async def card(ctx: Context, what: str | None) -> None:

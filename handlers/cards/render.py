@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.i18n import N_
 from bot.rich import Rich, bold, code, italic, lines
 from handlers.people import person_label
 from storage.cards import Card, Visibility, split_list
@@ -40,8 +41,8 @@ def visibility_label(ctx: Context, visibility: str) -> Rich:
 def edit_help(ctx: Context) -> Rich:
     return lines(
         bold(ctx.t("So bearbeitest du deine Visitenkarte:")),
-        "• " + code(ctx.cmd("card name Anna Beispiel")),
-        "• " + code(ctx.cmd("card org Kulturverein Musterstadt e.V.")),
+        "• " + code(ctx.cmd(ctx.lang.gettext(N_("card name Anna Beispiel")))),
+        "• " + code(ctx.cmd(ctx.lang.gettext(N_("card org Kulturverein Musterstadt e.V.")))),
         "• "
         + code(ctx.cmd("card region"))
         + " – "

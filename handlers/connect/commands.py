@@ -27,7 +27,7 @@ feature = c.Feature("connect")
     ),
     where=c.Where.DIRECT,
     needs_person=True,
-    examples=("connect", "connect K7MQ-2XPA", "connect K7MQ-2XPA JA"),
+    examples=("connect", "connect K7MQ-2XPA", N_("connect K7MQ-2XPA JA")),
     aliases=("verbinden",),
 )
 async def connect(ctx: Context, code: str | None = None, confirm: str | None = None) -> None:

@@ -30,7 +30,7 @@ def side_name(side: Side) -> str:
 
 
 def confirm_cmd(ctx: Context, text: str) -> Rich:
-    return code(ctx.cmd(f"connect {text} JA"))
+    return code(ctx.cmd(f"connect {text} " + ctx.lang.gettext("JA")))
 
 
 def _brings(ctx: Context, side: Side) -> Rich:

@@ -58,12 +58,14 @@ async def start(ctx: Context) -> None:
         "Hallo {name}! Ich bin der Bündnisbot und helfe bei der Arbeit in den AGs des Bündnisses.",
         name=ctx.sender.display_name[:60],
     )
+    other = "de" if ctx.lang.code != "de" else "en"
     steps = lines(
         ctx.t("So geht's los:"),
         "• " + ctx.t("{ags} zeigt alle AGs", ags=code(ctx.cmd("ags"))),
         "• " + ctx.t("{join} – einer AG beitreten", join=code(ctx.cmd("join ag2"))),
         "• " + ctx.t("{my} – deine AGs", my=code(ctx.cmd("my"))),
-        "• " + ctx.t("{lang} – switch to English", lang=code(ctx.cmd("lang en"))),
+        # Offered in the other language, to those who read it (`/lang de` to English readers).
+        "• " + ctx.t("{lang} – switch to English", lang=code(ctx.cmd("lang " + other))),
         "• " + ctx.t("{help} – alle Befehle", help=code(ctx.cmd("help"))),
     )
     await ctx.reply(lines(greeting, steps))
@@ -77,17 +79,32 @@ async def start(ctx: Context) -> None:
     aliases=("sprache", "language"),
 )
 async def lang(ctx: Context, language: str | None) -> None:
+    """In a private chat the person's language; in a group the group's, which its AG's
+    leads and the admins set (everyone there reads the same replies)."""
     translator = ctx.services.translator
     choices = ", ".join(code(lang).plain for lang in translator.languages)
+    in_group = not ctx.message.is_direct
     if not language:
+        current = _LANGUAGE_NAMES.get(ctx.lang.code, ctx.lang.code)
+        example = code(
+            ctx.cmd("lang " + next(x for x in translator.languages if x != ctx.lang.code))
+        )
+        if in_group:
+            await ctx.reply(
+                ctx.t(
+                    "In diesem Chat schreibe ich auf {current}. Wählbar: {choices}, z. B. {example}.",
+                    current=current,
+                    choices=choices,
+                    example=example,
+                )
+            )
+            return
         await ctx.reply(
             ctx.t(
                 "Deine Sprache ist {current}. Wählbar: {choices}, z. B. {example}.",
-                current=_LANGUAGE_NAMES.get(ctx.lang.code, ctx.lang.code),
+                current=current,
                 choices=choices,
-                example=code(
-                    ctx.cmd("lang " + next(x for x in translator.languages if x != ctx.lang.code))
-                ),
+                example=example,
             )
         )
         return
@@ -106,6 +123,20 @@ async def lang(ctx: Context, language: str | None) -> None:
                 choices=choices,
             )
         )
+    if in_group:
+        if not await service.may_set_chat_language(ctx):
+            raise UserError(
+                ctx.t(
+                    "Die Sprache dieses Chats dürfen nur die Leitungen seiner AG und Admins "
+                    "ändern. Deine eigene Sprache stellst du im privaten Chat mit mir ein: "
+                    "{example}",
+                    example=code(ctx.cmd("lang " + code_)),
+                )
+            )
+        await service.set_chat_language(ctx, code_)
+        ctx.lang = translator.for_language(code_)
+        await ctx.reply(ctx.t("In diesem Chat schreibe ich ab jetzt auf Deutsch."))
+        return
     await service.set_language(ctx, code_)
     ctx.lang = translator.for_language(code_)
     await ctx.reply(ctx.t("Ich schreibe dir ab jetzt auf Deutsch."))

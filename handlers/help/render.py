@@ -11,7 +11,7 @@ from bot.rich import Rich, bold, code, lines
 def describe(ctx: Context, cmd: c.Command) -> Rich:
     rows: list[Rich | str] = [code(ctx.signature(cmd)) + " – " + ctx.lang.gettext(cmd.help)]
     for example in cmd.examples:
-        rows.append(ctx.t("Beispiel: {example}", example=code(ctx.cmd(example))))
+        rows.append(ctx.t("Beispiel: {example}", example=code(ctx.example(example))))
     if cmd.aliases:
         rows.append(ctx.t("Auch: {aliases}", aliases=", ".join(ctx.cmd(a) for a in cmd.aliases)))
     if cmd.right is c.Right.ADMIN:

@@ -23,12 +23,13 @@ _OPTIONS: dict[str, int | str] = {
     "count": 1, "anzahl": 1, "mal": 1,
     "duration": 1, "dauer": 1,
     "place": "*", "ort": "*",
+    "title": "*", "titel": "*",
     "all": 0, "alle-termine": 0, "serie": 0, "series": 0,
     "missed": 0, "verpasst": 0,
 }  # fmt: skip
 _CANONICAL = {
     "wöchentlich": "weekly", "woechentlich": "weekly", "alle": "every", "monatlich": "monthly",
-    "bis": "until", "anzahl": "count", "mal": "count", "dauer": "duration", "ort": "place",
+    "bis": "until", "anzahl": "count", "mal": "count", "dauer": "duration", "ort": "place", "titel": "title",
     "alle-termine": "all", "serie": "all", "series": "all", "verpasst": "missed",
 }  # fmt: skip
 RECURRENCE = ("weekly", "every", "monthly", "until", "count")
@@ -39,6 +40,7 @@ _MONTHLY_VALUE = re.compile(
 )
 # Phones turn `--` into a dash; `—weekly` is meant as `--weekly`.
 _DASHED = re.compile(r"^(?:--|—|–)(?=[a-zA-Zäöü])")
+_WEEKS = re.compile(r"^(?:w|wo|wochen?|weeks?)\.?$", re.I)
 _SHORT_ID = re.compile(r"^[#mM]?(\d{1,12})$")
 _URL = re.compile(r"^https?://\S+$", re.I)
 
@@ -70,6 +72,8 @@ def split_options(ctx: Context, text: str) -> tuple[str, dict[str, str | None]]:
             i += 1
         take = {0: 0, 1: 1, "?": 1 if following and _MONTHLY_VALUE.match(following[0]) else 0}
         count = len(following) if arity == "*" else take[arity]
+        if name in ("every", "alle") and len(following) > 1 and _WEEKS.match(following[1]):
+            count = 2  # `--alle 2 Wochen`, as people write it
         if arity == 1 and not following:
             raise UserError(ctx.t("Nach {option} fehlt der Wert.", option=code("--" + name)))
         options[_CANONICAL.get(name, name)] = " ".join(following[:count]) or None

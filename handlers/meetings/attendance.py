@@ -81,7 +81,7 @@ async def _button_scope(ctx: Context, args: Mapping[str, Any]) -> Any:
     right=c.Right.FOLLOWER,
     scope=_rsvp_scope,
     needs_person=True,
-    examples=("rsvp m12 ja", "rsvp m12 vielleicht"),
+    examples=(N_("rsvp m12 ja"), N_("rsvp m12 vielleicht")),
     aliases=("zusage",),
 )
 async def rsvp(ctx: Context, id: MeetingRef, answer: str) -> None:

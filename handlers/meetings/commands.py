@@ -14,17 +14,18 @@ from bot.commands import rights
 from bot.context import Context, UserError
 from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code
-from bot.when import WhenError, parse_duration, read_when
+from bot.when import WhenError, parse_duration
 from bot.when_text import format_full, format_time
+from handlers.meetings import duplicate
 from handlers.meetings.args import (
     RECURRENCE,
     AgText,
-    ag_text,
     checked_place,
     split_options,
     title_and_url,
 )
-from handlers.meetings.recurrence import Rule, describe, parse_rule
+from handlers.meetings.recurrence import Rule, describe
+from handlers.meetings.rule_errors import flag
 from handlers.meetings.service import (
     MeetingRef,
     linked_chats,
@@ -48,6 +49,7 @@ from handlers.meetings.text import (
     short_id,
     shown_end,
 )
+from handlers.meetings.words import read_start
 from storage.meetings.models import Meeting, MeetingStatus
 
 feature = c.Feature("meetings")
@@ -70,30 +72,32 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
             "spec",
             c.Kind.TEXT,
             N_("AG Datum Uhrzeit Titel [Link]"),
-            convert=ag_text("meeting ag2 03.12.2026 18:00 Plenum"),
+            convert=duplicate.meeting_spec("meeting ag2 03.12.2026 18:00 Plenum"),
         ),
     ),
     right=c.Right.LEAD,
     scope=rights.arg("spec", lambda spec: spec.ag),
     needs_person=True,
     examples=(
-        "meeting ag2 03.12.2026 18:00 Online-Treffen https://meet.example/ag2",
-        "meeting ag2 Di 18:00 Plenum --weekly --until 31.03.2027",
-        "meeting ag1 05.01.2027 19 Uhr Stammtisch --monthly 1Di --ort Haus der Vereine",
+        N_("meeting ag2 03.12.2026 18:00 Online-Treffen https://meet.example/ag2"),
+        N_("meeting ag2 jeden Dienstag 18 Uhr Plenum bis 31.03.2027"),
+        N_("meeting ag1 jeden ersten Dienstag im Monat 19 Uhr Stammtisch --ort Haus der Vereine"),
     ),
     aliases=("treffen", "termin"),
 )
 async def plan(ctx: Context, spec: AgText) -> None:
+    if duplicate.is_answer(spec.rest) and duplicate.waiting(ctx) is not None:
+        await _answered(ctx, spec.rest.strip().lower() in duplicate.YES)
+        return
     ag = spec.ag
     text, options = split_options(ctx, spec.rest)
-    if {"all", "missed"} & options.keys():
+    if {"all", "missed", "title"} & options.keys():
         raise UserError(ctx.t("Diese Option passt nicht zu {cmd}.", cmd=code(ctx.cmd("meeting"))))
     tz, now = meeting_tz(ctx), ctx.services.now()
     try:
-        found = read_when(text, now=now, tz=tz)
-        start, after_date = found.start, found.rest
         flags = {k: v for k, v in options.items() if k in RECURRENCE}
-        rule = parse_rule(flags, start=start, tz=tz)
+        found, rule = read_start(text, flags, now=now, tz=tz)
+        start, after_date = found.start, found.rest
         duration = parse_duration(options["duration"] or "") if "duration" in options else None
     except WhenError as exc:
         raise _when_error(ctx, exc) from None
@@ -110,10 +114,48 @@ async def plan(ctx: Context, spec: AgText) -> None:
     duration = duration or DEFAULT_DURATION
     if not timedelta(minutes=5) <= duration <= MAX_DURATION:
         raise UserError(ctx.t("Ein Treffen dauert zwischen 5 Minuten und 24 Stunden."))
-    minutes = int(duration.total_seconds() // 60)
     title, url = title_and_url(ctx, after_date)
     place = checked_place(ctx, options.get("place")) or ""
+    draft = duplicate.Draft(ag, title, place, url, tz, start, duration, rule)
+    if (same := await duplicate.same_meeting(ctx, draft)) is not None:
+        await duplicate.ask(ctx, draft, same)
+        return
+    await _create(ctx, draft)
+
+
+async def _answered(ctx: Context, yes: bool) -> None:
+    """`/meeting ja|nein` or a button under the question about a second meeting."""
+    draft = duplicate.take(ctx)
+    if draft is None:
+        await ctx.reply(duplicate.nothing_waiting(ctx))
+    elif yes:
+        await _create(ctx, draft)
+    else:
+        await ctx.reply(duplicate.declined(ctx))
+
+
+@feature.button(duplicate.BUTTON)
+async def duplicate_button(ctx: Context, data: str) -> str | None:
+    """`mdup:yes|no`, under the question whether to plan a second, equal meeting; only
+    the person who was asked can answer."""
+    if duplicate.waiting(ctx) is None:
+        raise UserError(duplicate.nothing_waiting(ctx))
+    await _answered(ctx, data.endswith(":yes"))
+    return None
+
+
+async def _create(ctx: Context, draft: duplicate.Draft) -> None:
+    ag, title, place, url, start, rule = (
+        draft.ag,
+        draft.title,
+        draft.place,
+        draft.url,
+        draft.start,
+        draft.rule,
+    )
+    minutes = int(draft.duration.total_seconds() // 60)
     person_id = await ctx.ensure_person()
+    now = ctx.services.now()
 
     def make() -> Meeting:
         return Meeting(
@@ -121,7 +163,7 @@ async def plan(ctx: Context, spec: AgText) -> None:
             title=title,
             place=place,
             url=url,
-            timezone=tz.key,
+            timezone=draft.tz.key,
             start_at=start.astimezone(UTC),
             duration_minutes=minutes,
             rrule=rule.to_rrule() if rule else None,
@@ -169,21 +211,26 @@ async def plan(ctx: Context, spec: AgText) -> None:
 
 @feature.command(
     "cancel",
-    help=N_("Ein Treffen absagen (mit --all die ganze Reihe)"),
+    help=N_("Ein Treffen absagen (mit --serie die ganze Reihe)"),
     params=(
         c.word("id", N_("Kennung"), convert=meeting_ref),
-        c.text("options", N_("--all"), optional=True),
+        c.text("options", N_("--serie"), optional=True),
     ),
     right=c.Right.LEAD,
     scope=meeting_ag,
-    examples=("cancel m12", "cancel m12 --all"),
+    examples=("cancel m12", "cancel m12 --serie"),
     aliases=("absagen",),
 )
 async def cancel(ctx: Context, id: MeetingRef, options: str | None) -> None:
     view = await id.load(ctx)
     leftover, opts = split_options(ctx, options or "")
     if leftover or opts.keys() - {"all"}:
-        raise UserError(ctx.t("So geht's: {usage}", usage=code(ctx.cmd("cancel m12 [--all]"))))
+        raise UserError(
+            ctx.t(
+                "So geht's: {usage}",
+                usage=code(ctx.cmd(f"cancel m12 [{flag(ctx.lang.code, 'all')}]")),
+            )
+        )
     series = "all" in opts and view.meeting.rrule is not None
     now = ctx.services.now()
     if view.meeting.status == MeetingStatus.CANCELLED.value or (view.cancelled and not series):

@@ -17,7 +17,7 @@ from bot.when_text import format_duration, format_short
 from handlers.meetings.args import split_ag, split_options
 from handlers.meetings.ics import IcsEvent, calendar
 from handlers.meetings.recurrence import Rule, describe
-from handlers.meetings.text import meeting_title, short_id
+from handlers.meetings.text import answer_words, meeting_title, short_id
 from storage import repo
 from storage.meetings import occurrences as occ
 from storage.meetings import reminders as rem
@@ -51,12 +51,12 @@ async def _scope(ctx: Context, args: Mapping[str, Any]) -> Any:
 @feature.command(
     "meetings",
     help=N_(
-        "Die nächsten Treffen deiner AGs oder einer AG (Leitung: --missed zeigt verpasste Erinnerungen)"
+        "Die nächsten Treffen deiner AGs oder einer AG (Leitung: --verpasst zeigt verpasste Erinnerungen)"
     ),
     params=(c.text("spec", N_("AG"), optional=True),),
     right=c.Right.FOLLOWER,
     scope=_scope,
-    examples=("meetings", "meetings ag2", "meetings ag2 --missed"),
+    examples=("meetings", "meetings ag2", "meetings ag2 --verpasst"),
     aliases=("termine",),
 )
 async def list_meetings(ctx: Context, spec: str | None) -> None:
@@ -113,7 +113,7 @@ async def upcoming_text(ctx: Context, ags: list[Ag]) -> Rich:
         if yes := counts.get(view.id, 0):
             row += " · " + ctx.tn("{n} Zusage", "{n} Zusagen", yes)
         rows.append(row)
-    example = ctx.cmd(f"rsvp {short_id(views[0].id)} ja")
+    example = ctx.cmd(f"rsvp {short_id(views[0].id)} {answer_words(ctx.lang)[0]}")
     rows.append(ctx.t("Zusagen mit {rsvp}.", rsvp=code(example)))
     return lines(*rows)
 

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_day_names
 
 from bot.i18n import Lang
-from bot.rich import Rich, code
+from bot.rich import Rich
 from bot.when import WEEKDAYS, WhenError, localize, parse_date
-from bot.when_text import format_day, format_full
+from bot.when_text import format_day
 
 MAX_COUNT = 500
 _MAX_STEPS = 100_000  # a bound for rules read from storage that might never match
@@ -144,7 +144,9 @@ class RuleError(WhenError):
         self.rule = rule
 
     def message(self, lang: Lang) -> Rich:
-        return _explain(self, lang)
+        from handlers.meetings.rule_errors import explain  # cycle: it describes rules
+
+        return explain(self, lang)
 
 
 def parse_rule(flags: dict[str, str | None], *, start: datetime, tz: ZoneInfo) -> Rule | None:
@@ -315,58 +317,3 @@ def describe(rule: Rule, lang_code: str) -> str:
     if rule.count is not None:
         text += f", {rule.count}-mal" if de else f", {rule.count} times"
     return text
-
-
-def _explain(err: RuleError, lang: Lang) -> Rich:
-    weekly, every, monthly = code("--weekly"), code("--every 2w"), code("--monthly")
-    until, count = code("--until"), code("--count")
-    if err.reason == "rule_conflict":
-        return lang.t(
-            "Wähl bitte nur eine Wiederholung: {weekly}, {every} oder {monthly}.",
-            weekly=weekly,
-            every=every,
-            monthly=monthly,
-        )
-    if err.reason == "end_without_rule":
-        return lang.t(
-            "{until} und {count} gehen nur zusammen mit {weekly}, {every} oder {monthly}.",
-            until=until,
-            count=count,
-            weekly=weekly,
-            every=every,
-            monthly=monthly,
-        )
-    if err.reason == "until_and_count":
-        return lang.t(
-            "Nimm bitte entweder {until} oder {count}, nicht beides.", until=until, count=count
-        )
-    if err.reason == "until_before_start" and err.when:
-        return lang.t(
-            "Das Ende {until} liegt vor dem ersten Termin ({start}).",
-            until=err.text,
-            start=format_full(err.when, lang.code),
-        )
-    if err.reason == "count":
-        return lang.t("{count} braucht eine Zahl von 1 bis {max}.", count=count, max=MAX_COUNT)
-    if err.reason == "every":
-        return lang.t(
-            "„{text}“: Schreib den Abstand in Wochen, z. B. {example} für alle 2 Wochen.",
-            text=err.text,
-            example=every,
-        )
-    if err.reason == "monthly":
-        first, last = ("1Di", "letzterFr") if lang.code == "de" else ("1Tu", "lastFri")
-        return lang.t(
-            "„{text}“ verstehe ich nicht. Schreib z. B. {first} für den ersten Dienstag im Monat oder {last} für den letzten Freitag.",
-            text=err.text,
-            first=code(f"--monthly {first}"),
-            last=code(f"--monthly {last}"),
-        )
-    if err.reason == "start_mismatch" and err.rule and err.when and err.suggestion:
-        return lang.t(
-            "Der erste Termin ({start}) passt nicht zu „{rule}“. Der nächste passende Termin wäre {other}.",
-            start=format_full(err.when, lang.code),
-            rule=describe(err.rule, lang.code),
-            other=format_full(err.suggestion, lang.code),
-        )
-    return WhenError.message(err, lang)

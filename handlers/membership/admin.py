@@ -57,7 +57,7 @@ def _checked_description(ctx: Context, text: str) -> str:
     help=N_("Eine neue AG anlegen"),
     params=(c.text("spec", N_("Kürzel Name -- Beschreibung")),),
     right=c.Right.ADMIN,
-    examples=("ag new ag4 Energie -- Bürgerenergie im Revier",),
+    examples=(N_("ag new ag4 Energie -- Bürgerenergie im Revier"),),
 )
 async def ag_new(ctx: Context, spec: str) -> None:
     head, _, description = spec.partition("--")
@@ -97,7 +97,7 @@ async def ag_new(ctx: Context, spec: str) -> None:
         c.text("value", N_("neuer Text")),
     ),
     right=c.Right.ADMIN,
-    examples=("ag edit ag2 beschreibung Macht Entscheidungen im Strukturwandel transparenter",),
+    examples=(N_("ag edit ag2 beschreibung Macht Entscheidungen im Strukturwandel transparenter"),),
 )
 async def ag_edit(ctx: Context, ag: Ag, field: str, value: str) -> None:
     key = field.lower()
@@ -111,7 +111,7 @@ async def ag_edit(ctx: Context, ag: Ag, field: str, value: str) -> None:
             ctx.t(
                 "Ändern kann ich {name} oder {description}.",
                 name=code("name"),
-                description=code("beschreibung"),
+                description=code(ctx.lang.gettext(N_("beschreibung"))),
             )
         )
     updated = await service.update_ag(ctx, ag, **updates)
@@ -153,7 +153,7 @@ async def ag_restore(ctx: Context, ag: Ag) -> None:
     help=N_("Wie man einer AG beitritt: offen oder auf Anfrage"),
     params=(c.ag(), c.word("policy", N_("offen|anfrage"), optional=True)),
     right=c.Right.LEAD,
-    examples=("ag policy ag2 anfrage", "ag policy ag2 offen"),
+    examples=(N_("ag policy ag2 anfrage"), N_("ag policy ag2 offen")),
 )
 async def policy(ctx: Context, ag: Ag, policy: str | None) -> None:
     if policy is None:
@@ -164,7 +164,7 @@ async def policy(ctx: Context, ag: Ag, policy: str | None) -> None:
         raise UserError(
             ctx.t(
                 "So geht's: {usage}",
-                usage=code(ctx.cmd(f"ag policy {ag.slug} offen|anfrage")),
+                usage=code(ctx.cmd(f"ag policy {ag.slug} " + ctx.lang.gettext("offen|anfrage"))),
             )
         )
     await service.set_policy(ctx, ag, chosen)

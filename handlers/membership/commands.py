@@ -7,9 +7,9 @@ from bot.commands import rights
 from bot.commands.convert import convert_ags
 from bot.context import Context
 from bot.i18n import N_
-from bot.rich import Rich, bold, code, italic, join, lines
+from bot.rich import Rich, bold, code, join, lines
 from handlers.membership import service
-from handlers.membership.render import ag_title
+from handlers.membership.render import ag_block, ag_title
 from handlers.membership.requests import ask_to_join, tell_leads
 from handlers.people import person_label, role_label
 from storage.models import Ag
@@ -95,11 +95,9 @@ async def list_ags(ctx: Context) -> None:
         )
         return
     rows: list[Rich] = [bold(ctx.t("Die AGs des Bündnisses:"))]
+    seen = await service.overview(ctx, [s.ag.id for s in summaries])
     for s in summaries:
-        count = ctx.tn("{n} Mitglied", "{n} Mitglieder", s.members)
-        rows.append("• " + code(s.ag.slug) + " " + bold(s.ag.name) + " – " + count)
-        if s.ag.description:
-            rows.append("   " + italic(s.ag.description))
+        rows.extend(ag_block(ctx, s, seen[s.ag.id]))
     rows.append(
         ctx.t(
             "Beitreten mit {join}, z. B. {example}.",

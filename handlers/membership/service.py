@@ -12,7 +12,8 @@ from bot.i18n import Lang
 from bot.outbox import Audience
 from bot.rich import Rich
 from handlers.people import account_ref
-from storage import membership, repo
+from storage import ag_overview, membership, repo
+from storage.ag_overview import AgOverview
 from storage.models import Account, Ag, JoinPolicy, Role
 
 
@@ -42,6 +43,13 @@ async def leave(ctx: Context, ag: Ag) -> Left:
 async def summaries(ctx: Context) -> list[repo.AgSummary]:
     async with ctx.db.read() as session:
         return await repo.list_ags(session)
+
+
+async def overview(ctx: Context, ag_ids: list[int]) -> dict[int, AgOverview]:
+    """Leads, next meeting and linked chats of each AG, for `/ags`."""
+    now = ctx.services.now()
+    async with ctx.db.read() as session:
+        return await ag_overview.overview(session, ag_ids, now)
 
 
 async def my_memberships(ctx: Context) -> list[tuple[Ag, str]]:

@@ -220,7 +220,7 @@ def checked(ctx: Context, question: str, options: list[str]) -> tuple[str, list[
             ctx.t(
                 "Eine Umfrage braucht mindestens {min} Antworten. Beispiel: {example}",
                 min=OPTIONS_MIN,
-                example=code(ctx.cmd(ctx.lang.gettext(EXAMPLE))),
+                example=code(ctx.example(EXAMPLE)),
             )
         )
     if len(options) > OPTIONS_MAX:

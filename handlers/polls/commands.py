@@ -38,10 +38,10 @@ feature = c.Feature("polls")
     scope=launch_scope,
     needs_person=True,
     examples=(
-        'poll "Wann treffen wir uns?" "Di 18 Uhr" "Mi 19 Uhr" "Do 17 Uhr"',
-        "poll Wann ist Plenum? Di 18 Uhr, Mi 19 Uhr, Do 17 Uhr",
-        'poll "Welche Themen?" "Energie" "Mobilität" "Bildung" --multi --for 3d',
-        'poll "Neuer Name?" "Ja" "Nein" --anonymous --until 05.12.2026 18:00 --ag ag2',
+        N_('poll "Wann treffen wir uns?" "Di 18 Uhr" "Mi 19 Uhr" "Do 17 Uhr"'),
+        N_("poll Wann ist Plenum? Di 18 Uhr, Mi 19 Uhr, Do 17 Uhr"),
+        N_('poll "Welche Themen?" "Energie" "Mobilität" "Bildung" --multi --for 3d'),
+        N_('poll "Neuer Name?" "Ja" "Nein" --anonymous --until 05.12.2026 18:00 --ag ag2'),
     ),
     aliases=("umfrage",),
 )
@@ -88,7 +88,7 @@ async def list_polls(ctx: Context) -> None:
         raise UserError(
             ctx.t(
                 "Deine AGs haben noch keine Umfragen. Die Leitung startet eine mit {poll}.",
-                poll=code(ctx.cmd('poll "Frage?" "A" "B"')),
+                poll=code(ctx.example(N_('poll "Frage?" "A" "B"'))),
             )
         )
     rows: list[Rich | str] = [bold(ctx.t("Umfragen:"))]
@@ -106,5 +106,9 @@ async def list_polls(ctx: Context) -> None:
         rows.append(
             join(["• " + code(row.short_id), cut(row.question, 80), code(slug), status], " – ")
         )
-    rows.append(ctx.t("Ergebnis: {results}", results=code(ctx.cmd("results <Umfrage>"))))
+    rows.append(
+        ctx.t(
+            "Ergebnis: {results}", results=code(ctx.cmd(f"results <{ctx.lang.gettext('Umfrage')}>"))
+        )
+    )
     await ctx.reply(lines(*rows))

@@ -13,6 +13,7 @@ from bot.commands import Scope, rights
 from bot.commands.convert import chat_ag, convert_ag
 from bot.context import Context, UserError
 from bot.core import ChatRef
+from bot.i18n import N_
 from bot.rich import Rich, code
 from handlers.polls.args import PollArgs, parse
 from handlers.polls.lifecycle import close_poll, post_poll, schedule_close
@@ -58,7 +59,7 @@ class Launch:
 
 
 async def launch_ag(
-    ctx: Context, flag: str | None, example: str = 'poll "Frage?" "Ja" "Nein" --ag ag2'
+    ctx: Context, flag: str | None, example: str = N_('poll "Frage?" "Ja" "Nein" --ag ag2')
 ) -> Ag:
     """The AG a poll is for: `--ag`, else this chat's. `example`: the command as it would
     be typed with `--ag` (a survey question's, for `/survey`)."""
@@ -68,7 +69,7 @@ async def launch_ag(
             ctx.t(
                 "Für welche AG? Gib sie mit {flag} an, z. B. {example}.",
                 flag=code("--ag"),
-                example=code(ctx.cmd(example)),
+                example=code(ctx.example(example)),
             )
         )
     return ag

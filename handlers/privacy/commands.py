@@ -10,7 +10,7 @@ from bot import commands as c
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import bold, code, lines
-from handlers.privacy import service
+from handlers.privacy import notice, service
 
 feature = c.Feature("privacy")
 
@@ -27,6 +27,7 @@ async def privacy(ctx: Context) -> None:
     await ctx.reply(
         lines(
             bold(ctx.t("Datenschutz: was ich speichere und warum")),
+            *notice.responsible(ctx),
             ctx.t(
                 "• Dein Konto im Netzwerk (Kennung, Anzeigename, Benutzername), damit ich "
                 "dich wiedererkenne und dir antworten kann."
@@ -69,13 +70,8 @@ async def privacy(ctx: Context) -> None:
                 "Kontaktangaben, wer bei ihren Umfragen noch nicht abgestimmt hat und wer zu "
                 "ihren Treffen kommt. AGs „auf Anfrage“ nehmen nur auf, wen ihre Leitung annimmt."
             ),
-            ctx.t(
-                "{mydata} schickt dir alles, was ich über dich weiß. {forget} löscht alles; "
-                "deine Stimmen in laufenden Umfragen ziehe ich dann zurück, bei beendeten "
-                "zählen sie weiter, aber ohne deinen Namen.",
-                mydata=code(ctx.cmd("mydata")),
-                forget=code(ctx.cmd("forget")),
-            ),
+            *notice.retention(ctx),
+            *notice.rights(ctx),
         )
     )
 
@@ -138,7 +134,7 @@ async def forget(ctx: Context, confirm: str | None) -> None:
                 ),
                 ctx.t(
                     "Zum Bestätigen schreib innerhalb von 10 Minuten {yes} oder {code}.",
-                    yes=code(ctx.cmd("forget JA")),
+                    yes=code(ctx.cmd("forget " + ctx.lang.gettext("JA"))),
                     code=code(ctx.cmd(f"forget {code_}")),
                 ),
                 ctx.t("Abbrechen: {no}", no=code(ctx.cmd(ctx.lang.gettext(N_("forget nein"))))),

@@ -55,6 +55,8 @@ class ReminderView:
     late: bool
     coming: tuple[AccountRef, ...]
     end: datetime | None = None  # shown when one was set (`19-21 Uhr`, `--dauer 2h`)
+    maybe: int = 0
+    declined: int = 0
 
 
 # (view, reader's language, command prefix of the network, buttons possible) -> text, buttons
@@ -118,6 +120,8 @@ class ReminderSender:
                 late=reminder.late,
                 coming=tuple(_account_ref(account) for account in rows.coming),
                 end=shown_end(view.start.astimezone(tz), view.meeting.duration_minutes),
+                maybe=rows.maybe,
+                declined=rows.declined,
             ),
             view.start,
         )

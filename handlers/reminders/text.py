@@ -1,4 +1,5 @@
-"""How a reminder reads: title, full date, place and link, who comes, marked when late.
+"""How a reminder reads: title, full date, place and link, who comes (by name) and how
+many may come or do not, marked when late.
 
 Composed per reader by the sender (its language, prefix, whether buttons can be shown);
 the app hands this function to the engine.
@@ -37,6 +38,13 @@ def compose_reminder(
         )
     else:
         rows.append(lang.t("Noch hat niemand zugesagt."))
+    # Only counts for the others: a reminder in a group should not show who stays away.
+    rows.append(
+        "❓ "
+        + lang.t("Vielleicht ({n})", n=view.maybe)
+        + " · ❌ "
+        + lang.t("Nicht dabei ({n})", n=view.declined)
+    )
     if not buttons:
         rows.append(rsvp_hint(lang, prefix, view.occurrence_id))
     return join(rows, "\n"), rsvp_buttons(lang, view.occurrence_id) if buttons else ()

@@ -25,12 +25,12 @@ from storage.polls.view import PollView
 feature = c.Feature("vote")
 
 
-def _quoted(view: PollView, positions: list[int]) -> Rich:
-    return join([f"„{view.options[p]}“" for p in positions], ", ")
+def _quoted(ctx: Context, view: PollView, positions: list[int]) -> Rich:
+    return join([ctx.t("„{title}“", title=view.options[p]) for p in positions], ", ")
 
 
 def _confirmation(ctx: Context, view: PollView, outcome: Outcome, positions: list[int]) -> Rich:
-    chosen = _quoted(view, positions)
+    chosen = _quoted(ctx, view, positions)
     if outcome is Outcome.NEW:
         text = ctx.t("Danke! Deine Stimme zählt: {chosen}", chosen=chosen)
     elif outcome is Outcome.CHANGED or outcome is Outcome.STALE:

@@ -42,7 +42,7 @@ async def _switching(ctx: Context, args: Mapping[str, Any]) -> object:
     right=c.Right.LEAD,
     scope=_switching,
     where=c.Where.GROUP,
-    examples=("welcome an", "welcome aus"),
+    examples=(N_("welcome an"), N_("welcome aus")),
 )
 async def welcome(ctx: Context, state: str | None) -> None:
     found = await service.chat_welcome(ctx)
@@ -53,6 +53,8 @@ async def welcome(ctx: Context, state: str | None) -> None:
                 link=code(ctx.cmd("link <AG>")),
             )
         )
+    # The words as the reader writes them (both languages are understood).
+    on, _, off = ctx.lang.gettext(N_("an|aus")).partition("|")
     if state is None:
         if found.enabled is None:
             current = ctx.t(
@@ -68,8 +70,8 @@ async def welcome(ctx: Context, state: str | None) -> None:
             + " "
             + ctx.t(
                 "Ändern mit {on} oder {off}.",
-                on=code(ctx.cmd("welcome an")),
-                off=code(ctx.cmd("welcome aus")),
+                on=code(ctx.cmd(f"welcome {on}")),
+                off=code(ctx.cmd(f"welcome {off}")),
             )
         )
         return
@@ -78,7 +80,7 @@ async def welcome(ctx: Context, state: str | None) -> None:
         raise UserError(
             ctx.t(
                 "So geht's: {usage}",
-                usage=code(ctx.cmd("welcome an") + " | " + ctx.cmd("welcome aus")),
+                usage=code(ctx.cmd(f"welcome {on}") + " | " + ctx.cmd(f"welcome {off}")),
             )
         )
     enabled = word in _ON

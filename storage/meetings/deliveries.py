@@ -49,6 +49,8 @@ class ClaimRows:
     view: OccurrenceView
     coming: list[Account]  # the first account of each person who said yes
     deliveries: list[ReminderDelivery]
+    maybe: int = 0  # how many said maybe (counted only: names only for those who come)
+    declined: int = 0  # how many said no
     chats: dict[int, Chat] = field(default_factory=dict)
     languages: dict[int, str | None] = field(default_factory=dict)
     accounts: dict[int, list[Account]] = field(default_factory=dict)
@@ -97,6 +99,8 @@ async def claim(
         view,
         [accounts[0] for accounts in coming.get("yes", [])],
         await rem.deliveries_of(session, reminder.id),
+        maybe=len(coming.get("maybe", [])),
+        declined=len(coming.get("no", [])),
     )
     await _load_targets(session, rows)
     return rows

@@ -146,3 +146,17 @@ async def active_meetings(session: AsyncSession, ag_id: int) -> list[Meeting]:
         .order_by(Meeting.start_at)
     )
     return list(rows)
+
+
+async def scheduled_at(session: AsyncSession, ag_id: int, start: datetime) -> list[OccurrenceView]:
+    """The AG's scheduled occurrences of active meetings that start at `start` exactly."""
+    query = _view_query().where(
+        Meeting.ag_id == ag_id,
+        Meeting.status == MeetingStatus.ACTIVE.value,
+        Occurrence.start_at == start,
+        Occurrence.status == OccurrenceStatus.SCHEDULED.value,
+    )
+    return [
+        OccurrenceView(o, m, a)
+        for o, m, a in (await session.execute(query.order_by(Occurrence.id))).all()
+    ]
