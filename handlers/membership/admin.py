@@ -24,6 +24,7 @@ from storage.models import (
 from storage.text import visible
 
 feature = c.Feature("admin")
+_DESCRIPTION = N_("beschreibung")  # own line: the extractor skips N_ nested in a ctx.t call
 
 _WORDS = {
     "open": JoinPolicy.OPEN, "offen": JoinPolicy.OPEN, "frei": JoinPolicy.OPEN,
@@ -111,7 +112,7 @@ async def ag_edit(ctx: Context, ag: Ag, field: str, value: str) -> None:
             ctx.t(
                 "Ändern kann ich {name} oder {description}.",
                 name=code("name"),
-                description=code(ctx.lang.gettext(N_("beschreibung"))),
+                description=code(ctx.lang.gettext(_DESCRIPTION)),
             )
         )
     updated = await service.update_ag(ctx, ag, **updates)

@@ -13,6 +13,7 @@ from bot.rich import bold, code, lines
 from handlers.privacy import notice, service
 
 feature = c.Feature("privacy")
+_CANCEL = N_("forget nein")  # own line: the extractor skips N_ nested in a ctx.t call
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ async def forget(ctx: Context, confirm: str | None) -> None:
                     yes=code(ctx.cmd("forget " + ctx.lang.gettext("JA"))),
                     code=code(ctx.cmd(f"forget {code_}")),
                 ),
-                ctx.t("Abbrechen: {no}", no=code(ctx.cmd(ctx.lang.gettext(N_("forget nein"))))),
+                ctx.t("Abbrechen: {no}", no=code(ctx.cmd(ctx.lang.gettext(_CANCEL)))),
             )
         )
         return
