@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 
@@ -107,3 +108,34 @@ class WatchedCache(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class PerChatCache(Generic[V]):
+    """What one read gives for a (network, id) pair, a sender or a chat's language, kept
+    while `tables` are unwritten (see `WatchedCache`)."""
+
+    def __init__(
+        self,
+        db: Database,
+        tables: Iterable[str],
+        read: Callable[[AsyncSession, str, str], Awaitable[V]],
+        *,
+        max_age: float = 30.0,
+        size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._db = db
+        self._read = read
+        self._cache: WatchedCache[tuple[str, str], V] = WatchedCache(
+            TableWatch(db, tables), max_age=max_age, size=size, clock=clock
+        )
+
+    async def lookup(self, platform: str, external_id: str) -> V:
+        async def load() -> V:
+            async with self._db.read() as session:
+                return await self._read(session, platform, external_id)
+
+        return await self._cache.get((platform, external_id), load)
+
+    def __len__(self) -> int:
+        return len(self._cache)

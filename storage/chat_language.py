@@ -3,14 +3,13 @@ writes of the chat table (see storage/cache.py)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
-from storage.cache import TableWatch, WatchedCache
+from storage.cache import PerChatCache
 from storage.db import Database
 from storage.models import Chat
 
@@ -29,25 +28,8 @@ async def set_chat_language(
     chat.language = language
 
 
-class ChatLanguageCache:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        max_age: float = 30.0,
-        size: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._db = db
-        self._cache: WatchedCache[tuple[str, str], str | None] = WatchedCache(
-            TableWatch(db, ["chat"]), max_age=max_age, size=size, clock=clock
-        )
+class ChatLanguageCache(PerChatCache[str | None]):
+    """The language set for a chat, or None (then `chat_languages` or the bot's)."""
 
-    async def lookup(self, platform: str, external_id: str) -> str | None:
-        """The language set for the chat, or None (then `chat_languages` or the bot's)."""
-
-        async def load() -> str | None:
-            async with self._db.read() as session:
-                return await chat_language(session, platform, external_id)
-
-        return await self._cache.get((platform, external_id), load)
+    def __init__(self, db: Database, **options: Any) -> None:
+        super().__init__(db, ["chat"], chat_language, **options)

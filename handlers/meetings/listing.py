@@ -211,21 +211,17 @@ def _events(
     description = ctx.t("AG {ag}", ag=ag.name).plain
     title = meeting_title(ctx.lang, meeting.title)
     future = [o for o in occurrences if o.start_at > now]
+
+    def single(uid: str, o: Occurrence) -> IcsEvent:
+        start = o.start_at.astimezone(tz)
+        return IcsEvent(
+            uid, start, start + length, o.title or title, description, meeting.place,
+            meeting.url, sequence=o.revision,
+        )  # fmt: skip
+
     if not meeting.rrule:
         live = [o for o in future if o.status == OccurrenceStatus.SCHEDULED.value]
-        return [
-            IcsEvent(
-                f"meeting-{meeting.id}@buendnisbot",
-                o.start_at.astimezone(tz),
-                o.start_at.astimezone(tz) + length,
-                o.title or title,
-                description,
-                meeting.place,
-                meeting.url,
-                sequence=o.revision,
-            )
-            for o in live
-        ]
+        return [single(f"meeting-{meeting.id}@buendnisbot", o) for o in live]
     rule = Rule.from_rrule(meeting.rrule, tz)
     special = [
         o
@@ -249,16 +245,5 @@ def _events(
     ]
     for o in special:
         if o.status == OccurrenceStatus.SCHEDULED.value and o.start_at > now:
-            out.append(
-                IcsEvent(
-                    f"occurrence-{o.id}@buendnisbot",
-                    o.start_at.astimezone(tz),
-                    o.start_at.astimezone(tz) + length,
-                    o.title or title,
-                    description,
-                    meeting.place,
-                    meeting.url,
-                    sequence=o.revision,
-                )
-            )
+            out.append(single(f"occurrence-{o.id}@buendnisbot", o))
     return out
