@@ -9,7 +9,7 @@ from babel.dates import format_datetime, get_day_names
 from babel.lists import format_list
 from babel.units import format_unit
 
-from bot.i18n import Lang
+from bot.i18n import N_, Lang
 from bot.rich import Rich, code, join
 from bot.when import OFFSETS_MAX, ZONE_ALIASES, WhenError, is_ambiguous
 
@@ -139,6 +139,7 @@ def explain(err: WhenError, lang: Lang) -> Rich:
     return _explain_unparsable(err, lang)
 
 
+_WEEK_DAY_EXAMPLE = N_("Mittwoch 18 Uhr")  # after "nächste Woche"
 _ZONE_NAMES = {"de": {"CEST": "MESZ", "CET": "MEZ"}}
 
 
@@ -184,7 +185,7 @@ def _explain_unparsable(err: WhenError, lang: Lang) -> Rich:
         return lang.t(
             "Welcher Tag {text}? Schreib ihn dazu, z. B. {example}.",
             text=text,
-            example=code(text + (" Mittwoch 18 Uhr" if lang.code == "de" else " Wednesday 6pm")),
+            example=code(text + " " + lang.gettext(_WEEK_DAY_EXAMPLE)),
         )
     if reason == "twice":
         return lang.t(

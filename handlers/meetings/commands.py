@@ -52,6 +52,8 @@ from handlers.meetings.text import (
 from handlers.meetings.words import read_start
 from storage.meetings.models import Meeting, MeetingStatus
 
+_DURATION = N_("--dauer")  # the option as the reader types it
+
 feature = c.Feature("meetings")
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,7 @@ async def plan(ctx: Context, spec: AgText) -> None:
                 ctx.t(
                     "Bitte nur eins: das Ende ({range}) oder {option}.",
                     range=code(format_time(start) + "–" + format_time(found.end)),
-                    option=code("--dauer" if ctx.lang.code == "de" else "--duration"),
+                    option=code(ctx.lang.gettext(_DURATION)),
                 )
             )
         duration = found.end.astimezone(UTC) - start.astimezone(UTC)

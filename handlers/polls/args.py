@@ -16,6 +16,7 @@ from storage.polls.models import OPTION_MAX, OPTIONS_MAX, OPTIONS_MIN, QUESTION_
 from storage.text import visible
 
 # Phones turn `--` into an en or em dash.
+_UNTIL_EXAMPLE = N_("--until Freitag 18 Uhr")
 _FLAG = re.compile(r"^(?:--|—|–)(\w[\w-]*)$")
 FLAGS = {
     "multi": "multi",
@@ -177,9 +178,7 @@ def read_deadline(ctx: Context, kind: str, raw: str) -> datetime:
             ctx.t(
                 "Nach {flag} bitte nur ein Zeitpunkt, kein Zeitraum. Beispiel: {example}.",
                 flag=code("--until"),
-                example=code(
-                    "--until Freitag 18 Uhr" if ctx.lang.code == "de" else "--until Friday 6pm"
-                ),
+                example=code(ctx.lang.gettext(_UNTIL_EXAMPLE)),
             )
         )
     when, rest = found.start, found.rest
