@@ -255,6 +255,9 @@ class Inbox(Protocol):
     async def member_joined(self, event: MemberJoined) -> None:
         """Someone new entered a group or room (returns at once; handled as a task)."""
 
+    async def join_requested(self, request: object) -> None:
+        """Someone asked to join a chat (`bot.admission.JoinAsked`; handled as a task)."""
+
 
 @dataclass(frozen=True)
 class MenuEntry:

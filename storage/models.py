@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -55,6 +56,14 @@ class JoinPolicy(enum.StrEnum):
 
     OPEN = "open"
     REQUEST = "request"
+
+
+class Strangers(enum.StrEnum):
+    """A join request to an AG chat from someone who is not a member of the AG: left to
+    the chat's admins, or declined by the bot."""
+
+    ADMINS = "admins"
+    DECLINE = "decline"
 
 
 class Person(Base):
@@ -99,6 +108,12 @@ class Ag(Base):
     join_policy: Mapped[str] = mapped_column(
         String(16), default=JoinPolicy.OPEN.value, server_default=JoinPolicy.OPEN.value
     )
+    # `/leave` also removes the person from the AG's chats (off: they stay until they go).
+    leave_removes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What happens to a Telegram join request from someone who is not in the AG.
+    strangers: Mapped[str] = mapped_column(
+        String(16), default=Strangers.ADMINS.value, server_default=Strangers.ADMINS.value
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -140,6 +155,8 @@ class Chat(Base):
     title: Mapped[str | None] = mapped_column(String(CHAT_TITLE_MAX))
     is_direct: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str | None] = mapped_column(String(8))
+    # The chat's invite link that creates join requests (Telegram), made once and reused.
+    invite_link: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.admission import JoinAsked
 from bot.commands import rights
 from bot.commands.declare import Right
 from bot.commands.ratelimit import RateLimit, Verdict
@@ -158,6 +159,14 @@ class Dispatcher:
         self._spawn(
             ("joined", event.chat.key, event.user.key),
             lambda: self._event("member_joined", event),
+        )
+
+    async def join_requested(self, request: object) -> None:
+        if not isinstance(request, JoinAsked):
+            raise TypeError(f"not a join request: {type(request).__name__}")
+        self._spawn(
+            ("join-request", request.chat.key, request.user.key),
+            lambda: self._event("join_requested", request),
         )
 
     async def _event(self, name: str, event: object) -> None:

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import storage.access.models  # (registers the access tables on Base.metadata)
 import storage.cards  # (registers the card table on Base.metadata)
 import storage.connect.models  # (registers the connect tables on Base.metadata)
 import storage.meetings.models  # (registers the meeting tables on Base.metadata)
