@@ -1,0 +1,47 @@
+"""One sentence for a right the bot lacks, shared by every feature that needs a chat
+right (inviting, approving join requests, removing, creating topics and rooms): which
+right, where, and how to give it; and the note for `/ag info`."""
+
+from __future__ import annotations
+
+from bot.admission import ChatRight, MissingRight, doors
+from bot.context import Context
+from bot.i18n import N_
+from bot.rich import Rich, bold
+from storage.access.problems import clear_missing, note_missing
+
+RIGHT_NAMES = {
+    ChatRight.INVITE: N_("Mitglieder einladen"),
+    ChatRight.REMOVE: N_("Mitglieder entfernen"),
+    ChatRight.MANAGE_TOPICS: N_("Themen verwalten"),
+    ChatRight.SPACE_CHILD: N_("Räume zum Space hinzufügen"),
+}
+
+
+def right_name(ctx: Context, right: ChatRight) -> Rich:
+    return ctx.t(RIGHT_NAMES[right])
+
+
+def missing_text(ctx: Context, err: MissingRight) -> Rich:
+    """ "Mir fehlt in <chat> das Recht „…“. <how to give it on that network>" """
+    transport = ctx.services.transport_for(err.chat)
+    hint = doors(transport).right_hint(err.right) if transport is not None else ""
+    where = bold(err.chat.title or err.chat.id)
+    text = ctx.t(
+        "Mir fehlt in {chat} das Recht „{right}“.", chat=where, right=right_name(ctx, err.right)
+    )
+    return text if not hint else text + " " + ctx.t(hint)
+
+
+async def note(ctx: Context, err: MissingRight) -> bool:
+    """Note the missing right for `/ag info`; True if it was not noted before."""
+    async with ctx.services.db.write() as session:
+        return await note_missing(
+            session, err.chat.platform, err.chat.id, err.chat.title, err.right.value
+        )
+
+
+async def clear(ctx: Context, platform: str, external_id: str, right: ChatRight) -> None:
+    """An action needing `right` worked in the chat: it is no longer missing there."""
+    async with ctx.services.db.write() as session:
+        await clear_missing(session, platform, external_id, right.value)
