@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable
 
 from bot.commands import rights
 from bot.commands.convert import arguments
-from bot.commands.declare import Command, Where
+from bot.commands.declare import Command, Right, Where
 from bot.commands.suggest import suggest
 from bot.context import Context, UserError
 from bot.core import MAX_COMMAND
-from bot.rich import AccountRef, code
+from bot.rich import AccountRef, Rich, code
 from storage.text import visible
 
 MarkReachable = Callable[[AccountRef, bool], Awaitable[None]]
@@ -42,16 +42,27 @@ async def run(ctx: Context, mark_reachable: MarkReachable) -> None:
         if ctx.message.is_direct:
             await mark_reachable(ctx.sender.as_account(), True)
     await _check_place(ctx, cmd)
-    if cmd.needs_person and ctx.sender.anonymous:
-        raise UserError(
-            ctx.t(
-                "Du schreibst anonym im Namen der Gruppe, darum weiß ich nicht, wer du bist. "
-                "Schalte „Anonym bleiben“ in deinen Admin-Rechten aus oder schreib mir privat."
-            )
-        )
+    anonymous = ctx.sender.anonymous
+    if anonymous and (cmd.needs_person or cmd.right >= Right.MEMBER):
+        raise UserError(_anonymous(ctx))
     args = await arguments(ctx, cmd, rest)
-    await rights.check(ctx, cmd, args)  # every command, before its handler
+    try:
+        await rights.check(ctx, cmd, args)  # every command, before its handler
+    except UserError:
+        # Whoever writes as the group may hold the right: the refusal would mislead.
+        if anonymous:
+            raise UserError(_anonymous(ctx)) from None
+        raise
     await cmd.handler(ctx, **args)
+
+
+def _anonymous(ctx: Context) -> Rich:
+    """A sender writing as the group (a Telegram admin who stays anonymous) cannot be
+    told apart from anyone else in it, so no right of a person can be checked."""
+    return ctx.t(
+        "Du schreibst anonym im Namen der Gruppe, darum weiß ich nicht, wer du bist. "
+        "Schalte „Anonym bleiben“ in deinen Admin-Rechten aus oder schreib mir privat."
+    )
 
 
 async def _too_long(ctx: Context) -> None:
