@@ -5,8 +5,8 @@ right, where, and how to give it; and the note for `/ag info`."""
 from __future__ import annotations
 
 from bot.admission import ChatRight, MissingRight, doors
-from bot.context import Context
-from bot.i18n import N_
+from bot.context import Context, Services
+from bot.i18n import N_, Lang
 from bot.rich import Rich, bold
 from storage.access.problems import clear_missing, note_missing
 
@@ -24,13 +24,20 @@ def right_name(ctx: Context, right: ChatRight) -> Rich:
 
 def missing_text(ctx: Context, err: MissingRight) -> Rich:
     """ "Mir fehlt in <chat> das Recht „…“. <how to give it on that network>" """
-    transport = ctx.services.transport_for(err.chat)
+    return missing_sentence(ctx.services, ctx.lang, err)
+
+
+def missing_sentence(services: Services, lang: Lang, err: MissingRight) -> Rich:
+    """`missing_text` for a reader who is not the sender (an AG's leads, told privately)."""
+    transport = services.transport_for(err.chat)
     hint = doors(transport).right_hint(err.right) if transport is not None else ""
     where = bold(err.chat.title or err.chat.id)
-    text = ctx.t(
-        "Mir fehlt in {chat} das Recht „{right}“.", chat=where, right=right_name(ctx, err.right)
+    text = lang.t(
+        "Mir fehlt in {chat} das Recht „{right}“.",
+        chat=where,
+        right=lang.t(RIGHT_NAMES[err.right]),
     )
-    return text if not hint else text + " " + ctx.t(hint)
+    return text if not hint else text + " " + lang.t(hint)
 
 
 async def note(ctx: Context, err: MissingRight) -> bool:
