@@ -145,3 +145,32 @@ async def test_a_member_of_two_ags_in_one_group_is_not_removed(tg: TelegramBot) 
     await tg.say(private_chat(ANNA), ANNA, "/join ag2 ag3")
     await tg.say(private_chat(ANNA), ANNA, "/leave ag2")
     assert api(tg).calls_to("banChatMember") == []
+
+
+async def test_the_leads_hear_which_right_where_and_how_once(tg: TelegramBot) -> None:
+    await tg.say(private_chat(BEN), BEN, "/join ag1")  # known to the bot, so /lead finds him
+    await tg.say(private_chat(ADMIN), ADMIN, "/lead ag2 @ben_k")
+    told = (
+        "AG <b>Transparenz und Beteiligung</b> (<code>ag2</code>): Mir fehlt in "
+        "<b>AG 2 Transparenz</b> das Recht „Mitglieder einladen“. So geht's in Telegram: "
+        "Gruppe öffnen → Bearbeiten → Administratoren → mich wählen und „Nutzer einladen“ "
+        "einschalten (bin ich kein Admin, mach mich zuerst dazu)."
+    )
+    api(tg).script("createChatInviteLink", *bad_request(NO_INVITE))
+    await tg.say(private_chat(ANNA), ANNA, "/join ag2")
+    assert api(tg).texts(BEN["id"])[-1] == told
+    api(tg).script("createChatInviteLink", *bad_request(NO_INVITE))
+    await tg.say(private_chat(ADMIN), ADMIN, "/join ag2")
+    assert api(tg).texts(BEN["id"]).count(told) == 1
+
+
+async def test_a_failing_chat_costs_only_its_own_way(tg: TelegramBot) -> None:
+    api(tg).script(
+        "createChatInviteLink",
+        500,
+        {"ok": False, "error_code": 500, "description": "Internal Server Error"},
+    )
+    tg.transport.send_retry_delays = ()
+    replies = await tg.say(private_chat(ANNA), ANNA, "/join ag2")
+    assert len(replies) == 1 and replies[0].startswith("Willkommen")
+    assert "schiefgegangen" not in "".join(api(tg).texts())

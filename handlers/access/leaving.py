@@ -53,6 +53,9 @@ async def remove_from_chats(ctx: Context, ag: Ag, person_id: int) -> Rich | None
             except MissingRight as err:
                 missing.append(err)
                 continue
+            except Exception as exc:  # one failing chat must not cost the others
+                log.warning("could not remove from a chat: %s", type(exc).__name__)
+                continue
             async with services.db.write() as session:
                 await clear_missing(session, chat.platform, chat.id, ChatRight.REMOVE.value)
             if gone:

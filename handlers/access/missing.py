@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.admission import ChatRight, MissingRight, doors
 from bot.context import Context, Services
 from bot.i18n import N_, Lang
-from bot.rich import Rich, bold
+from bot.rich import Rich, bold, text
 from storage.access.problems import clear_missing, note_missing
 
 RIGHT_NAMES = {
@@ -19,7 +19,7 @@ RIGHT_NAMES = {
 
 
 def right_name(ctx: Context, right: ChatRight) -> Rich:
-    return ctx.t(RIGHT_NAMES[right])
+    return text(ctx.lang.gettext(RIGHT_NAMES[right]))
 
 
 def missing_text(ctx: Context, err: MissingRight) -> Rich:
@@ -32,12 +32,12 @@ def missing_sentence(services: Services, lang: Lang, err: MissingRight) -> Rich:
     transport = services.transport_for(err.chat)
     hint = doors(transport).right_hint(err.right) if transport is not None else ""
     where = bold(err.chat.title or err.chat.id)
-    text = lang.t(
+    sentence = lang.t(
         "Mir fehlt in {chat} das Recht „{right}“.",
         chat=where,
-        right=lang.t(RIGHT_NAMES[err.right]),
+        right=lang.gettext(RIGHT_NAMES[err.right]),
     )
-    return text if not hint else text + " " + lang.t(hint)
+    return sentence if not hint else sentence + " " + lang.gettext(hint)
 
 
 async def note(ctx: Context, err: MissingRight) -> bool:

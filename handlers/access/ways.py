@@ -70,6 +70,9 @@ async def open_ways(services: Services, ag: Ag, person_id: int) -> list[Door]:
             except MissingRight as err:
                 found.append(Door(chat, None, err))
                 continue
+            except Exception as exc:  # one failing chat must not cost the others
+                log.warning("could not open the way into a chat: %s", type(exc).__name__)
+                continue
             if way.kind is WayKind.ALREADY:
                 continue
             if way.kind is WayKind.LINK and way.link != row.invite_link:
