@@ -75,19 +75,16 @@ async def open_ways(services: Services, ag: Ag, person_id: int) -> list[Door]:
                 continue
             if way.kind is WayKind.ALREADY:
                 continue
-            if way.kind is WayKind.LINK and way.link != row.invite_link:
+            if not (way.kind is WayKind.LINK and way.link == row.invite_link):
+                # A new link or an invitation proves the right; a kept link does not.
                 async with services.db.write() as session:
-                    await set_invite_link(session, row.id, way.link)
-                row.invite_link = way.link
-            await _clear(services, chat, ChatRight.INVITE)
+                    if way.kind is WayKind.LINK:
+                        await set_invite_link(session, row.id, way.link)
+                    await clear_missing(session, chat.platform, chat.id, ChatRight.INVITE.value)
+                row.invite_link = way.link if way.kind is WayKind.LINK else row.invite_link
             found.append(Door(chat, way))
     await report_missing(services, ag, [d.missing for d in found if d.missing is not None])
     return found
-
-
-async def _clear(services: Services, chat: ChatRef, right: ChatRight) -> None:
-    async with services.db.write() as session:
-        await clear_missing(session, chat.platform, chat.id, right.value)
 
 
 async def report_missing(services: Services, ag: Ag, missing: list[MissingRight]) -> None:
