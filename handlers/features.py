@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from bot.commands import Feature
+from handlers.access import commands as access
+from handlers.access import leaving as access_leaving
+from handlers.access import requests as access_requests
 from handlers.cards import commands as cards
 from handlers.connect import commands as connect
 from handlers.help import commands as help
@@ -27,6 +30,9 @@ FEATURES: tuple[Feature, ...] = (
     membership.feature,
     requests.feature,
     admin.feature,
+    access.feature,
+    access_requests.feature,
+    access_leaving.feature,
     polls.feature,
     poll_votes.feature,
     poll_lifecycle.feature,

@@ -5,9 +5,9 @@ right, where, and how to give it; and the note for `/ag info`."""
 from __future__ import annotations
 
 from bot.admission import ChatRight, MissingRight, doors
-from bot.context import Context
-from bot.i18n import N_
-from bot.rich import Rich, bold
+from bot.context import Context, Services
+from bot.i18n import N_, Lang
+from bot.rich import Rich, bold, text
 from storage.access.problems import clear_missing, note_missing
 
 RIGHT_NAMES = {
@@ -19,18 +19,25 @@ RIGHT_NAMES = {
 
 
 def right_name(ctx: Context, right: ChatRight) -> Rich:
-    return ctx.t(RIGHT_NAMES[right])
+    return text(ctx.lang.gettext(RIGHT_NAMES[right]))
 
 
 def missing_text(ctx: Context, err: MissingRight) -> Rich:
     """ "Mir fehlt in <chat> das Recht „…“. <how to give it on that network>" """
-    transport = ctx.services.transport_for(err.chat)
+    return missing_sentence(ctx.services, ctx.lang, err)
+
+
+def missing_sentence(services: Services, lang: Lang, err: MissingRight) -> Rich:
+    """`missing_text` for a reader who is not the sender (an AG's leads, told privately)."""
+    transport = services.transport_for(err.chat)
     hint = doors(transport).right_hint(err.right) if transport is not None else ""
     where = bold(err.chat.title or err.chat.id)
-    text = ctx.t(
-        "Mir fehlt in {chat} das Recht „{right}“.", chat=where, right=right_name(ctx, err.right)
+    sentence = lang.t(
+        "Mir fehlt in {chat} das Recht „{right}“.",
+        chat=where,
+        right=lang.gettext(RIGHT_NAMES[err.right]),
     )
-    return text if not hint else text + " " + ctx.t(hint)
+    return sentence if not hint else sentence + " " + lang.gettext(hint)
 
 
 async def note(ctx: Context, err: MissingRight) -> bool:

@@ -8,6 +8,8 @@ from bot.commands.convert import convert_ags
 from bot.context import Context
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, join, lines
+from handlers.access.commands import offer_ways
+from handlers.access.leaving import remove_from_chats
 from handlers.membership import service
 from handlers.membership.render import ag_block, ag_title
 from handlers.membership.requests import ask_to_join, tell_leads
@@ -29,29 +31,35 @@ async def join_ag(ctx: Context, ag: Ag | list[Ag]) -> None:
     ags = ag if isinstance(ag, list) else [ag]
     answers: list[Rich] = []
     asked: list[tuple[Ag, int]] = []
+    joined: list[Ag] = []
     for each in ags:
         if rights.may_join_directly(ctx, each):
-            answers.append(await _join_one(ctx, each))
+            answer, new = await _join_one(ctx, each)
+            answers.append(answer)
+            if new:
+                joined.append(each)
             continue
         answer, person_id = await ask_to_join(ctx, each)
         answers.append(answer)
         if person_id is not None:
             asked.append((each, person_id))
     await ctx.reply(lines(*answers))
+    for each in joined:  # the way into the AG's chats, after the welcome
+        await offer_ways(ctx, each)
     for each, person_id in asked:  # the leads hear of it after the asker's answer
         await tell_leads(ctx, each, person_id)
 
 
-async def _join_one(ctx: Context, ag: Ag) -> Rich:
-    """One open AG of `/join`: joined, or already in it."""
+async def _join_one(ctx: Context, ag: Ag) -> tuple[Rich, bool]:
+    """One open AG of `/join`: joined (True), or already in it."""
     if await service.join(ctx, ag):
         return ctx.t(
             "Willkommen in der AG {ag}! Mit {my} siehst du deine AGs, mit {leave} trittst du wieder aus.",
             ag=ag_title(ag),
             my=code(ctx.cmd("my")),
             leave=code(ctx.cmd(f"leave {ag.slug}")),
-        )
-    return ctx.t("Du bist schon in der AG {ag}.", ag=ag_title(ag))
+        ), True
+    return ctx.t("Du bist schon in der AG {ag}.", ag=ag_title(ag)), False
 
 
 @feature.command(
@@ -75,6 +83,9 @@ async def leave_ag(ctx: Context, ag: Ag) -> None:
         message += " " + ctx.t(
             "Die AG hat jetzt keine Leitung mehr; ein Admin kann eine bestimmen."
         )
+    removed = await remove_from_chats(ctx, ag, await ctx.ensure_person())
+    if removed is not None:
+        message += " " + removed
     await ctx.reply(message)
 
 

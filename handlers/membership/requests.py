@@ -16,6 +16,7 @@ from bot.context import Context, UserError
 from bot.core import Button
 from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code, join, lines
+from handlers.access.ways import offer_privately
 from handlers.membership import service
 from handlers.membership.render import ag_title, handle
 from handlers.people import person_label
@@ -86,6 +87,7 @@ async def _decide(ctx: Context, ag: Ag, person_id: int, accept: bool) -> Rich:
 
     told = await service.tell_person(ctx.services, person_id, outcome)
     if accept:
+        await offer_privately(ctx.services, ag, person_id)
         message = ctx.t("{who} ist jetzt Mitglied der AG {ag}.", who=who, ag=ag_title(ag))
     else:
         message = ctx.t(

@@ -160,8 +160,10 @@ class BotHarness:
         *,
         admins: tuple[str, ...] = ("fake:admin",),
         more: tuple[FakeTransport, ...] = (),
+        transport: FakeTransport | None = None,
     ) -> BotHarness:
-        """`more`: further fake networks (e.g. `FakeTransport(platform="other")`)."""
+        """`more`: further fake networks (e.g. `FakeTransport(platform="other")`);
+        `transport`: the main fake network, if not a plain `FakeTransport`."""
         settings = Settings(
             database_url=database_url,
             admins=frozenset(admins),
@@ -169,7 +171,7 @@ class BotHarness:
             survey_file=ROOT / "config" / "survey.toml",
             secret_key=Secret("harness-secret"),
         )
-        transport = FakeTransport()
+        transport = transport or FakeTransport()
         app = App(settings, [transport, *more])
         await app.prepare_database()
         for each in (transport, *more):

@@ -36,8 +36,8 @@ ADMIN = user(111, "Ada", username="ada_admin")
 ANNA = user(222, "Anna", last_name="Berg", username="anna_b")
 GROUP = group(-4001, "AG 2 Transparenz")
 SUPERGROUP = supergroup(-1001234567890, "AG 2 Transparenz")
-# Messages, votes in polls, poll totals and button presses; nothing else is sent.
-ALLOWED = ["message", "poll_answer", "poll", "callback_query"]
+# Messages, votes in polls, poll totals, button presses and join requests; nothing else.
+ALLOWED = ["message", "poll_answer", "poll", "callback_query", "chat_join_request"]
 
 
 @dataclass

@@ -33,6 +33,7 @@ from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatJoinRequestHandler,
     MessageHandler,
     PollAnswerHandler,
     PollHandler,
@@ -55,6 +56,7 @@ from bot.transports.telegram.convert import (
     poll_counts,
     poll_vote,
 )
+from bot.transports.telegram.doors import TelegramDoors
 from bot.transports.telegram.flood import GROUP, SlidingWindowLimiter
 from bot.transports.telegram.incoming import to_incoming
 from bot.transports.telegram.menus import DEFAULT_MENU_LANGUAGE, publish_menus
@@ -63,7 +65,9 @@ from bot.transports.telegram.send import TelegramApp, TelegramSender
 log = logging.getLogger(__name__)
 
 # What the bot handles; Telegram sends nothing else (edits, reactions, ...) at all.
-ALLOWED_UPDATES = (Update.MESSAGE, Update.POLL_ANSWER, Update.POLL, Update.CALLBACK_QUERY)
+# Join requests: to the invite links `/join` gives out (answered by handlers/access).
+ALLOWED_UPDATES: tuple[str, ...] = (Update.MESSAGE, Update.POLL_ANSWER, Update.POLL)
+ALLOWED_UPDATES += (Update.CALLBACK_QUERY, Update.CHAT_JOIN_REQUEST)
 RATE_LIMIT_RETRIES = 5
 # Telegram's flood limits, which it counts over any window of that length: 30 messages a
 # second overall, 20 a minute in one group (and one a second in one chat, which PTB's
@@ -73,7 +77,7 @@ RATE_LIMIT_RETRIES = 5
 PRESS_ANSWER_SECONDS = 5.0
 
 
-class TelegramTransport(TelegramSender):
+class TelegramTransport(TelegramSender, TelegramDoors):
     platform = PLATFORM
     command_prefix = "/"
     capabilities = Capabilities(
@@ -150,6 +154,7 @@ class TelegramTransport(TelegramSender):
         app.add_handler(PollAnswerHandler(self._on_poll_answer))
         app.add_handler(PollHandler(self._on_poll))
         app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_handler(ChatJoinRequestHandler(self._on_join_request))
         app.add_error_handler(self._on_error)
 
         self._app = app
