@@ -84,6 +84,7 @@ CASES: dict[str, tuple[str, ...]] = {
     "ag new": ("ag4 Energy -- Community energy", "ag1 Twice -- again", ""),
     "ag policy": ("ag2", "ag2 request", "ag2 open", "ag2 sometimes"),
     "ag restore": ("ag3", "ag9"),
+    "ag topic": ("ag2", "ag9"),
     "ags": ("",),
     "approve": ("ag2 @nobody", ""),
     "attendance": ("{m}", "m99", ""),

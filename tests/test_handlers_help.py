@@ -57,6 +57,7 @@ GROUP_LINES = [
     "• /vote Umfrage und Nummer – Bei einer Umfrage abstimmen (Nummer der Antwort; - zieht zurück)",
 ]
 GROUP_ONLY_LINES = [
+    "• /ag topic AG – Ein eigenes Thema für eine AG in dieser Forum-Gruppe anlegen und verbinden",
     "• /link AG – Diesen Chat mit einer AG verbinden",
     "• /unlink [AG] – Die Verbindung dieses Chats zu einer AG lösen",
     "• /welcome [an|aus] – Neue Leute in diesem Chat begrüßen oder nicht (an/aus)",
@@ -196,6 +197,7 @@ async def test_ag_without_a_sub_command_lists_the_sub_commands(bot: BotHarness, 
         "• /ag new Kürzel Name -- Beschreibung – Eine neue AG anlegen",
         "• /ag policy AG [offen|anfrage] – Wie man einer AG beitritt: offen oder auf Anfrage",
         "• /ag restore AG – Eine archivierte AG zurückholen",
+        "• /ag topic AG – Ein eigenes Thema für eine AG in dieser Forum-Gruppe anlegen und verbinden",
     ]
 
 
