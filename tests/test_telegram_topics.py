@@ -215,3 +215,18 @@ async def test_a_deleted_topic_is_a_gone_chat(tg: TelegramBot) -> None:
     )
     ref = await tg.transport.send(ChatRef("telegram", f"{FORUM_ID}/{AG2_TOPIC}"), text("Hallo"))
     assert ref.message_id is None
+
+
+async def test_a_private_answer_is_announced_in_the_topic(tg: TelegramBot) -> None:
+    """/members goes to the person privately (no thread id there); the note that it did
+    goes into the topic."""
+    tg.api.remember(FORUM)
+    await in_topic(tg, AG2_TOPIC, "/link ag2", name="AG 2")
+    before = len(sends(tg))
+    await tg.feed(update(topic_message(FORUM, ANNA, "/join", AG2_TOPIC, "AG 2")))
+    await tg.feed(update(topic_message(FORUM, ANNA, "/members", AG2_TOPIC, "AG 2")))
+    joined, members, notice = sends(tg)[before:]
+    assert where(joined) == (FORUM_ID, AG2_TOPIC)
+    assert where(members) == (ANNA["id"], None)
+    assert where(notice) == (FORUM_ID, AG2_TOPIC)
+    assert notice["text"] == "Ich habe es dir privat geschickt."

@@ -1,0 +1,50 @@
+"""Which chat the transport reports for updates from forum topics (a RecordingInbox
+behind the real TelegramTransport): the topic as "<chat id>/<thread id>" for commands,
+newcomers and button presses there; the chat itself for General and private chats."""
+
+from __future__ import annotations
+
+from bot.core import ChatRef
+from tests.support.telegram_api import message, service_message, update, user
+from tests.support.telegram_transport import RecordingInbox, running
+from tests.support.telegram_updates import callback_query, forum, topic_message
+
+FORUM = forum(-1009876543210, "Bündnis Revier")
+ADA = user(111, "Ada")
+BEN = user(333, "Ben")
+
+
+async def test_newcomers_in_a_topic_and_in_general() -> None:
+    inbox = RecordingInbox()
+    async with running(inbox) as bot:
+        await bot.feed(
+            update(
+                service_message(
+                    FORUM, ADA, new_chat_members=[BEN], message_thread_id=77, is_topic_message=True
+                )
+            ),
+            update(service_message(FORUM, ADA, new_chat_members=[BEN])),
+        )
+    assert [join.chat.id for join in inbox.joins] == [f"{FORUM['id']}/77", str(FORUM["id"])]
+
+
+async def test_a_button_press_in_a_topic_names_the_topic() -> None:
+    inbox = RecordingInbox()
+    async with running(inbox) as bot:
+        shown = topic_message(FORUM, None, "Abstimmen", 77, "AG 2")
+        await bot.feed(update(callback_query(shown, BEN, "rsvp:1:yes"), "callback_query"))
+        await bot.api.wait_called("answerCallbackQuery")
+    [press] = inbox.presses
+    assert press.chat == ChatRef("telegram", f"{FORUM['id']}/77", title="Bündnis Revier / AG 2")
+
+
+async def test_a_private_chat_with_topics_stays_the_persons_chat() -> None:
+    """Bot API 9.3 lets private chats have topics; the bot still writes to the person."""
+    inbox = RecordingInbox()
+    private = {"id": 333, "type": "private", "first_name": "Ben"}
+    async with running(inbox) as bot:
+        await bot.feed(
+            update(message(private, BEN, "/my", message_thread_id=5, is_topic_message=True))
+        )
+    [incoming] = inbox.messages
+    assert incoming.chat.id == "333" and incoming.chat.is_direct
