@@ -5,6 +5,8 @@ newcomers and button presses there; the chat itself for General and private chat
 from __future__ import annotations
 
 from bot.core import ChatRef
+from bot.rich import text
+from bot.transports.telegram.flood import SlidingWindowLimiter
 from tests.support.telegram_api import message, service_message, update, user
 from tests.support.telegram_transport import RecordingInbox, running
 from tests.support.telegram_updates import callback_query, forum, topic_message
@@ -48,3 +50,38 @@ async def test_a_private_chat_with_topics_stays_the_persons_chat() -> None:
         )
     [incoming] = inbox.messages
     assert incoming.chat.id == "333" and incoming.chat.is_direct
+
+
+async def test_retries_and_flood_waits_keep_the_thread_and_count_per_group() -> None:
+    """A send into a topic that meets a 502 and a RetryAfter is repeated with its thread
+    id each time; the flood limit's window is the group's, shared by all its topics."""
+    inbox = RecordingInbox()
+    async with running(inbox) as bot:
+        bot.transport.send_retry_delays = (0.01,)
+        api = bot.api
+        api.script(
+            "sendMessage", 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        )
+        api.script(
+            "sendMessage",
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            },
+        )
+        sent = await bot.transport.send(ChatRef("telegram", f"{FORUM['id']}/77"), text("Hallo"))
+        await bot.transport.send(ChatRef("telegram", f"{FORUM['id']}/88"), text("Hallo"))
+        limiter = bot.transport.application.bot.rate_limiter
+    assert sent.message_id is not None
+    calls = api.calls_to("sendMessage")
+    assert [(c.status, c.params["chat_id"], c.params["message_thread_id"]) for c in calls] == [
+        (502, FORUM["id"], 77),
+        (429, FORUM["id"], 77),
+        (200, FORUM["id"], 77),
+        (200, FORUM["id"], 88),
+    ]
+    assert isinstance(limiter, SlidingWindowLimiter)
+    assert list(limiter._chats) == [FORUM["id"]]
