@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from storage import repo
 from storage.access.problems import missing_rights
+from storage.chat_language import chat_language
 from tests.support.telegram_api import Json, supergroup, update
 from tests.support.telegram_bot import ADMIN, ANNA, TelegramBot
 from tests.support.telegram_updates import forum, topic_message
@@ -112,3 +113,21 @@ async def test_ag_topic_needs_a_lead_and_a_group(tg: TelegramBot) -> None:
     [place] = await tg.say(private, ADMIN, "/ag topic ag2")
     assert "funktioniert nur" in place
     assert tg.api.calls_to("createForumTopic") == []
+
+
+async def test_a_new_topic_speaks_the_language_of_the_group(tg: TelegramBot) -> None:
+    tg.api.remember(FORUM)
+    await tg.say(FORUM, ADMIN, "/lang en")
+    assert await tg.say(FORUM, ADMIN, "/ag topic ag2") == [
+        "This is the place of the AG <b>Transparenz und Beteiligung</b> (<code>ag2</code>). "
+        "Join with <code>/join</code>.",
+        "The topic <b>Bündnis Revier / Transparenz und Beteiligung</b> now belongs to the AG "
+        "<b>Transparenz und Beteiligung</b> (<code>ag2</code>): the AG's polls, meetings and "
+        "reminders go there.",
+    ]
+    [first, _answer] = [p for p in sent(tg, "sendMessage") if p["text"].startswith("Th")]
+    async with tg.app.services.db.read() as session:
+        language = await chat_language(
+            session, "telegram", f"{FORUM_ID}/{first['message_thread_id']}"
+        )
+    assert language == "en"

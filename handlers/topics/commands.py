@@ -20,7 +20,9 @@ from bot.rich import bold, code
 from handlers.access.missing import clear, missing_text, note
 from handlers.membership.render import ag_title
 from storage import membership
+from storage.chat_language import set_chat_language
 from storage.models import Ag
+from storage.repo import Session
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +59,7 @@ async def ag_topic(ctx: Context, ag: Ag) -> None:
             + ctx.t("Danach noch einmal: {command}", command=code(ctx.cmd(f"ag topic {ag.slug}")))
         ) from None
     await clear(ctx, ctx.chat.platform, ctx.chat.id, ChatRight.MANAGE_TOPICS)
-    await ctx.db.run(
-        lambda session: membership.link_chat(
-            session, ag.id, topic.platform, topic.id, topic.title, False
-        )
-    )
+    await ctx.db.run(lambda session: _link(session, ag, topic, ctx.chat.language))
     await _open(ctx, ag, topic)
     await ctx.reply(
         ctx.t(
@@ -71,6 +69,14 @@ async def ag_topic(ctx: Context, ag: Ag) -> None:
             ag=ag_title(ag),
         )
     )
+
+
+async def _link(session: Session, ag: Ag, topic: ChatRef, language: str | None) -> None:
+    """Link the new topic to the AG; it speaks the language set where it was asked for
+    (`/lang en` in the group), as the answer does."""
+    await membership.link_chat(session, ag.id, topic.platform, topic.id, topic.title, False)
+    if language is not None:
+        await set_chat_language(session, topic.platform, topic.id, topic.title, language)
 
 
 async def _open(ctx: Context, ag: Ag, topic: ChatRef) -> None:
