@@ -4,11 +4,12 @@ newcomers and button presses there; the chat itself for General and private chat
 
 from __future__ import annotations
 
+from bot.context import Context
 from bot.core import ChatRef
 from bot.rich import text
 from bot.transports.telegram.flood import SlidingWindowLimiter
-from tests.support.telegram_api import message, service_message, update, user
-from tests.support.telegram_transport import RecordingInbox, running
+from tests.support.telegram_api import BotApi, message, service_message, update, user
+from tests.support.telegram_transport import RecordingInbox, running, running_app
 from tests.support.telegram_updates import callback_query, forum, topic_message
 
 FORUM = forum(-1009876543210, "Bündnis Revier")
@@ -85,3 +86,24 @@ async def test_retries_and_flood_waits_keep_the_thread_and_count_per_group() -> 
     ]
     assert isinstance(limiter, SlidingWindowLimiter)
     assert list(limiter._chats) == [FORUM["id"]]
+
+
+async def test_a_long_answer_in_a_topic_comes_in_parts_all_in_the_topic(sqlite_url: str) -> None:
+    """Replies longer than Telegram's 4096 characters are split; every part keeps the
+    topic's thread (here the answer to a button pressed in the topic)."""
+    api = BotApi()
+    api.remember(FORUM)
+
+    async def on_long(ctx: Context, data: str) -> str | None:
+        await ctx.reply(text("\n".join(f"Zeile {n:04d} " + "x" * 40 for n in range(200))))
+        return None
+
+    async with running_app(sqlite_url, api) as bot:
+        bot.app.services.registry.buttons["long"] = on_long
+        shown = topic_message(FORUM, None, "Lang", 77, "AG 2")
+        await bot.served(update(callback_query(shown, BEN, "long:1"), "callback_query"))
+        await api.wait_called("answerCallbackQuery")
+    parts = api.delivered(FORUM["id"])
+    assert len(parts) > 1
+    assert all(p["message_thread_id"] == 77 for p in parts)
+    assert "".join(p["text"] for p in parts).count("Zeile") == 200
