@@ -22,6 +22,7 @@ from handlers.privacy import commands as privacy
 from handlers.reminders import commands as reminders
 from handlers.stats import commands as stats
 from handlers.survey import commands as survey
+from handlers.topics import commands as topics
 from handlers.vote import commands as vote
 from handlers.welcome import commands as welcome
 
@@ -33,6 +34,7 @@ FEATURES: tuple[Feature, ...] = (
     access.feature,
     access_requests.feature,
     access_leaving.feature,
+    topics.feature,
     polls.feature,
     poll_votes.feature,
     poll_lifecycle.feature,

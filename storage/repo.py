@@ -330,11 +330,26 @@ async def unlink(session: AsyncSession, ag_id: int, chat_id: int) -> bool:
 
 
 async def migrate_chat(session: AsyncSession, platform: str, old_id: str, new_id: str) -> bool:
-    """Move a chat to its new network id, keeping its links and settings.
+    """Move a chat to its new network id, keeping its links and settings; the chats
+    within it (Telegram forum topics, kept as "<chat id>/<thread id>") move along.
 
     If the new id is already known (a message from the supergroup arrived first), the
     old chat's links are merged into it.
     """
+    moved = await _move_chat(session, platform, old_id, new_id)
+    prefix = f"{old_id}/"
+    inner = await session.scalars(
+        select(Chat.external_id).where(
+            Chat.platform == platform, Chat.external_id.startswith(prefix, autoescape=True)
+        )
+    )
+    for external_id in list(inner):
+        rest = external_id[len(prefix) :]
+        moved = await _move_chat(session, platform, external_id, f"{new_id}/{rest}") or moved
+    return moved
+
+
+async def _move_chat(session: AsyncSession, platform: str, old_id: str, new_id: str) -> bool:
     old = await find_chat(session, platform, old_id)
     if old is None:
         return False

@@ -87,6 +87,7 @@ CASES: dict[str, tuple[str, ...]] = {
     "ag policy": ("ag2", "ag2 request", "ag2 open", "ag2 sometimes"),
     "ag requests": ("ag2", "ag2 decline", "ag2 admins", "ag2 sometimes"),
     "ag restore": ("ag3", "ag9"),
+    "ag topic": ("ag2", "ag9"),
     "ags": ("",),
     "approve": ("ag2 @nobody", ""),
     "attendance": ("{m}", "m99", ""),

@@ -57,6 +57,7 @@ GROUP_LINES = [
     "• /vote Umfrage und Nummer – Bei einer Umfrage abstimmen (Nummer der Antwort; - zieht zurück)",
 ]
 GROUP_ONLY_LINES = [
+    "• /ag topic AG – Ein eigenes Thema für eine AG in dieser Forum-Gruppe anlegen und verbinden",
     "• /link AG – Diesen Chat mit einer AG verbinden",
     "• /unlink [AG] – Die Verbindung dieses Chats zu einer AG lösen",
     "• /welcome [an|aus] – Neue Leute in diesem Chat begrüßen oder nicht (an/aus)",
@@ -201,6 +202,7 @@ async def test_ag_without_a_sub_command_lists_the_sub_commands(bot: BotHarness, 
         "• /ag requests AG [ablehnen|admins] – Beitrittsanfragen von Nicht-Mitgliedern zu den "
         "Chats einer AG: ablehnen oder den Admins überlassen",
         "• /ag restore AG – Eine archivierte AG zurückholen",
+        "• /ag topic AG – Ein eigenes Thema für eine AG in dieser Forum-Gruppe anlegen und verbinden",
     ]
 
 

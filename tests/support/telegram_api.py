@@ -32,6 +32,7 @@ from telegram.request import BaseRequest, RequestData
 from tests.support.telegram_updates import (
     ANONYMOUS_ADMIN_BOT,
     CHANNEL_BOT,
+    TOPIC_ICON,
     Json,
     callback_query,
     group,
@@ -289,6 +290,9 @@ class BotApi:
             return 200, {"ok": True, "result": self._sent_message(params, poll=poll)}
         if method == "stopPoll":
             return self._stop_poll(params)
+        if method == "createForumTopic":  # the thread id is its first message's id
+            topic = {"message_thread_id": next(message_ids), "name": params["name"]}
+            return 200, {"ok": True, "result": {**topic, "icon_color": TOPIC_ICON}}
         if method in ("sendPhoto", "sendDocument"):
             return 200, {"ok": True, "result": self._sent_file(method, params, files)}
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
@@ -310,6 +314,8 @@ class BotApi:
             "date": int(time.time()),
             **content,
         }
+        if "message_thread_id" in params:
+            message.update(message_thread_id=params["message_thread_id"], is_topic_message=True)
         if "link_preview_options" in params:
             message["link_preview_options"] = params["link_preview_options"]
         if "reply_markup" in params:

@@ -65,7 +65,7 @@ class TelegramBot:
         await self.feed(update(message(chat, sender, words, **fields)))
         return [params["text"] for params in self.api.delivered()[before:]]
 
-    async def linked(self, chat_id: int) -> list[str]:
+    async def linked(self, chat_id: int | str) -> list[str]:
         async with self.app.services.db.read() as session:
             return [ag.slug for ag in await repo.linked_ags(session, "telegram", str(chat_id))]
 

@@ -76,6 +76,38 @@ def supergroup(chat_id: int, title: str) -> Json:
     return {"id": chat_id, "type": "supergroup", "title": title}
 
 
+def forum(chat_id: int, title: str) -> Json:
+    """A supergroup with topics turned on."""
+    return {"id": chat_id, "type": "supergroup", "title": title, "is_forum": True}
+
+
+TOPIC_ICON = 7322096  # one of the six colours Telegram allows for topic icons
+
+
+def topic_created(chat: Json, thread: int, name: str) -> Json:
+    """The service message that opened a topic; its id is the topic's thread id."""
+    return {
+        "message_id": thread,
+        "date": int(time.time()) - 3600,
+        "chat": chat,
+        "message_thread_id": thread,
+        "is_topic_message": True,
+        "forum_topic_created": {"name": name, "icon_color": TOPIC_ICON},
+    }
+
+
+def topic_message(
+    chat: Json, sender: Json | None, text: str, thread: int, name: str | None, **fields: Any
+) -> Json:
+    """A message in a forum topic, as clients send it: with the thread id, marked as a
+    topic message, and (unless it replies to another message, `name` None) replying to
+    the topic's first message, which names the topic."""
+    extra: Json = {"message_thread_id": thread, "is_topic_message": True}
+    if name is not None:
+        extra["reply_to_message"] = topic_created(chat, thread, name)
+    return message(chat, sender, text, **extra, **fields)
+
+
 def utf16_len(value: str) -> int:
     """Telegram counts entity offsets and lengths in UTF-16 code units."""
     return len(value.encode("utf-16-le")) // 2

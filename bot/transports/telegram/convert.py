@@ -15,6 +15,8 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputPollOption,
+    MaybeInaccessibleMessage,
+    Message,
     Poll,
     PollAnswer,
     User,
@@ -39,8 +41,18 @@ CAPTION_LIMIT = 1024  # visible characters of a photo or document caption
 TOAST_LIMIT = 200  # answerCallbackQuery text
 CALLBACK_DATA_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # bytes
 BUTTONS_PER_ROW = 8  # more do not fit on a phone; longer rows wrap
+# A forum topic is a chat of its own for the core: "<chat id>/<thread id>".
+THREAD_SEPARATOR = "/"
+GENERAL_THREAD = 1  # the General topic: the group itself, sent to without a thread id
 
-_GONE = ("chat not found", "chat was deactivated", "peer_id_invalid", "user is deactivated")
+_GONE = (
+    "chat not found",
+    "chat was deactivated",
+    "peer_id_invalid",
+    "user is deactivated",
+    "message thread not found",  # a forum topic that was deleted
+    "topic_deleted",
+)
 # stopPoll on a poll that is already over (closed by hand, by its timer or by an earlier
 # attempt), or whose message was deleted: the result is still worth posting.
 _POLL_OVER = ("already been closed", "can't be stopped", "poll to stop not found")
@@ -77,14 +89,51 @@ def chat_ref(chat: Chat) -> ChatRef:
     )
 
 
+def message_chat(message: MaybeInaccessibleMessage) -> ChatRef:
+    """Where a message was written: its chat, or the forum topic it belongs to, which the
+    core takes for a chat of its own ("<chat id>/<thread id>", titled "<group> / <topic>").
+
+    Only real topic messages count (`is_topic_message`): a reply thread in an ordinary
+    supergroup also carries a `message_thread_id`, and General (thread 1, or none) is the
+    group itself, to which Telegram refuses sends with a thread id. Private chats stay the
+    person's id whatever their topics, since private messages are addressed by it.
+    """
+    chat = message.chat
+    if (
+        not isinstance(message, Message)
+        or chat.type == Chat.PRIVATE
+        or not message.is_topic_message
+        or message.message_thread_id in (None, GENERAL_THREAD)
+    ):
+        return chat_ref(chat)
+    created = message.reply_to_message.forum_topic_created if message.reply_to_message else None
+    # The topic's name comes only with messages that reply to its first message (what a
+    # client sends by default); None keeps the title the chat was stored with.
+    title = f"{chat.effective_name} / {created.name}" if created is not None else None
+    return ChatRef(PLATFORM, topic_id(chat.id, message.message_thread_id), title=title)
+
+
+def topic_id(chat: int | str, thread: int) -> str:
+    return f"{chat}{THREAD_SEPARATOR}{thread}"
+
+
+def address(value: str) -> tuple[int | str, int | None]:
+    """A chat id as the core keeps it, split for the Bot API: the chat (`chat_id`) and the
+    forum topic (`message_thread_id`, None for a whole chat)."""
+    chat, separator, thread = value.partition(THREAD_SEPARATOR)
+    if separator and thread.isdigit():
+        return chat_id(chat), int(thread)
+    return chat_id(value), None
+
+
 def members_joined(
-    chat: Chat, users: Sequence[User], own_id: int | None, member_count: int | None
+    message: Message, users: Sequence[User], own_id: int | None, member_count: int | None
 ) -> list[MemberJoined]:
     """A `new_chat_members` service message as the people it brought in: bots (the bot
     itself included) are left out, as are private chats."""
-    if chat.type == Chat.PRIVATE:
+    if message.chat.type == Chat.PRIVATE:
         return []
-    where = chat_ref(chat)
+    where = message_chat(message)
     return [
         MemberJoined(where, user_ref(user), member_count)
         for user in users
@@ -93,9 +142,10 @@ def members_joined(
 
 
 def chat_id(value: str) -> int | str:
-    """Telegram ids are integers; a channel may also be addressed as `@name`."""
+    """Telegram ids are integers; a channel may also be addressed as `@name`. A topic's id
+    gives its chat's."""
     try:
-        return int(value)
+        return int(value.partition(THREAD_SEPARATOR)[0])
     except ValueError:
         return value
 
@@ -176,7 +226,7 @@ def button_press(query: CallbackQuery) -> ButtonPress | None:
     if len(query.data) > CALLBACK_DATA_LIMIT:  # characters: never fewer than the bytes
         return None
     return ButtonPress(
-        chat_ref(query.message.chat), user_ref(query.from_user), query.data, press_id=query.id
+        message_chat(query.message), user_ref(query.from_user), query.data, press_id=query.id
     )
 
 

@@ -51,16 +51,12 @@ _HINTS = {
         "So geht's in Telegram: Gruppe öffnen → Bearbeiten → Administratoren → mich wählen "
         "und „Mitglieder sperren“ einschalten."
     ),
-    ChatRight.MANAGE_TOPICS: N_(
-        "So geht's in Telegram: Gruppe öffnen → Bearbeiten → Administratoren → mich wählen "
-        "und „Themen verwalten“ einschalten."
-    ),
 }
 
 
 def group_id(chat: ChatRef) -> int | str:
     """The group a chat or topic belongs to, as the Bot API takes it."""
-    return chat_id(chat.id.split("/", 1)[0])
+    return chat_id(chat.id)
 
 
 def lacks_right(exc: TelegramError) -> bool:

@@ -1,5 +1,6 @@
 """Files to Telegram: PNG images as pictures (`sendPhoto`), everything else, and a
-picture Telegram refuses as one, as a document (`sendDocument`, up to 50 MB)."""
+picture Telegram refuses as one, as a document (`sendDocument`, up to 50 MB); into a
+forum topic where `thread` is given."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ PICTURE_TYPES = frozenset({"image/png"})
 async def upload(
     bot: ExtBot[int],
     target: int | str,
+    thread: int | None,
     filename: str,
     data: bytes,
     mime: str,
@@ -30,6 +32,7 @@ async def upload(
         try:
             return await bot.send_photo(
                 chat_id=target,
+                message_thread_id=thread,
                 photo=input_file(data, filename, mime),
                 caption=caption,
                 parse_mode=ParseMode.HTML,
@@ -41,6 +44,7 @@ async def upload(
             log.info("telegram: picture refused (%s); sending it as a file", exc.message)
     return await bot.send_document(
         chat_id=target,
+        message_thread_id=thread,
         document=input_file(data, filename, mime),
         caption=caption,
         parse_mode=ParseMode.HTML,

@@ -13,7 +13,7 @@ import re
 from telegram import Message, MessageEntity
 
 from bot.core import MAX_COMMAND, MAX_MENTIONS, IncomingMessage, UserRef
-from bot.transports.telegram.convert import chat_as_sender, chat_ref, user_ref
+from bot.transports.telegram.convert import chat_as_sender, message_chat, user_ref
 
 _DEEP_LINK = re.compile(r"^start\s+[A-Za-z0-9_-]{1,64}$", re.IGNORECASE)
 
@@ -36,7 +36,7 @@ def to_incoming(message: Message, own_username: str) -> IncomingMessage | None:
     sender = _sender(message)
     if sender is None:
         return None
-    chat = chat_ref(message.chat)
+    chat = message_chat(message)
     if len(message.text) > MAX_COMMAND:
         # Telegram sends at most 4096 characters; a longer update is forged or from a
         # future API. The dispatcher answers that it is too long.

@@ -54,12 +54,13 @@ from bot.logs import pseudonym
 from bot.rich import AccountRef, Mention, Rich, render_html
 from bot.transports.telegram.convert import (
     PLATFORM,
+    address,
     caption_fits,
     chat_gone,
-    chat_id,
     inline_keyboard,
     poll_options,
     poll_over,
+    topic_id,
 )
 from bot.transports.telegram.files import upload
 from bot.transports.telegram.retry import SEND_RETRY_DELAYS, retried
@@ -168,10 +169,12 @@ class TelegramSender(BaseTransport):
             return known
         options = poll_options(poll)
         bot = self.application.bot
+        thread = address(chat.id)[1]
 
         async def post(target: int | str) -> Message:
             return await bot.send_poll(
                 chat_id=target,
+                message_thread_id=thread,
                 question=poll.question,
                 options=options,
                 is_anonymous=poll.anonymous,
@@ -240,9 +243,10 @@ class TelegramSender(BaseTransport):
             return known
         fits = caption is None or caption_fits(caption)
         shown = render_html(caption, mention_html) if caption and fits else None
+        thread = address(chat.id)[1]
 
         async def post(target: int | str) -> Message:
-            return await upload(self.application.bot, target, filename, data, mime, shown)
+            return await upload(self.application.bot, target, thread, filename, data, mime, shown)
 
         try:
             chat, sent = await self._reach(chat, post)
@@ -308,10 +312,12 @@ class TelegramSender(BaseTransport):
             else None
         )
         bot = self.application.bot
+        thread = address(chat.id)[1]
 
         async def post(target: int | str) -> Message:
             return await bot.send_message(
                 chat_id=target,
+                message_thread_id=thread,
                 text=text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -327,18 +333,22 @@ class TelegramSender(BaseTransport):
     async def _reach(
         self, chat: ChatRef, call: Callable[[int | str], Awaitable[T]]
     ) -> tuple[ChatRef, T]:
-        """Make one Bot API call for a chat, following a group that became a supergroup
-        (Telegram refuses the old id and names the new one). Counts as a send under way,
-        which `stop` lets finish."""
+        """Make one Bot API call for a chat (`call` gets the chat's Bot API id; a topic's
+        thread is the caller's), following a group that became a supergroup (Telegram
+        refuses the old id and names the new one; a topic moves along with its group).
+        Counts as a send under way, which `stop` lets finish."""
         self._in_flight += 1
         self._idle.clear()
+        target, thread = address(chat.id)
         try:
             try:
-                return chat, await retried(chat.id, call, chat_id(chat.id), self.send_retry_delays)
+                return chat, await retried(chat.id, call, target, self.send_retry_delays)
             except ChatMigrated as exc:
                 new_id = str(exc.new_chat_id)
                 if self._inbox is not None:
-                    await self._inbox.chat_migrated(PLATFORM, chat.id, new_id)
+                    await self._inbox.chat_migrated(PLATFORM, str(target), new_id)
+                if thread is not None:
+                    new_id = topic_id(new_id, thread)
                 moved = ChatRef(PLATFORM, new_id, is_direct=False, title=chat.title)
                 return moved, await retried(new_id, call, exc.new_chat_id, self.send_retry_delays)
         finally:

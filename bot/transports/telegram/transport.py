@@ -61,6 +61,7 @@ from bot.transports.telegram.flood import GROUP, SlidingWindowLimiter
 from bot.transports.telegram.incoming import to_incoming
 from bot.transports.telegram.menus import DEFAULT_MENU_LANGUAGE, publish_menus
 from bot.transports.telegram.send import TelegramApp, TelegramSender
+from bot.transports.telegram.topics import TelegramTopics
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ RATE_LIMIT_RETRIES = 5
 PRESS_ANSWER_SECONDS = 5.0
 
 
-class TelegramTransport(TelegramSender, TelegramDoors):
+class TelegramTransport(TelegramTopics, TelegramDoors, TelegramSender):
     platform = PLATFORM
     command_prefix = "/"
     capabilities = Capabilities(
@@ -282,19 +283,20 @@ class TelegramTransport(TelegramSender, TelegramDoors):
         if message is None or self._inbox is None:
             return
         own = self._me.id if self._me is not None else None
-        if not members_joined(message.chat, message.new_chat_members, own, None):
+        if not members_joined(message, message.new_chat_members, own, None):
             return
         count: int | None = None
         try:  # one cheap call, so the welcome can stay quiet in big groups by default
             count = await message.get_bot().get_chat_member_count(message.chat.id)
         except TelegramError as exc:
             log.debug("telegram: no member count for a group: %s", exc)
-        for event in members_joined(message.chat, message.new_chat_members, own, count):
+        for event in members_joined(message, message.new_chat_members, own, count):
             await self._inbox.member_joined(event)
 
     def to_incoming(self, message: Message) -> IncomingMessage | None:
         """A command message as the core sees it, or None if it is not for this bot."""
         own = (self._me.username or "") if self._me is not None else ""
+        self.remember_group(message)
         return to_incoming(message, own)
 
     async def _on_poll_answer(self, update: Update, _context: object) -> None:
