@@ -347,7 +347,7 @@ def _matrix(flat: Mapping[str, Any]) -> MatrixSettings | None:
             "matrix.allowed_inviters: expected a list like ['@anna:example.org', ':example.org']"
         )
     space = _str(flat, "matrix.space")
-    if space and not re.fullmatch(r"[!#][^:\s]+:\S+", space):
+    if space and not re.fullmatch(r"#[^:\s]+:\S+|!\S+", space):
         raise ConfigError(
             f"{_name('matrix.space')}: needs a room id or alias like #buendnis:example.org"
         )

@@ -67,7 +67,8 @@ class MatrixRooms(MatrixPower):
             if not isinstance(resolved, nio.RoomResolveAliasResponse):
                 raise SpaceError(SpaceProblem.UNKNOWN, ref)
             room_id = resolved.room_id
-        elif ref.startswith("!") and ":" in ref:
+        elif ref.startswith("!") and len(ref) > 1 and not any(ch.isspace() for ch in ref):
+            # Since room version 12 a room id has no server part.
             room_id = ref
         else:
             raise SpaceError(SpaceProblem.UNKNOWN, ref)
