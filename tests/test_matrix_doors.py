@@ -4,7 +4,6 @@ both, called exactly as the handlers do (`doors(transport).let_in(...)`)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ from bot.transports.matrix import MatrixTransport
 from tests.support.matrix_bot import (
     RunningBot,
     bot_knows,
+    bot_sees,
     bot_settings,
     register_bot,
     running_bot,
@@ -55,12 +55,6 @@ async def room_of(
     return ChatRef("matrix", resp.room_id, False, "AG-Raum")
 
 
-async def until(check: object, what: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    async with asyncio.timeout(timeout):
-        while not check():  # type: ignore[operator]
-            await asyncio.sleep(0.05)
-
-
 def account(human: MatrixHuman) -> AccountRef:
     return AccountRef("matrix", human.user_id, "Bob")
 
@@ -86,11 +80,15 @@ async def test_let_in_invites_then_knows_invited_and_already(
         assert await door.let_in(room, account(bob), link=None) == Way(room, WayKind.INVITED)
         await bob.wait_for_membership(room.id, bob.user_id, "invite")  # bob's client sees it
 
-        await until(lambda: member_state(bot.transport, room.id, bob.user_id) == "invite", "")
+        await bot_sees(
+            bot.transport, lambda: member_state(bot.transport, room.id, bob.user_id) == "invite"
+        )
         assert await door.let_in(room, account(bob), link=None) == Way(room, WayKind.INVITED)
 
         await bob.join(room.id)
-        await until(lambda: member_state(bot.transport, room.id, bob.user_id) == "join", "")
+        await bot_sees(
+            bot.transport, lambda: member_state(bot.transport, room.id, bob.user_id) == "join"
+        )
         assert await door.let_in(room, account(bob), link=None) == Way(room, WayKind.ALREADY)
 
 
@@ -142,12 +140,16 @@ async def test_remove_member_kicks_with_the_kick_level(
         await anna.invite(room.id, bob.user_id)
         await bob.wait_for_membership(room.id, bob.user_id, "invite")
         await bob.join(room.id)
-        await until(lambda: member_state(bot.transport, room.id, bob.user_id) == "join", "")
+        await bot_sees(
+            bot.transport, lambda: member_state(bot.transport, room.id, bob.user_id) == "join"
+        )
 
         assert await doors(bot.transport).remove_member(room, account(bob)) is True
 
         await anna.wait_for_membership(room.id, bob.user_id, "leave")
-        await until(lambda: member_state(bot.transport, room.id, bob.user_id) == "none", "")
+        await bot_sees(
+            bot.transport, lambda: member_state(bot.transport, room.id, bob.user_id) == "none"
+        )
         assert await doors(bot.transport).remove_member(room, account(bob)) is False
 
 
@@ -163,7 +165,9 @@ async def test_remove_member_without_the_kick_level_is_a_missing_right(
         await anna.invite(room.id, bob.user_id)
         await bob.wait_for_membership(room.id, bob.user_id, "invite")
         await bob.join(room.id)
-        await until(lambda: member_state(bot.transport, room.id, bob.user_id) == "join", "")
+        await bot_sees(
+            bot.transport, lambda: member_state(bot.transport, room.id, bob.user_id) == "join"
+        )
 
         with pytest.raises(MissingRight) as caught:
             await doors(bot.transport).remove_member(room, account(bob))
