@@ -25,6 +25,7 @@ feature = c.Feature("space")
 
 NAME_MAX = 100
 _NEW = {"neu", "new", "anlegen", "create"}
+_NEW_EXAMPLE = N_('space neu "Bündnis"')
 
 
 def _place(ctx: Context) -> Spaces:
@@ -54,7 +55,7 @@ def _named(place: Spaces, space: ChatRef) -> Rich:
     help=N_("Der Matrix-Space des Bündnisses: zeigen, festlegen oder neu anlegen"),
     params=(c.text("what", N_("#alias:server|neu Name"), optional=True),),
     right=c.Right.ADMIN,
-    examples=("space", "space #buendnis:example.org", N_('space neu "Bündnis"')),
+    examples=("space", "space #buendnis:example.org", _NEW_EXAMPLE),
 )
 async def space(ctx: Context, what: str | None) -> None:
     place = _place(ctx)
@@ -65,7 +66,9 @@ async def space(ctx: Context, what: str | None) -> None:
     if head.lower() in _NEW:
         name = visible(rest.strip().strip('"„“”'))
         if not name:
-            raise UserError(ctx.t("So geht's: {usage}", usage=code(ctx.cmd('space neu "Bündnis"'))))
+            raise UserError(
+                ctx.t("So geht's: {usage}", usage=code(ctx.cmd(ctx.lang.gettext(_NEW_EXAMPLE))))
+            )
         if len(name) > NAME_MAX:
             raise UserError(ctx.t("Der Name ist zu lang (höchstens {max} Zeichen).", max=NAME_MAX))
         made = await place.create_space(name)
@@ -95,7 +98,7 @@ async def _show(ctx: Context, place: Spaces) -> Rich:
     if not ref:
         return ctx.t(
             "Das Bündnis hat noch keinen Matrix-Space. Lege einen an mit {new} oder nenne einen, in dem ich bin: {set}.",
-            new=code(ctx.cmd('space neu "Bündnis"')),
+            new=code(ctx.cmd(ctx.lang.gettext(_NEW_EXAMPLE))),
             set=code(ctx.cmd("space #buendnis:example.org")),
         )
     try:
