@@ -196,3 +196,21 @@ def test_right_hints_name_element_settings() -> None:
     hint = MatrixDoors().right_hint(ChatRight.INVITE)
     assert "Rollen & Berechtigungen" in hint and "einladen" in hint
     assert MatrixDoors().right_hint(ChatRight.MANAGE_TOPICS) == ""
+
+
+@pytest.mark.parametrize(
+    ("versions", "chosen"),
+    [
+        ({"default": "12", "available": {"12": "stable", "10": "stable"}}, "12"),
+        ({"default": "6", "available": {"6": "stable", "10": "stable", "11": "stable"}}, "10"),
+        ({"default": "6", "available": {"6": "stable", "9": "stable", "8": "stable"}}, "9"),
+        ({"default": "6", "available": {"6": "stable", "9": "unstable"}}, None),
+        ({}, None),
+    ],
+)
+def test_the_room_version_for_restricted_joins(
+    versions: dict[str, object], chosen: str | None
+) -> None:
+    from bot.transports.matrix.rooms import restricted_version
+
+    assert restricted_version({"m.room_versions": versions} if versions else {}) == chosen

@@ -12,7 +12,7 @@ from typing import Any
 import nio
 import pytest
 
-from bot.admission import WayKind, doors
+from bot.admission import Way, WayKind, doors
 from bot.core import ChatRef
 from bot.rich import AccountRef
 from storage import repo
@@ -124,6 +124,11 @@ async def test_space_and_ag_room_with_restricted_join(
             # A member of the Space joins without an invitation; someone outside cannot.
             await anna.invite(space_id, bob.user_id)
             await accept(bob, space_id)
+            await bot_sees(bot.transport, lambda: joined(bot, space_id, bob.user_id))
+            room = ChatRef("matrix", room_id, False, AG2)
+            bob_account = AccountRef("matrix", bob.user_id, "Bob")
+            way = await doors(bot.transport).let_in(room, bob_account, link=None)
+            assert way == Way(room, WayKind.OPEN, url(room_id))  # no invitation needed
             await bob.join(room_id)
             await anna.wait_for_membership(room_id, bob.user_id, "join")
             refused = await carl.client.join(room_id)
