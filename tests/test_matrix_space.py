@@ -52,6 +52,7 @@ async def state_of(human: MatrixHuman, room_id: str) -> dict[tuple[str, str], di
 async def accept(human: MatrixHuman, room_id: str) -> None:
     await human.wait_for_membership(room_id, human.user_id, "invite")
     await human.join(room_id)
+    await human.wait_for_membership(room_id, human.user_id, "join")
 
 
 async def bot_and_anna(synapse: SynapseServer, tmp_path: Path) -> tuple[MatrixHuman, Any]:
@@ -97,6 +98,7 @@ async def test_space_and_ag_room_with_restricted_join(
                 "Bündnis Revier angelegt und mit der AG verbunden."
             )  # no invitation: Anna is in the Space, so the room lets her in by itself
             await anna.join(room_id)
+            await anna.wait_for_membership(room_id, anna.user_id, "join")
 
             room_state = await state_of(anna, room_id)
             space_state = await state_of(anna, space_id)
@@ -191,6 +193,7 @@ async def test_ag_room_in_a_space_where_the_bot_may_not_add_rooms(
                 "Berechtigungen: gib mir eine Rolle, die „Räume verwalten“ darf (z. B. Admin)."
             )  # the room's join rule admits the Space's members: Anna is one
             await anna.join(room_id)
+            await anna.wait_for_membership(room_id, anna.user_id, "join")
             room_state = await state_of(anna, room_id)
             assert ("m.space.parent", space_id) in room_state
             assert ("m.space.child", room_id) not in await state_of(anna, space_id)
@@ -217,6 +220,12 @@ async def test_ag_room_without_a_space_and_a_room_that_is_no_space(
             assert not_space.body == f"{here} ist ein Raum, kein Space."
             unknown = await ask(anna, here, bot.user_id, "!space #gibtsnicht:localhost")
             assert unknown.body == "Den Space #gibtsnicht:localhost finde ich nicht."
+            closed = await anna.client.room_create(name="Geschlossen", space=True)
+            assert isinstance(closed, nio.RoomCreateResponse)
+            shut_out = await ask(anna, here, bot.user_id, f"!space {closed.room_id}")
+            assert shut_out.body == (
+                f"In den Space {closed.room_id} komme ich nicht hinein: lade mich erst ein."
+            )
 
             answer = await ask(anna, here, bot.user_id, "!ag room ag2", contains="angelegt")
             (room_id,) = links(answer.body)

@@ -4,8 +4,6 @@ in the database (`bot_setting`) and wins over `[matrix] space` of the configurat
 
 from __future__ import annotations
 
-import logging
-
 from bot import commands as c
 from bot.admission import ChatRight, doors
 from bot.context import Context, UserError
@@ -18,8 +16,6 @@ from handlers.membership.render import ag_title
 from handlers.space import service
 from storage.models import Ag
 from storage.text import visible
-
-log = logging.getLogger(__name__)
 
 feature = c.Feature("space")
 
