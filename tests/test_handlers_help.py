@@ -196,6 +196,7 @@ async def test_ag_without_a_sub_command_lists_the_sub_commands(bot: BotHarness, 
         "• /ag new Kürzel Name -- Beschreibung – Eine neue AG anlegen",
         "• /ag policy AG [offen|anfrage] – Wie man einer AG beitritt: offen oder auf Anfrage",
         "• /ag restore AG – Eine archivierte AG zurückholen",
+        "• /ag room AG – Einen Matrix-Raum für eine AG anlegen, im Space des Bündnisses",
     ]
 
 
