@@ -82,6 +82,7 @@ ENV = {
     "matrix.access_token": "BUENDNISBOT_MATRIX_ACCESS_TOKEN",
     "matrix.store_path": "BUENDNISBOT_MATRIX_STORE",
     "matrix.device_id": "BUENDNISBOT_MATRIX_DEVICE_ID",
+    "matrix.space": "BUENDNISBOT_MATRIX_SPACE",
     "privacy.controller": "BUENDNISBOT_PRIVACY_CONTROLLER",
     "privacy.address": "BUENDNISBOT_PRIVACY_ADDRESS",
     "privacy.email": "BUENDNISBOT_PRIVACY_EMAIL",
@@ -345,6 +346,11 @@ def _matrix(flat: Mapping[str, Any]) -> MatrixSettings | None:
         raise ConfigError(
             "matrix.allowed_inviters: expected a list like ['@anna:example.org', ':example.org']"
         )
+    space = _str(flat, "matrix.space")
+    if space and not re.fullmatch(r"#[^:\s]+:\S+|!\S+", space):
+        raise ConfigError(
+            f"{_name('matrix.space')}: needs a room id or alias like #buendnis:example.org"
+        )
     server = user_id.split(":", 1)[1]
     return MatrixSettings(
         homeserver=homeserver.rstrip("/"),
@@ -354,4 +360,5 @@ def _matrix(flat: Mapping[str, Any]) -> MatrixSettings | None:
         device_id=_str(flat, "matrix.device_id", "BUENDNISBOT") or "BUENDNISBOT",
         store_path=Path(_str(flat, "matrix.store_path", "data/matrix-store")),
         allowed_inviters=tuple(inviters) if inviters else (f":{server}",),
+        space=space,
     )

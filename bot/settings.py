@@ -70,6 +70,8 @@ class MatrixSettings:
     device_id: str = "BUENDNISBOT"
     store_path: Path = Path("data/matrix-store")
     allowed_inviters: tuple[str, ...] = ()
+    # The alliance's Space ("!id:server" or "#alias:server"); one set with /space wins.
+    space: str = ""
 
     @property
     def server_name(self) -> str:

@@ -20,6 +20,7 @@ from handlers.polls import results as poll_results
 from handlers.polls import votes as poll_votes
 from handlers.privacy import commands as privacy
 from handlers.reminders import commands as reminders
+from handlers.space import commands as space
 from handlers.stats import commands as stats
 from handlers.survey import commands as survey
 from handlers.topics import commands as topics
@@ -52,4 +53,5 @@ FEATURES: tuple[Feature, ...] = (
     privacy.feature,
     stats.feature,
     welcome.feature,
+    space.feature,
 )

@@ -202,6 +202,7 @@ MATRIX = 'homeserver = "https://matrix.example.org"\nuser_id = "@bot:example.org
             {},
             "matrix.allowed_inviters",
         ),
+        ("[matrix]\n" + MATRIX + 'password = "x"\nspace = "buendnis"', {}, "matrix.space"),
         ('databse_url = "sqlite+aiosqlite:///x.db"', {}, "databse_url"),
         ('[telegram]\ntokne = "x"', {}, "telegram.tokne"),
         ('[chat_languages]\n"telegram:-1" = "fr"', {}, "chat_languages"),
@@ -324,3 +325,18 @@ def test_check_config_accepts_a_good_file(tmp_path: Path) -> None:
     result = run_bot("--config", str(good), "check-config")
 
     assert (result.returncode, result.stdout, result.stderr) == (0, "configuration OK\n", "")
+
+
+@pytest.mark.parametrize(
+    ("body", "environ", "space"),
+    [
+        ('password = "x"\n', {}, ""),
+        ('password = "x"\nspace = "#buendnis:example.org"\n', {}, "#buendnis:example.org"),
+        ('password = "x"\nspace = "!abcDEF123"\n', {}, "!abcDEF123"),  # room v12 ids
+        ('password = "x"\n', {"BUENDNISBOT_MATRIX_SPACE": "!x:example.org"}, "!x:example.org"),
+    ],
+)
+def test_the_matrix_space(tmp_path: Path, body: str, environ: dict[str, str], space: str) -> None:
+    settings = load_settings(settings_file(tmp_path, "[matrix]\n" + MATRIX + body), environ=environ)
+    assert settings.matrix is not None
+    assert settings.matrix.space == space

@@ -202,6 +202,7 @@ async def test_ag_without_a_sub_command_lists_the_sub_commands(bot: BotHarness, 
         "• /ag requests AG [ablehnen|admins] – Beitrittsanfragen von Nicht-Mitgliedern zu den "
         "Chats einer AG: ablehnen oder den Admins überlassen",
         "• /ag restore AG – Eine archivierte AG zurückholen",
+        "• /ag room AG – Einen Matrix-Raum für eine AG anlegen, im Space des Bündnisses",
         "• /ag topic AG – Ein eigenes Thema für eine AG in dieser Forum-Gruppe anlegen und verbinden",
     ]
 

@@ -260,3 +260,14 @@ async def bot_knows(
     synced = transport.syncer.synced  # notified after every sync
     async with asyncio.timeout(timeout), synced:
         await synced.wait_for(lambda: room_id in transport.client.rooms)
+
+
+async def bot_sees(
+    transport: MatrixTransport,
+    check: Callable[[], bool],
+    timeout: float = 10.0,  # noqa: ASYNC109
+) -> None:
+    """Until `check()` holds after one of the bot's syncs (e.g. a member it should know of)."""
+    synced = transport.syncer.synced
+    async with asyncio.timeout(timeout), synced:
+        await synced.wait_for(check)

@@ -45,6 +45,7 @@ from bot.core import (
 )
 from bot.rich import AccountRef, Rich
 from bot.transports.matrix.direct import DirectRooms
+from bot.transports.matrix.doors import MatrixDoors
 from bot.transports.matrix.invites import Invites
 from bot.transports.matrix.keys import RoomKeys
 from bot.transports.matrix.login import log_in
@@ -77,7 +78,7 @@ class _Client(nio.AsyncClient):
 # --- the transport ----------------------------------------------------------------------
 
 
-class MatrixTransport(BaseTransport):
+class MatrixTransport(MatrixDoors, BaseTransport):
     platform = PLATFORM
     command_prefix = "!"
     # `buttons`: offered as reactions the bot puts under its message (see media.py).
