@@ -23,7 +23,7 @@ from bot.outbox import Outbox
 from bot.rich import Rich, chunk
 from bot.timers import Timers
 from storage import repo
-from storage.ag_cache import AgCache
+from storage.ag_cache import AgCache, AgChatsCache
 from storage.chat_language import ChatLanguageCache
 from storage.models import Role
 from storage.sender_cache import SenderCache
@@ -65,6 +65,7 @@ class Services:
     # The AG list and who sent a command: read once, dropped whenever their tables are
     # written (storage/cache.py).
     ags: AgCache = field(init=False)
+    linked_chats: AgChatsCache = field(init=False)
     senders: SenderCache = field(init=False)
     # The language set for a group or room (`/lang en` there), read once per command.
     chat_languages: ChatLanguageCache = field(init=False)
@@ -76,6 +77,7 @@ class Services:
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.settings, self.translator, self.transports)
         self.ags = AgCache(self.db)
+        self.linked_chats = AgChatsCache(self.db)
         self.senders = SenderCache(self.db)
         self.chat_languages = ChatLanguageCache(self.db)
         self._clock: Clock = SystemClock()
@@ -101,11 +103,9 @@ class Services:
 
     async def ag_chats(self, ag_id: int) -> list[ChatRef]:
         """Every chat linked to the AG on a network that is running now."""
-        async with self.db.read() as session:
-            rows = await repo.chats_of_ag(session, ag_id)
         return [
             ChatRef(row.platform, row.external_id, row.is_direct, row.title, row.language)
-            for row in rows
+            for row in await self.linked_chats.of(ag_id)
             if row.platform in self.transports
         ]
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from storage import repo
 from storage.cache import TableWatch, WatchedCache
 from storage.db import Database
-from storage.models import Ag
+from storage.models import Ag, Chat
 
 
 class AgCache:
@@ -33,3 +33,30 @@ class AgCache:
     async def _load(self) -> list[Ag]:
         async with self._db.read() as session:
             return await repo.all_ags(session, include_archived=True)
+
+
+class AgChatsCache:
+    """The chats linked to each AG, kept between writes of the chat and link tables: every
+    `/join` asks for them (the way into the AG's chats), most AGs have none or a few."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_age: float = 30.0,
+        size: int = 1_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._db = db
+        self._cache: WatchedCache[int, list[Chat]] = WatchedCache(
+            TableWatch(db, ["chat", "ag_chat"]), max_age=max_age, size=size, clock=clock
+        )
+
+    async def of(self, ag_id: int) -> list[Chat]:
+        """The AG's linked chats as detached snapshots: read them, do not change them."""
+
+        async def load() -> list[Chat]:
+            async with self._db.read() as session:
+                return await repo.chats_of_ag(session, ag_id)
+
+        return list(await self._cache.get(ag_id, load))

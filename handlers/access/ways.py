@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.admission import ChatRight, MissingRight, Way, WayKind, doors
+from bot.admission import ChatRight, Doors, MissingRight, Way, WayKind, doors
 from bot.context import Services
 from bot.core import ChatRef, Unsupported
 from bot.i18n import Lang
@@ -46,11 +46,19 @@ def chat_ref(row: Chat) -> ChatRef:
 async def chats_and_accounts(
     services: Services, ag: Ag, person_id: int
 ) -> tuple[list[Chat], list[Account]]:
-    """The AG's chats on running networks, and the person's accounts."""
+    """The AG's chats on networks that are running and have doors, and the person's
+    accounts (not read when there is no such chat: the usual `/join` reads nothing)."""
+    chats = [
+        row
+        for row in await services.linked_chats.of(ag.id)
+        if row.platform in services.transports
+        and isinstance(services.transports[row.platform], Doors)
+    ]
+    if not chats:
+        return [], []
     async with services.db.read() as session:
-        chats = await repo.chats_of_ag(session, ag.id)
         accounts = await repo.accounts_of(session, person_id)
-    return [c for c in chats if c.platform in services.transports], accounts
+    return chats, accounts
 
 
 async def open_ways(services: Services, ag: Ag, person_id: int) -> list[Door]:
@@ -60,11 +68,10 @@ async def open_ways(services: Services, ag: Ag, person_id: int) -> list[Door]:
     for row in chats:
         transport = services.transports[row.platform]
         chat = chat_ref(row)
+        known = row.invite_link  # (the row is a cached snapshot: never changed here)
         for account in (a for a in accounts if a.platform == row.platform):
             try:
-                way = await doors(transport).let_in(
-                    chat, account_ref(account), link=row.invite_link
-                )
+                way = await doors(transport).let_in(chat, account_ref(account), link=known)
             except Unsupported:
                 continue
             except MissingRight as err:
@@ -75,13 +82,13 @@ async def open_ways(services: Services, ag: Ag, person_id: int) -> list[Door]:
                 continue
             if way.kind is WayKind.ALREADY:
                 continue
-            if not (way.kind is WayKind.LINK and way.link == row.invite_link):
+            if not (way.kind is WayKind.LINK and way.link == known):
                 # A new link or an invitation proves the right; a kept link does not.
                 async with services.db.write() as session:
                     if way.kind is WayKind.LINK:
                         await set_invite_link(session, row.id, way.link)
                     await clear_missing(session, chat.platform, chat.id, ChatRight.INVITE.value)
-                row.invite_link = way.link if way.kind is WayKind.LINK else row.invite_link
+                known = way.link if way.kind is WayKind.LINK else known
             found.append(Door(chat, way))
     await report_missing(services, ag, [d.missing for d in found if d.missing is not None])
     return found
