@@ -14,6 +14,7 @@ from handlers.access.missing import right_name
 from handlers.access.ways import open_ways, render_ways
 from handlers.membership.render import ag_title
 from handlers.polls.render import network_name
+from handlers.space import service as space_service
 from storage import repo
 from storage.access.gate import counts
 from storage.access.problems import missing_rights
@@ -73,6 +74,19 @@ def _yes_no(ctx: Context, value: bool) -> Rich:
     return ctx.t("ja") if value else ctx.t("nein")
 
 
+async def _space_line(ctx: Context) -> Rich | None:
+    """The alliance's Matrix Space (where AG rooms go), only where Matrix runs."""
+    if space_service.matrix(ctx) is None:
+        return None
+    ref, _ = await space_service.space_ref(ctx)
+    if ref:
+        return ctx.t("Matrix-Space des Bündnisses: {space}", space=code(ref))
+    return ctx.t(
+        "Matrix-Space des Bündnisses: noch keiner (festlegen mit {space})",
+        space=code(ctx.cmd("space")),
+    )
+
+
 @feature.command(
     "ag info",
     help=N_("Alles über eine AG: Einstellungen, Mitglieder, Chats und fehlende Rechte"),
@@ -106,6 +120,9 @@ async def ag_info(ctx: Context, ag: Ag) -> None:
             leads=numbers.leads,
         ),
     ]
+    space = await _space_line(ctx)
+    if space is not None:
+        rows.append(space)
     if not chat_rows:
         rows.append(
             ctx.t(
