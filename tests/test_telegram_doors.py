@@ -5,6 +5,8 @@ and declined or left alone for strangers, missing rights told and shown in /ag i
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support.telegram_bot import ADMIN, ANNA, SUPERGROUP, StartBot, TelegramBot
@@ -14,6 +16,7 @@ from tests.support.telegram_updates import private_chat, user
 GROUP_ID = SUPERGROUP["id"]
 BEN = user(333, "Ben", username="ben_k")
 NO_INVITE = "not enough rights to manage chat invite links"
+LINK = r"https://t\.me/\+\w+"
 
 
 @pytest.fixture
@@ -39,6 +42,21 @@ async def test_join_gives_a_join_request_link_made_once(tg: TelegramBot) -> None
     replies_ben = await tg.say(private_chat(BEN), BEN, "/join ag2")
     assert len(api(tg).calls_to("createChatInviteLink")) == 1
     assert replies_ben[-1] == replies[-1]
+
+
+async def test_a_revoked_link_is_replaced_by_a_new_one(tg: TelegramBot) -> None:
+    [old] = re.findall(LINK, (await tg.say(private_chat(ANNA), ANNA, "/join ag2"))[-1])
+    api(tg).revoked.add(old)  # an admin revoked it in the group's settings
+
+    replies = await tg.say(private_chat(BEN), BEN, "/join ag2")
+    [check] = api(tg).calls_to("editChatInviteLink")
+    assert check.params["invite_link"] == old
+    assert len(api(tg).calls_to("createChatInviteLink")) == 2
+    [new] = re.findall(LINK, replies[-1])
+    assert new != old
+    assert replies[-1].endswith("frag dort den Beitritt an, ich nehme dich auf.")
+    [info] = await tg.say(private_chat(ADMIN), ADMIN, "/ag info ag2")
+    assert re.findall(LINK, info) == [new]
 
 
 async def test_someone_in_the_group_already_gets_no_link(tg: TelegramBot) -> None:

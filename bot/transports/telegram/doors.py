@@ -88,7 +88,7 @@ class TelegramDoors(NoDoors):
         group = group_id(chat)
         if await self._inside(group, account):
             return Way(chat, WayKind.ALREADY)
-        if link:
+        if link and await self._still_valid(group, chat, link):
             return Way(chat, WayKind.LINK, link)
         bot = self.application.bot
         try:
@@ -159,6 +159,31 @@ class TelegramDoors(NoDoors):
 
     def right_hint(self, right: ChatRight) -> str:
         return _HINTS.get(right, "")
+
+    async def _still_valid(self, group: int | str, chat: ChatRef, link: str) -> bool:
+        """Whether the link kept for the chat still works: an admin may have revoked it,
+        or it may be gone with the group. Asked by editing it to what it is already (the
+        Bot API has no other way to look at one link); False makes the caller make a new
+        one. A network failure keeps the link rather than costing the way in."""
+        bot = self.application.bot
+        try:
+            edited = await retried(
+                str(group),
+                lambda target: bot.edit_chat_invite_link(
+                    target, link, name=LINK_NAME, creates_join_request=True
+                ),
+                group,
+                self.send_retry_delays,
+            )
+        except TelegramError as exc:
+            if lacks_right(exc):
+                raise MissingRight(ChatRight.INVITE, chat) from None
+            if isinstance(exc, BadRequest):
+                log.info("telegram: a kept invite link is no longer valid: %s", exc.message)
+                return False
+            log.debug("telegram: a kept invite link was not checked: %s", type(exc).__name__)
+            return True
+        return not edited.is_revoked
 
     async def _inside(self, group: int | str, account: AccountRef) -> bool:
         """Whether the account is in the group now; False when Telegram does not say."""
