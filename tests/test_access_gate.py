@@ -198,8 +198,18 @@ async def test_ag_requests_rejects_an_unknown_word(bot: BotHarness) -> None:
 async def test_leave_removes_nobody_by_default(bot: BotHarness) -> None:
     doors_of(bot).inside.add(("ag2-gruppe", "alice"))
     await bot.dm("alice").say("alice", "/join ag2")
-    assert await bot.dm("alice").say("alice", "/leave ag2") == [f"Du hast die AG {AG2} verlassen."]
+    assert await bot.dm("alice").say("alice", "/leave ag2") == [
+        f"Du hast die AG {AG2} verlassen. Aus den Chats der AG entferne ich dich nicht; "
+        "verlass sie selbst, wenn du magst."
+    ]
     assert doors_of(bot).removed == []
+
+
+async def test_leave_of_an_ag_without_chats_says_nothing_of_chats(bot: BotHarness) -> None:
+    await bot.dm("alice").say("alice", "/join ag1")
+    assert await bot.dm("alice").say("alice", "/leave ag1") == [
+        "Du hast die AG Nachhaltige Dorfentwicklung (ag1) verlassen."
+    ]
 
 
 async def test_leave_removes_from_the_chats_when_the_ag_says_so(bot: BotHarness) -> None:
@@ -220,7 +230,10 @@ async def test_leave_keeps_a_member_of_another_ag_in_the_same_chat(bot: BotHarne
     await bot.group("ag2-gruppe").say("admin", "/link ag3")
     doors_of(bot).inside.add(("ag2-gruppe", "alice"))
     await bot.dm("alice").say("alice", "/join ag2 ag3")
-    assert await bot.dm("alice").say("alice", "/leave ag2") == [f"Du hast die AG {AG2} verlassen."]
+    assert await bot.dm("alice").say("alice", "/leave ag2") == [
+        f"Du hast die AG {AG2} verlassen. In Ag2-Gruppe bleibst du, weil dort auch eine "
+        "andere AG von dir ist."
+    ]
     assert doors_of(bot).removed == []
 
 
