@@ -107,7 +107,7 @@ def _describe(ctx: Context, ag: Ag) -> Rich:
 
 @feature.command(
     "ag leave",
-    help=N_("Ob wer die AG verlässt auch aus ihren Chats entfernt wird (entfernen|behalten)"),
+    help=N_("Ob Austretende auch aus den Chats der AG entfernt werden"),
     params=(c.ag(), c.word("choice", N_("entfernen|behalten"), optional=True)),
     right=c.Right.LEAD,
     examples=(N_("ag leave ag2 entfernen"), N_("ag leave ag2 behalten")),
