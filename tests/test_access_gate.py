@@ -132,6 +132,15 @@ async def test_missing_invite_right_is_told_once_to_the_leads_and_shown_in_ag_in
     assert info[0].splitlines()[-1] == "• Ag2-Gruppe (Fake) – Einladungslink: https://t.me/+fake1"
 
 
+async def test_missing_right_of_an_ag_without_leads_is_told_to_the_admins(
+    bot: BotHarness,
+) -> None:
+    doors_of(bot).lacking.add(("ag2-gruppe", ChatRight.INVITE))
+    told = f"AG {AG2}: Mir fehlt in Ag2-Gruppe das Recht „Mitglieder einladen“."
+    assert ("dm-admin", told) in await sent_by(bot, "alice", "/join ag2")
+    assert not [t for t in await sent_by(bot, "ben", "/join ag2") if t[0] == "dm-admin"]
+
+
 async def test_ag_info_shows_settings_and_counts(bot: BotHarness) -> None:
     await bot.dm("alice").say("alice", "/join ag2")
     [info] = await bot.dm("admin").say("admin", "/ag info ag2")

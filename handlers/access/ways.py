@@ -10,13 +10,15 @@ per right and chat; the person hears plainly that the leads know.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.admission import ChatRight, MissingRight, Way, WayKind, doors
 from bot.context import Services
 from bot.core import ChatRef, Unsupported
 from bot.i18n import Lang
-from bot.rich import Rich, bold, lines
+from bot.outbox import Audience
+from bot.rich import AccountRef, Rich, bold, lines
 from handlers.access.missing import missing_sentence
 from handlers.membership.render import ag_title
 from handlers.membership.service import tell_person
@@ -88,7 +90,8 @@ async def open_ways(services: Services, ag: Ag, person_id: int) -> list[Door]:
 
 
 async def report_missing(services: Services, ag: Ag, missing: list[MissingRight]) -> None:
-    """Note each missing right for `/ag info`; the first time, tell the AG's leads."""
+    """Note each missing right for `/ag info`; the first time, tell the AG's leads (the
+    alliance's admins where it has none: someone must hear of it)."""
     for err in missing:
         chat, right = err.chat, err.right.value
         async with services.db.write() as session:
@@ -104,6 +107,17 @@ async def report_missing(services: Services, ag: Ag, missing: list[MissingRight]
 
         for lead in leads:
             await tell_person(services, lead, notice)
+        if not leads:  # an AG without a lead: the alliance's admins can give the right
+            await _tell_admins(services, notice)
+
+
+async def _tell_admins(services: Services, notice: Callable[[Lang, str], Rich]) -> None:
+    audiences = []
+    for admin in sorted(services.settings.admins):
+        platform, _, external_id = admin.partition(":")
+        if platform in services.transports:
+            audiences.append(Audience.of_account(AccountRef(platform, external_id, external_id)))
+    await services.outbox.fan_out(audiences, lambda reader: notice(reader.lang, reader.prefix))
 
 
 def render_ways(lang: Lang, ag: Ag, found: list[Door]) -> Rich | None:
