@@ -9,9 +9,10 @@ import re
 
 import pytest
 
+from tests.support.telegram_api import update
 from tests.support.telegram_bot import ADMIN, ANNA, SUPERGROUP, StartBot, TelegramBot
 from tests.support.telegram_doors import DoorsApi, bad_request, join_request
-from tests.support.telegram_updates import private_chat, user
+from tests.support.telegram_updates import forum, private_chat, topic_message, user
 
 GROUP_ID = SUPERGROUP["id"]
 BEN = user(333, "Ben", username="ben_k")
@@ -136,6 +137,25 @@ async def test_leave_bans_and_unbans_where_the_ag_removes(tg: TelegramBot) -> No
     [unban] = api(tg).calls_to("unbanChatMember")
     assert ban.params == {"chat_id": GROUP_ID, "user_id": ANNA["id"]}
     assert unban.params == {"chat_id": GROUP_ID, "user_id": ANNA["id"], "only_if_banned": True}
+
+
+async def test_leave_does_not_remove_from_a_forum_group_through_a_topic(
+    tg: TelegramBot,
+) -> None:
+    """Telegram removes from a whole group: leaving the AG of one topic must not throw the
+    person out of the alliance's forum group; the answer says so."""
+    alliance = forum(-1009876543210, "Bündnis Revier")
+    await tg.feed(update(topic_message(alliance, ADMIN, "/link ag3", 77, "AG 3")))
+    assert await tg.linked("-1009876543210/77") == ["ag3"]
+    await tg.say(private_chat(ADMIN), ADMIN, "/ag leave ag3 entfernen")
+    api(tg).inside.add((alliance["id"], ANNA["id"]))
+    await tg.say(private_chat(ANNA), ANNA, "/join ag3")
+    replies = await tg.say(private_chat(ANNA), ANNA, "/leave ag3")
+    assert api(tg).calls_to("banChatMember") == []
+    assert replies[-1].endswith(
+        "Aus <b>Bündnis Revier / AG 3</b> kann ich niemanden entfernen; verlass sie selbst, "
+        "wenn du magst."
+    )
 
 
 async def test_leave_without_the_ban_right_says_so(tg: TelegramBot) -> None:

@@ -41,7 +41,8 @@ async def remove_from_chats(ctx: Context, ag: Ag, person_id: int) -> Rich | None
             "Aus den Chats der AG entferne ich dich nicht; verlass sie selbst, wenn du magst."
         )
     removed: list[Rich] = []
-    kept: list[Rich] = []
+    kept: list[Rich] = []  # another AG of theirs is there
+    stays: list[Rich] = []  # the network cannot remove from there (a forum topic)
     missing: list[MissingRight] = []
     for row in chats:
         async with services.db.read() as session:
@@ -54,8 +55,9 @@ async def remove_from_chats(ctx: Context, ag: Ag, person_id: int) -> Rich | None
                 gone = await doors(services.transports[row.platform]).remove_member(
                     chat, account_ref(account)
                 )
-            except Unsupported:
-                continue
+            except Unsupported:  # e.g. a Telegram forum topic: only the whole group
+                stays.append(bold(chat.title or chat.id))
+                break
             except MissingRight as err:
                 missing.append(err)
                 continue
@@ -78,6 +80,13 @@ async def remove_from_chats(ctx: Context, ag: Ag, person_id: int) -> Rich | None
             ctx.t(
                 "In {chats} bleibst du, weil dort auch eine andere AG von dir ist.",
                 chats=join(kept, ", "),
+            )
+        )
+    if stays:
+        parts.append(
+            ctx.t(
+                "Aus {chats} kann ich niemanden entfernen; verlass sie selbst, wenn du magst.",
+                chats=join(stays, ", "),
             )
         )
     if missing:

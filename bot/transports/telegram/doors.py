@@ -18,11 +18,11 @@ from telegram import ChatMember, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.admission import ChatRight, JoinAsked, MissingRight, NoDoors, Way, WayKind
-from bot.core import ChatRef, Inbox
+from bot.core import ChatRef, Inbox, Unsupported
 from bot.i18n import N_
 from bot.logs import pseudonym
 from bot.rich import AccountRef
-from bot.transports.telegram.convert import PLATFORM, chat_id, chat_ref, user_ref
+from bot.transports.telegram.convert import PLATFORM, address, chat_id, chat_ref, user_ref
 from bot.transports.telegram.retry import retried
 
 if TYPE_CHECKING:
@@ -127,6 +127,10 @@ class TelegramDoors(NoDoors):
             raise
 
     async def remove_member(self, chat: ChatRef, account: AccountRef) -> bool:
+        if address(chat.id)[1] is not None:
+            # Telegram removes from the whole group, never from one topic: leaving the
+            # AG of one topic must not cost the person the alliance's other topics.
+            raise Unsupported("removing from a forum topic")
         group = group_id(chat)
         if not await self._inside(group, account):
             return False
