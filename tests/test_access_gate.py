@@ -74,7 +74,11 @@ async def test_join_in_a_group_sends_the_link_privately(bot: BotHarness) -> None
     before = len(doors_of(bot).sent)
     await bot.group("andere").say("alice", "/join ag2")
     sent = [(s.chat.id, s.text) for s in doors_of(bot).sent[before:]]
-    assert sent == [("andere", WELCOME), ("dm-alice", WAYS)]
+    assert sent == [
+        ("andere", WELCOME),
+        ("dm-alice", WAYS),
+        ("andere", f"Wie du in die Chats der AG {AG2} kommst, habe ich dir privat geschickt."),
+    ]
 
 
 async def test_join_in_a_group_without_a_private_chat_says_how(bot: BotHarness) -> None:

@@ -55,6 +55,13 @@ async def offer_ways(ctx: Context, ag: Ag, *, asked: bool = False) -> None:
         return
     if asked:
         await ctx.reply(ctx.t("Ich habe es dir privat geschickt."))
+    else:  # after /join in a group: say where to look
+        await ctx.reply(
+            ctx.t(
+                "Wie du in die Chats der AG {ag} kommst, habe ich dir privat geschickt.",
+                ag=ag_title(ag),
+            )
+        )
 
 
 @feature.command(
