@@ -62,6 +62,18 @@ async def test_the_link_is_made_once_per_chat_and_reused(bot: BotHarness) -> Non
     assert doors_of(bot).let_in_calls[-1] == ("ag2-gruppe", "ben", "https://t.me/+fake1")
 
 
+async def test_topics_of_one_group_share_one_link(bot: BotHarness) -> None:
+    """Two AGs in two topics of one forum group: one group, so one link, not one per topic."""
+    await bot.group("-1001/77").say("admin", "/link ag1")
+    await bot.group("-1001/88").say("admin", "/link ag3")
+    await bot.dm("alice").say("alice", "/join ag1")
+    [ways] = (await bot.dm("ben").say("ben", "/join ag3"))[1:]
+    assert doors_of(bot).links_made == ["https://t.me/+fake1"]
+    assert ways.endswith(
+        "-1001/88: https://t.me/+fake1 – frag dort den Beitritt an, ich nehme dich auf."
+    )
+
+
 async def test_a_chat_the_person_is_in_already_is_not_offered(bot: BotHarness) -> None:
     doors_of(bot).inside.add(("ag2-gruppe", "alice"))
     assert await bot.dm("alice").say("alice", "/join ag2") == [WELCOME]

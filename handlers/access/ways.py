@@ -24,7 +24,7 @@ from handlers.membership.render import ag_title
 from handlers.membership.service import tell_person
 from handlers.people import account_ref
 from storage import repo
-from storage.access.gate import set_invite_link
+from storage.access.gate import group_invite_link, set_invite_link
 from storage.access.problems import clear_missing, note_missing
 from storage.membership import leads_of
 from storage.models import Account, Ag, Chat
@@ -62,11 +62,13 @@ async def open_ways(services: Services, ag: Ag, person_id: int) -> list[Door]:
     for row in chats:
         transport = services.transports[row.platform]
         chat = chat_ref(row)
+        kept = row.invite_link
+        if kept is None:
+            async with services.db.read() as session:
+                kept = await group_invite_link(session, row.platform, row.external_id)
         for account in (a for a in accounts if a.platform == row.platform):
             try:
-                way = await doors(transport).let_in(
-                    chat, account_ref(account), link=row.invite_link
-                )
+                way = await doors(transport).let_in(chat, account_ref(account), link=kept)
             except Unsupported:
                 continue
             except MissingRight as err:
