@@ -62,6 +62,18 @@ async def test_the_link_is_made_once_per_chat_and_reused(bot: BotHarness) -> Non
     assert doors_of(bot).let_in_calls[-1] == ("ag2-gruppe", "ben", "https://t.me/+fake1")
 
 
+async def test_topics_of_one_group_share_one_link(bot: BotHarness) -> None:
+    """Two AGs in two topics of one forum group: one group, so one link, not one per topic."""
+    await bot.group("-1001/77").say("admin", "/link ag1")
+    await bot.group("-1001/88").say("admin", "/link ag3")
+    await bot.dm("alice").say("alice", "/join ag1")
+    [ways] = (await bot.dm("ben").say("ben", "/join ag3"))[1:]
+    assert doors_of(bot).links_made == ["https://t.me/+fake1"]
+    assert ways.endswith(
+        "-1001/88: https://t.me/+fake1 – frag dort den Beitritt an, ich nehme dich auf."
+    )
+
+
 async def test_a_chat_the_person_is_in_already_is_not_offered(bot: BotHarness) -> None:
     doors_of(bot).inside.add(("ag2-gruppe", "alice"))
     assert await bot.dm("alice").say("alice", "/join ag2") == [WELCOME]
@@ -74,7 +86,11 @@ async def test_join_in_a_group_sends_the_link_privately(bot: BotHarness) -> None
     before = len(doors_of(bot).sent)
     await bot.group("andere").say("alice", "/join ag2")
     sent = [(s.chat.id, s.text) for s in doors_of(bot).sent[before:]]
-    assert sent == [("andere", WELCOME), ("dm-alice", WAYS)]
+    assert sent == [
+        ("andere", WELCOME),
+        ("dm-alice", WAYS),
+        ("andere", f"Wie du in die Chats der AG {AG2} kommst, habe ich dir privat geschickt."),
+    ]
 
 
 async def test_join_in_a_group_without_a_private_chat_says_how(bot: BotHarness) -> None:
@@ -130,6 +146,15 @@ async def test_missing_invite_right_is_told_once_to_the_leads_and_shown_in_ag_in
     await bot.dm("carl").say("carl", "/join ag2")
     info = await bot.dm("lena").say("lena", "/ag info ag2")
     assert info[0].splitlines()[-1] == "• Ag2-Gruppe (Fake) – Einladungslink: https://t.me/+fake1"
+
+
+async def test_missing_right_of_an_ag_without_leads_is_told_to_the_admins(
+    bot: BotHarness,
+) -> None:
+    doors_of(bot).lacking.add(("ag2-gruppe", ChatRight.INVITE))
+    told = f"AG {AG2}: Mir fehlt in Ag2-Gruppe das Recht „Mitglieder einladen“."
+    assert ("dm-admin", told) in await sent_by(bot, "alice", "/join ag2")
+    assert not [t for t in await sent_by(bot, "ben", "/join ag2") if t[0] == "dm-admin"]
 
 
 async def test_ag_info_shows_settings_and_counts(bot: BotHarness) -> None:
@@ -198,8 +223,18 @@ async def test_ag_requests_rejects_an_unknown_word(bot: BotHarness) -> None:
 async def test_leave_removes_nobody_by_default(bot: BotHarness) -> None:
     doors_of(bot).inside.add(("ag2-gruppe", "alice"))
     await bot.dm("alice").say("alice", "/join ag2")
-    assert await bot.dm("alice").say("alice", "/leave ag2") == [f"Du hast die AG {AG2} verlassen."]
+    assert await bot.dm("alice").say("alice", "/leave ag2") == [
+        f"Du hast die AG {AG2} verlassen. Aus den Chats der AG entferne ich dich nicht; "
+        "verlass sie selbst, wenn du magst."
+    ]
     assert doors_of(bot).removed == []
+
+
+async def test_leave_of_an_ag_without_chats_says_nothing_of_chats(bot: BotHarness) -> None:
+    await bot.dm("alice").say("alice", "/join ag1")
+    assert await bot.dm("alice").say("alice", "/leave ag1") == [
+        "Du hast die AG Nachhaltige Dorfentwicklung (ag1) verlassen."
+    ]
 
 
 async def test_leave_removes_from_the_chats_when_the_ag_says_so(bot: BotHarness) -> None:
@@ -220,7 +255,10 @@ async def test_leave_keeps_a_member_of_another_ag_in_the_same_chat(bot: BotHarne
     await bot.group("ag2-gruppe").say("admin", "/link ag3")
     doors_of(bot).inside.add(("ag2-gruppe", "alice"))
     await bot.dm("alice").say("alice", "/join ag2 ag3")
-    assert await bot.dm("alice").say("alice", "/leave ag2") == [f"Du hast die AG {AG2} verlassen."]
+    assert await bot.dm("alice").say("alice", "/leave ag2") == [
+        f"Du hast die AG {AG2} verlassen. In Ag2-Gruppe bleibst du, weil dort auch eine "
+        "andere AG von dir ist."
+    ]
     assert doors_of(bot).removed == []
 
 

@@ -195,8 +195,8 @@ async def test_ag_without_a_sub_command_lists_the_sub_commands(bot: BotHarness, 
         "• /ag archive AG – Eine AG archivieren (Mitglieder und Chats bleiben erhalten)",
         "• /ag edit AG name|beschreibung neuer Text – Name oder Beschreibung einer AG ändern",
         "• /ag info [AG] – Alles über eine AG: Einstellungen, Mitglieder, Chats und fehlende Rechte",
-        "• /ag leave AG [entfernen|behalten] – Ob wer die AG verlässt auch aus ihren Chats "
-        "entfernt wird (entfernen|behalten)",
+        "• /ag leave AG [entfernen|behalten] – Ob Austretende auch aus den Chats der AG "
+        "entfernt werden",
         "• /ag new Kürzel Name -- Beschreibung – Eine neue AG anlegen",
         "• /ag policy AG [offen|anfrage] – Wie man einer AG beitritt: offen oder auf Anfrage",
         "• /ag requests AG [ablehnen|admins] – Beitrittsanfragen von Nicht-Mitgliedern zu den "

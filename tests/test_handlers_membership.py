@@ -143,7 +143,10 @@ async def test_leave_without_an_ag_in_a_linked_group(bot: BotHarness) -> None:
     group = bot.group("ag2-gruppe")
     await group.say("alice", "/join")
 
-    assert await group.say("alice", "/austreten") == [f"Du hast die AG {AG2} verlassen."]
+    assert await group.say("alice", "/austreten") == [
+        f"Du hast die AG {AG2} verlassen. Aus den Chats der AG entferne ich dich nicht; "
+        "verlass sie selbst, wenn du magst."
+    ]
     assert await roles_of(bot, "alice") == {}
 
 

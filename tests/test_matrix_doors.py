@@ -177,6 +177,32 @@ async def test_remove_member_without_the_kick_level_is_a_missing_right(
 
 
 @synapse_test
+async def test_remove_member_leaves_those_of_equal_or_higher_power(
+    synapse: SynapseServer, tmp_path: Path
+) -> None:
+    """The bot may kick, but not a moderator of its own level nor the room's creator: they
+    stay, and no right is missing (a missing right would be told to the AG's leads)."""
+    settings = bot_settings(tmp_path, synapse, register_bot(synapse))
+    async with (
+        people(synapse, "anna", "bob") as (anna, bob),
+        running_bot(settings) as bot,
+    ):
+        levels = {"users": {bot.user_id: 50, bob.user_id: 50}}
+        room = await room_of(anna, bot, levels=levels)
+        await anna.invite(room.id, bob.user_id)
+        await bob.wait_for_membership(room.id, bob.user_id, "invite")
+        await bob.join(room.id)
+        await bot_sees(
+            bot.transport, lambda: member_state(bot.transport, room.id, bob.user_id) == "join"
+        )
+
+        assert await doors(bot.transport).remove_member(room, account(bob)) is False
+        assert await doors(bot.transport).remove_member(room, account(anna)) is False
+        assert member_state(bot.transport, room.id, bob.user_id) == "join"
+        assert member_state(bot.transport, room.id, anna.user_id) == "join"
+
+
+@synapse_test
 async def test_a_room_the_bot_is_not_in_is_a_missing_right(
     synapse: SynapseServer, tmp_path: Path
 ) -> None:

@@ -258,3 +258,24 @@ async def test_ag_room_without_a_space_and_a_room_that_is_no_space(
                 await bob.close()
     finally:
         await anna.close()
+
+
+@synapse_test
+async def test_a_public_room_named_as_space_is_left_again(
+    synapse: SynapseServer, tmp_path: Path
+) -> None:
+    """`!space` with a public room that is no Space: the bot joined only to look, so it
+    leaves again rather than staying in a stranger's room (and answering there)."""
+    anna, settings = await bot_and_anna(synapse, tmp_path)
+    try:
+        async with running_bot(settings) as bot:
+            here = await room_with_bot(anna, bot.user_id)
+            public = await anna.client.room_create(
+                name="Öffentlich", preset=nio.RoomPreset.public_chat
+            )
+            assert isinstance(public, nio.RoomCreateResponse)
+            answer = await ask(anna, here, bot.user_id, f"!space {public.room_id}")
+            assert answer.body == f"{public.room_id} ist ein Raum, kein Space."
+            await anna.wait_for_membership(public.room_id, bot.user_id, "leave")
+    finally:
+        await anna.close()

@@ -141,3 +141,21 @@ async def test_a_room_without_a_space_says_how_to_set_one(
     ]  # asked on another network: no Matrix account to invite
     assert matrix.made == [(AG2, matrix.made[0][1], None)]
     assert matrix.invited == []
+
+
+async def test_ag_info_shows_the_space_where_matrix_runs(
+    world: tuple[BotHarness, FakeMatrix],
+) -> None:
+    bot, matrix = world
+    admin = bot.dm("admin", platform="matrix")
+    [info] = await admin.say("admin", "!ag info ag2")
+    assert "Matrix-Space des Bündnisses: noch keiner (festlegen mit !space)" in info.splitlines()
+    matrix.add_space("#chat:x", "!chat", "Aus dem Chat")
+    await admin.say("admin", "!space #chat:x")
+    [info] = await admin.say("admin", "!ag info ag2")
+    assert "Matrix-Space des Bündnisses: !chat" in info.splitlines()
+
+
+async def test_ag_info_has_no_space_line_without_matrix(bot: BotHarness) -> None:
+    [info] = await bot.dm("admin").say("admin", "/ag info ag2")
+    assert "Matrix-Space" not in info

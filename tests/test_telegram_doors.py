@@ -5,15 +5,19 @@ and declined or left alone for strangers, missing rights told and shown in /ag i
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from tests.support.telegram_api import update
 from tests.support.telegram_bot import ADMIN, ANNA, SUPERGROUP, StartBot, TelegramBot
 from tests.support.telegram_doors import DoorsApi, bad_request, join_request
-from tests.support.telegram_updates import private_chat, user
+from tests.support.telegram_updates import forum, private_chat, topic_message, user
 
 GROUP_ID = SUPERGROUP["id"]
 BEN = user(333, "Ben", username="ben_k")
 NO_INVITE = "not enough rights to manage chat invite links"
+LINK = r"https://t\.me/\+\w+"
 
 
 @pytest.fixture
@@ -39,6 +43,21 @@ async def test_join_gives_a_join_request_link_made_once(tg: TelegramBot) -> None
     replies_ben = await tg.say(private_chat(BEN), BEN, "/join ag2")
     assert len(api(tg).calls_to("createChatInviteLink")) == 1
     assert replies_ben[-1] == replies[-1]
+
+
+async def test_a_revoked_link_is_replaced_by_a_new_one(tg: TelegramBot) -> None:
+    [old] = re.findall(LINK, (await tg.say(private_chat(ANNA), ANNA, "/join ag2"))[-1])
+    api(tg).revoked.add(old)  # an admin revoked it in the group's settings
+
+    replies = await tg.say(private_chat(BEN), BEN, "/join ag2")
+    [check] = api(tg).calls_to("editChatInviteLink")
+    assert check.params["invite_link"] == old
+    assert len(api(tg).calls_to("createChatInviteLink")) == 2
+    [new] = re.findall(LINK, replies[-1])
+    assert new != old
+    assert replies[-1].endswith("frag dort den Beitritt an, ich nehme dich auf.")
+    [info] = await tg.say(private_chat(ADMIN), ADMIN, "/ag info ag2")
+    assert re.findall(LINK, info) == [new]
 
 
 async def test_someone_in_the_group_already_gets_no_link(tg: TelegramBot) -> None:
@@ -118,6 +137,25 @@ async def test_leave_bans_and_unbans_where_the_ag_removes(tg: TelegramBot) -> No
     [unban] = api(tg).calls_to("unbanChatMember")
     assert ban.params == {"chat_id": GROUP_ID, "user_id": ANNA["id"]}
     assert unban.params == {"chat_id": GROUP_ID, "user_id": ANNA["id"], "only_if_banned": True}
+
+
+async def test_leave_does_not_remove_from_a_forum_group_through_a_topic(
+    tg: TelegramBot,
+) -> None:
+    """Telegram removes from a whole group: leaving the AG of one topic must not throw the
+    person out of the alliance's forum group; the answer says so."""
+    alliance = forum(-1009876543210, "Bündnis Revier")
+    await tg.feed(update(topic_message(alliance, ADMIN, "/link ag3", 77, "AG 3")))
+    assert await tg.linked("-1009876543210/77") == ["ag3"]
+    await tg.say(private_chat(ADMIN), ADMIN, "/ag leave ag3 entfernen")
+    api(tg).inside.add((alliance["id"], ANNA["id"]))
+    await tg.say(private_chat(ANNA), ANNA, "/join ag3")
+    replies = await tg.say(private_chat(ANNA), ANNA, "/leave ag3")
+    assert api(tg).calls_to("banChatMember") == []
+    assert replies[-1].endswith(
+        "Aus <b>Bündnis Revier / AG 3</b> kann ich niemanden entfernen; verlass sie selbst, "
+        "wenn du magst."
+    )
 
 
 async def test_leave_without_the_ban_right_says_so(tg: TelegramBot) -> None:

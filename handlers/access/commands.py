@@ -14,6 +14,7 @@ from handlers.access.missing import right_name
 from handlers.access.ways import open_ways, render_ways
 from handlers.membership.render import ag_title
 from handlers.polls.render import network_name
+from handlers.space import service as space_service
 from storage import repo
 from storage.access.gate import counts
 from storage.access.problems import missing_rights
@@ -54,6 +55,13 @@ async def offer_ways(ctx: Context, ag: Ag, *, asked: bool = False) -> None:
         return
     if asked:
         await ctx.reply(ctx.t("Ich habe es dir privat geschickt."))
+    else:  # after /join in a group: say where to look
+        await ctx.reply(
+            ctx.t(
+                "Wie du in die Chats der AG {ag} kommst, habe ich dir privat geschickt.",
+                ag=ag_title(ag),
+            )
+        )
 
 
 @feature.command(
@@ -71,6 +79,19 @@ async def chats(ctx: Context, ag: Ag) -> None:
 
 def _yes_no(ctx: Context, value: bool) -> Rich:
     return ctx.t("ja") if value else ctx.t("nein")
+
+
+async def _space_line(ctx: Context) -> Rich | None:
+    """The alliance's Matrix Space (where AG rooms go), only where Matrix runs."""
+    if space_service.matrix(ctx) is None:
+        return None
+    ref, _ = await space_service.space_ref(ctx)
+    if ref:
+        return ctx.t("Matrix-Space des Bündnisses: {space}", space=code(ref))
+    return ctx.t(
+        "Matrix-Space des Bündnisses: noch keiner (festlegen mit {space})",
+        space=code(ctx.cmd("space")),
+    )
 
 
 @feature.command(
@@ -106,6 +127,9 @@ async def ag_info(ctx: Context, ag: Ag) -> None:
             leads=numbers.leads,
         ),
     ]
+    space = await _space_line(ctx)
+    if space is not None:
+        rows.append(space)
     if not chat_rows:
         rows.append(
             ctx.t(

@@ -30,17 +30,24 @@ _KEEP = {"behalten", "keep", "nein", "no", "aus", "off"}
 
 
 async def remove_from_chats(ctx: Context, ag: Ag, person_id: int) -> Rich | None:
-    """After `/leave`: take the person out of the AG's chats where the AG wants that.
-    Returns the sentence for the reply, or None when nothing was to be done."""
-    if not ag.leave_removes:
-        return None
+    """After `/leave`: take the person out of the AG's chats where the AG wants that, and
+    say what became of their place in the chats (None: the AG has no chats)."""
     services = ctx.services
     chats, accounts = await chats_and_accounts(services, ag, person_id)
+    if not ag.leave_removes:
+        if not chats:
+            return None
+        return ctx.t(
+            "Aus den Chats der AG entferne ich dich nicht; verlass sie selbst, wenn du magst."
+        )
     removed: list[Rich] = []
+    kept: list[Rich] = []  # another AG of theirs is there
+    stays: list[Rich] = []  # the network cannot remove from there (a forum topic)
     missing: list[MissingRight] = []
     for row in chats:
         async with services.db.read() as session:
             if await still_belongs(session, person_id, row, ag.id):
+                kept.append(bold(row.title or row.external_id))
                 continue
         chat = chat_ref(row)
         for account in (a for a in accounts if a.platform == row.platform):
@@ -48,8 +55,9 @@ async def remove_from_chats(ctx: Context, ag: Ag, person_id: int) -> Rich | None
                 gone = await doors(services.transports[row.platform]).remove_member(
                     chat, account_ref(account)
                 )
-            except Unsupported:
-                continue
+            except Unsupported:  # e.g. a Telegram forum topic: only the whole group
+                stays.append(bold(chat.title or chat.id))
+                break
             except MissingRight as err:
                 missing.append(err)
                 continue
@@ -66,6 +74,20 @@ async def remove_from_chats(ctx: Context, ag: Ag, person_id: int) -> Rich | None
     if removed:
         parts.append(
             ctx.t("Aus ihren Chats habe ich dich entfernt: {chats}.", chats=join(removed, ", "))
+        )
+    if kept:
+        parts.append(
+            ctx.t(
+                "In {chats} bleibst du, weil dort auch eine andere AG von dir ist.",
+                chats=join(kept, ", "),
+            )
+        )
+    if stays:
+        parts.append(
+            ctx.t(
+                "Aus {chats} kann ich niemanden entfernen; verlass sie selbst, wenn du magst.",
+                chats=join(stays, ", "),
+            )
         )
     if missing:
         names = join((bold(err.chat.title or err.chat.id) for err in missing), ", ")
@@ -94,7 +116,7 @@ def _describe(ctx: Context, ag: Ag) -> Rich:
 
 @feature.command(
     "ag leave",
-    help=N_("Ob wer die AG verlässt auch aus ihren Chats entfernt wird (entfernen|behalten)"),
+    help=N_("Ob Austretende auch aus den Chats der AG entfernt werden"),
     params=(c.ag(), c.word("choice", N_("entfernen|behalten"), optional=True)),
     right=c.Right.LEAD,
     examples=(N_("ag leave ag2 entfernen"), N_("ag leave ag2 behalten")),

@@ -10,19 +10,21 @@ per right and chat; the person hears plainly that the leads know.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.admission import ChatRight, Doors, MissingRight, Way, WayKind, doors
 from bot.context import Services
 from bot.core import ChatRef, Unsupported
 from bot.i18n import Lang
-from bot.rich import Rich, bold, lines
+from bot.outbox import Audience
+from bot.rich import AccountRef, Rich, bold, lines
 from handlers.access.missing import missing_sentence
 from handlers.membership.render import ag_title
 from handlers.membership.service import tell_person
 from handlers.people import account_ref
 from storage import repo
-from storage.access.gate import set_invite_link
+from storage.access.gate import group_invite_link, set_invite_link
 from storage.access.problems import clear_missing, note_missing
 from storage.membership import leads_of
 from storage.models import Account, Ag, Chat
@@ -68,10 +70,13 @@ async def open_ways(services: Services, ag: Ag, person_id: int) -> list[Door]:
     for row in chats:
         transport = services.transports[row.platform]
         chat = chat_ref(row)
-        known = row.invite_link  # (the row is a cached snapshot: never changed here)
+        kept = row.invite_link  # (the row is a cached snapshot: never changed here)
+        if kept is None:
+            async with services.db.read() as session:
+                kept = await group_invite_link(session, row.platform, row.external_id)
         for account in (a for a in accounts if a.platform == row.platform):
             try:
-                way = await doors(transport).let_in(chat, account_ref(account), link=known)
+                way = await doors(transport).let_in(chat, account_ref(account), link=kept)
             except Unsupported:
                 continue
             except MissingRight as err:
@@ -82,20 +87,21 @@ async def open_ways(services: Services, ag: Ag, person_id: int) -> list[Door]:
                 continue
             if way.kind is WayKind.ALREADY:
                 continue
-            if not (way.kind is WayKind.LINK and way.link == known):
+            if not (way.kind is WayKind.LINK and way.link == kept):
                 # A new link or an invitation proves the right; a kept link does not.
                 async with services.db.write() as session:
                     if way.kind is WayKind.LINK:
                         await set_invite_link(session, row.id, way.link)
                     await clear_missing(session, chat.platform, chat.id, ChatRight.INVITE.value)
-                known = way.link if way.kind is WayKind.LINK else known
+                kept = way.link if way.kind is WayKind.LINK else kept
             found.append(Door(chat, way))
     await report_missing(services, ag, [d.missing for d in found if d.missing is not None])
     return found
 
 
 async def report_missing(services: Services, ag: Ag, missing: list[MissingRight]) -> None:
-    """Note each missing right for `/ag info`; the first time, tell the AG's leads."""
+    """Note each missing right for `/ag info`; the first time, tell the AG's leads (the
+    alliance's admins where it has none: someone must hear of it)."""
     for err in missing:
         chat, right = err.chat, err.right.value
         async with services.db.write() as session:
@@ -111,6 +117,17 @@ async def report_missing(services: Services, ag: Ag, missing: list[MissingRight]
 
         for lead in leads:
             await tell_person(services, lead, notice)
+        if not leads:  # an AG without a lead: the alliance's admins can give the right
+            await _tell_admins(services, notice)
+
+
+async def _tell_admins(services: Services, notice: Callable[[Lang, str], Rich]) -> None:
+    audiences = []
+    for admin in sorted(services.settings.admins):
+        platform, _, external_id = admin.partition(":")
+        if platform in services.transports:
+            audiences.append(Audience.of_account(AccountRef(platform, external_id, external_id)))
+    await services.outbox.fan_out(audiences, lambda reader: notice(reader.lang, reader.prefix))
 
 
 def render_ways(lang: Lang, ag: Ag, found: list[Door]) -> Rich | None:

@@ -38,6 +38,18 @@ async def set_invite_link(session: AsyncSession, chat_row_id: int, link: str | N
     await session.execute(update(Chat).where(Chat.id == chat_row_id).values(invite_link=link))
 
 
+async def group_invite_link(session: AsyncSession, platform: str, external_id: str) -> str | None:
+    """A link kept for another topic of the same group (or the group itself): one group,
+    one link, whichever AG's topic it was made for."""
+    found = await session.scalar(
+        select(Chat.invite_link)
+        .where(_same_group(platform, external_id), Chat.invite_link.is_not(None))
+        .order_by(Chat.id)
+        .limit(1)
+    )
+    return found
+
+
 @dataclass(frozen=True)
 class RequestFacts:
     """What decides a join request: the AGs linked to the chat (or any of its topics),

@@ -17,6 +17,7 @@ class DoorsApi(BotApi):
     def __init__(self) -> None:
         super().__init__()
         self.inside: set[tuple[int, int]] = set()
+        self.revoked: set[str] = set()  # links an admin revoked in Telegram
 
     def _normal(self, method: str, params: Json, files: dict[str, Upload]) -> tuple[int, Json]:
         if method == "getChatMember":
@@ -36,6 +37,19 @@ class DoorsApi(BotApi):
             if "name" in params:
                 link["name"] = params["name"]
             return 200, {"ok": True, "result": link}
+        if method == "editChatInviteLink":
+            if params["invite_link"] in self.revoked:
+                return bad_request("INVITE_HASH_EXPIRED")
+            bot = {k: self.me[k] for k in ("id", "is_bot", "first_name", "username")}
+            kept: Json = {
+                "invite_link": params["invite_link"],
+                "creator": bot,
+                "creates_join_request": bool(params.get("creates_join_request")),
+                "is_primary": False,
+                "is_revoked": False,
+                "name": params.get("name", ""),
+            }
+            return 200, {"ok": True, "result": kept}
         if method == "banChatMember":
             self.inside.discard((int(params["chat_id"]), int(params["user_id"])))
             return 200, {"ok": True, "result": True}

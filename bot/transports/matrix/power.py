@@ -46,10 +46,13 @@ class MatrixPower(NoDoors):
 
     async def power(self, room: nio.MatrixRoom) -> int:
         """The bot's power level in the room (unlimited for a creator where that counts)."""
-        own = self.settings.user_id
-        if room.room_version in CREATORS_RULE and own in await self._room_creators(room):
+        return await self.level_of(room, self.settings.user_id)
+
+    async def level_of(self, room: nio.MatrixRoom, user_id: str) -> int:
+        """Anyone's power level in the room (unlimited for a creator where that counts)."""
+        if room.room_version in CREATORS_RULE and user_id in await self._room_creators(room):
             return INFINITE
-        return room.power_levels.get_user_level(own)
+        return room.power_levels.get_user_level(user_id)
 
     async def may_send_state(self, room: nio.MatrixRoom, event_type: str) -> bool:
         needed = room.power_levels.get_state_event_required_level(event_type)

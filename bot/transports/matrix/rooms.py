@@ -72,7 +72,8 @@ class MatrixRooms(MatrixPower):
             room_id = ref
         else:
             raise SpaceError(SpaceProblem.UNKNOWN, ref)
-        if room_id not in client.rooms:
+        joined_now = room_id not in client.rooms
+        if joined_now:
             joined = await self.sender.retrying(
                 lambda: client.join(room_id), nio.JoinResponse, "join space",
                 done=lambda r: isinstance(r, nio.ErrorResponse),
@@ -82,8 +83,15 @@ class MatrixRooms(MatrixPower):
             await self.syncer.wait_for_room(room_id)
         room = client.rooms[room_id]
         if room.room_type != SPACE_TYPE:
+            if joined_now:  # joined only to look: a public room the bot does not belong in
+                await self._leave_quietly(room_id)
             raise SpaceError(SpaceProblem.NOT_A_SPACE, ref)
         return ChatRef(PLATFORM, room_id, False, room.display_name)
+
+    async def _leave_quietly(self, room_id: str) -> None:
+        resp = await self.client.room_leave(room_id)
+        if isinstance(resp, nio.ErrorResponse):
+            log.warning("matrix: could not leave a room that is no space: %s", resp.status_code)
 
     async def create_space(self, name: str) -> ChatRef:
         client = self.client

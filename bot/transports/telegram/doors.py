@@ -18,11 +18,11 @@ from telegram import ChatMember, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.admission import ChatRight, JoinAsked, MissingRight, NoDoors, Way, WayKind
-from bot.core import ChatRef, Inbox
+from bot.core import ChatRef, Inbox, Unsupported
 from bot.i18n import N_
 from bot.logs import pseudonym
 from bot.rich import AccountRef
-from bot.transports.telegram.convert import PLATFORM, chat_id, chat_ref, user_ref
+from bot.transports.telegram.convert import PLATFORM, address, chat_id, chat_ref, user_ref
 from bot.transports.telegram.retry import retried
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ class TelegramDoors(NoDoors):
         group = group_id(chat)
         if await self._inside(group, account):
             return Way(chat, WayKind.ALREADY)
-        if link:
+        if link and await self._still_valid(group, chat, link):
             return Way(chat, WayKind.LINK, link)
         bot = self.application.bot
         try:
@@ -127,6 +127,10 @@ class TelegramDoors(NoDoors):
             raise
 
     async def remove_member(self, chat: ChatRef, account: AccountRef) -> bool:
+        if address(chat.id)[1] is not None:
+            # Telegram removes from the whole group, never from one topic: leaving the
+            # AG of one topic must not cost the person the alliance's other topics.
+            raise Unsupported("removing from a forum topic")
         group = group_id(chat)
         if not await self._inside(group, account):
             return False
@@ -159,6 +163,31 @@ class TelegramDoors(NoDoors):
 
     def right_hint(self, right: ChatRight) -> str:
         return _HINTS.get(right, "")
+
+    async def _still_valid(self, group: int | str, chat: ChatRef, link: str) -> bool:
+        """Whether the link kept for the chat still works: an admin may have revoked it,
+        or it may be gone with the group. Asked by editing it to what it is already (the
+        Bot API has no other way to look at one link); False makes the caller make a new
+        one. A network failure keeps the link rather than costing the way in."""
+        bot = self.application.bot
+        try:
+            edited = await retried(
+                str(group),
+                lambda target: bot.edit_chat_invite_link(
+                    target, link, name=LINK_NAME, creates_join_request=True
+                ),
+                group,
+                self.send_retry_delays,
+            )
+        except TelegramError as exc:
+            if lacks_right(exc):
+                raise MissingRight(ChatRight.INVITE, chat) from None
+            if isinstance(exc, BadRequest):
+                log.info("telegram: a kept invite link is no longer valid: %s", exc.message)
+                return False
+            log.debug("telegram: a kept invite link was not checked: %s", type(exc).__name__)
+            return True
+        return not edited.is_revoked
 
     async def _inside(self, group: int | str, account: AccountRef) -> bool:
         """Whether the account is in the group now; False when Telegram does not say."""
