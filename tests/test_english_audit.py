@@ -39,7 +39,8 @@ GERMAN_WORDS = """
 GERMAN = frozenset(GERMAN_WORDS.split())
 UMLAUT = re.compile(r"[äöüÄÖÜß„]")
 # Words, and the German opening quote on its own (English quotes are “...”).
-WORD = re.compile(r"[A-Za-zÄÖÜäöüß]+|„")
+# Letters and digits together: a random id such as "h9ja" is one word, not "h" and "ja".
+WORD = re.compile(r"[0-9A-Za-zÄÖÜäöüß]+|„")
 
 
 def _data_texts() -> list[str]:
