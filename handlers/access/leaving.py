@@ -33,13 +33,14 @@ async def remove_from_chats(ctx: Context, ag: Ag, person_id: int) -> Rich | None
     """After `/leave`: take the person out of the AG's chats where the AG wants that, and
     say what became of their place in the chats (None: the AG has no chats)."""
     services = ctx.services
-    chats, accounts = await chats_and_accounts(services, ag, person_id)
     if not ag.leave_removes:
-        if not chats:
+        linked = await services.ag_chats(ag.id)  # (cached: the usual /leave reads nothing)
+        if not linked:
             return None
         return ctx.t(
             "Aus den Chats der AG entferne ich dich nicht; verlass sie selbst, wenn du magst."
         )
+    chats, accounts = await chats_and_accounts(services, ag, person_id)
     removed: list[Rich] = []
     kept: list[Rich] = []  # another AG of theirs is there
     stays: list[Rich] = []  # the network cannot remove from there (a forum topic)
