@@ -285,3 +285,17 @@ async def test_ag_leave_shows_and_rejects_words(bot: BotHarness) -> None:
     assert await bot.dm("admin").say("admin", "/ag leave ag2 egal") == [
         "So geht's: /ag leave ag2 entfernen|behalten"
     ]
+
+
+async def test_chats_of_an_ag_without_any_chat_says_so(bot: BotHarness) -> None:
+    """Not "you are in all of them already" when there is none at all."""
+    await bot.dm("alice").say("alice", "/join ag3")
+    assert await bot.dm("alice").say("alice", "/chats ag3") == [
+        "Die AG Interne Struktur und Vernetzung (ag3) hat noch keinen Chat, den ich kenne. "
+        "Ihre Leitung verbindet einen mit /link ag3 (in der Gruppe oder im Raum der AG)."
+    ]
+    await bot.dm("alice").say("alice", "/lang en")
+    assert await bot.dm("alice").say("alice", "/chats ag3") == [
+        "AG Interne Struktur und Vernetzung (ag3) has no chat I know of yet. Its leads link "
+        "one with /link ag3 (in the AG's group or room)."
+    ]

@@ -31,7 +31,16 @@ async def offer_ways(ctx: Context, ag: Ag, *, asked: bool = False) -> None:
     found = await open_ways(ctx.services, ag, person_id)
     text = render_ways(ctx.lang, ag, found)
     if text is None:
-        if asked:
+        if asked and not await ctx.services.ag_chats(ag.id):
+            await ctx.reply(
+                ctx.t(
+                    "Die AG {ag} hat noch keinen Chat, den ich kenne. Ihre Leitung verbindet "
+                    "einen mit {link} (in der Gruppe oder im Raum der AG).",
+                    ag=ag_title(ag),
+                    link=code(ctx.cmd(f"link {ag.slug}")),
+                )
+            )
+        elif asked:
             await ctx.reply(
                 ctx.t(
                     "In alle Chats der AG {ag}, die ich kenne, bist du schon drin.", ag=ag_title(ag)
