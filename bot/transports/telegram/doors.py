@@ -54,11 +54,6 @@ _HINTS = {
 }
 
 
-def group_id(chat: ChatRef) -> int | str:
-    """The group a chat or topic belongs to, as the Bot API takes it."""
-    return chat_id(chat.id)
-
-
 def lacks_right(exc: TelegramError) -> bool:
     return isinstance(exc, BadRequest | Forbidden) and any(
         text in exc.message.lower() for text in _NO_RIGHTS
@@ -85,7 +80,7 @@ class TelegramDoors(NoDoors):
         await self._inbox.join_requested(request)  # returns at once
 
     async def let_in(self, chat: ChatRef, account: AccountRef, *, link: str | None) -> Way:
-        group = group_id(chat)
+        group = chat_id(chat.id)  # a topic's id gives its group's
         if await self._inside(group, account):
             return Way(chat, WayKind.ALREADY)
         if link and await self._still_valid(group, chat, link):
@@ -108,7 +103,7 @@ class TelegramDoors(NoDoors):
         return Way(chat, WayKind.LINK, made.invite_link)
 
     async def answer_join_request(self, request: JoinAsked, approve: bool) -> None:
-        group = group_id(request.chat)
+        group = chat_id(request.chat.id)
         bot = self.application.bot
         user = int(request.user.id)
         answer = bot.approve_chat_join_request if approve else bot.decline_chat_join_request
@@ -131,7 +126,7 @@ class TelegramDoors(NoDoors):
             # Telegram removes from the whole group, never from one topic: leaving the
             # AG of one topic must not cost the person the alliance's other topics.
             raise Unsupported("removing from a forum topic")
-        group = group_id(chat)
+        group = chat_id(chat.id)  # a topic's id gives its group's
         if not await self._inside(group, account):
             return False
         bot = self.application.bot
