@@ -163,10 +163,19 @@ async def mark_picked(
     )
 
 
-async def record_message(
+async def record_messages(
+    session: AsyncSession, poll_id: int, sent: Sequence[tuple[str, str, str | None]]
+) -> None:
+    """Remember where the summary went: (platform, chat id, message id), the latest
+    message per chat."""
+    for platform, chat_id, message_id in sent:
+        await _record(session, poll_id, platform, chat_id, message_id)
+    await session.flush()
+
+
+async def _record(
     session: AsyncSession, poll_id: int, platform: str, chat_id: str, message_id: str | None
 ) -> None:
-    """Remember where the summary went (the latest message per chat)."""
     row = await session.scalar(
         select(DatePollMessage).where(
             DatePollMessage.poll_id == poll_id,
