@@ -26,6 +26,7 @@ from storage.datepoll import polls
 from storage.datepoll.models import Answer
 
 feature = c.Feature("datepoll")
+_NUMBER = N_("Nummer")
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +52,8 @@ _WORD = {
     scope=rights.arg("spec", lambda draft: draft.ag),
     needs_person=True,
     examples=(
-        N_(
-            'terminumfrage ag2 "Plenum im Januar" Di 13.1. 19 Uhr; Mi 14.1. 18:30; Do 15.1. 19-21 Uhr'
-        ),
-        N_(
-            'terminumfrage ag1 "Stammtisch" Mo 19 Uhr; Di 19 Uhr --ort Haus der Vereine --bis Freitag'
-        ),
+        N_('datepoll ag2 "Plenum im Januar" Di 13.1. 19 Uhr; Mi 14.1. 18:30; Do 15.1. 19-21 Uhr'),
+        N_('datepoll ag1 "Stammtisch" Mo 19 Uhr; Di 19 Uhr --ort Haus der Vereine --bis Freitag'),
     ),
     aliases=("terminumfrage",),
 )
@@ -84,7 +81,7 @@ async def start(ctx: Context, spec: Draft) -> None:
             summary(ctx.lang, ctx.cmd(""), view, spec.ag, members),
             ctx.t(
                 "Festlegen, wenn die Antworten da sind: {command}",
-                command=code(ctx.cmd(f"festlegen {poll.short_id} <Nummer>")),
+                command=code(ctx.cmd(f"festlegen {poll.short_id} <{ctx.lang.gettext(_NUMBER)}>")),
             ),
         )
     )
@@ -142,7 +139,7 @@ async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
             ctx.t("Gespeichert. Deine Antworten zu {title}:", title=poll.poll.title),
             join(mine, "\n"),
             ctx.t(
-                "Ändern geht bis zum Festlegen, z. B. {command}",
+                "Ändern geht, bis der Termin festgelegt ist, z. B. {command}",
                 command=code(ctx.cmd(f"termin {poll.poll.short_id} 1 nein")),
             ),
         )

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
     right=c.Right.LEAD,
     scope=scope,
     needs_person=True,
-    examples=("festlegen k3f7 2",),
+    examples=("pick k3f7 2",),
     aliases=("festlegen",),
 )
 async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Lang
+from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code, join, lines
 from bot.when_text import format_short, format_time
 from handlers.people import person_label
@@ -16,7 +16,7 @@ from storage.datepoll.polls import DatePollView
 from storage.models import Ag
 from storage.repo import MemberRow
 
-ANSWER_EXAMPLE = "1 ja 2 nein 3 wenn nötig"
+ANSWER_EXAMPLE = N_("1 ja 2 nein 3 wenn nötig")
 
 
 def option_start(view: DatePollView, option: DatePollOption) -> datetime:
