@@ -146,13 +146,15 @@ _WORDS = {
     ),
     **dict.fromkeys(("nein", "n", "no", "-"), Answer.NO),
 }
+_WENN_NOETIG = re.compile(r"\bwenn\s+n(?:ö|oe)tig\b")
+_IF_NEED_BE = re.compile(r"\bif\s+need\s+be\b")
 _NUMBERS = re.compile(r"^\d{1,2}(?:,\d{1,2})*$")
 
 
 def read_answers(ctx: Context, text: str, count: int) -> dict[int, Answer]:
     """`1 ja 2 nein 3 wenn nötig`, `1,2 ja 3 ?`, `alle ja`: position (0-based) -> answer."""
-    words = text.lower().replace("wenn nötig", "wenn-nötig").replace("wenn noetig", "wenn-nötig")
-    words = words.replace("if need be", "if-need-be").split()
+    joined = _WENN_NOETIG.sub("wenn-nötig", text.lower())
+    words = _IF_NEED_BE.sub("if-need-be", joined).split()
     answers: dict[int, Answer] = {}
     pending: list[int] = []
     for word in words:

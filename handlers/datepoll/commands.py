@@ -39,7 +39,7 @@ _WORD = {
 
 @feature.command(
     "datepoll",
-    help=N_("Eine Terminumfrage starten: Termine vorschlagen, die AG antwortet"),
+    help=N_("Termine zur Wahl stellen (Terminumfrage)"),
     params=(
         c.Param(
             "spec",
@@ -93,7 +93,7 @@ async def start(ctx: Context, spec: Draft) -> None:
 
 @feature.command(
     "termin",
-    help=N_("Bei einer Terminumfrage antworten: je Termin ja, wenn nötig oder nein"),
+    help=N_("Bei einer Terminumfrage antworten"),
     params=(
         c.word("poll", N_("Terminumfrage"), convert=load),
         c.text("answers", N_("1 ja 2 nein 3 wenn nötig"), optional=True),

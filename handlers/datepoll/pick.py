@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 @feature.command(
     "pick",
-    help=N_("Einen Termin einer Terminumfrage festlegen; er wird ein Treffen der AG"),
+    help=N_("Termin einer Terminumfrage festlegen"),
     params=(
         c.word("poll", N_("Terminumfrage"), convert=load),
         c.word("number", N_("Nummer")),
