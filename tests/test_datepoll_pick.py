@@ -4,6 +4,7 @@ a date nobody wanted is asked back first."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from storage import repo
 from storage.meetings.models import Rsvp
 from tests.support.fake import BotHarness
-from tests.support.meetings import Ag2, ag2_with_lead, reminders
+from tests.support.meetings import Ag2, ag2_with_lead, occurrences, reminders
 from tests.test_datepoll import start
 
 AG = "Transparenz und Beteiligung"
@@ -106,3 +107,20 @@ async def test_only_a_lead_picks_and_only_an_existing_future_date(bot: BotHarnes
     assert await ag2.anna.say("anna", f"/festlegen {sid} 1 ja") == [
         "Termin 1 hat schon begonnen oder ist vorbei."
     ]
+
+
+async def test_two_leads_picking_at_once_plan_one_meeting(bot: BotHarness) -> None:
+    ag2 = await ag2_with_lead(bot)
+    sid = await start(ag2)
+    await ag2.ben.say("ben", f"/termin {sid} 1 ja 2 ja")
+    await bot.dm("admin").say("admin", "/lead ag2 @ben", mentions=("ben",))
+    first, second = await asyncio.gather(
+        ag2.anna.say("anna", f"/festlegen {sid} 1"), ag2.ben.say("ben", f"/festlegen {sid} 2")
+    )
+    assert len(await occurrences(bot)) == 1
+    replies = set(first + second)  # each call sees what both caused
+    assert sum(r.startswith("Festgelegt:") for r in replies) == 1
+    assert replies & {
+        f"Die Terminumfrage {sid} ist gerade entschieden worden.",
+        f"Die Terminumfrage {sid} ist schon entschieden: m1.",
+    }

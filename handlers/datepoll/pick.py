@@ -16,12 +16,13 @@ from bot.i18n import N_, Lang
 from bot.rich import Rich, bold, code, lines
 from bot.when_text import format_span
 from handlers.datepoll.render import counts, option_start
-from handlers.datepoll.service import Loaded, current, load, scope
+from handlers.datepoll.service import Loaded, current, decided, load, scope
 from handlers.meetings.duplicate import YES
 from handlers.meetings.service import linked_chats, tell_chats
 from handlers.meetings.service import plan as plan_meeting
 from handlers.meetings.text import announcement, offsets_text, rsvp_buttons, shown_end
 from storage.datepoll import pick as picking
+from storage.datepoll import polls
 from storage.datepoll.models import DatePollStatus
 from storage.meetings.models import Meeting, MeetingStatus
 
@@ -47,13 +48,7 @@ log = logging.getLogger(__name__)
 async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> None:
     view, _ = await current(ctx, poll.poll.id)
     if view.poll.status == DatePollStatus.PICKED.value:
-        raise UserError(
-            ctx.t(
-                "Die Terminumfrage {id} ist schon entschieden: {meeting}.",
-                id=code(view.poll.short_id),
-                meeting=code(f"m{view.poll.occurrence_id}"),
-            )
-        )
+        raise UserError(decided(ctx, view.poll))
     if not number.isdigit() or not 1 <= int(number) <= len(view.options):
         raise UserError(
             ctx.t(
@@ -101,12 +96,16 @@ async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> 
             created_by=person_id,
         )
 
-    planned = await plan_meeting(ctx, make, now)
+    if not await ctx.db.run(lambda s: polls.claim(s, view.poll.id, option.position)):
+        raise UserError(decided(ctx, view.poll))
+    try:
+        planned = await plan_meeting(ctx, make, now)
+    except BaseException:
+        await ctx.db.run(lambda s: polls.unclaim(s, view.poll.id))
+        raise
     occurrence_id = planned.occurrence_id
     answers = view.answers.get(option.position, {})
-    await ctx.db.run(
-        lambda s: picking.picked(s, view.poll.id, option.position, occurrence_id, answers)
-    )
+    await ctx.db.run(lambda s: picking.picked(s, view.poll.id, occurrence_id, answers))
     end = shown_end(start, option.duration_minutes)
 
     def text_for(lang: Lang, prefix: str, buttons: bool) -> Rich:

@@ -57,16 +57,23 @@ async def current(ctx: Context, poll_id: int) -> tuple[DatePollView, list[Member
     return view, members
 
 
+def decided(ctx: Context, poll: DatePoll) -> Rich:
+    """A picked poll's answer; while its meeting is being planned it has no id yet."""
+    if poll.occurrence_id is None:
+        return ctx.t(
+            "Die Terminumfrage {id} ist gerade entschieden worden.", id=code(poll.short_id)
+        )
+    return ctx.t(
+        "Die Terminumfrage {id} ist schon entschieden: {meeting}.",
+        id=code(poll.short_id),
+        meeting=code(f"m{poll.occurrence_id}"),
+    )
+
+
 def refuse_if_closed(ctx: Context, poll: DatePoll) -> None:
     """Answers are taken while the poll is open and before its deadline."""
     if poll.status == DatePollStatus.PICKED.value:
-        raise UserError(
-            ctx.t(
-                "Die Terminumfrage {id} ist schon entschieden: {meeting}.",
-                id=code(poll.short_id),
-                meeting=code(f"m{poll.occurrence_id}"),
-            )
-        )
+        raise UserError(decided(ctx, poll))
     if poll.status != DatePollStatus.OPEN.value or (
         poll.closes_at is not None and poll.closes_at <= ctx.services.now()
     ):

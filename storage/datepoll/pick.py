@@ -21,7 +21,6 @@ _RSVP = {Answer.YES.value: "yes", Answer.MAYBE.value: "maybe"}
 async def picked(
     session: AsyncSession,
     poll_id: int,
-    position: int,
     occurrence_id: int,
     answers: Mapping[int, str],
 ) -> None:
@@ -29,7 +28,7 @@ async def picked(
         select(Occurrence.meeting_id).where(Occurrence.id == occurrence_id)
     )
     assert meeting_id is not None
-    await mark_picked(session, poll_id, position, meeting_id, occurrence_id)
+    await mark_picked(session, poll_id, meeting_id, occurrence_id)
     for person_id, answer in answers.items():
         if answer in _RSVP:
             await set_rsvp(session, occurrence_id, person_id, _RSVP[answer])

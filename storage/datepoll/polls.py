@@ -148,18 +148,33 @@ async def set_answers(
     return changed
 
 
+async def claim(session: AsyncSession, poll_id: int, position: int) -> bool:
+    """Mark the poll as picked before its meeting is planned; False when another pick
+    came first (two leads at once must not plan two meetings)."""
+    result = await session.execute(
+        update(DatePoll)
+        .where(DatePoll.id == poll_id, DatePoll.status == DatePollStatus.OPEN.value)
+        .values(status=DatePollStatus.PICKED.value, picked_position=position)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def unclaim(session: AsyncSession, poll_id: int) -> None:
+    """Planning the meeting failed: the poll is open again."""
+    await session.execute(
+        update(DatePoll)
+        .where(DatePoll.id == poll_id, DatePoll.meeting_id.is_(None))
+        .values(status=DatePollStatus.OPEN.value, picked_position=None)
+    )
+
+
 async def mark_picked(
-    session: AsyncSession, poll_id: int, position: int, meeting_id: int, occurrence_id: int
+    session: AsyncSession, poll_id: int, meeting_id: int, occurrence_id: int
 ) -> None:
     await session.execute(
         update(DatePoll)
         .where(DatePoll.id == poll_id)
-        .values(
-            status=DatePollStatus.PICKED.value,
-            picked_position=position,
-            meeting_id=meeting_id,
-            occurrence_id=occurrence_id,
-        )
+        .values(meeting_id=meeting_id, occurrence_id=occurrence_id)
     )
 
 
