@@ -105,7 +105,7 @@ async def test_english_words_and_an_english_reply(bot: BotHarness) -> None:
         "1. Tue 1 Dec 19:00–20:00: no\n"
         "2. Wed 2 Dec 18:30–19:30: if need be\n"
         "3. Thu 3 Dec 19:00–21:00: yes\n"
-        f"You can change them until the date is picked, e.g. /termin {sid} 1 nein"
+        f"You can change them until the date is picked, e.g. /termin {sid} 1 no"
     ]
 
 

@@ -22,7 +22,7 @@ async def create(ag2: Ag2, text: str) -> list[str]:
 async def test_one_date_or_sixteen(ag2: Ag2) -> None:
     assert await create(ag2, '"Plenum" Di 1.12. 19 Uhr') == [
         "Bitte mindestens 2 Termine, getrennt mit „;“, z. B. "
-        '/terminumfrage ag2 "Plenum im Januar" Di 13.1. 19 Uhr; Mi 14.1. 18:30.'
+        '/datepoll ag2 "Plenum im Januar" 12.1. 19 Uhr; 13.1. 18:30.'
     ]
     sixteen = "; ".join(f"{day}.12. 19 Uhr" for day in range(1, 17))
     assert await create(ag2, f'"Plenum" {sixteen}') == [
@@ -36,7 +36,7 @@ async def test_a_past_or_unreadable_date_is_named(ag2: Ag2) -> None:
     [unreadable] = await create(ag2, '"Plenum" Di 1.12. 19 Uhr; Mi 2.12. 18:30; irgendwann')
     assert unreadable.startswith("Termin 3 („irgendwann“): ")
     assert await create(ag2, '"Plenum" Di 1.12. 19 Uhr; Mi 2.12. 18:30 im Rathaus') == [
-        "Termin 2: „im Rathaus“ verstehe ich nicht. Nur Datum und Uhrzeit, z. B. Di 13.1. 19 Uhr."
+        "Termin 2: „im Rathaus“ verstehe ich nicht. Nur Datum und Uhrzeit, z. B. 12.1. 19 Uhr."
     ]
     assert await create(ag2, '"Plenum" Di 1.12. 19 Uhr; 1.12. 19:00') == [
         "Termin 2 ist derselbe wie Termin 1."
@@ -46,7 +46,7 @@ async def test_a_past_or_unreadable_date_is_named(ag2: Ag2) -> None:
 async def test_title_and_options(ag2: Ag2) -> None:
     assert await create(ag2, "Plenum Di 1.12. 19 Uhr; Mi 2.12. 18:30") == [
         "Schreib den Titel in Anführungszeichen vor die Termine, z. B. "
-        '/terminumfrage ag2 "Plenum im Januar" Di 13.1. 19 Uhr; Mi 14.1. 18:30.'
+        '/datepoll ag2 "Plenum im Januar" 12.1. 19 Uhr; 13.1. 18:30.'
     ]
     assert await create(ag2, '"Plenum" Di 1.12. 19 Uhr; Mi 2.12. 18:30 --link www') == [
         "Nach --link bitte einen Link (https://…)."

@@ -1,4 +1,4 @@
-"""Reading `/terminumfrage ag2 "Plenum im Januar" Di 13.1. 19 Uhr; Mi 14.1. 18:30 --ort …`
+"""Reading `/terminumfrage ag2 "Plenum im Januar" 12.1. 19 Uhr; 13.1. 18:30 --ort …`
 and the answers of `/termin k3f7 1 ja 2 nein 3 vielleicht`.
 
 Dates are read by bot/when.py as /meeting reads them, one per `;` (or line); a range gives
@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.context import Context, UserError
+from bot.i18n import N_
 from bot.rich import Rich, code
 from bot.when import WhenError, read_when
+from handlers.datepoll.render import ANSWER_EXAMPLE
 from handlers.meetings.args import checked_place, clean, require_ag
 from handlers.meetings.text import DEFAULT_MINUTES
 from handlers.polls.args import read_deadline
@@ -21,7 +23,8 @@ from storage.datepoll.models import OPTIONS_MAX, OPTIONS_MIN, TITLE_MAX, URL_MAX
 from storage.datepoll.polls import Proposed
 from storage.models import Ag
 
-EXAMPLE = 'terminumfrage ag2 "Plenum im Januar" Di 13.1. 19 Uhr; Mi 14.1. 18:30'
+EXAMPLE = N_('datepoll ag2 "Plenum im Januar" 12.1. 19 Uhr; 13.1. 18:30')
+_DATE_EXAMPLE = N_("12.1. 19 Uhr")
 MAX_MINUTES = 24 * 60
 # Phones turn `--` into a dash; `—ort` is meant as `--ort`.
 _OPTION = re.compile(r"(?:^|\s)(?:--|—|–)(ort|place|link|url|bis|until)(?=\s|$)", re.I)
@@ -44,14 +47,14 @@ class Draft:
 
 async def read_draft(ctx: Context, raw: str) -> Draft:
     """`convert=` of `/terminumfrage`'s text (the AG first, so rights can be checked)."""
-    ag, rest = await require_ag(ctx, raw, EXAMPLE)
+    ag, rest = await require_ag(ctx, raw, ctx.lang.gettext(EXAMPLE))
     rest, options = _split_options(ctx, rest)
     title_match = _TITLE.match(rest)
     if title_match is None:
         raise UserError(
             ctx.t(
                 "Schreib den Titel in Anführungszeichen vor die Termine, z. B. {example}.",
-                example=code(ctx.cmd(EXAMPLE)),
+                example=code(ctx.example(EXAMPLE)),
             )
         )
     title = clean(title_match.group(1))
@@ -89,7 +92,7 @@ def read_dates(ctx: Context, text: str) -> list[Proposed]:
             ctx.t(
                 "Bitte mindestens {min} Termine, getrennt mit „;“, z. B. {example}.",
                 min=OPTIONS_MIN,
-                example=code(ctx.cmd(EXAMPLE)),
+                example=code(ctx.example(EXAMPLE)),
             )
         )
     if len(parts) > OPTIONS_MAX:
@@ -113,7 +116,7 @@ def read_dates(ctx: Context, text: str) -> list[Proposed]:
                     "Termin {n}: „{rest}“ verstehe ich nicht. Nur Datum und Uhrzeit, z. B. {example}.",
                     n=number,
                     rest=found.rest.strip()[:40],
-                    example=code("Di 13.1. 19 Uhr"),
+                    example=code(ctx.lang.gettext(_DATE_EXAMPLE)),
                 )
             )
         minutes = DEFAULT_MINUTES
@@ -192,5 +195,5 @@ def read_answers(ctx: Context, text: str, count: int) -> dict[int, Answer]:
 def _how(ctx: Context) -> Rich:
     return ctx.t(
         "Schreib je Termin die Nummer und ja, wenn nötig oder nein, z. B. {example}.",
-        example=code("1 ja 2 nein 3 wenn nötig"),
+        example=code(ctx.lang.gettext(ANSWER_EXAMPLE)),
     )

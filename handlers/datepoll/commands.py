@@ -52,7 +52,7 @@ _WORD = {
     scope=rights.arg("spec", lambda draft: draft.ag),
     needs_person=True,
     examples=(
-        N_('datepoll ag2 "Plenum im Januar" Di 13.1. 19 Uhr; Mi 14.1. 18:30; Do 15.1. 19-21 Uhr'),
+        N_('datepoll ag2 "Plenum im Januar" 12.1. 19 Uhr; 13.1. 18:30; 14.1. 19-21 Uhr'),
         N_('datepoll ag1 "Stammtisch" Mo 19 Uhr; Di 19 Uhr --ort Haus der Vereine --bis Freitag'),
     ),
     aliases=("terminumfrage",),
@@ -101,7 +101,7 @@ async def start(ctx: Context, spec: Draft) -> None:
     right=c.Right.FOLLOWER,
     scope=scope,
     needs_person=True,
-    examples=("termin k3f7 1 ja 2 nein 3 vielleicht", "termin k3f7"),
+    examples=(N_("termin k3f7 1 ja 2 nein 3 vielleicht"), "termin k3f7"),
     aliases=("dates",),
 )
 async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
@@ -140,7 +140,9 @@ async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
             join(mine, "\n"),
             ctx.t(
                 "Ändern geht, bis der Termin festgelegt ist, z. B. {command}",
-                command=code(ctx.cmd(f"termin {poll.poll.short_id} 1 nein")),
+                command=code(
+                    ctx.cmd(f"termin {poll.poll.short_id} 1 {ctx.lang.gettext(_WORD[Answer.NO])}")
+                ),
             ),
         )
     )

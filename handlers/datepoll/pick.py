@@ -27,6 +27,7 @@ from storage.datepoll.models import DatePollStatus
 from storage.meetings.models import Meeting, MeetingStatus
 
 feature = c.Feature("datepoll-pick")
+_YES = N_("ja")
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,9 @@ async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> 
                 ),
                 ctx.t(
                     "Dann schreib {command}.",
-                    command=code(ctx.cmd(f"festlegen {view.poll.short_id} {number} ja")),
+                    command=code(
+                        ctx.cmd(f"festlegen {view.poll.short_id} {number} {ctx.lang.gettext(_YES)}")
+                    ),
                 ),
             )
         )
