@@ -88,5 +88,5 @@ async def test_bad_answers(ag2: Ag2) -> None:
 async def test_a_non_member_in_the_group_cannot_answer(ag2: Ag2) -> None:
     sid = await start(ag2)
     assert await ag2.group.say("dora", f"/termin {sid} 1 ja") == [
-        "Antworten können nur Mitglieder der AG Transparenz und Beteiligung. Beitreten: /join ag2"
+        "Antworten dürfen nur Mitglieder der AG Transparenz und Beteiligung. Beitreten: /join ag2"
     ]

@@ -118,7 +118,7 @@ async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
     if member is None:
         raise UserError(
             ctx.t(
-                "Antworten können nur Mitglieder der AG {ag}. Beitreten: {join}",
+                "Antworten dürfen nur Mitglieder der AG {ag}. Beitreten: {join}",
                 ag=poll.ag.name,
                 join=code(ctx.cmd(f"join {poll.ag.slug}")),
             )
