@@ -8,6 +8,8 @@ from handlers.access import leaving as access_leaving
 from handlers.access import requests as access_requests
 from handlers.cards import commands as cards
 from handlers.connect import commands as connect
+from handlers.datepoll import commands as datepoll
+from handlers.datepoll import pick as datepoll_pick
 from handlers.help import commands as help
 from handlers.meetings import attendance, edit, listing
 from handlers.meetings import commands as meetings
@@ -48,6 +50,8 @@ FEATURES: tuple[Feature, ...] = (
     listing.feature,
     reminders.feature,
     attendance.feature,
+    datepoll.feature,
+    datepoll_pick.feature,
     connect.feature,
     cards.feature,
     privacy.feature,

@@ -124,9 +124,12 @@ async def test_german_words_that_are_commands(bot: BotHarness) -> None:
     assert await bot.group("plenum").say("carl", "/anmelden ag2") == [
         WELCOME.format(ag=AG2, slug="ag2")
     ]
-    # /termin is /meeting (its usage names the command as declared).
-    [usage] = await bot.dm("carl").say("carl", "/termin")
+    # /treffen is /meeting (its usage names the command as declared); /termin answers a
+    # Terminumfrage since issue 15.
+    [usage] = await bot.dm("carl").say("carl", "/treffen")
     assert usage.splitlines()[1].startswith("So geht's: /meeting AG ")
+    [usage] = await bot.dm("carl").say("carl", "/termin")
+    assert usage.splitlines()[1].startswith("So geht's: /termin Terminumfrage ")
     assert await bot.dm("carl").say("carl", "/abmelden ag2") == [f"Du hast die AG {AG2} verlassen."]
 
 

@@ -22,6 +22,7 @@ from bot.app import build_registry
 from bot.core import PollSpec, SentPoll
 from handlers.cards.fields import FALLBACK_REGIONS, FALLBACK_TOPICS
 from handlers.survey.templates import read_survey
+from storage.datepoll.models import DatePoll
 from storage.polls.models import Poll
 from tests.support.fake import ROOT, BotHarness
 
@@ -78,7 +79,8 @@ def german_words(reply: str, typed: str) -> list[str]:
     ]
 
 
-# Per command: typical good and bad arguments ({m}: a meeting of ag2, {p}: a poll of ag2).
+# Per command: typical good and bad arguments ({m}: a meeting of ag2, {p}: a poll of ag2,
+# {d}: a Terminumfrage of ag2, with an answer "ja" to its first date).
 CASES: dict[str, tuple[str, ...]] = {
     "ag archive": ("ag3", "ag9", ""),
     "ag edit": ("ag3 name New name", "ag3 colour red", ""),
@@ -96,6 +98,13 @@ CASES: dict[str, tuple[str, ...]] = {
     "cancel": ("{m}", "m99", ""),
     "card": ("", "name Eve E.", "region", "topics", "phone 123", "visibility everyone", "@nobody"),
     "cards": ("ag2", "ag9"),
+    "datepoll": (
+        'ag2 "Plenary" tomorrow 18:00; in 2 days 19:00',
+        'ag2 "Plenary" tomorrow 18:00',
+        'ag2 "Plenary" yesterday 18:00; tomorrow 18:00',
+        "ag2 Plenary tomorrow 18:00; in 2 days 19:00",
+        "",
+    ),
     "chats": ("ag2", "ag9"),
     "close": ("{p}", "zzzz", ""),
     "connect": ("", "ABCD-EFGH"),
@@ -124,6 +133,7 @@ CASES: dict[str, tuple[str, ...]] = {
         "",
     ),
     "polls": ("",),
+    "pick": ("{d} 1", "{d} 9", "{d} 2", "zzzz 1", ""),
     "privacy": ("",),
     "remind": ("", "on", "sometimes"),
     "requests": ("",),
@@ -133,6 +143,7 @@ CASES: dict[str, tuple[str, ...]] = {
     "space": ("", "#alliance:example.org", "new", 'new "Alliance"'),
     "start": ("",),
     "stats": ("ag2", "ag9"),
+    "termin": ("{d} 1 yes 2 maybe", "{d} 1 perhaps", "{d} 3 no", "{d}", "zzzz 1 yes", ""),
     "survey": ("", "1 --ag ag2", "99"),
     "survey results": ("", "1", "99"),
     "survey run": ("",),
@@ -162,13 +173,22 @@ async def _prepare(path: Path) -> dict[str, str]:
         await bot.dm("admin").say("admin", "/lead ag2 @eve", mentions=("eve",))
         await bot.dm("eve").say("eve", "/meeting ag2 tomorrow 18:00 Plenary")
         await group.say("eve", '/poll "Which day?" "Tue" "Wed"')
+        await bot.dm("eve").say("eve", '/datepoll ag2 "Plenary" tomorrow 18:00; in 2 days 19:00')
+        await bot.dm("finn").say("finn", f"/termin {await _datepoll(bot)} 1 yes")
         async with bot.app.services.db.read() as session:
             poll = await session.scalar(select(Poll).order_by(Poll.id))
         assert poll is not None
         TEMPLATE_POLLS[:] = bot.transport.polls
-        return {"m": "m1", "p": poll.short_id}
+        return {"m": "m1", "p": poll.short_id, "d": await _datepoll(bot)}
     finally:
         await bot.close()
+
+
+async def _datepoll(bot: BotHarness) -> str:
+    async with bot.app.services.db.read() as session:
+        found = await session.scalar(select(DatePoll.short_id).order_by(DatePoll.id))
+    assert found is not None
+    return found
 
 
 async def _run(template: Path, work: Path, where: str, who: str, text: str) -> list[str]:

@@ -89,6 +89,10 @@ async def full_life(bot: BotHarness) -> None:
     await dm.say(WHO, "/card name Quirin Q.")
     await dm.say(WHO, "/meeting ag2 03.12.2026 18:00 Online-Treffen")
     await dm.say(WHO, "/rsvp m1 ja")
+    [started, *_] = await dm.say(
+        WHO, '/terminumfrage ag2 "Plenum" Do 3.12. 19 Uhr; Fr 4.12. 19 Uhr'
+    )
+    await dm.say(WHO, f"/termin {started.split()[2].rstrip(':')} 1 ja 2 nein")
     await dm.say(WHO, "/remind on")
     await dm.say(WHO, "/survey run")
     await bot.dm("admin").say("admin", "/ag policy ag1 anfrage")

@@ -25,13 +25,15 @@ from sqlalchemy import select
 
 from bot.app import build_registry as load
 from bot.core import PollSpec, SentPoll
+from storage.datepoll.models import DatePoll
 from storage.polls.models import Poll
 from tests.support.fake import BotHarness
 
 ROLES = ("stranger", "member", "other_lead", "lead", "admin", "left", "demoted")
 CHATS = ("dm", "linked", "unlinked")
 
-# One representative invocation per command; {m} is a meeting of ag2, {p} a poll of ag2
+# One representative invocation per command; {m} is a meeting of ag2, {p} a poll of ag2,
+# {d} a Terminumfrage of ag2
 # (for `demoted` the ones it created, for everybody else the ones `left` created).
 EXAMPLES: dict[str, str] = {
     "ag archive": "ag3",
@@ -51,6 +53,7 @@ EXAMPLES: dict[str, str] = {
     "card": "",
     "cards": "ag2",
     "chats": "ag2",
+    "datepoll": 'ag2 "Titel" morgen 18:00; übermorgen 18:00',
     "decline": "ag2 @nobody",
     "close": "{p}",
     "connect": "",
@@ -71,6 +74,7 @@ EXAMPLES: dict[str, str] = {
     "members": "ag2",
     "my": "",
     "mydata": "",
+    "pick": "{d} 1 ja",
     "poll": '"Frage?" "Ja" "Nein" --ag ag2',
     "polls": "",
     "privacy": "",
@@ -85,6 +89,7 @@ EXAMPLES: dict[str, str] = {
     "survey": "",
     "survey results": "",
     "survey run": "",
+    "termin": "{d} 1 ja",
     "unlead": "ag2 @lead",
     "unlink": "ag2",
     "vote": "{p} 1",
@@ -115,6 +120,7 @@ EXPECTED: dict[str, str] = {
     "card":           "AAA AAA AAA AAA AAA AAA AAA",
     "cards":          "RRR AAA RRR AAA AAA RRR AAA",
     "chats":          "RRR AAA RRR AAA AAA RRR AAA",
+    "datepoll":       "RRR RRR RRR AAA AAA RRR RRR",
     "decline":        "RRR RRR RRR AAA AAA RRR RRR",
     "close":          "RRR RRR RRR AAA AAA RRR RRR",
     "connect":        "APP APP APP APP APP APP APP",
@@ -135,6 +141,7 @@ EXPECTED: dict[str, str] = {
     "members":        "RRR AAA RRR AAA AAA RRR AAA",
     "my":             "AAA AAA AAA AAA AAA AAA AAA",
     "mydata":         "APP APP APP APP APP APP APP",
+    "pick":           "RRR RRR RRR AAA AAA RRR RRR",
     "poll":           "RRR RRR RRR AAA AAA RRR RRR",
     "polls":          "AAA AAA AAA AAA AAA AAA AAA",
     "privacy":        "AAA AAA AAA AAA AAA AAA AAA",
@@ -149,6 +156,8 @@ EXPECTED: dict[str, str] = {
     "survey":         "AAA AAA AAA AAA AAA AAA AAA",
     "survey results": "AAA AAA AAA AAA AAA AAA AAA",
     "survey run":     "APP APP APP APP APP APP APP",
+    # Answering a Terminumfrage takes a member: the admin here is in no AG.
+    "termin":         "RRR AAA RRR AAA RRR RRR AAA",
     "unlead":         "RRR RRR RRR RRR AAA RRR RRR",
     "unlink":         "PRR PRR PRR PAA PAA PRR PRR",
     "vote":           "AAA AAA AAA AAA AAA AAA AAA",
@@ -219,13 +228,18 @@ async def _prepare(path: Path) -> dict[str, dict[str, str]]:
             assert replies and APOLOGY not in replies[0], replies
             replies = await bot.group("linked").say(creator, '/poll "Frage?" "Ja" "Nein"')
             assert replies and APOLOGY not in replies[0], replies
+            replies = await bot.group("linked").say(
+                creator, '/terminumfrage ag2 "Termine" morgen 18:00; übermorgen 18:00'
+            )
+            assert replies and replies[0].startswith("📅 Terminumfrage"), replies
         assert "verlassen" in (await bot.dm("left").say("left", "/leave ag2"))[0]
         assert "nicht mehr" in (await admin.say("admin", "/unlead ag2 @demoted"))[0]
         TEMPLATE_POLLS[:] = bot.transport.polls
         async with bot.app.services.db.read() as session:
             polls = (await session.execute(select(Poll).order_by(Poll.id))).scalars().all()
-        ids = {who: {"m": "m1", "p": polls[0].short_id} for who in ROLES}
-        ids["demoted"] = {"m": "m2", "p": polls[1].short_id}
+            found = (await session.execute(select(DatePoll).order_by(DatePoll.id))).scalars().all()
+        ids = {who: {"m": "m1", "p": polls[0].short_id, "d": found[0].short_id} for who in ROLES}
+        ids["demoted"] = {"m": "m2", "p": polls[1].short_id, "d": found[1].short_id}
         return ids
     finally:
         await bot.close()

@@ -85,7 +85,7 @@ def _when_error(ctx: Context, exc: WhenError) -> UserError:
         N_("meeting ag2 jeden Dienstag 18 Uhr Plenum bis 31.03.2027"),
         N_("meeting ag1 jeden ersten Dienstag im Monat 19 Uhr Stammtisch --ort Haus der Vereine"),
     ),
-    aliases=("treffen", "termin"),
+    aliases=("treffen",),
 )
 async def plan(ctx: Context, spec: AgText) -> None:
     if duplicate.is_answer(spec.rest) and duplicate.waiting(ctx) is not None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import membership
 from storage.connect import shares
 from storage.connect.models import ConnectCode
+from storage.datepoll import polls as datepolls
 from storage.meetings.models import (
     DeliveryStatus,
     Meeting,
@@ -48,6 +49,8 @@ PERSON_COLUMNS = frozenset(
         ("card", "person_id"),
         ("forget_request", "person_id"),
         ("join_request", "person_id"),
+        ("date_poll", "created_by"),
+        ("date_poll_answer", "person_id"),
     }
 )
 
@@ -86,6 +89,7 @@ async def merge(
     if keys is not None:
         await _merge_anonymous_ballots(session, keep, absorb, keys)
     await _merge_rsvps(session, keep, absorb)
+    await datepolls.merge(session, keep, absorb)
     await _merge_reminder_preferences(session, keep, absorb)
     await _merge_survey_runs(session, keep, absorb)
     await _merge_cards(session, keep, absorb, card_kept)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import storage.access.models  # (registers the access tables on Base.metadata)
 import storage.cards  # (registers the card table on Base.metadata)
 import storage.connect.models  # (registers the connect tables on Base.metadata)
+import storage.datepoll.models  # (registers the Terminumfrage tables on Base.metadata)
 import storage.meetings.models  # (registers the meeting tables on Base.metadata)
 import storage.polls.models  # (registers the poll tables on Base.metadata)
 import storage.privacy.forget  # (registers the forget-request table on Base.metadata)

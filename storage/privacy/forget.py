@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage import repo
+from storage.datepoll import polls as datepolls
 from storage.meetings.models import Meeting, ReminderDelivery
 from storage.models import Ag, Base, Membership, Person, Role
 from storage.polls.ballots import TokenKeys, drop_ballots, tokens_of
@@ -152,6 +153,7 @@ async def forget(
         )
     )
     await session.execute(update(Poll).where(Poll.created_by == person_id).values(created_by=None))
+    await datepolls.forget(session, person_id)
     await session.execute(
         update(Meeting).where(Meeting.created_by == person_id).values(created_by=None)
     )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import repo
 from storage.cards import Card
 from storage.connect.models import ConnectCode, ConnectMiss, ConnectShare
+from storage.datepoll import polls as datepolls
 from storage.meetings.models import (
     Meeting,
     Occurrence,
@@ -54,6 +55,8 @@ MYDATA_SECTIONS = {
     "join_request": "join_requests",
     "forget_request": "forget_request",
     "welcome_seen": "greeted",
+    "date_poll_answer": "date_poll_answers",
+    "date_poll": "date_polls_started",
 }
 
 
@@ -127,6 +130,8 @@ async def export(
                 )
             ).all()
         ],
+        "date_poll_answers": await datepolls.answers_of(session, person_id),
+        "date_polls_started": await datepolls.started_by(session, person_id),
         "meetings_planned": [
             {"title": title, "start": _time(start)}
             for title, start in (

@@ -1,0 +1,151 @@
+"""`/festlegen k3f7 2` (`/pick`): the lead picks a date of a Terminumfrage. It becomes a
+meeting of the AG through the meetings service (so the AG's reminder offsets apply),
+those who said ja / wenn nötig are put down as "Dabei" / "Vielleicht", and the AG's
+chats get the announcement. A date nobody said ja or wenn nötig to is asked back first:
+the lead confirms with `ja` after the number (a confirmation that survives a restart)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from bot import commands as c
+from bot.context import Context, UserError
+from bot.i18n import N_, Lang
+from bot.rich import Rich, bold, code, lines
+from bot.when_text import format_span
+from handlers.datepoll.render import counts, option_start
+from handlers.datepoll.service import Loaded, current, decided, load, scope
+from handlers.meetings.duplicate import YES
+from handlers.meetings.service import linked_chats, tell_chats
+from handlers.meetings.service import plan as plan_meeting
+from handlers.meetings.text import announcement, offsets_text, rsvp_buttons, shown_end
+from storage.datepoll import pick as picking
+from storage.datepoll import polls
+from storage.datepoll.models import DatePollStatus
+from storage.meetings.models import Meeting, MeetingStatus
+
+feature = c.Feature("datepoll-pick")
+_YES = N_("ja")
+
+log = logging.getLogger(__name__)
+
+
+@feature.command(
+    "pick",
+    help=N_("Termin einer Terminumfrage festlegen"),
+    params=(
+        c.word("poll", N_("Terminumfrage"), convert=load),
+        c.word("number", N_("Nummer")),
+        c.word("confirm", N_("ja"), optional=True),
+    ),
+    right=c.Right.LEAD,
+    scope=scope,
+    needs_person=True,
+    examples=("pick k3f7 2",),
+    aliases=("festlegen",),
+)
+async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> None:
+    view, _ = await current(ctx, poll.poll.id)
+    if view.poll.status == DatePollStatus.PICKED.value:
+        raise UserError(decided(ctx, view.poll))
+    if not number.isdigit() or not 1 <= int(number) <= len(view.options):
+        raise UserError(
+            ctx.t(
+                "Welcher Termin? Eine Nummer von 1 bis {count}, z. B. {example}.",
+                count=len(view.options),
+                example=code(ctx.cmd(f"festlegen {view.poll.short_id} 1")),
+            )
+        )
+    option = view.options[int(number) - 1]
+    start = option_start(view, option)
+    if start <= ctx.services.now():
+        raise UserError(ctx.t("Termin {n} hat schon begonnen oder ist vorbei.", n=number))
+    tally = counts(view, option.position)
+    if tally["yes"] + tally["maybe"] == 0 and (confirm or "").lower() not in YES:
+        await ctx.reply(
+            lines(
+                bold(
+                    ctx.t(
+                        "Zu Termin {n} hat niemand ja oder wenn nötig gesagt. Trotzdem festlegen?",
+                        n=number,
+                    )
+                ),
+                ctx.t(
+                    "Dann schreib {command}.",
+                    command=code(
+                        ctx.cmd(f"festlegen {view.poll.short_id} {number} {ctx.lang.gettext(_YES)}")
+                    ),
+                ),
+            )
+        )
+        return
+    person_id = await ctx.ensure_person()
+    now = ctx.services.now()
+    tz = ZoneInfo(view.poll.timezone)
+
+    def make() -> Meeting:
+        return Meeting(
+            ag_id=poll.ag.id,
+            title=view.poll.title,
+            place=view.poll.place,
+            url=view.poll.url,
+            timezone=tz.key,
+            start_at=start.astimezone(UTC),
+            duration_minutes=option.duration_minutes,
+            rrule=None,
+            status=MeetingStatus.ACTIVE.value,
+            created_by=person_id,
+        )
+
+    if not await ctx.db.run(lambda s: polls.claim(s, view.poll.id, option.position)):
+        raise UserError(decided(ctx, view.poll))
+    try:
+        planned = await plan_meeting(ctx, make, now)
+    except BaseException:
+        await ctx.db.run(lambda s: polls.unclaim(s, view.poll.id))
+        raise
+    occurrence_id = planned.occurrence_id
+    answers = view.answers.get(option.position, {})
+    await ctx.db.run(lambda s: picking.picked(s, view.poll.id, occurrence_id, answers))
+    end = shown_end(start, option.duration_minutes)
+
+    def text_for(lang: Lang, prefix: str, buttons: bool) -> Rich:
+        return announcement(
+            lang,
+            prefix,
+            occurrence_id=occurrence_id,
+            title=view.poll.title,
+            ag_name=poll.ag.name,
+            start=start,
+            end=end,
+            repeat=None,
+            place=view.poll.place,
+            url=view.poll.url,
+            buttons=buttons,
+        )
+
+    message = lines(
+        ctx.t(
+            "Festgelegt: Termin {n} der Terminumfrage {id}, {when}.",
+            n=number,
+            id=code(view.poll.short_id),
+            when=format_span(start, end, ctx.lang.code),
+        ),
+        ctx.t(
+            "Eingetragen: {yes} als „Dabei“, {maybe} als „Vielleicht“.",
+            yes=tally["yes"],
+            maybe=tally["maybe"],
+        ),
+        text_for(ctx.lang, ctx.cmd(""), ctx.transport.capabilities.buttons),
+        ctx.t(
+            "Erinnerungen: {offsets} vorher.",
+            offsets=offsets_text(ctx.lang, planned.offsets),
+        ),
+    )
+    await ctx.reply_with_buttons(message, rsvp_buttons(ctx.lang, occurrence_id))
+    log.info("date poll %s picked: m%d in AG %s", view.poll.short_id, occurrence_id, poll.ag.slug)
+    await tell_chats(
+        ctx, await linked_chats(ctx, poll.ag), f"announce:{occurrence_id}", text_for, occurrence_id
+    )

@@ -1,0 +1,1 @@
+"""Terminumfragen: finding a date together (issue 15)."""
