@@ -33,6 +33,7 @@ NAMING = {
 # Length limits, enforced before anything is written (see handlers/validate.py).
 AG_SLUG_MAX = 16
 AG_NAME_MAX = 80
+NUDGE_DEFAULT_MINUTES = 24 * 60  # nudges a day before a deadline, unless the AG says otherwise
 AG_DESCRIPTION_MAX = 300
 DISPLAY_NAME_MAX = 120
 CHAT_TITLE_MAX = 200
@@ -114,6 +115,9 @@ class Ag(Base):
     strangers: Mapped[str] = mapped_column(
         String(16), default=Strangers.ADMINS.value, server_default=Strangers.ADMINS.value
     )
+    # Minutes before a poll's or Terminumfrage's deadline that members who have not answered
+    # are nudged privately; None: the default (`NUDGE_DEFAULT_MINUTES`), 0: no nudges.
+    nudge_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -25,6 +25,8 @@ from handlers.welcome.service import welcome_key
 from storage import repo
 from storage.connect.models import ConnectShare, ShareKind
 from storage.models import Base
+from storage.notices import rows as notices
+from storage.notices.models import NoticeKind
 from storage.polls.models import Poll
 from storage.privacy.mydata import MYDATA_SECTIONS
 from tests.support.fake import BotHarness
@@ -106,6 +108,9 @@ async def full_life(bot: BotHarness) -> None:
     person_id = account.person_id
 
     await add_private_delivery(bot, person_id)
+    await bot.app.services.db.run(
+        lambda s: notices.want(s, NoticeKind.NUDGE.value, "poll:1", [person_id])
+    )
 
     async def shared(session: AsyncSession) -> None:
         # What the account brought into a link (written by a confirmed /connect).

@@ -106,6 +106,7 @@ async def test_the_migrations_build_exactly_the_tables_the_models_describe(
     import storage.connect.models
     import storage.datepoll.models
     import storage.meetings.models
+    import storage.notices.models
     import storage.polls.models
     import storage.privacy.forget
     import storage.welcome  # noqa: F401  (every table on Base.metadata, as env.py has them)

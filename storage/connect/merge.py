@@ -28,6 +28,7 @@ from storage.meetings.models import (
     Rsvp,
 )
 from storage.models import Account, Base, Membership, Person, Role
+from storage.notices import rows as notices
 from storage.polls.ballots import TokenKeys, drop_ballots, tokens_of
 from storage.polls.models import Poll, PollBallot, SurveyRun
 
@@ -51,6 +52,7 @@ PERSON_COLUMNS = frozenset(
         ("join_request", "person_id"),
         ("date_poll", "created_by"),
         ("date_poll_answer", "person_id"),
+        ("notice", "person_id"),
     }
 )
 
@@ -90,6 +92,7 @@ async def merge(
         await _merge_anonymous_ballots(session, keep, absorb, keys)
     await _merge_rsvps(session, keep, absorb)
     await datepolls.merge(session, keep, absorb)
+    await notices.merge(session, keep, absorb)
     await _merge_reminder_preferences(session, keep, absorb)
     await _merge_survey_runs(session, keep, absorb)
     await _merge_cards(session, keep, absorb, card_kept)

@@ -23,6 +23,7 @@ from storage import repo
 from storage.datepoll import polls as datepolls
 from storage.meetings.models import Meeting, ReminderDelivery
 from storage.models import Ag, Base, Membership, Person, Role
+from storage.notices import rows as notices
 from storage.polls.ballots import TokenKeys, drop_ballots, tokens_of
 from storage.polls.models import Poll, PollBallot, PollChoice
 from storage.polls.polls import utc
@@ -154,6 +155,7 @@ async def forget(
     )
     await session.execute(update(Poll).where(Poll.created_by == person_id).values(created_by=None))
     await datepolls.forget(session, person_id)
+    await notices.forget(session, person_id)
     await session.execute(
         update(Meeting).where(Meeting.created_by == person_id).values(created_by=None)
     )

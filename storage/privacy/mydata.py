@@ -30,6 +30,7 @@ from storage.meetings.models import (
     Rsvp,
 )
 from storage.models import Account, Ag, Chat, JoinRequest, Membership, Person
+from storage.notices import rows as notices
 from storage.polls.models import Poll, PollBallot, PollChoice, PollOption, SurveyRun
 from storage.privacy.forget import ForgetRequest
 from storage.welcome import WelcomeSeen
@@ -57,6 +58,7 @@ MYDATA_SECTIONS = {
     "welcome_seen": "greeted",
     "date_poll_answer": "date_poll_answers",
     "date_poll": "date_polls_started",
+    "notice": "notices",
 }
 
 
@@ -132,6 +134,7 @@ async def export(
         ],
         "date_poll_answers": await datepolls.answers_of(session, person_id),
         "date_polls_started": await datepolls.started_by(session, person_id),
+        "notices": await notices.of_person(session, person_id),
         "meetings_planned": [
             {"title": title, "start": _time(start)}
             for title, start in (
