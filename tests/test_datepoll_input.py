@@ -80,6 +80,10 @@ async def test_bad_answers(ag2: Ag2) -> None:
     assert await ag2.ben.say("ben", "/termin zzzz 1 ja") == [
         "Eine Terminumfrage zzzz kenne ich nicht."
     ]
+    # /termin planned a meeting before Terminumfragen came; the AG's name says so.
+    assert await ag2.ben.say("ben", "/termin ag2 Di 19 Uhr Plenum") == [
+        "/termin beantwortet eine Terminumfrage. Einen Termin planen: /meeting ag2 …"
+    ]
     # Nothing was stored by any of these.
     [shown] = await ag2.ben.say("ben", f"/termin {sid}")
     assert "ja 0 · wenn nötig 0 · nein 0 · offen 2" in shown.split("\n")[1]

@@ -37,6 +37,15 @@ async def load(ctx: Context, raw: str) -> Loaded:
             poll = await polls.by_short_id(session, typed)
     ags = {ag.id: ag for ag in await ctx.services.ags.all(include_archived=True)}
     if poll is None or poll.ag_id not in ags:
+        if any(ag.slug == typed for ag in ags.values()):
+            # `/termin ag2 Di 19 Uhr` was once the way to plan a meeting.
+            raise UserError(
+                ctx.t(
+                    "{termin} beantwortet eine Terminumfrage. Einen Termin planen: {meeting}",
+                    termin=code(ctx.cmd("termin")),
+                    meeting=code(ctx.cmd(f"meeting {typed} …")),
+                )
+            )
         raise UserError(
             ctx.t("Eine Terminumfrage {id} kenne ich nicht.", id=code(raw.strip()[:20]))
         )
