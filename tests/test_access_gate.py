@@ -299,3 +299,27 @@ async def test_chats_of_an_ag_without_any_chat_says_so(bot: BotHarness) -> None:
         "AG Interne Struktur und Vernetzung (ag3) has no chat I know of yet. Its leads link "
         "one with /link ag3 (in the AG's group or room)."
     ]
+
+
+async def test_chats_only_on_a_network_without_an_account_of_theirs_point_to_connect(
+    sqlite_url: str,
+) -> None:
+    """The AG's only chat is a Matrix room; Alice is on the other network only. "You are in
+    all of them" would be false: she is told to link her Matrix account."""
+    from tests.support.fake_spaces import FakeMatrix
+
+    harness = await BotHarness.create(
+        sqlite_url,
+        admins=("matrix:admin",),
+        transport=DoorsTransport(),
+        more=(FakeMatrix(),),
+    )
+    try:
+        assert (await harness.group("!ag2room", "matrix").say("admin", "!link ag2"))[0]
+        await harness.dm("alice").say("alice", "/join ag2")
+        assert await harness.dm("alice").say("alice", "/chats ag2") == [
+            f"In die Chats der AG {AG2} auf Matrix bringe ich dich, sobald ich dein Konto dort "
+            "kenne. Verbinde es mit diesem hier: /connect"
+        ]
+    finally:
+        await harness.close()

@@ -11,7 +11,7 @@ from bot.core import DirectMessageUnavailable
 from bot.i18n import N_
 from bot.rich import Rich, bold, code, join, lines
 from handlers.access.missing import right_name
-from handlers.access.ways import open_ways, render_ways
+from handlers.access.ways import chats_and_accounts, open_ways, render_ways
 from handlers.membership.render import ag_title
 from handlers.polls.render import network_name
 from handlers.space import service as space_service
@@ -41,11 +41,7 @@ async def offer_ways(ctx: Context, ag: Ag, *, asked: bool = False) -> None:
                 )
             )
         elif asked:
-            await ctx.reply(
-                ctx.t(
-                    "In alle Chats der AG {ag}, die ich kenne, bist du schon drin.", ag=ag_title(ag)
-                )
-            )
+            await ctx.reply(await _nothing_to_offer(ctx, ag, person_id))
         return
     if ctx.message.is_direct:
         await ctx.reply(text)
@@ -71,6 +67,24 @@ async def offer_ways(ctx: Context, ag: Ag, *, asked: bool = False) -> None:
                 ag=ag_title(ag),
             )
         )
+
+
+async def _nothing_to_offer(ctx: Context, ag: Ag, person_id: int) -> Rich:
+    """Either the person is in every chat, or the chats left are on networks where the bot
+    knows no account of theirs (`/connect` brings one in)."""
+    chats, accounts = await chats_and_accounts(ctx.services, ag, person_id)
+    elsewhere = sorted({c.platform for c in chats} - {a.platform for a in accounts})
+    if not elsewhere:
+        return ctx.t(
+            "In alle Chats der AG {ag}, die ich kenne, bist du schon drin.", ag=ag_title(ag)
+        )
+    return ctx.t(
+        "In die Chats der AG {ag} auf {networks} bringe ich dich, sobald ich dein Konto dort "
+        "kenne. Verbinde es mit diesem hier: {connect}",
+        ag=ag_title(ag),
+        networks=join([network_name(p) for p in elsewhere], ", "),
+        connect=code(ctx.cmd("connect")),
+    )
 
 
 @feature.command(
