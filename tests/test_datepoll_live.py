@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bot.core import ButtonPress, Capabilities
-from handlers.datepoll.live import EDIT_EVERY, JOB
+from handlers.datepoll.live import EDIT_EVERY, JOB, refresh
 from storage.datepoll import polls
 from tests.support.fake import BotHarness, Edit, FakeTransport
 from tests.support.meetings import START, Ag2, ag2_with_lead
@@ -116,6 +116,23 @@ async def test_refusals_come_back_as_toasts(live: Ag2) -> None:
         f"Die Terminumfrage {sid} nimmt keine Antworten mehr an."
     )
     assert edits(live) == []
+    # The deadline's last edit (the nudges' deadline job calls it): no buttons, no hint.
+    await refresh(live.bot.app.services, await poll_id(live, sid))
+    [last] = edits(live)
+    assert last.buttons == ()
+    assert HOW not in last.text
+
+
+async def test_an_english_group_gets_english_toasts_and_edits(live: Ag2) -> None:
+    """A group is answered in its language (`/lang en` there), toasts too."""
+    await live.group.say("admin", "/lang en")
+    sid = await start(live)
+    assert live.in_group()[-1].endswith("\nOr tap below, per date: ✅ yes · ❔ if need be · ❌ no.")
+    assert await press(live, "ben", f"dp:{sid}:1:n") == "Saved: 1 no · 2 – · 3 –"
+    [edit] = edits(live)
+    assert edit.text.split("\n")[1] == (
+        "1. Tue 1 Dec 19:00–20:00 – yes 0 · if need be 0 · no 1 · open 1"
+    )
 
 
 async def test_answers_within_the_interval_are_coalesced_into_one_edit(live: Ag2) -> None:

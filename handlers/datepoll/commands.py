@@ -83,7 +83,8 @@ async def start(ctx: Context, spec: Draft) -> None:
         # One of the AG's chats: this reply is its summary, with buttons, kept current.
         reader = reader_of(ctx)
         await ctx.reply_with_buttons(
-            live.summary_text(reader, view, spec.ag, members), answer_buttons(reader, view)
+            live.summary_text(reader, view, spec.ag, members, now),
+            answer_buttons(reader, view, now),
         )
         here = ctx.replies[-1]
         await ctx.reply(pick_hint)

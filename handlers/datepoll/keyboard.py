@@ -9,13 +9,14 @@ get the keycaps 1️⃣…🔟, and the text names the command for the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.core import Button
 from bot.i18n import N_, Lang
 from bot.outbox import Reader
 from bot.rich import Rich, code
 from handlers.datepoll.render import counts
-from storage.datepoll.models import Answer, DatePollStatus
+from storage.datepoll.models import Answer, DatePoll, DatePollStatus
 from storage.datepoll.polls import DatePollView
 
 PREFIX = "dp"
@@ -51,11 +52,18 @@ def read_data(data: str) -> Pressed | None:
     return Pressed(short_id.lower(), int(number) - 1, _ANSWER[parts[3]])
 
 
-def answer_buttons(reader: Reader, view: DatePollView) -> tuple[Button, ...]:
+def takes_answers(poll: DatePoll, now: datetime) -> bool:
+    """Open and before its deadline (the rule of service.refuse_if_closed)."""
+    return poll.status == DatePollStatus.OPEN.value and (
+        poll.closes_at is None or poll.closes_at > now
+    )
+
+
+def answer_buttons(reader: Reader, view: DatePollView, now: datetime) -> tuple[Button, ...]:
     """Per date a row: ja (with its keycap), wenn nötig, nein, each with its count. None
     once the poll takes no answers; where buttons are reactions, the keycaps alone."""
     poll = view.poll
-    if poll.status != DatePollStatus.OPEN.value or not reader.capabilities.buttons:
+    if not takes_answers(poll, now) or not reader.capabilities.buttons:
         return ()
     found: list[Button] = []
     for option in view.options:
@@ -75,9 +83,9 @@ def answer_buttons(reader: Reader, view: DatePollView) -> tuple[Button, ...]:
     return tuple(found)
 
 
-def how_to_press(reader: Reader, view: DatePollView) -> Rich | None:
+def how_to_press(reader: Reader, view: DatePollView, now: datetime) -> Rich | None:
     """The line under the summary that explains the buttons (None without buttons)."""
-    if not answer_buttons(reader, view):
+    if not answer_buttons(reader, view, now):
         return None
     if not reader.capabilities.reactions:
         return reader.t("Oder tippe unten je Termin: ✅ ja · ❔ wenn nötig · ❌ nein.")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.context import Services
 from bot.core import ChatRef, SentRef
@@ -35,9 +35,11 @@ EDIT_EVERY = timedelta(seconds=5)
 JOB = "datepoll-live:"
 
 
-def summary_text(reader: Reader, view: DatePollView, ag: Ag, members: list[MemberRow]) -> Rich:
+def summary_text(
+    reader: Reader, view: DatePollView, ag: Ag, members: list[MemberRow], now: datetime
+) -> Rich:
     """The summary as posted and edited: with the line on how to use its buttons."""
-    hint = how_to_press(reader, view)
+    hint = how_to_press(reader, view, now)
     shown = summary(reader.lang, reader.prefix, view, ag, members)
     return shown if hint is None else lines(shown, hint)
 
@@ -112,8 +114,8 @@ async def _edit(
         reader = services.outbox.reader(Audience.of_chat(chat))
         await transport.edit(
             SentRef(chat, row.message_id),
-            summary_text(reader, view, ag, members),
-            answer_buttons(reader, view),
+            summary_text(reader, view, ag, members, services.now()),
+            answer_buttons(reader, view, services.now()),
         )
     except NotRunning:
         return False

@@ -117,12 +117,13 @@ async def post_summary(ctx: Context, loaded: Loaded, key: str, here: SentRef | N
     the reply in it, if this is one of them) and remember each message, so that it can be
     edited as answers come in (live.py)."""
     view, members = await current(ctx, loaded.poll.id)
+    now = ctx.services.now()
     chats = [c for c in await ctx.services.ag_chats(loaded.ag.id) if c.key != ctx.chat.key]
     sent = await ctx.services.outbox.fan_out(
         [Audience.of_chat(chat) for chat in chats],
-        lambda reader: summary_text(reader, view, loaded.ag, members),
+        lambda reader: summary_text(reader, view, loaded.ag, members, now),
         key=key,
-        buttons=lambda reader: answer_buttons(reader, view),
+        buttons=lambda reader: answer_buttons(reader, view, now),
     )
     refs = [ref for ref in sent if ref is not None] + ([here] if here is not None else [])
     rows = [(ref.chat.platform, ref.chat.id, ref.message_id) for ref in refs]
