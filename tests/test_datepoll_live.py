@@ -27,6 +27,7 @@ HOW = "Oder tippe unten je Termin: ✅ ja · ❔ wenn nötig · ❌ nein."
 async def live(sqlite_url: str) -> AsyncIterator[Ag2]:
     harness = await BotHarness.create(sqlite_url, transport=FakeTransport().with_edits())
     ag2 = await ag2_with_lead(harness)
+    harness.app.services.timers.start()  # edits are timer jobs, on the test's clock
     yield ag2
     await harness.app.services.timers.stop()
     await harness.close()
@@ -80,7 +81,9 @@ async def test_the_groups_summary_has_a_row_of_buttons_per_date(live: Ag2) -> No
 async def test_a_press_answers_toasts_and_edits_the_summary_at_once(live: Ag2) -> None:
     sid = await start(live)
     assert await press(live, "ben", f"dp:{sid}:2:m") == "Gespeichert: 1 – · 2 wenn nötig · 3 –"
+    await until(lambda: len(edits(live)) == 1)
     assert await press(live, "ben", f"dp:{sid}:1:y") is not None  # within the interval
+    await asyncio.sleep(0.2)
     [edit] = edits(live)
     assert edit.text.split("\n") == [
         HEAD.format(sid=sid),
@@ -115,6 +118,7 @@ async def test_refusals_come_back_as_toasts(live: Ag2) -> None:
     assert await press(live, "ben", f"dp:{sid}:1:y") == (
         f"Die Terminumfrage {sid} nimmt keine Antworten mehr an."
     )
+    await asyncio.sleep(0.2)
     assert edits(live) == []
     # The deadline's last edit (the nudges' deadline job calls it): no buttons, no hint.
     await refresh(live.bot.app.services, await poll_id(live, sid))
@@ -129,6 +133,7 @@ async def test_an_english_group_gets_english_toasts_and_edits(live: Ag2) -> None
     sid = await start(live)
     assert live.in_group()[-1].endswith("\nOr tap below, per date: ✅ yes · ❔ if need be · ❌ no.")
     assert await press(live, "ben", f"dp:{sid}:1:n") == "Saved: 1 no · 2 – · 3 –"
+    await until(lambda: len(edits(live)) == 1)
     [edit] = edits(live)
     assert edit.text.split("\n")[1] == (
         "1. Tue 1 Dec 19:00–20:00 – yes 0 · if need be 0 · no 1 · open 1"
@@ -139,10 +144,9 @@ async def test_answers_within_the_interval_are_coalesced_into_one_edit(live: Ag2
     sid = await start(live)
     pid = await poll_id(live, sid)
     timers = live.bot.app.services.timers
-    timers.start()
 
     await live.ben.say("ben", f"/termin {sid} 1 ja")  # a typed answer: edited at once
-    assert len(edits(live)) == 1
+    await until(lambda: len(edits(live)) == 1)
     assert timers.due(f"{JOB}{pid}") == START + EDIT_EVERY
     live.clock.advance(seconds=1)
     await press(live, "anna", f"dp:{sid}:2:y")
@@ -173,10 +177,11 @@ async def test_answers_within_the_interval_are_coalesced_into_one_edit(live: Ag2
     assert len(edits(live)) == 3
     assert timers.ids(JOB) == []
     await press(live, "anna", f"dp:{sid}:3:m")
-    assert len(edits(live)) == 4
+    await until(lambda: len(edits(live)) == 4)
     # An answer that changes nothing edits nothing.
     live.clock.advance(seconds=30)
     await press(live, "anna", f"dp:{sid}:3:m")
+    await asyncio.sleep(0.2)
     assert len(edits(live)) == 4
 
 
@@ -185,8 +190,10 @@ async def test_an_edit_still_due_at_a_restart_is_made_at_the_start(
 ) -> None:
     sid = await start(live)
     await press(live, "ben", f"dp:{sid}:1:y")  # edited at once
+    await until(lambda: len(edits(live)) == 1)
     live.clock.advance(seconds=1)
     await press(live, "anna", f"dp:{sid}:1:n")  # coalesced; the bot stops before its edit
+    await live.bot.app.services.timers.stop()
     assert len(edits(live)) == 1
     await live.bot.close()
 
@@ -216,6 +223,7 @@ async def test_where_buttons_are_reactions_the_keycaps_mean_ja(sqlite_url: str) 
     harness = await BotHarness.create(sqlite_url, admins=("fake:admin", "room:admin"), more=(room,))
     try:
         ag2 = await ag2_with_lead(harness)
+        harness.app.services.timers.start()
         await harness.group("raum", "room").say("admin", "!link ag2")
         sid = await start(ag2)
         [(chat, buttons)] = room.buttons
@@ -234,11 +242,13 @@ async def test_where_buttons_are_reactions_the_keycaps_mean_ja(sqlite_url: str) 
         assert await harness.app.dispatcher.button_pressed(reaction) == (
             "Gespeichert: 1 – · 2 ja · 3 –"
         )
+        await until(lambda: len(room.edits) == 1)
         [edit] = room.edits
         # ben on this network is a person of his own until he connects his accounts.
         assert "2. Mi 02.12. 18:30–19:30 – ja 1 · wenn nötig 0 · nein 0 · offen 2" in edit.text
         assert [b.label for b in edit.buttons] == ["1️⃣", "2️⃣", "3️⃣"]
     finally:
+        await harness.app.services.timers.stop()
         await harness.close()
 
 

@@ -71,7 +71,7 @@ async def test_answering_by_keyboard_and_the_summary_kept_current(sqlite_url: st
 
         answer = await press(bot, summary, BEN, f"dp:{sid}:2:m")
         assert answer.params["text"] == "Gespeichert: 1 – · 2 wenn nötig"
-        [edit] = api.calls_to("editMessageText")
+        [edit] = await api.wait_called("editMessageText")  # at once, beside the toast
         assert edit.params["chat_id"] == GROUP["id"]
         assert edit.params["message_id"] == summary["message_id"]
         assert edit.params["text"].split("\n")[1] == (

@@ -3,9 +3,9 @@ reaction) the summary messages in the AG's chats are edited where the network ha
 
 At most one edit per poll every `EDIT_EVERY`: the first answer edits at once and starts
 a quiet interval; answers within it are coalesced into one edit at its end, which reads
-the answers as they are then (nothing is lost) and starts the next interval. The
-interval is a job of the services' timers (bot/timers.py), so tests move it with their
-clock. An edit still to come when the bot stopped is made at the next start
+the answers as they are then (nothing is lost) and starts the next interval. Edits are
+jobs of the services' timers (bot/timers.py): they run beside the answer paths, never in
+them, and tests move them with their clock. An edit still to come when the bot stopped is made at the next start
 (`catch_up`): a summary older than the poll's newest answer is edited then.
 """
 
@@ -45,25 +45,24 @@ def summary_text(
 
 
 async def answered(services: Services, poll_id: int) -> None:
-    """An answer changed the poll: edit its summaries now, or at the end of the quiet
-    interval if one is running (then the answer is shown by that edit)."""
+    """An answer changed the poll: edit its summaries now (in the background: no answer,
+    toast or reply waits for the networks), or at the end of the quiet interval if one is
+    running (then that edit shows this answer too)."""
     job = f"{JOB}{poll_id}"
     due = services.timers.due(job)
-    if due is not None and due > services.now():
-        services.timers.at(job, due, _edit_then_rest, services, poll_id)  # coalesced
-        return
-    # Planned before the first await: a second answer meanwhile finds the interval.
-    services.timers.at(job, services.now() + EDIT_EVERY, _rest, services, poll_id)
+    now = services.now()
+    when = due if due is not None and due > now else now
+    services.timers.at(job, when, _edit_then_rest, services, poll_id)
+
+
+async def _edit_then_rest(services: Services, poll_id: int) -> None:
+    """Edit, and keep the next `EDIT_EVERY` quiet (answers in it wait for its end)."""
+    services.timers.at(f"{JOB}{poll_id}", services.now() + EDIT_EVERY, _rest, services, poll_id)
     await refresh(services, poll_id)
 
 
 async def _rest(services: Services, poll_id: int) -> None:
     """The end of a quiet interval without answers: nothing to show."""
-
-
-async def _edit_then_rest(services: Services, poll_id: int) -> None:
-    services.timers.at(f"{JOB}{poll_id}", services.now() + EDIT_EVERY, _rest, services, poll_id)
-    await refresh(services, poll_id)
 
 
 async def catch_up(services: Services) -> None:
