@@ -185,19 +185,23 @@ async def test_answers_within_the_interval_are_coalesced_into_one_edit(live: Ag2
     assert len(edits(live)) == 4
 
 
-async def test_an_edit_still_due_at_a_restart_is_made_at_the_start(
-    live: Ag2, sqlite_url: str
-) -> None:
-    sid = await start(live)
-    await press(live, "ben", f"dp:{sid}:1:y")  # edited at once
-    await until(lambda: len(edits(live)) == 1)
-    live.clock.advance(seconds=1)
-    await press(live, "anna", f"dp:{sid}:1:n")  # coalesced; the bot stops before its edit
-    await live.bot.app.services.timers.stop()
+async def test_an_edit_still_due_at_a_restart_is_made_at_the_start(database_url: str) -> None:
+    """On SQLite and PostgreSQL: the start finds the summary older than the newest answer."""
+    first = await BotHarness.create(database_url, transport=FakeTransport().with_edits())
+    live = await ag2_with_lead(first)
+    first.app.services.timers.start()
+    try:
+        sid = await start(live)
+        await press(live, "ben", f"dp:{sid}:1:y")  # edited at once
+        await until(lambda: len(edits(live)) == 1)
+        live.clock.advance(seconds=1)
+        await press(live, "anna", f"dp:{sid}:1:n")  # coalesced; the bot stops before its edit
+    finally:
+        await first.app.services.timers.stop()
+        await first.close()
     assert len(edits(live)) == 1
-    await live.bot.close()
 
-    again = await BotHarness.create(sqlite_url, transport=FakeTransport().with_edits())
+    again = await BotHarness.create(database_url, transport=FakeTransport().with_edits())
     try:
         again.app.services.clock = live.clock
         for hook in again.app.services.registry.start_hooks:

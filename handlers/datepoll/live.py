@@ -7,6 +7,9 @@ the answers as they are then (nothing is lost) and starts the next interval. Edi
 jobs of the services' timers (bot/timers.py): they run beside the answer paths, never in
 them, and tests move them with their clock. An edit still to come when the bot stopped is made at the next start
 (`catch_up`): a summary older than the poll's newest answer is edited then.
+
+`refresh(services, poll_id)` is also the hook for a change that is no answer: at the
+deadline or after the pick it gives the summaries their last state (without buttons).
 """
 
 from __future__ import annotations
