@@ -64,11 +64,15 @@ class Edit:
 
     @property
     def rows(self) -> list[list[str]]:
-        """The button labels as rows (rising `Button.row`), as Telegram shows them."""
-        rows: dict[int, list[str]] = {}
-        for button in self.buttons:
-            rows.setdefault(button.row, []).append(button.label)
-        return [labels for _, labels in sorted(rows.items())]
+        return button_rows(self.buttons)
+
+
+def button_rows(buttons: tuple[Button, ...]) -> list[list[str]]:
+    """The button labels as rows (rising `Button.row`), as Telegram shows them."""
+    rows: dict[int, list[str]] = {}
+    for button in buttons:
+        rows.setdefault(button.row, []).append(button.label)
+    return [labels for _, labels in sorted(rows.items())]
 
 
 @dataclass
