@@ -269,3 +269,18 @@ async def test_more_than_ten_dates_and_a_long_toast(live: Ag2) -> None:
     await live.ben.say("ben", f"/termin {sid} alle wenn nötig")
     toast = await press(live, "ben", f"dp:{sid}:15:y")
     assert toast == "Gespeichert: " + " · ".join([f"{n} ❔" for n in range(1, 15)] + ["15 ✅"])
+
+
+async def test_started_in_the_group_its_reply_is_the_summary_kept_current(live: Ag2) -> None:
+    replies = await live.group.say("anna", f'/terminumfrage ag2 "Plenum" {DATES}')
+    sid = replies[0].split()[2].rstrip(":")
+    assert replies[0].endswith(HOW)
+    assert replies[1:] == [f"Festlegen, wenn die Antworten da sind: /festlegen {sid} <Nummer>"]
+    [(chat, _)] = live.bot.transport.buttons
+    assert chat == live.group.ref
+    summary_id = next(
+        str(n) for n, sent in enumerate(live.bot.transport.sent, start=1) if sent.text == replies[0]
+    )
+    await press(live, "ben", f"dp:{sid}:3:y")
+    await until(lambda: len(edits(live)) == 1)
+    assert edits(live)[0].sent.message_id == summary_id
