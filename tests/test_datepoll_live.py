@@ -173,9 +173,8 @@ async def test_answers_within_the_interval_are_coalesced_into_one_edit(live: Ag2
 
     # A quiet interval ends without an edit; the next answer is shown at once again.
     live.clock.advance(seconds=30)
-    await asyncio.sleep(0.3)
+    await until(lambda: timers.ids(JOB) == [])  # the quiet interval's end ran
     assert len(edits(live)) == 3
-    assert timers.ids(JOB) == []
     await press(live, "anna", f"dp:{sid}:3:m")
     await until(lambda: len(edits(live)) == 4)
     # An answer that changes nothing edits nothing.
