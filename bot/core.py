@@ -36,6 +36,9 @@ class Capabilities:
     # privately with the vote command: a native poll would show each vote to the room.
     anonymous_polls: bool = False
     buttons: bool = False
+    # Buttons are offered as reactions to tap (Matrix): only those with an `emoji`, no
+    # rows, no toasts. Texts then say which reaction means what.
+    reactions: bool = False
     # A message the bot sent can be changed in place (`Transport.edit`): Telegram's
     # editMessageText, Matrix's m.replace. Where missing, callers post anew or stay quiet.
     edits: bool = False

@@ -10,6 +10,7 @@ from handlers.cards import commands as cards
 from handlers.connect import commands as connect
 from handlers.datepoll import commands as datepoll
 from handlers.datepoll import pick as datepoll_pick
+from handlers.datepoll import press as datepoll_press
 from handlers.help import commands as help
 from handlers.meetings import attendance, edit, listing
 from handlers.meetings import commands as meetings
@@ -52,6 +53,7 @@ FEATURES: tuple[Feature, ...] = (
     attendance.feature,
     datepoll.feature,
     datepoll_pick.feature,
+    datepoll_press.feature,
     connect.feature,
     cards.feature,
     privacy.feature,

@@ -47,11 +47,12 @@ async def test_a_lead_starts_one_and_the_ags_chats_get_the_summary(bot: BotHarne
     )
     sid = replies[0].split()[2].rstrip(":")
     posted = summary(sid, EMPTY, "Noch keine Antwort: @anna, @ben", place=True)
+    in_group = posted + "\nOder tippe unten je Termin: ✅ ja · ❔ wenn nötig · ❌ nein."
     assert replies == [
         posted + f"\nFestlegen, wenn die Antworten da sind: /festlegen {sid} <Nummer>",
-        posted,  # the AG's group
+        in_group,  # the AG's group, with answer buttons (tests/test_datepoll_live.py)
     ]
-    assert ag2.in_group()[-1] == posted
+    assert ag2.in_group()[-1] == in_group
     # The English alias, in English.
     await ag2.anna.say("anna", "/lang en")
     [english, _] = await ag2.anna.say("anna", f'/datepoll ag2 "Plenum" {DATES}')

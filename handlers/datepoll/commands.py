@@ -8,20 +8,24 @@ import logging
 
 from bot import commands as c
 from bot.commands import rights
-from bot.context import Context, UserError
+from bot.context import Context
 from bot.i18n import N_
 from bot.rich import code, join, lines
+from handlers.datepoll import live
 from handlers.datepoll.args import Draft, read_answers, read_draft
+from handlers.datepoll.keyboard import WORD as _WORD
+from handlers.datepoll.keyboard import answer_buttons
 from handlers.datepoll.render import option_text, summary
 from handlers.datepoll.service import (
     Loaded,
     current,
     load,
     post_summary,
+    reader_of,
     refuse_if_closed,
     scope,
+    store,
 )
-from storage import repo
 from storage.datepoll import polls
 from storage.datepoll.models import Answer
 
@@ -29,12 +33,6 @@ feature = c.Feature("datepoll")
 _NUMBER = N_("Nummer")
 
 log = logging.getLogger(__name__)
-
-_WORD = {
-    Answer.YES: N_("ja"),
-    Answer.MAYBE: N_("wenn nötig"),
-    Answer.NO: N_("nein"),
-}
 
 
 @feature.command(
@@ -76,19 +74,26 @@ async def start(ctx: Context, spec: Draft) -> None:
     )
     loaded = Loaded(poll, spec.ag)
     view, members = await current(ctx, poll.id)
-    await ctx.reply(
-        lines(
-            summary(ctx.lang, ctx.cmd(""), view, spec.ag, members),
-            ctx.t(
-                "Festlegen, wenn die Antworten da sind: {command}",
-                command=code(ctx.cmd(f"festlegen {poll.short_id} <{ctx.lang.gettext(_NUMBER)}>")),
-            ),
-        )
+    pick_hint = ctx.t(
+        "Festlegen, wenn die Antworten da sind: {command}",
+        command=code(ctx.cmd(f"festlegen {poll.short_id} <{ctx.lang.gettext(_NUMBER)}>")),
     )
+    here = None
+    if ctx.chat.key in {chat.key for chat in await ctx.services.ag_chats(spec.ag.id)}:
+        # One of the AG's chats: this reply is its summary, with buttons, kept current.
+        reader = reader_of(ctx)
+        await ctx.reply_with_buttons(
+            live.summary_text(reader, view, spec.ag, members, now),
+            answer_buttons(reader, view, now),
+        )
+        here = ctx.replies[-1]
+        await ctx.reply(pick_hint)
+    else:
+        await ctx.reply(lines(summary(ctx.lang, ctx.cmd(""), view, spec.ag, members), pick_hint))
     log.info(
         "date poll %s started in AG %s (%d dates)", poll.short_id, spec.ag.slug, len(spec.dates)
     )
-    await post_summary(ctx, loaded, f"datepoll:{poll.short_id}")
+    await post_summary(ctx, loaded, f"datepoll:{poll.short_id}", here)
 
 
 @feature.command(
@@ -112,21 +117,7 @@ async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
     refuse_if_closed(ctx, poll.poll)
     view, _ = await current(ctx, poll.poll.id)
     given = read_answers(ctx, answers, len(view.options))
-    person_id = await ctx.ensure_person()
-    async with ctx.db.read() as session:
-        member = await repo.membership(session, person_id, poll.ag.id)
-    if member is None:
-        raise UserError(
-            ctx.t(
-                "Antworten dürfen nur Mitglieder der AG {ag}. Beitreten: {join}",
-                ag=poll.ag.name,
-                join=code(ctx.cmd(f"join {poll.ag.slug}")),
-            )
-        )
-    now = ctx.services.now()
-    await ctx.db.run(
-        lambda s: polls.set_answers(s, poll.poll.id, person_id, ctx.chat.platform, given, now)
-    )
+    person_id, changed = await store(ctx, poll, given)
     view, _ = await current(ctx, poll.poll.id)
     mine = [
         f"{option.position + 1}. {option_text(view, option, ctx.lang)}: "
@@ -146,3 +137,5 @@ async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
             ),
         )
     )
+    if changed:
+        await live.answered(ctx.services, poll.poll.id)

@@ -3,17 +3,19 @@ whether it still takes answers, and posting its summary to the AG's chats."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.commands import rights
 from bot.context import Context, UserError
+from bot.core import SentRef
 from bot.outbox import Audience, Reader
 from bot.rich import Rich, code
-from handlers.datepoll.render import summary
+from handlers.datepoll.keyboard import answer_buttons
+from handlers.datepoll.live import summary_text
 from storage import repo
 from storage.datepoll import polls
-from storage.datepoll.models import DatePoll, DatePollStatus
+from storage.datepoll.models import Answer, DatePoll, DatePollStatus
 from storage.datepoll.polls import DatePollView
 from storage.models import Ag
 from storage.polls.polls import looks_like_short_id
@@ -91,23 +93,47 @@ def refuse_if_closed(ctx: Context, poll: DatePoll) -> None:
         )
 
 
-def summary_for(view: DatePollView, ag: Ag, members: list[MemberRow]) -> Callable[[Reader], Rich]:
-    return lambda reader: summary(reader.lang, reader.prefix, view, ag, members)
+def reader_of(ctx: Context) -> Reader:
+    """How to write for the chat of the command (as the outbox would)."""
+    return Reader(ctx.lang, ctx.transport.command_prefix, ctx.transport.capabilities)
 
 
-async def post_summary(ctx: Context, loaded: Loaded, key: str) -> None:
-    """Post the summary to the AG's chats except this one (it got the reply) and remember
-    each message, so that a later step can edit it in place."""
+async def store(ctx: Context, loaded: Loaded, given: Mapping[int, Answer]) -> tuple[int, int]:
+    """Save a member's answers (position -> answer) while the poll takes them: the
+    person's id and how many answers changed. Typed (`/termin`) and pressed (buttons,
+    reactions) answers alike."""
+    refuse_if_closed(ctx, loaded.poll)
+    person_id = await ctx.ensure_person()
+    async with ctx.db.read() as session:
+        member = await repo.membership(session, person_id, loaded.ag.id)
+    if member is None:
+        raise UserError(
+            ctx.t(
+                "Antworten dürfen nur Mitglieder der AG {ag}. Beitreten: {join}",
+                ag=loaded.ag.name,
+                join=code(ctx.cmd(f"join {loaded.ag.slug}")),
+            )
+        )
+    now = ctx.services.now()
+    changed = await ctx.db.run(
+        lambda s: polls.set_answers(s, loaded.poll.id, person_id, ctx.chat.platform, given, now)
+    )
+    return person_id, changed
+
+
+async def post_summary(ctx: Context, loaded: Loaded, key: str, here: SentRef | None) -> None:
+    """Post the summary with its answer buttons to the AG's chats except this one (`here`:
+    the reply in it, if this is one of them) and remember each message, so that it can be
+    edited as answers come in (live.py)."""
     view, members = await current(ctx, loaded.poll.id)
+    now = ctx.services.now()
     chats = [c for c in await ctx.services.ag_chats(loaded.ag.id) if c.key != ctx.chat.key]
     sent = await ctx.services.outbox.fan_out(
         [Audience.of_chat(chat) for chat in chats],
-        summary_for(view, loaded.ag, members),
+        lambda reader: summary_text(reader, view, loaded.ag, members, now),
         key=key,
+        buttons=lambda reader: answer_buttons(reader, view, now),
     )
-    refs = [ref for ref in sent if ref is not None]
-    if ctx.chat.key in {c.key for c in await ctx.services.ag_chats(loaded.ag.id)}:
-        refs += ctx.replies[-1:]
-
+    refs = [ref for ref in sent if ref is not None] + ([here] if here is not None else [])
     rows = [(ref.chat.platform, ref.chat.id, ref.message_id) for ref in refs]
     await ctx.db.run(lambda s: polls.record_messages(s, loaded.poll.id, rows))

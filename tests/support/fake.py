@@ -6,7 +6,7 @@ assert "Willkommen" in group.last()
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.app import App
@@ -23,6 +23,7 @@ from bot.core import (
     PollVote,
     SentPoll,
     SentRef,
+    Unsupported,
     UserRef,
 )
 from bot.rich import AccountRef, Rich, render_plain
@@ -50,7 +51,35 @@ class SentFile:
 
 
 @dataclass
+class Edit:
+    """One `Transport.edit`: which message, its new text and buttons (with their rows)."""
+
+    sent: SentRef
+    message: Rich
+    buttons: tuple[Button, ...]
+
+    @property
+    def text(self) -> str:
+        return render_plain(self.message, lambda a: "@" + (a.username or a.display_name))
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return button_rows(self.buttons)
+
+
+def button_rows(buttons: tuple[Button, ...]) -> list[list[str]]:
+    """The button labels as rows (rising `Button.row`), as Telegram shows them."""
+    rows: dict[int, list[str]] = {}
+    for button in buttons:
+        rows.setdefault(button.row, []).append(button.label)
+    return [labels for _, labels in sorted(rows.items())]
+
+
+@dataclass
 class FakeTransport(BaseTransport):
+    """Records what the bot sends. Its capabilities are those of a network with
+    everything but edits; a test that wants edits opts in (`with_edits()`)."""
+
     platform: str = "fake"
     command_prefix: str = "/"
     capabilities: Capabilities = field(
@@ -73,7 +102,13 @@ class FakeTransport(BaseTransport):
     network_votes: dict[str, list[PollVote]] = field(default_factory=dict)
     files: list[SentFile] = field(default_factory=list)
     buttons: list[tuple[ChatRef, tuple[Button, ...]]] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
     inbox: Inbox | None = None
+
+    def with_edits(self) -> FakeTransport:
+        """This network can edit its messages (`capabilities.edits`), recorded in `edits`."""
+        self.capabilities = replace(self.capabilities, edits=True)
+        return self
 
     async def start(self, inbox: Inbox) -> None:
         self.inbox = inbox
@@ -124,6 +159,11 @@ class FakeTransport(BaseTransport):
     ) -> SentRef:
         self.buttons.append((chat, buttons))
         return await self.send(chat, message, key=key)
+
+    async def edit(self, sent: SentRef, message: Rich, buttons: tuple[Button, ...] = ()) -> None:
+        if not self.capabilities.edits:
+            raise Unsupported("edits")
+        self.edits.append(Edit(sent, message, buttons))
 
     async def stop(self) -> None:
         self.inbox = None

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.request import BaseRequest, RequestData
 
+from tests.support.telegram_edits import edited
 from tests.support.telegram_updates import (
     ANONYMOUS_ADMIN_BOT,
     CHANNEL_BOT,
@@ -290,6 +291,8 @@ class BotApi:
             return 200, {"ok": True, "result": self._sent_message(params, poll=poll)}
         if method == "stopPoll":
             return self._stop_poll(params)
+        if method == "editMessageText":
+            return edited(self.messages, params)
         if method == "createForumTopic":  # the thread id is its first message's id
             topic = {"message_thread_id": next(message_ids), "name": params["name"]}
             return 200, {"ok": True, "result": {**topic, "icon_color": TOPIC_ICON}}

@@ -92,10 +92,13 @@ def reaction_buttons(buttons: Iterable[Button]) -> list[ReactionButton]:
 
 def buttons_notice_content(message: Rich, buttons: tuple[Button, ...]) -> dict[str, Any]:
     """The notice under which the bot reacts: the caller's text, a legend line of the
-    emoji and their labels (no words of our own: the caller has the language), and the
-    button data for reading back after a restart."""
+    emoji and their labels (no words of our own: the caller has the language; a button
+    labelled with its emoji alone needs none), and the button data for reading back
+    after a restart."""
     legend = " · ".join(
-        f"{b.emoji} {b.label.removeprefix(b.emoji).strip()}".strip() for b in buttons if b.emoji
+        f"{b.emoji} {b.label.removeprefix(b.emoji).strip()}"
+        for b in buttons
+        if b.emoji and b.label.removeprefix(b.emoji).strip()
     )
     content = notice_content(message + text("\n" + legend) if legend else message)
     content[BUTTONS_KEY] = [{"emoji": b.emoji, "data": b.data} for b in reaction_buttons(buttons)]

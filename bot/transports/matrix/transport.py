@@ -46,6 +46,7 @@ from bot.core import (
 from bot.rich import AccountRef, Rich
 from bot.transports.matrix.direct import DirectRooms
 from bot.transports.matrix.doors import MatrixDoors
+from bot.transports.matrix.edit import MatrixEdits
 from bot.transports.matrix.invites import Invites
 from bot.transports.matrix.keys import RoomKeys
 from bot.transports.matrix.login import log_in
@@ -59,7 +60,6 @@ from bot.transports.matrix.sync import Syncer, housekeeping
 from bot.transports.matrix.text import PLATFORM, notice_content, transaction_id
 
 log = logging.getLogger(__name__)
-
 
 STOP_GRACE = 10.0  # seconds stop() waits for sends still in flight
 
@@ -78,15 +78,17 @@ class _Client(nio.AsyncClient):
 # --- the transport ----------------------------------------------------------------------
 
 
-class MatrixTransport(MatrixDoors, BaseTransport):
+class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
     platform = PLATFORM
     command_prefix = "!"
-    # `buttons`: offered as reactions the bot puts under its message (see media.py).
+    # Buttons are reactions the bot puts under its notice (media.py); edits: edit.py.
     capabilities = Capabilities(
         html=True,
         mentions=True,
         native_polls=True,
         buttons=True,
+        reactions=True,
+        edits=True,
         files=True,
         max_message_length=16000,
     )

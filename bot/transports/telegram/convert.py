@@ -56,6 +56,8 @@ _GONE = (
 # stopPoll on a poll that is already over (closed by hand, by its timer or by an earlier
 # attempt), or whose message was deleted: the result is still worth posting.
 _POLL_OVER = ("already been closed", "can't be stopped", "poll to stop not found")
+# editMessageText that changes nothing, or whose message was deleted: nothing to do.
+_EDIT_MOOT = ("message is not modified", "message to edit not found", "message can't be edited")
 
 
 # --- who and where ------------------------------------------------------------------------
@@ -201,8 +203,9 @@ def poll_over(exc: BadRequest) -> bool:
 
 
 def inline_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup:
-    """Buttons under a message, each answering with its `data`. Refuses data Telegram
-    would refuse (1-64 bytes), before anything is sent."""
+    """Buttons under a message, each answering with its `data`: one keyboard row per
+    `Button.row` (rising), rows longer than 8 wrapped. Refuses data Telegram would refuse
+    (1-64 bytes), before anything is sent."""
     if not buttons:
         raise ValueError("no buttons to show")
     for button in buttons:
@@ -211,9 +214,16 @@ def inline_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup:
             raise ValueError(
                 f"button data must be 1-{CALLBACK_DATA_LIMIT} bytes on Telegram, not {size}"
             )
-    keys = [InlineKeyboardButton(button.label, callback_data=button.data) for button in buttons]
+    rows: dict[int, list[InlineKeyboardButton]] = {}
+    for button in buttons:
+        key = InlineKeyboardButton(button.label, callback_data=button.data)
+        rows.setdefault(button.row, []).append(key)
     return InlineKeyboardMarkup(
-        [keys[start : start + BUTTONS_PER_ROW] for start in range(0, len(keys), BUTTONS_PER_ROW)]
+        [
+            keys[start : start + BUTTONS_PER_ROW]
+            for _, keys in sorted(rows.items())
+            for start in range(0, len(keys), BUTTONS_PER_ROW)
+        ]
     )
 
 
@@ -242,6 +252,10 @@ def caption_fits(caption: Rich) -> bool:
     """Whether the caption fits under a photo or document (measured on the plain text,
     which is never shorter than what Telegram shows)."""
     return utf16_len(caption.plain) <= CAPTION_LIMIT
+
+
+def edit_moot(exc: BadRequest) -> bool:
+    return any(marker in exc.message.lower() for marker in _EDIT_MOOT)
 
 
 def chat_gone(exc: BadRequest) -> bool:

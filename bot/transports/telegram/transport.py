@@ -11,7 +11,8 @@ run a second time. The bot needs nothing but commands, so privacy mode may stay 
 
 Beyond text: native polls (`sendPoll`; votes arrive as `poll_answer` for named polls and
 as `poll` totals for anonymous ones), files (`sendPhoto` for PNG images, `sendDocument`
-otherwise) and answer buttons (inline keyboards; presses arrive as `callback_query`).
+otherwise), answer buttons (inline keyboards; presses arrive as `callback_query`) and
+edits of the bot's own messages (edit.py).
 PTB handles one update after the other, so nothing received here waits for a handler.
 """
 
@@ -57,10 +58,11 @@ from bot.transports.telegram.convert import (
     poll_vote,
 )
 from bot.transports.telegram.doors import TelegramDoors
+from bot.transports.telegram.edit import TelegramEdits
 from bot.transports.telegram.flood import GROUP, SlidingWindowLimiter
 from bot.transports.telegram.incoming import to_incoming
 from bot.transports.telegram.menus import DEFAULT_MENU_LANGUAGE, publish_menus
-from bot.transports.telegram.send import TelegramApp, TelegramSender
+from bot.transports.telegram.send import TelegramApp
 from bot.transports.telegram.topics import TelegramTopics
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ RATE_LIMIT_RETRIES = 5
 PRESS_ANSWER_SECONDS = 5.0
 
 
-class TelegramTransport(TelegramTopics, TelegramDoors, TelegramSender):
+class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
     platform = PLATFORM
     command_prefix = "/"
     capabilities = Capabilities(
@@ -86,7 +88,8 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramSender):
         mentions=True,
         native_polls=True,
         anonymous_polls=True,  # Telegram's anonymous polls hide voters from the bot too
-        buttons=True,
+        buttons=True,  # inline keyboards, a row per `Button.row`
+        edits=True,  # editMessageText (edit.py)
         files=True,
         max_message_length=4096,
     )
