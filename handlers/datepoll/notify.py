@@ -1,0 +1,134 @@
+"""The private side of a pick: each AG member who asked for private messages
+(`/remind on`) gets the new meeting's announcement and its `.ics`, once.
+
+Each is a PICKED notice row (storage/notices), written in the pick's transaction. Sending
+claims the row (`pending` -> `sending`, one process wins), sends with the key
+`notice:<id>` (Matrix drops a resend with the same transaction id) and marks it `sent`;
+someone who can no longer be written to privately is `failed`, someone who left the AG
+or turned private messages off meanwhile is `skipped`. A row left `pending` or `sending`
+(a crash, a network or database outage) is sent at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot import commands as c
+from bot.core import DirectMessageUnavailable
+from bot.outbox import Audience
+from bot.rich import Rich, lines
+from handlers.datepoll.files import ICS_CAPTION, ics_name, meeting_ics
+from handlers.meetings.text import announcement, shown_end
+from handlers.people import account_ref
+from storage.datepoll import pick as picking
+from storage.notices import rows as notices
+from storage.notices.models import NoticeKind, NoticeStatus
+
+if TYPE_CHECKING:
+    from bot.context import Services
+    from bot.outbox import Reader
+
+feature = c.Feature("datepoll-notices")
+PARALLEL = 8
+
+log = logging.getLogger(__name__)
+
+
+def send_key(notice_id: int) -> str:
+    return f"notice:{notice_id}"
+
+
+async def tell_members(services: Services, notice_ids: Iterable[int]) -> None:
+    """Send the notices just written, a few at once."""
+    slots = asyncio.Semaphore(PARALLEL)
+
+    async def one(notice_id: int) -> None:
+        async with slots:
+            await deliver(services, notice_id)
+
+    await asyncio.gather(*(one(n) for n in notice_ids))
+
+
+async def deliver(services: Services, notice_id: int, *, resume: bool = False) -> None:
+    """Claim one notice and send it; a failure other than "cannot be written to" leaves
+    it `sending` for the next start."""
+    try:
+        if not await services.db.run(lambda s: notices.claim(s, notice_id, resume=resume)):
+            return  # another process has it, or it is done
+        async with services.db.read() as session:
+            found = await picking.picked_notice(session, notice_id)
+        if found is None:
+            return
+        if found.meeting is None or not found.wanted or found.meeting.cancelled:
+            await _mark(services, notice_id, NoticeStatus.SKIPPED)
+            return
+        running = [a for a in found.accounts if a.platform in services.transports]
+        running.sort(key=lambda a: not a.direct_reachable)
+        if not running:
+            log.warning("notice %d: no running network reaches the person; kept", notice_id)
+            return
+        audience = Audience.of_account(account_ref(running[0]), found.language)
+        meeting = found.meeting
+
+        def text(reader: Reader) -> Rich:
+            tz_start = meeting.start.astimezone(ZoneInfo(meeting.meeting.timezone))
+            return lines(
+                reader.t("Der Termin steht fest:"),
+                announcement(
+                    reader.lang,
+                    reader.prefix,
+                    occurrence_id=meeting.id,
+                    title=meeting.title,
+                    ag_name=meeting.ag.name,
+                    start=tz_start,
+                    end=shown_end(tz_start, meeting.meeting.duration_minutes),
+                    repeat=None,
+                    place=meeting.meeting.place,
+                    url=meeting.meeting.url,
+                    buttons=False,
+                ),
+            )
+
+        try:
+            sent = await services.outbox.send(audience, text, key=send_key(notice_id))
+            reader = services.outbox.reader(audience)
+            transport = services.outbox.transport(audience)
+            if transport is not None and reader.capabilities.files:
+                data = meeting_ics(reader.lang, meeting, services.now())
+                await transport.send_file(
+                    sent.chat,
+                    ics_name(meeting.id),
+                    data,
+                    "text/calendar",
+                    reader.t(ICS_CAPTION),
+                    key=send_key(notice_id) + ":ics",
+                )
+        except DirectMessageUnavailable:
+            await _mark(services, notice_id, NoticeStatus.FAILED)
+            return
+        await _mark(services, notice_id, NoticeStatus.SENT)
+        log.info("notice %d (picked m%d) sent", notice_id, meeting.id)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.warning("notice %d: not sent now, again at the next start: %r", notice_id, exc)
+
+
+async def _mark(services: Services, notice_id: int, status: NoticeStatus) -> None:
+    now = services.now()
+    await services.db.run(lambda s: notices.mark(s, notice_id, status, now))
+
+
+@feature.on_start
+async def resume_notices(services: Services) -> None:
+    """After a restart: send the PICKED notices a crash or an outage left unsent."""
+    async with services.db.read() as session:
+        left = [
+            n.id for n in await notices.unfinished(session) if n.kind == NoticeKind.PICKED.value
+        ]
+    for notice_id in left:
+        await deliver(services, notice_id, resume=True)
