@@ -12,6 +12,7 @@ from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import code, join, lines
 from handlers.datepoll.args import Draft, read_answers, read_draft
+from handlers.datepoll.files import grid_reply
 from handlers.datepoll.render import option_text, summary
 from handlers.datepoll.service import (
     Loaded,
@@ -108,6 +109,7 @@ async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
     if not answers:
         view, members = await current(ctx, poll.poll.id)
         await ctx.reply(summary(ctx.lang, ctx.cmd(""), view, poll.ag, members))
+        await grid_reply(ctx, view, members)
         return
     refuse_if_closed(ctx, poll.poll)
     view, _ = await current(ctx, poll.poll.id)

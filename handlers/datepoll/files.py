@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.context import Context
 from bot.core import ChatRef, SentRef
 from bot.i18n import N_, Lang
 from bot.outbox import Audience, Outbox
@@ -152,3 +153,15 @@ async def send_pick_files(
         return made
 
     return await send_to_chats(outbox, chats, files_for, f"announce:{meeting.id}:file")
+
+
+async def grid_reply(ctx: Context, view: DatePollView, members: Sequence[MemberRow]) -> None:
+    """The grid under the summary `/termin k3f7` answered, where the network takes files
+    and the AG is big enough for one."""
+    if not ctx.transport.capabilities.files or not wants_grid(members):
+        return
+    png = await grid_png(ctx.lang, view, members)
+    key = f"grid:{ctx.chat.key}:{ctx.message.message_id}" if ctx.message.message_id else None
+    ctx.replies.append(
+        await ctx.transport.send_file(ctx.chat, grid_name(view), png, "image/png", key=key)
+    )
