@@ -5,12 +5,15 @@ becomes a meeting of the AG with its reminders, and the answers become RSVPs).""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from bot import commands as c
 from bot.commands import rights
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import code, join, lines
+from handlers.datepoll import listing
 from handlers.datepoll.args import Draft, read_answers, read_draft
 from handlers.datepoll.files import grid_reply
 from handlers.datepoll.render import option_text, summary
@@ -38,6 +41,12 @@ _WORD = {
 }
 
 
+async def _scope(ctx: Context, args: Mapping[str, Any]) -> object:
+    """Starting one is for the AG's leads; the list (no arguments) is for everyone."""
+    spec = args.get("spec")
+    return rights.OPEN if spec is None else spec.ag
+
+
 @feature.command(
     "datepoll",
     help=N_("Termine zur Wahl stellen (Terminumfrage)"),
@@ -46,11 +55,12 @@ _WORD = {
             "spec",
             c.Kind.TEXT,
             N_('AG "Titel" Termin; Termin; …'),
+            optional=True,  # without it: the list of open ones (handlers/datepoll/listing.py)
             convert=read_draft,
         ),
     ),
     right=c.Right.LEAD,
-    scope=rights.arg("spec", lambda draft: draft.ag),
+    scope=_scope,
     needs_person=True,
     examples=(
         N_('datepoll ag2 "Plenum im Januar" 12.1. 19 Uhr; 13.1. 18:30; 14.1. 19-21 Uhr'),
@@ -58,7 +68,10 @@ _WORD = {
     ),
     aliases=("terminumfrage",),
 )
-async def start(ctx: Context, spec: Draft) -> None:
+async def start(ctx: Context, spec: Draft | None) -> None:
+    if spec is None:
+        await listing.show(ctx)
+        return
     person_id = await ctx.ensure_person()
     now = ctx.services.now()
     poll = await ctx.db.run(

@@ -92,8 +92,6 @@ def ics_name(occurrence_id: int) -> str:
     return f"treffen-m{occurrence_id}.ics"
 
 
-ICS_CAPTION = N_("Zum Importieren in deinen Kalender.")
-
 # A file: (name, bytes, mime type, caption).
 File = tuple[str, bytes, str, Rich | None]
 # The files for readers of one language (made once per language).
@@ -145,7 +143,7 @@ async def send_pick_files(
     async def files_for(lang: Lang) -> list[File]:
         made: list[File] = [
             (ics_name(meeting.id), meeting_ics(lang, meeting, now), "text/calendar",
-             lang.t(ICS_CAPTION)),
+             lang.t("Zum Importieren in deinen Kalender.")),
         ]  # fmt: skip
         if wants_grid(members):
             png = await grid_png(lang, view, members)

@@ -21,7 +21,7 @@ from bot import commands as c
 from bot.core import DirectMessageUnavailable
 from bot.outbox import Audience
 from bot.rich import Rich, lines
-from handlers.datepoll.files import ICS_CAPTION, ics_name, meeting_ics
+from handlers.datepoll.files import ics_name, meeting_ics
 from handlers.meetings.text import announcement, shown_end
 from handlers.people import account_ref
 from storage.datepoll import pick as picking
@@ -104,7 +104,7 @@ async def deliver(services: Services, notice_id: int, *, resume: bool = False) -
                     ics_name(meeting.id),
                     data,
                     "text/calendar",
-                    reader.t(ICS_CAPTION),
+                    reader.t("Zum Importieren in deinen Kalender."),
                     key=send_key(notice_id) + ":ics",
                 )
         except DirectMessageUnavailable:
