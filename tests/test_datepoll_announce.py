@@ -5,6 +5,7 @@ also when a crash or an outage left a notice `sending`."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select, update
 
 from bot.core import SentRef
 from bot.rich import AccountRef, Rich
+from handlers.datepoll import notify
 from storage.notices.models import Notice
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.meetings import Clock, KeyedTransport, ag2_with_lead
@@ -119,8 +121,9 @@ async def test_a_notice_cut_short_is_sent_once_at_the_next_start(
 
     monkeypatch.setattr(first.transport, "send_direct", network_down)
     await picked(first)
-    assert await notices(first) == ["sending"]  # claimed, not sent: left for the next start
+    assert await notices(first) == ["sending"]  # claimed, not sent: tried again later
     assert PRIVATE not in in_chat(first, "dm-ben")
+    assert first.app.services.timers.ids("notice-retry:") == ["notice-retry:1"]
     await first.close()
     monkeypatch.undo()
 
@@ -163,3 +166,46 @@ async def test_someone_who_cannot_be_written_to_is_recorded_as_failed(first: Bot
     await picked(first)
     assert await notices(first) == ["failed"]
     assert files_in(first, "dm-ben") == []
+
+
+async def test_a_failed_send_is_tried_again_by_a_timer(
+    first: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    real = first.transport.send_direct
+
+    async def flaky(account: AccountRef, message: Rich, *, key: str | None = None) -> SentRef:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionError("network down")
+        return await real(account, message, key=key)
+
+    monkeypatch.setattr(first.transport, "send_direct", flaky)
+    await picked(first)
+    timers = first.app.services.timers
+    due = timers.due("notice-retry:1")
+    assert due == first.app.services.now() + timedelta(seconds=2)
+    await notify.retry(first.app.services, 1, 1)  # what the timer runs at `due`
+    assert in_chat(first, "dm-ben")[-1] == PRIVATE
+    assert files_in(first, "dm-ben") == [ICS]
+    assert await notices(first) == ["sent"]
+    await notify.retry(first.app.services, 1, 2)  # a second firing finds it done
+    assert in_chat(first, "dm-ben").count(PRIVATE) == 1
+
+
+async def test_someone_who_turned_private_messages_off_meanwhile_is_skipped(
+    first: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def network_down(
+        account: AccountRef, message: Rich, *, key: str | None = None
+    ) -> SentRef:
+        raise ConnectionError("network down")
+
+    monkeypatch.setattr(first.transport, "send_direct", network_down)
+    await picked(first)
+    monkeypatch.undo()
+    await first.dm("ben").say("ben", "/remind off")
+    await notify.retry(first.app.services, 1, 1)
+    assert await notices(first) == ["skipped"]
+    assert PRIVATE not in in_chat(first, "dm-ben")
