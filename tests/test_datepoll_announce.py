@@ -209,3 +209,19 @@ async def test_someone_who_turned_private_messages_off_meanwhile_is_skipped(
     await notify.retry(first.app.services, 1, 1)
     assert await notices(first) == ["skipped"]
     assert PRIVATE not in in_chat(first, "dm-ben")
+
+
+async def test_the_files_come_in_the_readers_language(first: BotHarness) -> None:
+    ag2 = await ag2_with_lead(first)
+    sid = await start(ag2)
+    await ag2.anna.say("anna", "/lang en")
+    await ag2.ben.say("ben", "/lang en")
+    await ag2.ben.say("ben", "/remind on")
+    await ag2.anna.say("anna", f"/pick {sid} 3 yes")
+    captions = {f.chat.id: f.caption.plain for f in first.transport.files if f.caption}
+    assert captions == {
+        "dm-anna": "To import into your calendar.",  # the reply's language: Anna's
+        "ag2-gruppe": "Zum Importieren in deinen Kalender.",  # the group's
+        "dm-ben": "To import into your calendar.",  # Ben's
+    }
+    assert in_chat(first, "dm-ben")[-1].startswith("The date is set:\n")

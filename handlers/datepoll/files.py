@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.core import ChatRef, SentRef
+from bot.core import SentRef
 from bot.i18n import N_, Lang
 from bot.outbox import Audience, Outbox
 from bot.rich import Rich
@@ -99,14 +99,15 @@ FilesFor = Callable[[Lang], Awaitable[list[File]]]
 
 
 async def send_to_chats(
-    outbox: Outbox, chats: Sequence[ChatRef], files_for: FilesFor, key: str
+    outbox: Outbox, audiences: Sequence[Audience], files_for: FilesFor, key: str
 ) -> list[SentRef]:
-    """Send the files to each chat whose network takes files, in the chat's language;
+    """Send the files to each chat whose network takes files, in its reader's language;
     a failing chat is only logged (the text went out before)."""
     sent: list[SentRef] = []
     made: dict[str, list[File]] = {}
-    for chat in chats:
-        audience = Audience.of_chat(chat)
+    for audience in audiences:
+        chat = audience.chat
+        assert chat is not None, "files go to chats"
         transport = outbox.transport(audience)
         if transport is None or not transport.capabilities.files:
             continue
@@ -131,7 +132,7 @@ def wants_grid(members: Sequence[MemberRow]) -> bool:
 
 async def send_pick_files(
     outbox: Outbox,
-    chats: Sequence[ChatRef],
+    audiences: Sequence[Audience],
     view: DatePollView,
     members: Sequence[MemberRow],
     meeting: OccurrenceView,
@@ -150,7 +151,7 @@ async def send_pick_files(
             made.append((grid_name(view), png, "image/png", None))
         return made
 
-    return await send_to_chats(outbox, chats, files_for, f"announce:{meeting.id}:file")
+    return await send_to_chats(outbox, audiences, files_for, f"announce:{meeting.id}:file")
 
 
 async def grid_reply(ctx: Context, view: DatePollView, members: Sequence[MemberRow]) -> None:

@@ -14,6 +14,7 @@ from bot import commands as c
 from bot.context import Context, UserError
 from bot.core import ChatRef
 from bot.i18n import N_, Lang
+from bot.outbox import Audience
 from bot.rich import Rich, bold, code, lines
 from bot.when_text import format_span
 from handlers.datepoll.files import send_pick_files
@@ -169,5 +170,7 @@ async def pick_files(ctx: Context, poll_id: int, occurrence_id: int, chats: list
         return
     now = ctx.services.now()
     outbox = ctx.services.outbox
-    ctx.replies += await send_pick_files(outbox, [ctx.chat], view, members, meeting, now)
-    await send_pick_files(outbox, chats, view, members, meeting, now)
+    here = [Audience.of_chat(ctx.chat, ctx.lang.code)]  # the reply's language
+    ctx.replies += await send_pick_files(outbox, here, view, members, meeting, now)
+    others = [Audience.of_chat(chat) for chat in chats]
+    await send_pick_files(outbox, others, view, members, meeting, now)
