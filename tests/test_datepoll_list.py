@@ -70,3 +70,21 @@ async def test_starting_one_still_needs_a_lead_and_explains_itself(bot: BotHarne
     ]
     [reply] = await ag2.anna.say("anna", "/terminumfrage ag2 12.1. 19 Uhr")
     assert reply.startswith("Schreib den Titel in Anführungszeichen vor die Termine")
+
+
+async def test_in_a_group_only_the_groups_ags(bot: BotHarness) -> None:
+    ag2 = await ag2_with_lead(bot)
+    sid = await start(ag2)
+    await bot.dm("admin").say("admin", '/datepoll ag1 "Geheim" ' + DATES)  # ag1: not linked
+    other = bot.group("andere-gruppe")
+    assert await other.say("ben", "/terminumfrage") == [
+        "Hier läuft gerade keine Terminumfrage.\n" + NEW
+    ]
+    await bot.dm("ben").say("ben", "/join ag1")
+    [listed] = await ag2.group.say("ben", "/terminumfrage")
+    assert listed.split("\n")[:2] == [
+        "Offene Terminumfragen hier:",
+        f"• {sid}: Plenum im Januar (AG {AG}) – ❔ noch nicht beantwortet",
+    ]
+    [mine] = await ag2.ben.say("ben", "/terminumfrage")
+    assert "Geheim" in mine and "Plenum im Januar" in mine

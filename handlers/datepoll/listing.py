@@ -1,6 +1,6 @@
-"""`/terminumfrage` without arguments: the open Terminumfragen of the sender's AGs, newest
-first, each with whether the sender has answered it, so nobody has to scroll back for an
-id."""
+"""`/terminumfrage` without arguments: the open Terminumfragen of the sender's AGs (in a
+group: of the AGs linked to it, so no other AG's titles are shown there), newest first,
+each with whether the sender has answered it, so nobody has to scroll back for an id."""
 
 from __future__ import annotations
 
@@ -19,17 +19,32 @@ SHOWN = 10
 async def show(ctx: Context) -> None:
     person_id = await ctx.ensure_person()
     now = ctx.services.now()
+    group = not ctx.message.is_direct
     async with ctx.db.read() as session:
-        ags = {ag.id: ag for ag, _role in await repo.memberships_of(session, person_id)}
+        if group:  # the chat's AGs: their polls are posted here anyway, no other AG's
+            linked = await repo.linked_ags(session, ctx.chat.platform, ctx.chat.id)
+            ags = {ag.id: ag for ag in linked}
+        else:
+            ags = {ag.id: ag for ag, _role in await repo.memberships_of(session, person_id)}
         found = await listing.open_polls(session, list(ags), now, SHOWN + 1)
         mine = await listing.answered_by(session, person_id, [p.id for p in found])
     start = ctx.t(
         "Neue Terminumfrage (Leitung der AG): {example}", example=code(ctx.example(EXAMPLE))
     )
     if not found:
-        await ctx.reply(lines(ctx.t("In deinen AGs läuft gerade keine Terminumfrage."), start))
+        none = (
+            ctx.t("Hier läuft gerade keine Terminumfrage.")
+            if group
+            else ctx.t("In deinen AGs läuft gerade keine Terminumfrage.")
+        )
+        await ctx.reply(lines(none, start))
         return
-    rows: list[Rich | str] = [bold(ctx.t("Offene Terminumfragen in deinen AGs:"))]
+    head = (
+        ctx.t("Offene Terminumfragen hier:")
+        if group
+        else ctx.t("Offene Terminumfragen in deinen AGs:")
+    )
+    rows: list[Rich | str] = [bold(head)]
     for poll in found[:SHOWN]:
         entry = ctx.t(
             "{id}: {title} (AG {ag})", id=code(poll.short_id), title=poll.title,
