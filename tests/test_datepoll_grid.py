@@ -117,3 +117,43 @@ async def test_the_pick_sends_the_final_grid_once(bot: BotHarness) -> None:
         f"terminumfrage-{sid}.png",
     ]
     assert len(png_files(bot, "dm-anna")) == 1
+
+
+def test_the_longest_summary_stays_within_one_telegram_message() -> None:
+    """15 dates, the longest title, place and link, 500 members with 120-letter names,
+    nobody answered: still one message of at most 4,096 characters."""
+    from bot.i18n import Translator
+    from handlers.datepoll.render import summary
+    from storage.datepoll.models import (
+        PLACE_MAX,
+        TITLE_MAX,
+        URL_MAX,
+        DatePoll,
+        DatePollOption,
+        DatePollStatus,
+    )
+    from storage.datepoll.polls import DatePollView
+    from storage.models import Account, Ag
+    from storage.repo import MemberRow
+
+    start = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+    poll = DatePoll(
+        short_id="k3f7abcd", ag_id=1, title="T" * TITLE_MAX, place="P" * PLACE_MAX,
+        url="https://example.org/" + "u" * (URL_MAX - 20), timezone="Europe/Berlin",
+        closes_at=start, status=DatePollStatus.OPEN.value,
+    )  # fmt: skip
+    options = [
+        DatePollOption(poll_id=1, position=i, start_at=start, duration_minutes=90)
+        for i in range(15)
+    ]
+    members = [
+        MemberRow(p, "member", [Account(platform="fake", external_id=str(p),
+                                        display_name=f"{p:03d} {LONG}"[:120], username=None)])
+        for p in range(500)
+    ]  # fmt: skip
+    ag = Ag(slug="ag2", name="A" * 100, description="")
+    for language in ("de", "en"):
+        lang = Translator([language]).for_language(language)
+        text = summary(lang, "/", DatePollView(poll, options, {}), ag, members).plain
+        assert len(text) <= 4096, (language, len(text))
+        assert text.split("\n")[-3].endswith(("weitere", "more"))
