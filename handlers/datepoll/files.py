@@ -161,6 +161,9 @@ async def grid_reply(ctx: Context, view: DatePollView, members: Sequence[MemberR
         return
     png = await grid_png(ctx.lang, view, members)
     key = f"grid:{ctx.chat.key}:{ctx.message.message_id}" if ctx.message.message_id else None
-    ctx.replies.append(
-        await ctx.transport.send_file(ctx.chat, grid_name(view), png, "image/png", key=key)
-    )
+    try:
+        sent = await ctx.transport.send_file(ctx.chat, grid_name(view), png, "image/png", key=key)
+    except Exception as exc:  # the summary went out; the picture is an extra
+        log.warning("could not send the grid on %s: %r", ctx.chat.platform, exc)
+        return
+    ctx.replies.append(sent)
