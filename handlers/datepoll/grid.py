@@ -28,6 +28,7 @@ FOOT_ROWS = 3  # ja, wenn nötig, nein
 MIN_WIDTH = 640
 YES = (46, 125, 50)
 MAYBE = (245, 176, 65)
+MAYBE_TEXT = (166, 104, 0)  # amber text needs more contrast on white than a filled cell
 NO = (198, 40, 40)
 BEST = (232, 245, 233)
 RULE = (222, 226, 230)
@@ -88,7 +89,7 @@ def draw_grid(grid: Grid) -> bytes:
         y += ROW
     draw.line((MARGIN, y, left + columns * COLUMN, y), fill=INK)
     totals = _totals(grid.people, columns)
-    for row, (label, colour) in enumerate(zip(grid.foot, (YES, MAYBE, NO), strict=False)):
+    for row, (label, colour) in enumerate(zip(grid.foot, (YES, MAYBE_TEXT, NO), strict=False)):
         draw.text((MARGIN, y + 5), fit_text(draw, label, text, NAME_WIDTH - 8), font=text,
                   fill=colour)  # fmt: skip
         for column in range(columns):
