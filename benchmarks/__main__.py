@@ -129,6 +129,20 @@ def _tally_row(backend: str, r: dict[str, Any]) -> Row:
     )
 
 
+async def datepoll_summary() -> Row:
+    from benchmarks.datepoll import summary_benchmark
+
+    with tempfile.TemporaryDirectory() as tmp:
+        r = await summary_benchmark(f"sqlite+aiosqlite:///{tmp}/datepoll.db")
+    return Row(
+        f"7. Terminumfrage summary per answer, {r['dates']} dates x {r['people']} people, SQLite",
+        f"p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms ({r['summary_chars']} characters)",
+        f"goal < 50 ms; the answer's write alone p50 {r['floor_p50_ms']:.1f} ms",
+        f"{r['p50_ms'] / 50:.2f} of goal ({r['p50_ms'] / r['floor_p50_ms']:.1f}x the write)",
+        r,
+    )
+
+
 async def reminders_scale() -> Row:
     from benchmarks.reminders import rebuild
 
@@ -191,6 +205,7 @@ async def main() -> None:
         telegram_path,
         matrix_path,
         polls_tally,
+        datepoll_summary,
         reminders_scale,
         fanout,
         reminders_lag,

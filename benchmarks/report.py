@@ -100,6 +100,15 @@ EXPLANATIONS: tuple[tuple[str, str], ...] = (
         "a fifth of them on two options), then the same tally `/results` runs, computed in "
         "the database (`GROUP BY`), on SQLite and on PostgreSQL. Goal: under 50 ms.",
     ),
+    (
+        "7. Terminumfrage summary per answer",
+        "A Terminumfrage of 15 dates in an AG of 500 members, nine in ten of whom have "
+        "answered every date; then 50 answers, each followed by what `/termin` and the live "
+        "summary do: store the answer (`set_answers`), read the poll with all its answers "
+        "and the AG's members, and render the summary text. The floor, measured in the "
+        "same run, is the answer's write alone. Goal: well under 50 ms at p50; the p95 "
+        "carries Python's garbage collections of the whole process.",
+    ),
 )
 
 NOISE = (

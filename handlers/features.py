@@ -9,6 +9,7 @@ from handlers.access import requests as access_requests
 from handlers.cards import commands as cards
 from handlers.connect import commands as connect
 from handlers.datepoll import commands as datepoll
+from handlers.datepoll import notify as datepoll_notify
 from handlers.datepoll import pick as datepoll_pick
 from handlers.datepoll import press as datepoll_press
 from handlers.help import commands as help
@@ -54,6 +55,7 @@ FEATURES: tuple[Feature, ...] = (
     datepoll.feature,
     datepoll_pick.feature,
     datepoll_press.feature,
+    datepoll_notify.feature,
     connect.feature,
     cards.feature,
     privacy.feature,

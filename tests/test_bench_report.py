@@ -72,3 +72,17 @@ def test_the_page_is_written_again_from_a_saved_run(tmp_path: Path) -> None:
     text = page.read_text(encoding="utf-8")
     assert text == render(ROWS, WHEN, MACHINE, None, "bench-20310506T070809Z.json")
     assert not list(page.parent.glob("*.tmp"))
+
+
+async def test_the_datepoll_benchmark_recomputes_the_summary_of_500_people(
+    tmp_path: Path,
+) -> None:
+    """The benchmark row of issue 15 runs and measures what it says (a guard against a
+    blow-up, not the speed goal, which is `make bench`'s on an idle machine)."""
+    from benchmarks.datepoll import summary_benchmark
+
+    figures = await summary_benchmark(f"sqlite+aiosqlite:///{tmp_path}/dp.db", rounds=5)
+    assert (figures["people"], figures["dates"]) == (500, 15)
+    assert figures["answers"] == 450 * 15
+    assert figures["summary_chars"] <= 4096
+    assert figures["p50_ms"] < 1500, figures

@@ -5,14 +5,17 @@ becomes a meeting of the AG with its reminders, and the answers become RSVPs).""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from bot import commands as c
 from bot.commands import rights
 from bot.context import Context
 from bot.i18n import N_
 from bot.rich import code, join, lines
-from handlers.datepoll import live
+from handlers.datepoll import listing, live
 from handlers.datepoll.args import Draft, read_answers, read_draft
+from handlers.datepoll.files import grid_reply
 from handlers.datepoll.keyboard import WORD as _WORD
 from handlers.datepoll.keyboard import answer_buttons
 from handlers.datepoll.render import option_text, summary
@@ -35,6 +38,12 @@ _NUMBER = N_("Nummer")
 log = logging.getLogger(__name__)
 
 
+async def _scope(ctx: Context, args: Mapping[str, Any]) -> object:
+    """Starting one is for the AG's leads; the list (no arguments) is for everyone."""
+    spec = args.get("spec")
+    return rights.OPEN if spec is None else spec.ag
+
+
 @feature.command(
     "datepoll",
     help=N_("Termine zur Wahl stellen (Terminumfrage)"),
@@ -43,11 +52,12 @@ log = logging.getLogger(__name__)
             "spec",
             c.Kind.TEXT,
             N_('AG "Titel" Termin; Termin; …'),
+            optional=True,  # without it: the list of open ones (handlers/datepoll/listing.py)
             convert=read_draft,
         ),
     ),
     right=c.Right.LEAD,
-    scope=rights.arg("spec", lambda draft: draft.ag),
+    scope=_scope,
     needs_person=True,
     examples=(
         N_('datepoll ag2 "Plenum im Januar" 12.1. 19 Uhr; 13.1. 18:30; 14.1. 19-21 Uhr'),
@@ -55,7 +65,10 @@ log = logging.getLogger(__name__)
     ),
     aliases=("terminumfrage",),
 )
-async def start(ctx: Context, spec: Draft) -> None:
+async def start(ctx: Context, spec: Draft | None) -> None:
+    if spec is None:
+        await listing.show(ctx)
+        return
     person_id = await ctx.ensure_person()
     now = ctx.services.now()
     poll = await ctx.db.run(
@@ -113,6 +126,7 @@ async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
     if not answers:
         view, members = await current(ctx, poll.poll.id)
         await ctx.reply(summary(ctx.lang, ctx.cmd(""), view, poll.ag, members))
+        await grid_reply(ctx, view, members)
         return
     refuse_if_closed(ctx, poll.poll)
     view, _ = await current(ctx, poll.poll.id)

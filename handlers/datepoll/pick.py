@@ -12,9 +12,14 @@ from zoneinfo import ZoneInfo
 
 from bot import commands as c
 from bot.context import Context, UserError
+from bot.core import ChatRef
 from bot.i18n import N_, Lang
+from bot.outbox import Audience
 from bot.rich import Rich, bold, code, lines
 from bot.when_text import format_span
+from handlers.datepoll import live
+from handlers.datepoll.files import send_pick_files
+from handlers.datepoll.notify import tell_members
 from handlers.datepoll.render import counts, option_start
 from handlers.datepoll.service import Loaded, current, decided, load, scope
 from handlers.meetings.duplicate import YES
@@ -25,6 +30,7 @@ from storage.datepoll import pick as picking
 from storage.datepoll import polls
 from storage.datepoll.models import DatePollStatus
 from storage.meetings.models import Meeting, MeetingStatus
+from storage.meetings.occurrences import occurrence_view
 
 feature = c.Feature("datepoll-pick")
 _YES = N_("ja")
@@ -108,7 +114,11 @@ async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> 
         raise
     occurrence_id = planned.occurrence_id
     answers = view.answers.get(option.position, {})
-    await ctx.db.run(lambda s: picking.picked(s, view.poll.id, occurrence_id, answers))
+    # The picker asking privately has the announcement already, as the reply.
+    skip = {person_id} if ctx.chat.is_direct else set()
+    notice_ids = await ctx.db.run(
+        lambda s: picking.picked(s, view.poll.id, occurrence_id, answers, skip=skip)
+    )
     end = shown_end(start, option.duration_minutes)
 
     def text_for(lang: Lang, prefix: str, buttons: bool) -> Rich:
@@ -146,6 +156,24 @@ async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> 
     )
     await ctx.reply_with_buttons(message, rsvp_buttons(ctx.lang, occurrence_id))
     log.info("date poll %s picked: m%d in AG %s", view.poll.short_id, occurrence_id, poll.ag.slug)
-    await tell_chats(
-        ctx, await linked_chats(ctx, poll.ag), f"announce:{occurrence_id}", text_for, occurrence_id
-    )
+    # The summaries in the chats: the picked date marked, the answer buttons gone.
+    await live.answered(ctx.services, view.poll.id)
+    chats = await linked_chats(ctx, poll.ag)
+    await tell_chats(ctx, chats, f"announce:{occurrence_id}", text_for, occurrence_id)
+    await pick_files(ctx, poll.poll.id, occurrence_id, chats)
+    await tell_members(ctx.services, notice_ids)
+
+
+async def pick_files(ctx: Context, poll_id: int, occurrence_id: int, chats: list[ChatRef]) -> None:
+    """The `.ics` (and the grid) to this chat and the AG's others."""
+    view, members = await current(ctx, poll_id)
+    async with ctx.db.read() as session:
+        meeting = await occurrence_view(session, occurrence_id)
+    if meeting is None:
+        return
+    now = ctx.services.now()
+    outbox = ctx.services.outbox
+    here = [Audience.of_chat(ctx.chat, ctx.lang.code)]  # the reply's language
+    ctx.replies += await send_pick_files(outbox, here, view, members, meeting, now)
+    others = [Audience.of_chat(chat) for chat in chats]
+    await send_pick_files(outbox, others, view, members, meeting, now)

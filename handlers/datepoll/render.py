@@ -17,6 +17,11 @@ from storage.models import Ag
 from storage.repo import MemberRow
 
 ANSWER_EXAMPLE = N_("1 ja 2 nein 3 wenn nötig")
+# At most this many names (and characters of names) in "Noch keine Antwort", the rest as
+# "… und N weitere": the summary of a big AG stays one message, within Telegram's 4,096
+# characters even with 15 dates, the longest title, place and link, and 120-letter names.
+NAMES_MAX = 30
+NAMES_CHARS = 1200
 
 
 def option_start(view: DatePollView, option: DatePollOption) -> datetime:
@@ -83,12 +88,17 @@ def summary(lang: Lang, prefix: str, view: DatePollView, ag: Ag, members: list[M
     answered_anything = view.answered()
     silent = [m for m in members if m.person_id not in answered_anything]
     if silent:
-        rows.append(
-            lang.t(
-                "Noch keine Antwort: {names}",
-                names=join([person_label(m.accounts) for m in silent], ", "),
-            )
-        )
+        names: list[Rich | str] = []
+        room = NAMES_CHARS
+        for member in silent[:NAMES_MAX]:
+            label = person_label(member.accounts)
+            room -= len(label.plain) + 2
+            if room < 0:
+                break
+            names.append(label)
+        if len(names) < len(silent):
+            names.append(lang.t("… und {n} weitere", n=len(silent) - len(names)))
+        rows.append(lang.t("Noch keine Antwort: {names}", names=join(names, ", ")))
     elif members:
         rows.append(lang.t("Alle Mitglieder haben geantwortet."))
     if poll.status == DatePollStatus.OPEN.value:

@@ -181,3 +181,8 @@ def bar_chart(
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+# The same fonts and cutting for the other pictures (handlers/datepoll/grid.py).
+font_of = _font
+fit_text = _fit
