@@ -283,3 +283,18 @@ async def test_started_in_the_group_its_reply_is_the_summary_kept_current(live: 
     await press(live, "ben", f"dp:{sid}:3:y")
     await until(lambda: len(edits(live)) == 1)
     assert edits(live)[0].sent.message_id == summary_id
+
+
+async def test_the_pick_marks_the_date_in_the_summaries_and_drops_their_buttons(
+    live: Ag2,
+) -> None:
+    sid = await start(live)
+    await live.ben.say("ben", f"/termin {sid} 2 ja")
+    await until(lambda: len(edits(live)) == 1)
+    live.clock.advance(seconds=30)  # past the quiet interval
+    await live.anna.say("anna", f"/festlegen {sid} 2")
+    await until(lambda: len(edits(live)) == 2)
+    last = edits(live)[-1]
+    assert last.rows == []
+    assert "✅ 2. Mi 02.12. 18:30–19:30 – ja 1" in last.text
+    assert "Antworten:" not in last.text
