@@ -15,6 +15,8 @@ from handlers.meetings import attendance, edit, listing
 from handlers.meetings import commands as meetings
 from handlers.membership import admin, requests
 from handlers.membership import commands as membership
+from handlers.nudges import commands as nudges
+from handlers.nudges import schedule as nudge_schedule
 from handlers.polls import commands as polls
 from handlers.polls import export as poll_export
 from handlers.polls import lifecycle as poll_lifecycle
@@ -52,6 +54,8 @@ FEATURES: tuple[Feature, ...] = (
     attendance.feature,
     datepoll.feature,
     datepoll_pick.feature,
+    nudges.feature,
+    nudge_schedule.feature,
     connect.feature,
     cards.feature,
     privacy.feature,

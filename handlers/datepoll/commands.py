@@ -21,9 +21,12 @@ from handlers.datepoll.service import (
     refuse_if_closed,
     scope,
 )
+from handlers.nudges.schedule import answered as nudge_answered
+from handlers.nudges.schedule import plan as plan_nudges
 from storage import repo
 from storage.datepoll import polls
 from storage.datepoll.models import Answer
+from storage.notices.subjects import DATEPOLL
 
 feature = c.Feature("datepoll")
 _NUMBER = N_("Nummer")
@@ -89,6 +92,7 @@ async def start(ctx: Context, spec: Draft) -> None:
         "date poll %s started in AG %s (%d dates)", poll.short_id, spec.ag.slug, len(spec.dates)
     )
     await post_summary(ctx, loaded, f"datepoll:{poll.short_id}")
+    await plan_nudges(ctx.services, DATEPOLL, poll.id)
 
 
 @feature.command(
@@ -146,3 +150,4 @@ async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
             ),
         )
     )
+    await nudge_answered(ctx.services, DATEPOLL, poll.poll.id)

@@ -25,9 +25,11 @@ from functools import partial
 from bot.commands import Feature
 from bot.context import Services
 from bot.core import ChatRef, PollCounts, PollVote, SentPoll
+from handlers.nudges.schedule import answered
 from handlers.polls.secret import voter_keys
 from handlers.polls.views import view_by_id
 from storage import repo
+from storage.notices.subjects import POLL
 from storage.polls import ballots, polls, writes
 from storage.polls.ballots import Outcome
 from storage.polls.models import PollMessage
@@ -65,7 +67,10 @@ async def record(
         counted=counted,
         keys=keys,
     )
-    return await services.db.run(cast)
+    outcome = await services.db.run(cast)
+    if outcome is not None:
+        await answered(services, POLL, view.poll.id)
+    return outcome
 
 
 async def is_member(services: Services, person_id: int, view: PollView) -> bool:
