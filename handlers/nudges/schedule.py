@@ -91,6 +91,7 @@ async def nudge_due(services: Services, kind: str, poll_id: int) -> None:
         if due > services.now():  # the setting changed, or the clock ran ahead of us
             services.timers.at(nudge_job(kind, poll_id), due, nudge_due, services, kind, poll_id)
             return
+        services.timers.cancel(nudge_job(kind, poll_id))
         found = await nudge(services, subject)
     except DatabaseUnavailable as exc:
         log.warning("nudge of %s %d: the database is unavailable (%s)", kind, poll_id, exc)
@@ -119,6 +120,7 @@ async def deadline_due(services: Services, poll_id: int) -> None:
                 deadline_job(poll_id), subject.closes_at, deadline_due, services, poll_id
             )
             return
+        services.timers.cancel(deadline_job(poll_id))
         await _tell_lead(services, subject, NoticeKind.CLOSED)
         await last_summary_edit(services, poll_id)
     except DatabaseUnavailable as exc:
