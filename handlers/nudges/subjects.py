@@ -105,9 +105,13 @@ def lead_recipients(subject: SubjectRow) -> list[int]:
     return list(subject.leads)
 
 
+# "Everyone has answered" says nothing in an AG of one.
+ALL_ANSWERED_MIN = 2
+
+
 def all_answered(subject: SubjectRow) -> bool:
     return (
         subject.answered is not None
-        and bool(subject.members)
+        and len(subject.members) >= ALL_ANSWERED_MIN
         and all(p in subject.answered for p in subject.members)
     )

@@ -67,10 +67,7 @@ async def record(
         counted=counted,
         keys=keys,
     )
-    outcome = await services.db.run(cast)
-    if outcome is not None:
-        await answered(services, POLL, view.poll.id)
-    return outcome
+    return await services.db.run(cast)
 
 
 async def is_member(services: Services, person_id: int, view: PollView) -> bool:
@@ -144,6 +141,8 @@ async def on_poll_vote(services: Services, vote: PollVote) -> None:
     if view is None:
         return
     outcome = await take_native_vote(services, view, vote)
+    if outcome is not None:
+        await answered(services, POLL, view.poll.id)
     log.debug("poll %s: native vote %s", view.short_id, outcome.value if outcome else "ignored")
 
 
