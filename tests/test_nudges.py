@@ -268,3 +268,29 @@ async def test_no_nudges_for_anonymous_native_polls_and_clear_answers_to_bad_inp
         f"{closed} nimmt keine Antworten mehr an; erinnern lohnt nicht."
     ]
     assert (await ag2.ben.say("ben", f"/erinnern {closed}"))[0].startswith("Das dürfen nur")
+
+
+async def test_anonymous_polls_answered_through_the_bot_are_nudged_without_voters(
+    sqlite_url: str,
+) -> None:
+    """Where the network has no anonymous polls (Matrix), an anonymous poll is answered
+    privately with /vote under a keyed hash: enough to leave out who has answered."""
+    from bot.core import Capabilities
+    from tests.support.fake import FakeTransport
+
+    plain = FakeTransport(capabilities=Capabilities(html=True, native_polls=True))
+    bot = await BotHarness.create(sqlite_url, transport=plain)
+    try:
+        ag2 = await with_members(bot)
+        sid, poll_id = await start_poll(ag2, "--anonymous --for 3d")
+        assert bot.app.services.timers.due(f"nudge:poll:{poll_id}") == START + timedelta(days=2)
+        await bot.dm("ben").say("ben", f"/vote {sid} 1")
+        inbox = Inbox(bot)
+        assert (await ag2.anna.say("anna", f"/erinnern {sid}"))[-1] == (
+            "1 Person habe ich privat erinnert.\n"
+            "2 Personen ohne Antwort bekommen keine privaten Nachrichten (/remind on)."
+        )
+        assert inbox.people() == ["anna", "carl"]
+        assert inbox.of("carl")[0].endswith("Anonym: niemand erfährt, wer wie abgestimmt hat.")
+    finally:
+        await bot.close()

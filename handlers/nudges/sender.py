@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from functools import partial
 
 from bot.context import Services
 from bot.core import DirectMessageUnavailable
@@ -84,8 +85,7 @@ async def _deliver(services: Services, notice_id: int, *, resume: bool) -> Notic
         services, notice_id, kind, subject_key, person_id, direct, accounts, language
     )
     if status is not NoticeStatus.SENDING:
-        now = services.now()
-        await services.db.run(lambda s: rows.mark(s, notice_id, status, now))
+        await _record(services, notice_id, status)
     if status is NoticeStatus.FAILED:
         now = services.now()
         await services.db.run(lambda s: prefs.mark_unreachable(s, person_id, now))
@@ -134,6 +134,29 @@ async def _send(
         return NoticeStatus.FAILED
     # A network error or a network not running now: left `sending`, the next start resumes it.
     return NoticeStatus.SENDING
+
+
+async def _record(services: Services, notice_id: int, status: NoticeStatus) -> None:
+    """Mark the outcome, waiting out a database outage: a sent notice left `sending`
+    would be sent a second time."""
+    attempt = 0
+    while True:
+        try:
+            await services.db.run(
+                partial(rows.mark, notice_id=notice_id, status=status, now=services.now())
+            )
+            return
+        except DatabaseUnavailable as exc:
+            attempt += 1
+            delay = min(DB_RETRY_BASE * 2 ** (attempt - 1), DB_RETRY_MAX)
+            log.warning(
+                "notice %d: %s, but the database is unavailable (%s); recording it in %.1f s",
+                notice_id,
+                status.value,
+                exc,
+                delay,
+            )
+        await asyncio.sleep(delay)
 
 
 async def resume(services: Services) -> None:

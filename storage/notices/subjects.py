@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.datepoll.models import DatePoll, DatePollAnswer, DatePollStatus
 from storage.meetings.models import ReminderPreference
-from storage.models import Ag, Membership, Role
-from storage.polls.ballots import TokenKeys, tokens_of, voter_ids
+from storage.models import Account, Ag, Membership, Role
+from storage.polls.ballots import TokenKeys, voter_ids
 from storage.polls.models import Poll, PollBallot, PollChoice, PollMessage
 from storage.polls.polls import utc
 
@@ -53,8 +53,9 @@ async def _members(session: AsyncSession, ag_id: int) -> list[tuple[int, str]]:
 async def _anonymous_voters(
     session: AsyncSession, keys: TokenKeys, poll_id: int, people: Iterable[int]
 ) -> set[int]:
-    """Members whose anonymous ballot (with an answer) is in, found by their keyed hashes;
-    what they chose stays unknown."""
+    """Members whose anonymous ballot (with an answer) is in, found by the keyed hashes of
+    their accounts (as storage/polls/ballots.py `tokens_of`, for all of them in one
+    query); what they chose stays unknown."""
     tokens = set(
         await session.scalars(
             select(PollBallot.token)
@@ -62,9 +63,19 @@ async def _anonymous_voters(
             .where(PollBallot.poll_id == poll_id, PollBallot.token.is_not(None))
         )
     )
-    if not tokens:
+    wanted = list(set(people))
+    if not tokens or not wanted:
         return set()
-    return {p for p in people if tokens.intersection(await tokens_of(session, keys, poll_id, p))}
+    accounts = await session.execute(
+        select(Account.person_id, Account.platform, Account.external_id).where(
+            Account.person_id.in_(wanted)
+        )
+    )
+    found = {p for p in wanted if keys.legacy(poll_id, p) in tokens}
+    for person_id, platform, external_id in accounts.all():
+        if keys.account(poll_id, platform, external_id) in tokens:
+            found.add(int(person_id))
+    return found
 
 
 async def poll_subject(
