@@ -129,9 +129,10 @@ async def deadline_due(services: Services, poll_id: int) -> None:
 
 
 async def last_summary_edit(services: Services, poll_id: int) -> None:
-    """Hook for the summaries kept current by editing (handlers/datepoll/live.py, issue 15
-    part A): at the deadline they should get one last edit without the answer hint. Call
-    `live.answered(services, poll_id)` here once that module is merged."""
+    """The merge hook for issue 15 part A (branch dp-live): at the deadline the summaries
+    get their last state (no answer buttons). Once handlers/datepoll/live.py is merged,
+    this becomes `await live.refresh(services, poll_id)`; until then there is nothing to
+    edit (the summaries are not edited in place yet)."""
 
 
 async def _tell_lead(services: Services, subject: SubjectRow, kind: NoticeKind) -> None:
