@@ -172,6 +172,23 @@ async def test_everyone_answered_tells_the_lead_once(bot: BotHarness) -> None:
     assert inbox.of("anna").count(told) == 1
 
 
+async def test_everyone_answered_in_the_native_poll_tells_the_lead(bot: BotHarness) -> None:
+    from tests.support.poll_chat import last_poll, native_vote
+
+    ag2 = await ag2_with_lead(bot)
+    sid, _ = await start_poll(ag2)
+    sent, _ = last_poll(bot.transport)
+    assert sent.native_id is not None
+    inbox = Inbox(bot)
+    await native_vote(bot, sent.native_id, "ben", 0)
+    assert inbox.people() == []
+    await native_vote(bot, sent.native_id, "anna", 1)
+    assert inbox.of("anna") == [
+        f"✅ Alle 2 Mitglieder der AG {AG} haben bei der Umfrage {sid} abgestimmt: Wann Plenum?\n"
+        f"Ergebnis: /results {sid} · Beenden: /close {sid}"
+    ]
+
+
 async def test_everyone_answered_a_datepoll_and_its_deadline_tell_the_lead_once(
     bot: BotHarness,
 ) -> None:
