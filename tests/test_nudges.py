@@ -311,3 +311,19 @@ async def test_anonymous_polls_answered_through_the_bot_are_nudged_without_voter
         assert inbox.of("carl")[0].endswith("Anonym: niemand erfährt, wer wie abgestimmt hat.")
     finally:
         await bot.close()
+
+
+async def test_a_nudge_reads_in_the_members_language(bot: BotHarness) -> None:
+    ag2 = await with_members(bot)
+    await bot.dm("ben").say("ben", "/lang en")
+    sid, poll_id = await start_datepoll(ag2)
+    ag2.clock.set(NUDGE_AT)
+    inbox = Inbox(bot)
+    await nudge_due(bot.app.services, "datepoll", poll_id)
+    assert inbox.of("ben") == [
+        f"🔔 The date poll {sid} of the AG {AG} runs until Monday, 30 November 2026, 18:00, "
+        "and your answer is still missing:\n"
+        "Plenum im Januar\n"
+        "1. Tue 1 Dec 19:00–20:00\n2. Wed 2 Dec 18:30–19:30\n3. Thu 3 Dec 19:00–21:00\n"
+        f"Answer: /termin {sid} 1 yes 2 no 3 maybe (yes, if need be or no per date)"
+    ]
