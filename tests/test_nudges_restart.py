@@ -156,3 +156,34 @@ async def test_a_database_outage_at_the_nudge_time_delays_it(
         assert inbox.of("ben") == [datepoll_nudge(sid)]
     finally:
         await first.close()
+
+
+async def test_everyone_answered_missed_by_a_crash_is_told_at_start(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers.vote import commands as vote_command
+    from tests.support.meetings import ag2_with_lead
+    from tests.test_nudges import start_poll
+
+    async def crashed(*args: object) -> None:
+        """The process died after the vote was stored, before the check."""
+
+    network = KeyedTransport()
+    first = await bot_on(db_url, network, Clock())
+    ag2 = await ag2_with_lead(first, Clock())
+    sid, _ = await start_poll(ag2)
+    monkeypatch.setattr(vote_command, "answered", crashed)
+    await first.dm("ben").say("ben", f"/vote {sid} 1")
+    await first.dm("anna").say("anna", f"/vote {sid} 2")
+    assert not [s for s in network.sent if s.text.startswith("✅")]
+    await first.close()
+    monkeypatch.undo()
+    second = await restart(db_url, network, Clock(START + timedelta(hours=1)))
+    try:
+        told = [s for s in network.sent if s.text.startswith("✅ Alle 2 Mitglieder")]
+        assert [s.chat.id for s in told] == ["dm-anna"]
+        for hook in second.app.services.registry.start_hooks:
+            await hook(second.app.services)
+        assert len([s for s in network.sent if s.text.startswith("✅")]) == 1
+    finally:
+        await second.close()

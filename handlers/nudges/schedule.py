@@ -166,8 +166,9 @@ def _overdue(services: Services, job_id: str) -> bool:
 
 @feature.on_start
 async def resume_notices(services: Services) -> None:
-    """After a restart: finish the notices a crash left, plan every deadline's jobs, and
-    run at once those that fell due while the bot was down."""
+    """After a restart: finish the notices a crash left, plan every deadline's jobs, run
+    at once those that fell due while the bot was down, and tell leads whose poll was
+    answered by everyone meanwhile (once, as always)."""
     await sender.resume(services)
     async with services.db.read() as session:
         found = await subject_rows.with_deadline(session)
@@ -180,3 +181,8 @@ async def resume_notices(services: Services) -> None:
             overdue.append(partial(deadline_due, services, poll_id))
     for run in overdue:
         await run()
+    # An answer whose "everyone answered" check an outage or a crash cut short.
+    async with services.db.read() as session:
+        running = await subject_rows.with_deadline(session, deadline=False)
+    for kind, poll_id in running:
+        await answered(services, kind, poll_id)

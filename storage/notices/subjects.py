@@ -168,18 +168,16 @@ async def wants_direct(session: AsyncSession, people: Iterable[int]) -> set[int]
     return set(rows)
 
 
-async def with_deadline(session: AsyncSession) -> list[tuple[str, int]]:
-    """Open AG polls and open Terminumfragen that have a deadline (start-up: plan them)."""
-    polls = await session.scalars(
-        select(Poll.id)
-        .where(Poll.closed_at.is_(None), Poll.ag_id.is_not(None), Poll.closes_at.is_not(None))
-        .order_by(Poll.id)
-    )
-    dates = await session.scalars(
-        select(DatePoll.id)
-        .where(DatePoll.status == DatePollStatus.OPEN.value, DatePoll.closes_at.is_not(None))
-        .order_by(DatePoll.id)
-    )
+async def with_deadline(session: AsyncSession, *, deadline: bool = True) -> list[tuple[str, int]]:
+    """Open AG polls and open Terminumfragen that have a deadline (start-up: plan them);
+    with `deadline=False` all open ones."""
+    poll_query = select(Poll.id).where(Poll.closed_at.is_(None), Poll.ag_id.is_not(None))
+    date_query = select(DatePoll.id).where(DatePoll.status == DatePollStatus.OPEN.value)
+    if deadline:
+        poll_query = poll_query.where(Poll.closes_at.is_not(None))
+        date_query = date_query.where(DatePoll.closes_at.is_not(None))
+    polls = await session.scalars(poll_query.order_by(Poll.id))
+    dates = await session.scalars(date_query.order_by(DatePoll.id))
     return [(POLL, int(i)) for i in polls] + [(DATEPOLL, int(i)) for i in dates]
 
 
