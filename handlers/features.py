@@ -17,6 +17,8 @@ from handlers.meetings import attendance, edit, listing
 from handlers.meetings import commands as meetings
 from handlers.membership import admin, requests
 from handlers.membership import commands as membership
+from handlers.nudges import commands as nudges
+from handlers.nudges import schedule as nudge_schedule
 from handlers.polls import commands as polls
 from handlers.polls import export as poll_export
 from handlers.polls import lifecycle as poll_lifecycle
@@ -56,6 +58,8 @@ FEATURES: tuple[Feature, ...] = (
     datepoll_pick.feature,
     datepoll_press.feature,
     datepoll_notify.feature,
+    nudges.feature,
+    nudge_schedule.feature,
     connect.feature,
     cards.feature,
     privacy.feature,

@@ -161,10 +161,11 @@ async def test_ag_info_shows_settings_and_counts(bot: BotHarness) -> None:
     await bot.dm("alice").say("alice", "/join ag2")
     [info] = await bot.dm("admin").say("admin", "/ag info ag2")
     assert info.splitlines()[0] == AG2
-    assert info.splitlines()[2:6] == [
+    assert info.splitlines()[2:7] == [
         "Beitritt: offen",
         "Beitrittsanfragen von Nicht-Mitgliedern: den Admins überlassen",
         "Beim Austritt aus den Chats entfernen: nein",
+        "Private Erinnerung an offene Umfragen: 1 Tag vor der Frist (Standard)",
         "Mitglieder: 1, davon Leitung: 0",
     ]
     [refused] = await bot.dm("alice").say("alice", "/ag info ag2")

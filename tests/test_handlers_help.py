@@ -198,6 +198,7 @@ async def test_ag_without_a_sub_command_lists_the_sub_commands(bot: BotHarness, 
         "• /ag leave AG [entfernen|behalten] – Ob Austretende auch aus den Chats der AG "
         "entfernt werden",
         "• /ag new Kürzel Name -- Beschreibung – Eine neue AG anlegen",
+        "• /ag nudge AG [Dauer|aus|standard] – Wie lange vor einer Frist an Umfragen erinnert wird (oder aus)",
         "• /ag policy AG [offen|anfrage] – Wie man einer AG beitritt: offen oder auf Anfrage",
         "• /ag requests AG [ablehnen|admins] – Beitrittsanfragen von Nicht-Mitgliedern zu den "
         "Chats einer AG: ablehnen oder den Admins überlassen",

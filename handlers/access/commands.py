@@ -13,6 +13,7 @@ from bot.rich import Rich, bold, code, join, lines
 from handlers.access.missing import right_name
 from handlers.access.ways import chats_and_accounts, open_ways, render_ways
 from handlers.membership.render import ag_title
+from handlers.nudges.commands import setting_text as nudge_setting
 from handlers.polls.render import network_name
 from handlers.space import service as space_service
 from storage import repo
@@ -143,6 +144,10 @@ async def ag_info(ctx: Context, ag: Ag) -> None:
         ctx.t("Beitrittsanfragen von Nicht-Mitgliedern: {choice}", choice=strangers),
         ctx.t(
             "Beim Austritt aus den Chats entfernen: {choice}", choice=_yes_no(ctx, ag.leave_removes)
+        ),
+        ctx.t(
+            "Private Erinnerung an offene Umfragen: {setting}",
+            setting=nudge_setting(ctx.lang, ag.nudge_minutes),
         ),
         ctx.t(
             "Mitglieder: {members}, davon Leitung: {leads}",

@@ -21,6 +21,7 @@ from handlers.datepoll.keyboard import answer_buttons
 from handlers.datepoll.render import option_text, summary
 from handlers.datepoll.service import (
     Loaded,
+    answered,
     current,
     load,
     post_summary,
@@ -29,8 +30,10 @@ from handlers.datepoll.service import (
     scope,
     store,
 )
+from handlers.nudges.schedule import plan as plan_nudges
 from storage.datepoll import polls
 from storage.datepoll.models import Answer
+from storage.notices.subjects import DATEPOLL
 
 feature = c.Feature("datepoll")
 _NUMBER = N_("Nummer")
@@ -107,6 +110,7 @@ async def start(ctx: Context, spec: Draft | None) -> None:
         "date poll %s started in AG %s (%d dates)", poll.short_id, spec.ag.slug, len(spec.dates)
     )
     await post_summary(ctx, loaded, f"datepoll:{poll.short_id}", here)
+    await plan_nudges(ctx.services, DATEPOLL, poll.id)
 
 
 @feature.command(
@@ -152,4 +156,4 @@ async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
         )
     )
     if changed:
-        await live.answered(ctx.services, poll.poll.id)
+        await answered(ctx.services, poll.poll.id)

@@ -18,7 +18,7 @@ from bot.commands import rights
 from bot.context import Context, Services
 from handlers.datepoll import live
 from handlers.datepoll.keyboard import PREFIX, own_answers, read_data
-from handlers.datepoll.service import current, load, store
+from handlers.datepoll.service import answered, current, load, store
 
 feature = c.Feature("datepoll-live")
 
@@ -45,7 +45,7 @@ async def press(ctx: Context, data: str) -> str | None:
         return None
     person_id, changed = await store(ctx, loaded, {pressed.position: pressed.answer})
     if changed:
-        await live.answered(ctx.services, loaded.poll.id)
+        await answered(ctx.services, loaded.poll.id)
     view, _ = await current(ctx, loaded.poll.id)
     return own_answers(ctx.lang, view, person_id)
 

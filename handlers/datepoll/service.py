@@ -7,17 +7,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.commands import rights
-from bot.context import Context, UserError
+from bot.context import Context, Services, UserError
 from bot.core import SentRef
 from bot.outbox import Audience, Reader
 from bot.rich import Rich, code
+from handlers.datepoll import live
 from handlers.datepoll.keyboard import answer_buttons
 from handlers.datepoll.live import summary_text
+from handlers.nudges.schedule import answered as nudge_answered
 from storage import repo
 from storage.datepoll import polls
 from storage.datepoll.models import Answer, DatePoll, DatePollStatus
 from storage.datepoll.polls import DatePollView
 from storage.models import Ag
+from storage.notices.subjects import DATEPOLL
 from storage.polls.polls import looks_like_short_id
 from storage.repo import MemberRow
 
@@ -119,6 +122,13 @@ async def store(ctx: Context, loaded: Loaded, given: Mapping[int, Answer]) -> tu
         lambda s: polls.set_answers(s, loaded.poll.id, person_id, ctx.chat.platform, given, now)
     )
     return person_id, changed
+
+
+async def answered(services: Services, poll_id: int) -> None:
+    """An answer changed the poll (typed, pressed or reacted): its summaries are edited,
+    and the lead hears once when every member has answered."""
+    await live.answered(services, poll_id)
+    await nudge_answered(services, DATEPOLL, poll_id)
 
 
 async def post_summary(ctx: Context, loaded: Loaded, key: str, here: SentRef | None) -> None:

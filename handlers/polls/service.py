@@ -15,11 +15,13 @@ from bot.context import Context, UserError
 from bot.core import ChatRef
 from bot.i18n import N_
 from bot.rich import Rich, code
+from handlers.nudges.schedule import plan as plan_nudges
 from handlers.polls.args import PollArgs, parse
 from handlers.polls.lifecycle import close_poll, post_poll, schedule_close
 from handlers.polls.views import get_view, meant_view
 from storage import repo
 from storage.models import Ag
+from storage.notices.subjects import POLL
 from storage.polls import polls, writes
 from storage.polls.models import Poll
 from storage.polls.view import PollView
@@ -114,6 +116,7 @@ async def launch(
     view = await ctx.db.run(create)
     posted, failed = await post_poll(ctx.services, view)
     schedule_close(ctx.services, view)
+    await plan_nudges(ctx.services, POLL, view.poll.id)
     return view, posted, failed
 
 

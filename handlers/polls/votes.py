@@ -25,9 +25,11 @@ from functools import partial
 from bot.commands import Feature
 from bot.context import Services
 from bot.core import ChatRef, PollCounts, PollVote, SentPoll
+from handlers.nudges.schedule import answered
 from handlers.polls.secret import voter_keys
 from handlers.polls.views import view_by_id
 from storage import repo
+from storage.notices.subjects import POLL
 from storage.polls import ballots, polls, writes
 from storage.polls.ballots import Outcome
 from storage.polls.models import PollMessage
@@ -139,6 +141,8 @@ async def on_poll_vote(services: Services, vote: PollVote) -> None:
     if view is None:
         return
     outcome = await take_native_vote(services, view, vote)
+    if outcome is not None:
+        await answered(services, POLL, view.poll.id)
     log.debug("poll %s: native vote %s", view.short_id, outcome.value if outcome else "ignored")
 
 

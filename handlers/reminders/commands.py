@@ -112,7 +112,6 @@ async def reminder_offsets(ctx: Context, spec: AgText | None) -> None:
     params=(c.word("switch", N_("on|off"), optional=True),),
     needs_person=True,
     examples=("remind on", "remind off"),
-    aliases=("erinnern",),
 )
 async def remind(ctx: Context, switch: str | None) -> None:
     person_id = await ctx.ensure_person()

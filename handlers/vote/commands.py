@@ -8,6 +8,7 @@ from bot import commands as c
 from bot.context import Context, UserError
 from bot.i18n import N_
 from bot.rich import Rich, code, join
+from handlers.nudges.schedule import answered
 from handlers.polls.votes import record
 from handlers.survey import walk
 from handlers.vote.service import (
@@ -19,6 +20,7 @@ from handlers.vote.service import (
     vote_scope,
 )
 from storage import repo
+from storage.notices.subjects import POLL
 from storage.polls.ballots import Outcome
 from storage.polls.view import PollView
 
@@ -78,6 +80,7 @@ async def vote(ctx: Context, answer: VoteText) -> None:
     if following is not None and not positions:
         message = ctx.t("Übersprungen.")
     await ctx.reply(message + "\n\n" + following if following else message)
+    await answered(ctx.services, POLL, view.poll.id)
 
 
 def _how_to(ctx: Context, view: PollView) -> Rich:
