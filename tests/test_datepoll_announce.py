@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from bot.core import SentRef
 from bot.rich import AccountRef, Rich
 from handlers.datepoll import notify
-from storage.notices.models import Notice
+from storage.notices.models import Notice, NoticeKind
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.meetings import Clock, KeyedTransport, ag2_with_lead
 from tests.test_datepoll import start
@@ -52,8 +52,23 @@ def files_in(bot: BotHarness, chat_id: str) -> list[str]:
 
 
 async def notices(bot: BotHarness) -> list[str]:
+    """The states of the picked date's notices (the lead's "everyone answered" is another)."""
+    picked = Notice.kind == NoticeKind.PICKED.value
     async with bot.app.services.db.read() as session:
-        return [n.status for n in await session.scalars(select(Notice).order_by(Notice.id))]
+        return [
+            n.status
+            for n in await session.scalars(select(Notice).where(picked).order_by(Notice.id))
+        ]
+
+
+async def picked_id(bot: BotHarness) -> int:
+    """The id of Ben's notice of the picked date."""
+    async with bot.app.services.db.read() as session:
+        found = await session.scalar(
+            select(Notice.id).where(Notice.kind == NoticeKind.PICKED.value)
+        )
+    assert found is not None
+    return found
 
 
 async def restarted(db_url: str, transport: FakeTransport | None = None) -> BotHarness:
@@ -123,7 +138,8 @@ async def test_a_notice_cut_short_is_sent_once_at_the_next_start(
     await picked(first)
     assert await notices(first) == ["sending"]  # claimed, not sent: tried again later
     assert PRIVATE not in in_chat(first, "dm-ben")
-    assert first.app.services.timers.ids("notice-retry:") == ["notice-retry:1"]
+    picked_notice = await picked_id(first)
+    assert first.app.services.timers.ids("notice-retry:") == [f"notice-retry:{picked_notice}"]
     await first.close()
     monkeypatch.undo()
 
@@ -148,12 +164,17 @@ async def test_a_resend_after_a_crash_carries_the_notice_key(db_url: str) -> Non
     try:
         await picked(bot)
         async with bot.app.services.db.write() as session:
-            await session.execute(update(Notice).values(status="sending", sent_at=None))
+            await session.execute(
+                update(Notice)
+                .where(Notice.kind == NoticeKind.PICKED.value)
+                .values(status="sending", sent_at=None)
+            )
+        picked_notice = await picked_id(bot)
     finally:
         await bot.close()
     second = await restarted(db_url, transport=network)
     try:
-        assert "notice:1" in network.keys
+        assert f"notice:{picked_notice}" in network.keys
         assert network.dropped == 1
         assert in_chat(second, "dm-ben").count(PRIVATE) == 1
         assert await notices(second) == ["sent"]
@@ -176,21 +197,22 @@ async def test_a_failed_send_is_tried_again_by_a_timer(
 
     async def flaky(account: AccountRef, message: Rich, *, key: str | None = None) -> SentRef:
         nonlocal calls
-        calls += 1
-        if calls == 1:
+        calls += account.external_id == "ben"
+        if calls == 1 and account.external_id == "ben":
             raise ConnectionError("network down")
         return await real(account, message, key=key)
 
     monkeypatch.setattr(first.transport, "send_direct", flaky)
     await picked(first)
     timers = first.app.services.timers
-    due = timers.due("notice-retry:1")
+    picked_notice = await picked_id(first)
+    due = timers.due(f"notice-retry:{picked_notice}")
     assert due == first.app.services.now() + timedelta(seconds=2)
-    await notify.retry(first.app.services, 1, 1)  # what the timer runs at `due`
+    await notify.retry(first.app.services, picked_notice, 1)  # what the timer runs at `due`
     assert in_chat(first, "dm-ben")[-1] == PRIVATE
     assert files_in(first, "dm-ben") == [ICS]
     assert await notices(first) == ["sent"]
-    await notify.retry(first.app.services, 1, 2)  # a second firing finds it done
+    await notify.retry(first.app.services, picked_notice, 2)  # a second firing finds it done
     assert in_chat(first, "dm-ben").count(PRIVATE) == 1
 
 
@@ -206,7 +228,7 @@ async def test_someone_who_turned_private_messages_off_meanwhile_is_skipped(
     await picked(first)
     monkeypatch.undo()
     await first.dm("ben").say("ben", "/remind off")
-    await notify.retry(first.app.services, 1, 1)
+    await notify.retry(first.app.services, await picked_id(first), 1)
     assert await notices(first) == ["skipped"]
     assert PRIVATE not in in_chat(first, "dm-ben")
 

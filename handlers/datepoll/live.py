@@ -78,6 +78,9 @@ async def catch_up(services: Services) -> None:
 
 async def refresh(services: Services, poll_id: int) -> None:
     """Edit every recorded summary of the poll to show it as it is now."""
+    # What the edit shows is as of this moment: an answer stored while the edits are on
+    # their way is newer than the summaries, so a start after a crash still edits them.
+    as_of = services.now()
     async with services.db.read() as session:
         poll = await session.get(DatePoll, poll_id)
         if poll is None:
@@ -96,8 +99,7 @@ async def refresh(services: Services, poll_id: int) -> None:
         *(_edit(services, row, chats, view, ag, members) for row in targets)
     )
     edited = [row.id for row, ok in zip(targets, done, strict=True) if ok]
-    now = services.now()
-    await services.db.run(lambda s: messages.mark_edited(s, edited, now))
+    await services.db.run(lambda s: messages.mark_edited(s, edited, as_of))
 
 
 async def _edit(
