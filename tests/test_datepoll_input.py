@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core import ButtonPress
 from tests.support.fake import BotHarness
 from tests.support.meetings import Ag2, ag2_with_lead
 from tests.test_datepoll import start
@@ -94,3 +95,14 @@ async def test_a_non_member_in_the_group_cannot_answer(ag2: Ag2) -> None:
     assert await ag2.group.say("dora", f"/termin {sid} 1 ja") == [
         "Antworten dürfen nur Mitglieder der AG Transparenz und Beteiligung. Beitreten: /join ag2"
     ]
+
+
+async def test_a_superscript_number_is_no_number(ag2: Ag2) -> None:
+    """`²` passes str.isdigit() but not int(): typed or forged into a button, it gets the
+    usual answer (no crash)."""
+    sid = await start(ag2)
+    assert await ag2.anna.say("anna", f"/festlegen {sid} ²") == [
+        f"Welcher Termin? Eine Nummer von 1 bis 3, z. B. /festlegen {sid} 1."
+    ]
+    press = ButtonPress(ag2.group.ref, ag2.bot.user("ben"), f"dp:{sid}:²:y")
+    assert await ag2.bot.app.dispatcher.button_pressed(press) is None

@@ -8,6 +8,7 @@ get the keycaps 1️⃣…🔟, and the text names the command for the rest.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,7 +48,8 @@ def read_data(data: str) -> Pressed | None:
     if len(parts) != 4 or parts[0] != PREFIX or parts[3] not in _ANSWER:
         return None
     short_id, number = parts[1], parts[2]
-    if not (short_id.isalnum() and number.isdigit() and 1 <= int(number) <= 99):
+    # ASCII only: forged data such as `²` passes isdigit() but not int().
+    if not (short_id.isascii() and short_id.isalnum() and re.fullmatch(r"0*[1-9][0-9]?", number)):
         return None
     return Pressed(short_id.lower(), int(number) - 1, _ANSWER[parts[3]])
 

@@ -56,7 +56,7 @@ async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> 
     view, _ = await current(ctx, poll.poll.id)
     if view.poll.status == DatePollStatus.PICKED.value:
         raise UserError(decided(ctx, view.poll))
-    if not number.isdigit() or not 1 <= int(number) <= len(view.options):
+    if not number.isdecimal() or not 1 <= int(number) <= len(view.options):
         raise UserError(
             ctx.t(
                 "Welcher Termin? Eine Nummer von 1 bis {count}, z. B. {example}.",
