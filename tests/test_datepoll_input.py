@@ -106,3 +106,21 @@ async def test_a_superscript_number_is_no_number(ag2: Ag2) -> None:
     ]
     press = ButtonPress(ag2.group.ref, ag2.bot.user("ben"), f"dp:{sid}:²:y")
     assert await ag2.bot.app.dispatcher.button_pressed(press) is None
+
+
+async def test_an_archived_ags_terminumfrage_rests(ag2: Ag2) -> None:
+    """Archiving the AG stops its Terminumfrage: no answers (typed or pressed), no nudge,
+    and no pick (that would plan a meeting in an AG where `/meeting` is refused)."""
+    sid = await start(ag2)
+    await ag2.bot.dm("admin").say("admin", "/ag archive ag2")
+    rests = f"Die AG Transparenz und Beteiligung ist archiviert; ihre Terminumfrage {sid} ruht."
+    assert await ag2.ben.say("ben", f"/termin {sid} 1 ja") == [rests]
+    press = ButtonPress(ag2.group.ref, ag2.bot.user("ben"), f"dp:{sid}:1:y")
+    assert await ag2.bot.app.dispatcher.button_pressed(press) == rests
+    assert await ag2.anna.say("anna", f"/festlegen {sid} 1 ja") == [rests]
+    assert await ag2.anna.say("anna", f"/erinnern {sid}") == [
+        f"{sid} nimmt keine Antworten mehr an; erinnern lohnt nicht."
+    ]
+    await ag2.bot.dm("admin").say("admin", "/ag restore ag2")
+    [saved] = await ag2.ben.say("ben", f"/termin {sid} 1 ja")
+    assert saved.startswith("Gespeichert.")

@@ -132,7 +132,7 @@ async def answer(ctx: Context, poll: Loaded, answers: str | None) -> None:
         await ctx.reply(summary(ctx.lang, ctx.cmd(""), view, poll.ag, members))
         await grid_reply(ctx, view, members)
         return
-    refuse_if_closed(ctx, poll.poll)
+    refuse_if_closed(ctx, poll.poll, poll.ag)
     view, _ = await current(ctx, poll.poll.id)
     given = read_answers(ctx, answers, len(view.options))
     person_id, changed = await store(ctx, poll, given)

@@ -21,7 +21,7 @@ from handlers.datepoll import live
 from handlers.datepoll.files import send_pick_files
 from handlers.datepoll.notify import tell_members
 from handlers.datepoll.render import counts, option_start
-from handlers.datepoll.service import Loaded, current, decided, load, scope
+from handlers.datepoll.service import Loaded, current, decided, load, refuse_if_archived, scope
 from handlers.meetings.duplicate import YES
 from handlers.meetings.service import linked_chats, tell_chats
 from handlers.meetings.service import plan as plan_meeting
@@ -56,6 +56,7 @@ async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> 
     view, _ = await current(ctx, poll.poll.id)
     if view.poll.status == DatePollStatus.PICKED.value:
         raise UserError(decided(ctx, view.poll))
+    refuse_if_archived(ctx, view.poll, poll.ag)
     if not number.isdecimal() or not 1 <= int(number) <= len(view.options):
         raise UserError(
             ctx.t(

@@ -84,8 +84,21 @@ def decided(ctx: Context, poll: DatePoll) -> Rich:
     )
 
 
-def refuse_if_closed(ctx: Context, poll: DatePoll) -> None:
-    """Answers are taken while the poll is open and before its deadline."""
+def refuse_if_archived(ctx: Context, poll: DatePoll, ag: Ag) -> None:
+    """An archived AG's Terminumfrage rests: no answers, no pick (no new meeting)."""
+    if ag.archived:
+        raise UserError(
+            ctx.t(
+                "Die AG {ag} ist archiviert; ihre Terminumfrage {id} ruht.",
+                ag=ag.name,
+                id=code(poll.short_id),
+            )
+        )
+
+
+def refuse_if_closed(ctx: Context, poll: DatePoll, ag: Ag) -> None:
+    """Answers are taken while the poll is open, before its deadline, in a live AG."""
+    refuse_if_archived(ctx, poll, ag)
     if poll.status == DatePollStatus.PICKED.value:
         raise UserError(decided(ctx, poll))
     if poll.status != DatePollStatus.OPEN.value or (
@@ -105,7 +118,7 @@ async def store(ctx: Context, loaded: Loaded, given: Mapping[int, Answer]) -> tu
     """Save a member's answers (position -> answer) while the poll takes them: the
     person's id and how many answers changed. Typed (`/termin`) and pressed (buttons,
     reactions) answers alike."""
-    refuse_if_closed(ctx, loaded.poll)
+    refuse_if_closed(ctx, loaded.poll, loaded.ag)
     person_id = await ctx.ensure_person()
     async with ctx.db.read() as session:
         member = await repo.membership(session, person_id, loaded.ag.id)

@@ -55,7 +55,12 @@ def nudge_minutes(minutes: int | None) -> int:
 
 
 def takes_answers(subject: SubjectRow, now: datetime) -> bool:
-    return subject.open and (subject.closes_at is None or now < subject.closes_at)
+    """Open, before its deadline, and its AG not archived (an archived AG is not nudged)."""
+    return (
+        subject.open
+        and not subject.ag.archived
+        and (subject.closes_at is None or now < subject.closes_at)
+    )
 
 
 def nudge_due(subject: SubjectRow) -> datetime | None:
