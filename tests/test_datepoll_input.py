@@ -124,3 +124,13 @@ async def test_an_archived_ags_terminumfrage_rests(ag2: Ag2) -> None:
     await ag2.bot.dm("admin").say("admin", "/ag restore ag2")
     [saved] = await ag2.ben.say("ben", f"/termin {sid} 1 ja")
     assert saved.startswith("Gespeichert.")
+
+
+async def test_a_deadline_after_every_date_is_refused(ag2: Ag2) -> None:
+    """Answers (and the nudge a day before the deadline) after the last date are no use:
+    the lead could pick none of the dates by then."""
+    assert await create(ag2, '"Plenum" Di 1.12. 19 Uhr; Mi 2.12. 18:30 --bis 5.12.') == [
+        "Die Frist (--bis) muss vor dem letzten Termin liegen."
+    ]
+    [made, _] = await create(ag2, '"Plenum" Di 1.12. 19 Uhr; Mi 2.12. 18:30 --bis 1.12. 20 Uhr')
+    assert "Antworten bis Di 01.12. 20:00." in made.split("\n")

@@ -65,6 +65,11 @@ async def read_draft(ctx: Context, raw: str) -> Draft:
         raise UserError(ctx.t("Nach {flag} bitte einen Link (https://…).", flag=code("--link")))
     closes_at = read_deadline(ctx, "until", options["bis"]) if "bis" in options else None
     dates = read_dates(ctx, title_match.group(2))
+    if closes_at is not None and closes_at >= max(date.start for date in dates):
+        # Answers (and the nudge a day before) after every date would come too late.
+        raise UserError(
+            ctx.t("Die Frist ({flag}) muss vor dem letzten Termin liegen.", flag=code("--bis"))
+        )
     return Draft(ag, title, dates, checked_place(ctx, options.get("ort")) or "", url, closes_at)
 
 
