@@ -143,3 +143,24 @@ async def test_it_survives_a_restart_with_its_answers(bot: BotHarness, sqlite_ur
         ]
     finally:
         await again.close()
+
+
+async def test_someone_who_left_the_ag_does_not_count(bot: BotHarness) -> None:
+    """Ben said ja and left the AG: his ja no longer counts, and the pick does not put him
+    down for the AG's meeting; back in the AG, his answers count again."""
+    ag2 = await ag2_with_lead(bot)
+    sid = await start(ag2)
+    await ag2.ben.say("ben", f"/termin {sid} 1 ja 2 ja 3 nein")
+    await ag2.ben.say("ben", "/leave ag2")
+    [shown] = await ag2.anna.say("anna", f"/termin {sid}")
+    assert shown.split("\n")[1] == (
+        "1. Di 01.12. 19:00–20:00 – ja 0 · wenn nötig 0 · nein 0 · offen 1"
+    )
+    await ag2.ben.say("ben", "/join ag2")
+    [shown] = await ag2.anna.say("anna", f"/termin {sid}")
+    assert shown.split("\n")[1] == (
+        "1. Di 01.12. 19:00–20:00 – ja 1 · wenn nötig 0 · nein 0 · offen 1"
+    )
+    await ag2.ben.say("ben", "/leave ag2")
+    [picked, *_] = await ag2.anna.say("anna", f"/festlegen {sid} 1 ja")
+    assert picked.split("\n")[1] == "Eingetragen: 0 als „Dabei“, 0 als „Vielleicht“."

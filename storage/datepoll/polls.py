@@ -18,6 +18,7 @@ from storage.datepoll.models import (
     DatePollOption,
     DatePollStatus,
 )
+from storage.models import Membership
 from storage.polls.polls import SHORT_ID_LENGTH, new_short_id, poll_by_short_id
 
 
@@ -98,7 +99,9 @@ async def create(
 
 
 async def view(session: AsyncSession, poll: DatePoll) -> DatePollView:
-    """The poll with its dates and every current answer (one query each)."""
+    """The poll with its dates and the answers of the AG's current members (one query
+    each): someone who left the AG counts again when they come back, and is not put down
+    for the picked meeting meanwhile."""
     options = list(
         await session.scalars(
             select(DatePollOption)
@@ -108,9 +111,12 @@ async def view(session: AsyncSession, poll: DatePoll) -> DatePollView:
     )
     found = DatePollView(poll, options, {o.position: {} for o in options})
     rows = await session.execute(
-        select(DatePollAnswer.position, DatePollAnswer.person_id, DatePollAnswer.answer).where(
-            DatePollAnswer.poll_id == poll.id
+        select(DatePollAnswer.position, DatePollAnswer.person_id, DatePollAnswer.answer)
+        .join(
+            Membership,
+            (Membership.person_id == DatePollAnswer.person_id) & (Membership.ag_id == poll.ag_id),
         )
+        .where(DatePollAnswer.poll_id == poll.id)
     )
     for position, person_id, answer in rows.all():
         found.answers.setdefault(position, {})[person_id] = answer
