@@ -16,6 +16,7 @@ from bot.core import SentRef
 from bot.rich import AccountRef, Rich
 from handlers.datepoll import notify
 from storage.notices.models import Notice, NoticeKind
+from tests.support.connect import link
 from tests.support.fake import BotHarness, FakeTransport
 from tests.support.meetings import Clock, KeyedTransport, ag2_with_lead
 from tests.test_datepoll import start
@@ -247,3 +248,19 @@ async def test_the_files_come_in_the_readers_language(first: BotHarness) -> None
         "dm-ben": "To import into your calendar.",  # Ben's
     }
     assert in_chat(first, "dm-ben")[-1].startswith("The date is set:\n")
+
+
+async def test_a_linked_network_is_tried_when_one_cannot_write_privately(db_url: str) -> None:
+    """Ben linked his accounts (/connect); on this network he blocked the bot: the picked
+    date reaches him on the other one, as a nudge would, instead of ending as `failed`."""
+    other = FakeTransport(platform="other")
+    bot = await BotHarness.create(db_url, more=(other,))
+    try:
+        await link(bot, "ben")
+        bot.transport.unreachable.add("ben")
+        await picked(bot)
+        assert [s.text for s in other.sent if s.chat.id == "dm-ben"][-1] == PRIVATE
+        assert [f.filename for f in other.files if f.chat.id == "dm-ben"] == [ICS]
+        assert await notices(bot) == ["sent"]
+    finally:
+        await bot.close()

@@ -102,7 +102,6 @@ async def _deliver(services: Services, notice_id: int, resume: bool) -> None:
     if not running:
         log.warning("notice %d: no running network reaches the person; kept", notice_id)
         return
-    audience = Audience.of_account(account_ref(running[0]), found.language)
 
     def text(reader: Reader) -> Rich:
         tz_start = meeting.start.astimezone(ZoneInfo(meeting.meeting.timezone))
@@ -123,8 +122,14 @@ async def _deliver(services: Services, notice_id: int, resume: bool) -> None:
             ),
         )
 
-    try:
-        sent = await services.outbox.send(audience, text, key=send_key(notice_id))
+    # Each network of a person linked by /connect in turn: one that cannot write to them
+    # privately (never started, or blocked the bot) is no reason to give up.
+    for account in running:
+        audience = Audience.of_account(account_ref(account), found.language)
+        try:
+            sent = await services.outbox.send(audience, text, key=send_key(notice_id))
+        except DirectMessageUnavailable:
+            continue
         reader = services.outbox.reader(audience)
         transport = services.outbox.transport(audience)
         if transport is not None and reader.capabilities.files:
@@ -137,11 +142,10 @@ async def _deliver(services: Services, notice_id: int, resume: bool) -> None:
                 reader.t("Zum Importieren in deinen Kalender."),
                 key=send_key(notice_id) + ":ics",
             )
-    except DirectMessageUnavailable:
-        await _mark(services, notice_id, NoticeStatus.FAILED)
+        await _record_sent(services, notice_id)
+        log.info("notice %d (picked m%d) sent", notice_id, meeting.id)
         return
-    await _record_sent(services, notice_id)
-    log.info("notice %d (picked m%d) sent", notice_id, meeting.id)
+    await _mark(services, notice_id, NoticeStatus.FAILED)
 
 
 async def _mark(services: Services, notice_id: int, status: NoticeStatus) -> None:
