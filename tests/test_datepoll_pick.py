@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
+from storage.datepoll import polls
+from storage.datepoll.models import Answer
 from storage.meetings.models import Rsvp
 from tests.support.fake import BotHarness
-from tests.support.meetings import Ag2, ag2_with_lead, occurrences, reminders
+from tests.support.meetings import START, Ag2, ag2_with_lead, occurrences, reminders
 from tests.test_datepoll import start
 
 AG = "Transparenz und Beteiligung"
@@ -124,3 +128,27 @@ async def test_two_leads_picking_at_once_plan_one_meeting(bot: BotHarness) -> No
         f"Die Terminumfrage {sid} ist gerade entschieden worden.",
         f"Die Terminumfrage {sid} ist schon entschieden: m1.",
     }
+
+
+async def test_an_answer_given_while_the_lead_picks_is_put_down(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben presses ja after `/festlegen` read the answers and before it closed the poll:
+    he is put down as "Dabei" (the answers are read again once the poll is closed)."""
+    ag2 = await ag2_with_lead(bot)
+    sid = await start(ag2)
+    await ag2.anna.say("anna", f"/termin {sid} 1 ja")
+    real = polls.claim
+
+    async def ben_answers_first(session: AsyncSession, poll_id: int, position: int) -> bool:
+        async with bot.app.services.db.read() as read:
+            ben = await repo.find_account(read, "fake", "ben")
+        assert ben is not None
+        answer = {0: Answer.YES}
+        await polls.set_answers(session, poll_id, ben.person_id, "fake", answer, START)
+        return await real(session, poll_id, position)
+
+    monkeypatch.setattr(polls, "claim", ben_answers_first)
+    [picked, *_] = await ag2.anna.say("anna", f"/festlegen {sid} 1")
+    assert picked.split("\n")[1] == "Eingetragen: 2 als „Dabei“, 0 als „Vielleicht“."
+    assert await rsvps(bot) == {(1, "anna"): "yes", (1, "ben"): "yes"}

@@ -114,6 +114,10 @@ async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> 
         await ctx.db.run(lambda s: polls.unclaim(s, view.poll.id))
         raise
     occurrence_id = planned.occurrence_id
+    # Read again now that no answer is taken any more: one pressed while the lead typed
+    # is put down too.
+    view, _ = await current(ctx, poll.poll.id)
+    tally = counts(view, option.position)
     answers = view.answers.get(option.position, {})
     # The picker asking privately has the announcement already, as the reply.
     skip = {person_id} if ctx.chat.is_direct else set()
