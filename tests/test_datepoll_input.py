@@ -121,6 +121,9 @@ async def test_an_archived_ags_terminumfrage_rests(ag2: Ag2) -> None:
     assert await ag2.anna.say("anna", f"/erinnern {sid}") == [
         f"{sid} nimmt keine Antworten mehr an; erinnern lohnt nicht."
     ]
+    assert (await ag2.ben.say("ben", "/terminumfrage"))[0].startswith(
+        "In deinen AGs läuft gerade keine Terminumfrage."
+    )
     await ag2.bot.dm("admin").say("admin", "/ag restore ag2")
     [saved] = await ag2.ben.say("ben", f"/termin {sid} 1 ja")
     assert saved.startswith("Gespeichert.")

@@ -25,7 +25,8 @@ async def show(ctx: Context) -> None:
             linked = await repo.linked_ags(session, ctx.chat.platform, ctx.chat.id)
             ags = {ag.id: ag for ag in linked}
         else:
-            ags = {ag.id: ag for ag, _role in await repo.memberships_of(session, person_id)}
+            memberships = await repo.memberships_of(session, person_id)
+            ags = {ag.id: ag for ag, _role in memberships if not ag.archived}  # they rest
         found = await listing.open_polls(session, list(ags), now, SHOWN + 1)
         mine = await listing.answered_by(session, person_id, [p.id for p in found])
     start = ctx.t(
