@@ -49,6 +49,11 @@ async def test_title_and_options(ag2: Ag2) -> None:
         "Schreib den Titel in Anführungszeichen vor die Termine, z. B. "
         '/datepoll ag2 "Plenum im Januar" 12.1. 19 Uhr; 13.1. 18:30.'
     ]
+    # A title of blanks is no title (it was "too long").
+    assert await create(ag2, '"  " Di 1.12. 19 Uhr; Mi 2.12. 18:30') == [
+        "Schreib den Titel in Anführungszeichen vor die Termine, z. B. "
+        '/datepoll ag2 "Plenum im Januar" 12.1. 19 Uhr; 13.1. 18:30.'
+    ]
     assert await create(ag2, '"Plenum" Di 1.12. 19 Uhr; Mi 2.12. 18:30 --link www') == [
         "Nach --link bitte einen Link (https://…)."
     ]

@@ -50,7 +50,7 @@ async def read_draft(ctx: Context, raw: str) -> Draft:
     ag, rest = await require_ag(ctx, raw, ctx.lang.gettext(EXAMPLE))
     rest, options = _split_options(ctx, rest)
     title_match = _TITLE.match(rest)
-    if title_match is None:
+    if title_match is None or not clean(title_match.group(1)):
         raise UserError(
             ctx.t(
                 "Schreib den Titel in Anführungszeichen vor die Termine, z. B. {example}.",
@@ -58,7 +58,7 @@ async def read_draft(ctx: Context, raw: str) -> Draft:
             )
         )
     title = clean(title_match.group(1))
-    if not title or len(title) > TITLE_MAX:
+    if len(title) > TITLE_MAX:
         raise UserError(ctx.t("Der Titel ist zu lang (höchstens {max} Zeichen).", max=TITLE_MAX))
     url = options.get("link", "")
     if url and (not _URL.match(url) or len(url) > URL_MAX):
