@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -162,6 +163,15 @@ class Database:
                 log.debug("transient database error, retrying (attempt %d)", attempt)
             await asyncio.sleep(0.01 * attempt)
         raise AssertionError("unreachable")
+
+    async def ping(self, timeout: float = 2.0) -> bool:
+        """Whether the database answers a trivial query in time (for `/healthz`)."""
+        try:
+            async with asyncio.timeout(timeout), self.read() as session:
+                await session.execute(sql_text("SELECT 1"))
+        except (TimeoutError, OSError, DatabaseUnavailable, DBAPIError):
+            return False
+        return True
 
     async def upgrade(self) -> None:
         """Apply all Alembic migrations on this engine's connection."""
