@@ -6,6 +6,7 @@ from bot.commands import Feature
 from handlers.access import commands as access
 from handlers.access import leaving as access_leaving
 from handlers.access import requests as access_requests
+from handlers.calendar import commands as calendar
 from handlers.cards import commands as cards
 from handlers.connect import commands as connect
 from handlers.datepoll import commands as datepoll
@@ -48,6 +49,7 @@ FEATURES: tuple[Feature, ...] = (
     meetings.feature,
     edit.feature,
     listing.feature,
+    calendar.feature,
     reminders.feature,
     attendance.feature,
     datepoll.feature,
