@@ -96,7 +96,7 @@ class App:
             log.warning("log pseudonyms keyed for this run only, no secret key: %s", exc)
         self.services.timers.start()
         if self.web is not None:
-            await self._start_web(self.web)
+            await self.start_web(self.web)
         menus = build_menus(self.services.registry, self.services.translator)
         for transport in self.transports:
             await transport.start(self.dispatcher)
@@ -112,7 +112,7 @@ class App:
             except Exception:
                 log.exception("start-up step %s failed", hook.__qualname__)
 
-    async def _start_web(self, web: WebServer) -> None:
+    async def start_web(self, web: WebServer) -> None:
         """The features' routes and `/healthz`, then listen (transports add theirs later)."""
         services = self.services
         for (method, pattern), handler in services.registry.routes.items():
