@@ -91,6 +91,7 @@ async def plan_meeting(
     default_offsets: Sequence[timedelta],
 ) -> Planned:
     """Store a new meeting (or series) with its first occurrences and their reminders."""
+    meeting.changed_at = now  # on the bot's clock, as its later changes are
     session.add(meeting)
     await session.flush()
     new, changes = await materialise(
