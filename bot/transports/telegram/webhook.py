@@ -63,6 +63,12 @@ async def serve_webhook(
 ) -> Webhook:
     """Route the webhook's path on `web`, then tell Telegram where to send updates."""
     hook = Webhook(app, settings)
+    log.info(
+        "telegram: webhook served by the bot's web server on %s:%s (telegram.webhook_listen "
+        "and telegram.webhook_port are not used while [web] is set)",
+        web.settings.host,
+        web.port,
+    )
     web.add("POST", webhook_path(settings), hook)
     await app.bot.set_webhook(
         url=settings.webhook_url,
