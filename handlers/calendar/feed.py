@@ -10,12 +10,12 @@
 - No names of people: who comes is not in any feed.
 - The "Dabei" feed lists each date the person said yes to as its own VEVENT
   (`occurrence-<id>@<host>`); a date of theirs that was cancelled stays, cancelled.
-- DTSTAMP is the feed's last change, so the same data gives the same bytes and ETag.
+- DTSTAMP is the feed's last change, so the same data gives the same bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,30 +24,97 @@ from bot.i18n import Lang
 from handlers.calendar import ics_write as w
 from handlers.meetings.recurrence import Rule
 from handlers.meetings.text import meeting_title
-from storage.meetings.feed import FeedMeeting
-from storage.meetings.models import Meeting, MeetingStatus, Occurrence, OccurrenceStatus
-from storage.models import Ag
+from storage.meetings.feed import FeedDate, FeedMeeting
 
 PRODID = "-//Buendnisbot//Kalender//DE"
 REFRESH = "PT1H"  # how often calendar apps should look again (most decide themselves)
 
 
-@dataclass(frozen=True)
-class Dated:
-    """One date of the "Dabei" feed."""
+@dataclass
+class Writer:
+    """Writes VEVENTs for one feed: its reader's language, the host in UIDs, DTSTAMP."""
 
-    occurrence: Occurrence
-    meeting: Meeting
-    ag: Ag
+    lang: Lang
+    host: str
+    stamp: datetime
+
+    def __post_init__(self) -> None:
+        self._described: dict[tuple[str, str], str] = {}
+        self._made: dict[tuple[int, str | None, str], list[str]] = {}
+        self._stamp = f"DTSTAMP:{w.utc(self.stamp)}"
+
+    def meeting(self, m: FeedMeeting) -> Iterator[list[str]]:
+        """The VEVENTs of one meeting or series."""
+        tz = ZoneInfo(m.timezone)
+        uid = f"UID:meeting-{m.id}@{self.host}"
+        if not m.rrule:
+            for d in m.dates:
+                status = "CANCELLED" if m.cancelled or d.cancelled else "CONFIRMED"
+                yield ["BEGIN:VEVENT", uid, *self._when(m, d.start_at, tz)]
+                yield self._common(m, d.title, status)
+                yield ["END:VEVENT"]
+            return
+        cancelled = [d.original_start for d in m.dates if d.cancelled]
+        moved = [
+            d
+            for d in m.dates
+            if not d.cancelled and (d.start_at != d.original_start or d.title is not None)
+        ]
+        rule = Rule.from_rrule(m.rrule, tz).to_rrule(tz)
+        yield ["BEGIN:VEVENT", uid, *self._when(m, m.start_at, tz), f"RRULE:{rule}"]
+        if cancelled:
+            yield [w.local_list("EXDATE", cancelled, tz)]
+        status = "CANCELLED" if m.cancelled else "CONFIRMED"
+        yield [*self._common(m, None, status), "END:VEVENT"]
+        for d in moved:
+            yield ["BEGIN:VEVENT", uid, w.local("RECURRENCE-ID", d.original_start, tz)]
+            yield [*self._when(m, d.start_at, tz), *self._common(m, d.title, "CONFIRMED")]
+            yield ["END:VEVENT"]
+
+    def date(self, m: FeedMeeting, d: FeedDate) -> list[str]:
+        """One date of the "Dabei" feed."""
+        status = "CANCELLED" if m.cancelled or d.cancelled else "CONFIRMED"
+        return [
+            "BEGIN:VEVENT",
+            f"UID:occurrence-{d.id}@{self.host}",
+            *self._when(m, d.start_at, ZoneInfo(m.timezone)),
+            *self._common(m, d.title, status),
+            "END:VEVENT",
+        ]
+
+    def _when(self, m: FeedMeeting, start: datetime, tz: ZoneInfo) -> list[str]:
+        end = start + timedelta(minutes=m.duration_minutes)
+        return [w.local("DTSTART", start, tz), w.local("DTEND", end, tz)]
+
+    def _common(self, m: FeedMeeting, title: str | None, status: str) -> list[str]:
+        """What every VEVENT of the meeting says; the same for most dates, so made once."""
+        key = (m.id, title, status)
+        if key not in self._made:
+            self._made[key] = self._make(m, title, status)
+        return self._made[key]
+
+    def _make(self, m: FeedMeeting, title: str | None, status: str) -> list[str]:
+        lines = [
+            self._stamp,
+            f"SUMMARY:{w.text(meeting_title(self.lang, title if title is not None else m.title))}",
+            f"DESCRIPTION:{self._description(m.ag_name, m.url)}",
+        ]
+        if m.place:
+            lines.append(f"LOCATION:{w.text(m.place)}")
+        if m.url:
+            lines.append(f"URL:{w.uri(m.url)}")
+        lines += [f"STATUS:{status}", f"SEQUENCE:{m.sequence}", f"LAST-MODIFIED:{w.utc(m.changed)}"]
+        return lines
+
+    def _description(self, ag_name: str, url: str) -> str:
+        key = (ag_name, url)
+        if key not in self._described:
+            described = self.lang.t("AG {ag}", ag=ag_name).plain
+            self._described[key] = w.text(described + ("\n" + url if url else ""))
+        return self._described[key]
 
 
-def changed(meeting: Meeting) -> datetime:
-    return meeting.changed_at or meeting.created_at
-
-
-def calendar(
-    name: str, events: Iterator[list[str]], zones: set[str], first: datetime, stamp: datetime
-) -> bytes:
+def calendar(name: str, events: Iterable[list[str]], zones: set[str], first: datetime) -> bytes:
     head = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -60,95 +127,6 @@ def calendar(
     ]
     out = [w.fold(line) for line in head]
     out += [w.timezone_block(ZoneInfo(key), first.date()) for key in sorted(zones)]
-    for lines in events:
-        out += [w.fold(line) for line in lines]
+    out += [w.fold(line) for lines in events for line in lines]
     out.append("END:VCALENDAR\r\n")
     return "".join(out).encode()
-
-
-def _common(
-    lang: Lang, meeting: Meeting, ag: Ag, title: str | None, stamp: datetime, status: str
-) -> list[str]:
-    description = lang.t("AG {ag}", ag=ag.name).plain
-    if meeting.url:
-        description += "\n" + meeting.url
-    lines = [
-        f"DTSTAMP:{w.utc(stamp)}",
-        f"SUMMARY:{w.text(meeting_title(lang, title if title is not None else meeting.title))}",
-        f"DESCRIPTION:{w.text(description)}",
-    ]
-    if meeting.place:
-        lines.append(f"LOCATION:{w.text(meeting.place)}")
-    if meeting.url:
-        lines.append(f"URL:{w.uri(meeting.url)}")
-    lines += [
-        f"STATUS:{status}",
-        f"SEQUENCE:{meeting.sequence or 0}",
-        f"LAST-MODIFIED:{w.utc(changed(meeting))}",
-    ]
-    return lines
-
-
-def _when(meeting: Meeting, start: datetime, tz: ZoneInfo) -> list[str]:
-    end = start + timedelta(minutes=meeting.duration_minutes)
-    return [w.local("DTSTART", start, tz), w.local("DTEND", end, tz)]
-
-
-def meeting_events(
-    item: FeedMeeting, lang: Lang, host: str, stamp: datetime
-) -> Iterator[list[str]]:
-    """The VEVENTs of one meeting or series."""
-    meeting, ag = item.meeting, item.ag
-    tz = ZoneInfo(meeting.timezone)
-    uid = f"UID:meeting-{meeting.id}@{host}"
-    called_off = meeting.status == MeetingStatus.CANCELLED.value
-    if not meeting.rrule:
-        for o in item.occurrences:
-            off = called_off or o.status == OccurrenceStatus.CANCELLED.value
-            status = "CANCELLED" if off else "CONFIRMED"
-            yield [
-                "BEGIN:VEVENT",
-                uid,
-                *_when(meeting, o.start_at, tz),
-                *_common(lang, meeting, ag, o.title, stamp, status),
-                "END:VEVENT",
-            ]
-        return
-    cancelled = [o for o in item.occurrences if o.status == OccurrenceStatus.CANCELLED.value]
-    moved = [
-        o
-        for o in item.occurrences
-        if o.status != OccurrenceStatus.CANCELLED.value
-        and (o.start_at != o.original_start or o.title is not None)
-    ]
-    rule = Rule.from_rrule(meeting.rrule, tz).to_rrule(tz)
-    master = ["BEGIN:VEVENT", uid, *_when(meeting, meeting.start_at, tz), f"RRULE:{rule}"]
-    if cancelled:
-        master.append(w.local_list("EXDATE", [o.original_start for o in cancelled], tz))
-    status = "CANCELLED" if called_off else "CONFIRMED"
-    yield [*master, *_common(lang, meeting, ag, None, stamp, status), "END:VEVENT"]
-    for o in moved:
-        yield [
-            "BEGIN:VEVENT",
-            uid,
-            w.local("RECURRENCE-ID", o.original_start, tz),
-            *_when(meeting, o.start_at, tz),
-            *_common(lang, meeting, ag, o.title, stamp, "CONFIRMED"),
-            "END:VEVENT",
-        ]
-
-
-def going_events(items: list[Dated], lang: Lang, host: str, stamp: datetime) -> Iterator[list[str]]:
-    for item in items:
-        o, meeting = item.occurrence, item.meeting
-        off = (
-            meeting.status == MeetingStatus.CANCELLED.value
-            or o.status == OccurrenceStatus.CANCELLED.value
-        )
-        yield [
-            "BEGIN:VEVENT",
-            f"UID:occurrence-{o.id}@{host}",
-            *_when(meeting, o.start_at, ZoneInfo(meeting.timezone)),
-            *_common(lang, meeting, item.ag, o.title, stamp, "CANCELLED" if off else "CONFIRMED"),
-            "END:VEVENT",
-        ]

@@ -36,6 +36,8 @@ def uri(value: str) -> str:
 
 def fold(line: str) -> str:
     """The content line, folded into pieces of at most 75 octets, with CRLF."""
+    if len(line) <= LINE_OCTETS // 4:  # short enough whatever its characters
+        return line + "\r\n"
     data = line.encode()
     if len(data) <= LINE_OCTETS:
         return line + "\r\n"
@@ -57,7 +59,7 @@ def utc(moment: datetime) -> str:
 
 def local(name: str, moment: datetime, tz: ZoneInfo) -> str:
     """`DTSTART;TZID=Europe/Berlin:20261203T180000`."""
-    return f"{name};TZID={tz.key}:{moment.astimezone(tz):%Y%m%dT%H%M%S}"
+    return f"{name};TZID={tz.key}:{moment.astimezone(tz).strftime('%Y%m%dT%H%M%S')}"
 
 
 def local_list(name: str, moments: list[datetime], tz: ZoneInfo) -> str:

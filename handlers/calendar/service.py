@@ -9,6 +9,7 @@ an AG feed only while its owner still leads that AG (or is an admin), else 404.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from handlers.calendar import feed as f
 from handlers.calendar.tokens import digest, new_token
 from storage import membership, repo
 from storage.meetings import feed as rows
+from storage.models import Ag
 from storage.repo import Session
 from storage.web import tokens
 from storage.web.models import TokenPurpose, WebToken
@@ -80,58 +82,68 @@ def links(services: Services, token: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Rendered:
-    body: bytes
     etag: str
-    changed: datetime  # the latest change of what the feed shows
+    changed: datetime  # the latest change of what the feed shows (Last-Modified)
+    body: bytes | None  # None: the asker's copy is current (304)
 
 
-async def render(services: Services, token: str) -> Rendered | None:
-    """The feed behind `token`, or None (unknown, revoked, or no longer allowed)."""
+Unchanged = Callable[[str, datetime], bool]
+
+
+async def render(services: Services, token: str, unchanged: Unchanged) -> Rendered | None:
+    """The feed behind `token`, or None (unknown, revoked, or no longer allowed). The
+    ETag comes from a summary of what the feed shows (one cheap query), so a calendar
+    app whose copy is current (`unchanged(etag, changed)`) gets no body and costs no
+    rendering. FORMAT is part of it: raise it when the writer's output changes."""
     hashed = await digest(services.settings, token)
     now = services.now()
     async with services.db.read() as session:
         row = await tokens.find(session, hashed, FEED, now)
         if row is None:
             return None
-        return await _render(services, session, row, now)
+        return await _render(services, session, row, now, unchanged)
+
+
+FORMAT = 1
 
 
 async def _render(
-    services: Services, session: Session, row: WebToken, now: datetime
+    services: Services, session: Session, row: WebToken, now: datetime, unchanged: Unchanged
 ) -> Rendered | None:
     settings = services.settings
     language = await repo.person_language(session, row.person_id) or settings.language
     lang = services.translator.for_language(language)
     host = urlsplit(settings.web.public_url if settings.web else "").hostname or "buendnisbot"
     since = now - PAST
+    ags = {ag.id: ag for ag in await repo.all_ags(session, include_archived=True)}
     if row.scope.startswith("ag:"):
-        ag_id = int(row.scope.removeprefix("ag:"))
-        if not await _leads(services, session, row.person_id, ag_id):
+        ag_ids = [int(row.scope.removeprefix("ag:"))]
+        if ag_ids[0] not in ags or not await _leads(services, session, row.person_id, ag_ids[0]):
             return None
-        ag_ids = [ag_id]
     else:
         ag_ids = [ag.id for ag, _role in await repo.memberships_of(session, row.person_id)]
-    if row.scope == GOING:
-        dated = [
-            f.Dated(o, m, a)
-            for o, m, a, _ in await rows.going(session, row.person_id, ag_ids, since)
-        ]
-        stamps = [f.changed(d.meeting) for d in dated]
-        stamps.append(await rows.answered_last(session, row.person_id) or row.created_at)
-        stamp = max(stamps)
-        events = f.going_events(dated, lang, host, stamp)
-        zones = {d.meeting.timezone for d in dated}
-        firsts = [d.occurrence.start_at for d in dated]
+    going = row.scope == GOING
+    summary = await rows.summary(session, ag_ids, row.person_id if going else None)
+    names = [(i, ags[i].name, ags[i].slug) for i in ag_ids]
+    key = (FORMAT, row.id, row.scope, language, host, since.date(), names, summary)
+    etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:32] + '"'
+    stamps = [row.created_at] + [v for v in summary if isinstance(v, datetime)]
+    stamp = max(s.replace(microsecond=0) for s in stamps)
+    if unchanged(etag, stamp):
+        return Rendered(etag, stamp, None)
+    writer = f.Writer(lang, host, stamp)
+    if going:
+        dated = await rows.going(session, row.person_id, ag_ids, since)
+        events: Iterable[list[str]] = (writer.date(m, d) for m, d in dated)
+        zones = {m.timezone for m, _ in dated}
+        first = min((d.start_at for _, d in dated), default=now)
     else:
         meetings = await rows.meetings_of(session, ag_ids, since)
-        stamp = max([f.changed(m.meeting) for m in meetings] + [row.created_at])
-        events = (e for m in meetings for e in f.meeting_events(m, lang, host, stamp))
-        zones = {m.meeting.timezone for m in meetings}
-        firsts = [m.meeting.start_at for m in meetings]
-    name = await _name(session, lang, row.scope, ag_ids)
-    body = f.calendar(name, events, zones, min(firsts, default=now), stamp)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return Rendered(body, etag, stamp)
+        events = (lines for m in meetings for lines in writer.meeting(m))
+        zones = {m.timezone for m in meetings}
+        first = min((m.start_at for m in meetings), default=now)
+    name = _name(lang, row.scope, ags.get(ag_ids[0]) if ag_ids else None)
+    return Rendered(etag, stamp, f.calendar(name, events, zones, first))
 
 
 async def _leads(services: Services, session: Session, person_id: int, ag_id: int) -> bool:
@@ -141,11 +153,9 @@ async def _leads(services: Services, session: Session, person_id: int, ag_id: in
     return any(services.settings.is_admin(a.platform, a.external_id) for a in accounts)
 
 
-async def _name(session: Session, lang: Lang, scope: str, ag_ids: list[int]) -> str:
-    if scope.startswith("ag:"):
-        ags = {ag.id: ag for ag in await repo.all_ags(session, include_archived=True)}
-        ag = ags.get(ag_ids[0])
-        return f"{ag.name} ({ag.slug})" if ag else "Bündnisbot"
+def _name(lang: Lang, scope: str, ag: Ag | None) -> str:
+    if scope.startswith("ag:") and ag is not None:
+        return f"{ag.name} ({ag.slug})"
     if scope == GOING:
         return lang.gettext(N_("Bündnisbot: meine Treffen (Dabei)"))
     return lang.gettext(N_("Bündnisbot: Treffen meiner AGs"))

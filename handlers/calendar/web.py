@@ -1,8 +1,8 @@
 """`GET /kalender/<token>.ics`: the feed, with HTTP caching.
 
-ETag is a hash of the bytes (the feed is deterministic: DTSTAMP is its last change), so
-`If-None-Match` gives 304 exactly when nothing changed; `If-Modified-Since` is honoured
-when no `If-None-Match` is sent. An unknown, revoked or no longer allowed token gets the
+The ETag is a hash of a summary of everything the feed shows (handlers/calendar/
+service.py), so `If-None-Match` gives 304 without rendering when nothing changed;
+`If-Modified-Since` is honoured when no `If-None-Match` is sent (RFC 9110). An unknown, revoked or no longer allowed token gets the
 same 404 as a wrong path, so a link's answer tells nothing about other links.
 """
 
@@ -21,16 +21,19 @@ CACHE = "private, max-age=300, must-revalidate"
 
 
 async def serve_feed(services: Services, request: WebRequest) -> WebResponse:
-    rendered = await service.render(services, request.params["token"])
+    rendered = await service.render(
+        services,
+        request.params["token"],
+        lambda etag, changed: _unchanged(request, etag, changed),
+    )
     if rendered is None:
         return NOT_FOUND
-    changed = rendered.changed.astimezone(UTC).replace(microsecond=0)
     headers = {
         "ETag": rendered.etag,
-        "Last-Modified": format_datetime(changed, usegmt=True),
+        "Last-Modified": format_datetime(rendered.changed.astimezone(UTC), usegmt=True),
         "Cache-Control": CACHE,
     }
-    if _unchanged(request, rendered.etag, changed):
+    if rendered.body is None:
         return WebResponse(304, b"", ICS, headers)
     return WebResponse(200, rendered.body, ICS, headers)
 
