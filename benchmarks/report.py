@@ -100,6 +100,14 @@ EXPLANATIONS: tuple[tuple[str, str], ...] = (
         "a fifth of them on two options), then the same tally `/results` runs, computed in "
         "the database (`GROUP BY`), on SQLite and on PostgreSQL. Goal: under 50 ms.",
     ),
+    (
+        "7. Calendar feed of an AG with 500 meetings",
+        "An AG with 450 single meetings (a tenth cancelled) and 50 weekly series (each with a "
+        "moved and a cancelled date), its feed fetched over HTTP from the bot's own web "
+        "server on SQLite: the whole feed (200, rendered) and a repeat with `If-None-Match` "
+        "(304, no rendering), against `GET /healthz` on the same server in the same run (one "
+        "HTTP round trip and a trivial query). Goal: well under 50 ms.",
+    ),
 )
 
 NOISE = (
