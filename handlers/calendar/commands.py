@@ -37,6 +37,14 @@ ALL = ("alle", "all")
     aliases=("calendar",),
 )
 async def kalender(ctx: Context, what: str | None = None) -> None:
+    words = (what or "").lower().split()
+    personal = not words or (len(words) == 1 and words[0] in NEW + GOING + ALL)
+    if not personal and (len(words) > 2 or (len(words) == 2 and words[1] not in NEW)):
+        await ctx.reply(_usage(ctx))
+        return
+    ag = None if personal else await convert_ag(ctx, words[0])
+    if ag is not None:
+        await require(ctx, c.Right.LEAD, ag)
     if ctx.services.settings.web is None:
         await ctx.reply(
             ctx.t(
@@ -46,20 +54,14 @@ async def kalender(ctx: Context, what: str | None = None) -> None:
             )
         )
         return
-    words = (what or "").lower().split()
     person_id = await ctx.ensure_person()
-    if not words or (len(words) == 1 and words[0] in NEW + GOING + ALL):
+    if ag is None:
         word = words[0] if words else ""
         current = await service.choice(ctx.services, person_id) or service.ALL
         wanted = service.GOING if word in GOING else service.ALL if word in ALL else current
         given = await service.give(ctx.services, person_id, service.MINE, wanted, renew=word in NEW)
         await ctx.reply_private(_answer(ctx, given, _mine(ctx, given.scope)))
         return
-    if len(words) > 2 or (len(words) == 2 and words[1] not in NEW):
-        await ctx.reply(_usage(ctx))
-        return
-    ag = await convert_ag(ctx, words[0])
-    await require(ctx, c.Right.LEAD, ag)
     scope = service.ag_scope(ag.id)
     given = await service.give(ctx.services, person_id, (scope,), scope, renew=len(words) == 2)
     what_ag = ctx.t("die Treffen der AG {ag}", ag=ag.name)

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from bot.commands.rights import leads_now
 from bot.context import Services
 from bot.i18n import N_, Lang
 from handlers.calendar import feed as f
 from handlers.calendar.tokens import digest, new_token
-from storage import membership, repo
+from storage import repo
 from storage.meetings import feed as rows
 from storage.models import Ag
 from storage.repo import Session
@@ -118,7 +119,9 @@ async def _render(
     ags = {ag.id: ag for ag in await repo.all_ags(session, include_archived=True)}
     if row.scope.startswith("ag:"):
         ag_ids = [int(row.scope.removeprefix("ag:"))]
-        if ag_ids[0] not in ags or not await _leads(services, session, row.person_id, ag_ids[0]):
+        if ag_ids[0] not in ags or not await leads_now(
+            services.settings, session, row.person_id, ag_ids[0]
+        ):
             return None
     else:
         ag_ids = [ag.id for ag, _role in await repo.memberships_of(session, row.person_id)]
@@ -144,13 +147,6 @@ async def _render(
         first = min((m.start_at for m in meetings), default=now)
     name = _name(lang, row.scope, ags.get(ag_ids[0]) if ag_ids else None)
     return Rendered(etag, stamp, f.calendar(name, events, zones, first))
-
-
-async def _leads(services: Services, session: Session, person_id: int, ag_id: int) -> bool:
-    if ag_id in await membership.led_by(session, person_id):
-        return True
-    accounts = await repo.accounts_of(session, person_id)
-    return any(services.settings.is_admin(a.platform, a.external_id) for a in accounts)
 
 
 def _name(lang: Lang, scope: str, ag: Ag | None) -> str:
