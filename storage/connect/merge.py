@@ -54,6 +54,7 @@ PERSON_COLUMNS = frozenset(
         ("date_poll", "created_by"),
         ("date_poll_answer", "person_id"),
         ("notice", "person_id"),
+        ("web_token", "person_id"),
     }
 )
 
