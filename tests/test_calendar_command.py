@@ -130,3 +130,24 @@ async def test_without_a_web_server_it_points_to_ics(bot: BotHarness) -> None:
         "Kalender-Abos sind auf diesem Bot nicht eingerichtet. Die Treffen einer AG als "
         "Datei: /ics ag2"
     ]
+
+
+async def test_in_english(ag2: tuple[Ag2, WebServer]) -> None:
+    group, _server = ag2
+    await group.ben.say("ben", "/lang en")
+    [link] = await group.ben.say("ben", "/calendar going")
+    assert shown(link) == (
+        "Your calendar subscription shows only the meetings you said “going” to.\n"
+        "To subscribe: webcal://bot.example.org/kalender/TOKEN.ics\n"
+        "Or as an address: https://bot.example.org/kalender/TOKEN.ics\n\n"
+        "How: Google Calendar: “Other calendars” → “From URL”, paste the address. Apple: tap "
+        "the webcal link (or File → New Calendar Subscription). Thunderbird/Outlook: new "
+        "calendar “On the Network” or “From Internet”, paste the address.\n"
+        "The link is personal, do not pass it on. A new one (the old one stops working): "
+        "/kalender new"
+    )
+    assert await group.ben.say("ben", "/calendar") == [
+        "Your calendar link exists since 28 Nov 2026 and shows only the meetings you said "
+        "“going” to. I sent it to you here back then; it stays valid.\n"
+        "A new link (the old one stops working): /kalender new"
+    ]

@@ -33,7 +33,7 @@ ALL = ("alle", "all")
     help=N_("Deine Treffen als Kalender-Abo, das aktuell bleibt"),
     params=(c.text("what", N_("dabei|alle|neu|AG"), optional=True),),
     needs_person=True,
-    examples=("kalender", "kalender dabei", "kalender neu", "kalender ag2"),
+    examples=("kalender", N_("kalender dabei"), N_("kalender neu"), "kalender ag2"),
     aliases=("calendar",),
 )
 async def kalender(ctx: Context, what: str | None = None) -> None:
@@ -60,12 +60,19 @@ async def kalender(ctx: Context, what: str | None = None) -> None:
         current = await service.choice(ctx.services, person_id) or service.ALL
         wanted = service.GOING if word in GOING else service.ALL if word in ALL else current
         given = await service.give(ctx.services, person_id, service.MINE, wanted, renew=word in NEW)
-        await ctx.reply_private(_answer(ctx, given, _mine(ctx, given.scope)))
+        renew = f"kalender {_words(ctx)[2]}"
+        await ctx.reply_private(_answer(ctx, given, _mine(ctx, given.scope), renew=renew))
         return
     scope = service.ag_scope(ag.id)
     given = await service.give(ctx.services, person_id, (scope,), scope, renew=len(words) == 2)
     what_ag = ctx.t("die Treffen der AG {ag}", ag=ag.name)
-    await ctx.reply_private(_answer(ctx, given, what_ag, renew=f"kalender {ag.slug} neu"))
+    renew = f"kalender {ag.slug} {_words(ctx)[2]}"
+    await ctx.reply_private(_answer(ctx, given, what_ag, renew=renew))
+
+
+def _words(ctx: Context) -> tuple[str, str, str]:
+    """The words for "Dabei", "alle" and "neu" in the reader's language (both work)."""
+    return (GOING[0], ALL[0], NEW[0]) if ctx.lang.code == "de" else (GOING[1], ALL[1], NEW[1])
 
 
 def _mine(ctx: Context, scope: str) -> Rich:
@@ -74,7 +81,7 @@ def _mine(ctx: Context, scope: str) -> Rich:
     return ctx.t("die Treffen all deiner AGs")
 
 
-def _answer(ctx: Context, given: service.Given, what: Rich, *, renew: str = "kalender neu") -> Rich:
+def _answer(ctx: Context, given: service.Given, what: Rich, *, renew: str) -> Rich:
     if given.token is None:
         return lines(
             ctx.t(
@@ -110,16 +117,17 @@ def _answer(ctx: Context, given: service.Given, what: Rich, *, renew: str = "kal
 
 
 def _usage(ctx: Context) -> Rich:
+    going, every, new = _words(ctx)
     return lines(
         ctx.t("So geht es:"),
         ctx.t("{cmd} – dein Kalender-Link", cmd=code(ctx.cmd("kalender"))),
         ctx.t(
             "{a} / {b} – nur Treffen mit „Dabei“ / alle Treffen deiner AGs",
-            a=code(ctx.cmd("kalender dabei")),
-            b=code(ctx.cmd("kalender alle")),
+            a=code(ctx.cmd(f"kalender {going}")),
+            b=code(ctx.cmd(f"kalender {every}")),
         ),
         ctx.t(
-            "{cmd} – ein neuer Link, der alte geht nicht mehr", cmd=code(ctx.cmd("kalender neu"))
+            "{cmd} – ein neuer Link, der alte geht nicht mehr", cmd=code(ctx.cmd(f"kalender {new}"))
         ),
         ctx.t("{cmd} – Leitung: der Kalender der AG", cmd=code(ctx.cmd("kalender ag2"))),
     )
