@@ -151,3 +151,13 @@ async def test_in_english(ag2: tuple[Ag2, WebServer]) -> None:
         "“going” to. I sent it to you here back then; it stays valid.\n"
         "A new link (the old one stops working): /kalender new"
     ]
+
+
+async def test_a_link_that_cannot_be_delivered_is_not_kept(ag2: tuple[Ag2, WebServer]) -> None:
+    group, _server = ag2
+    group.bot.transport.unreachable.add("ben")
+    [answer] = await group.group.say("ben", "/kalender")
+    assert answer.startswith("Das schicke ich dir nur privat, aber ich kann dir noch nicht")
+    group.bot.transport.unreachable.clear()
+    [link] = await group.ben.say("ben", "/kalender")  # a new link, not "exists since"
+    assert shown(link) == given("die Treffen all deiner AGs")

@@ -61,13 +61,20 @@ async def kalender(ctx: Context, what: str | None = None) -> None:
         wanted = service.GOING if word in GOING else service.ALL if word in ALL else current
         given = await service.give(ctx.services, person_id, service.MINE, wanted, renew=word in NEW)
         renew = f"kalender {_words(ctx)[2]}"
-        await ctx.reply_private(_answer(ctx, given, _mine(ctx, given.scope), renew=renew))
+        await _deliver(ctx, given, _answer(ctx, given, _mine(ctx, given.scope), renew=renew))
         return
     scope = service.ag_scope(ag.id)
     given = await service.give(ctx.services, person_id, (scope,), scope, renew=len(words) == 2)
     what_ag = ctx.t("die Treffen der AG {ag}", ag=ag.name)
     renew = f"kalender {ag.slug} {_words(ctx)[2]}"
-    await ctx.reply_private(_answer(ctx, given, what_ag, renew=renew))
+    await _deliver(ctx, given, _answer(ctx, given, what_ag, renew=renew))
+
+
+async def _deliver(ctx: Context, given: service.Given, answer: Rich) -> None:
+    """Privately; a new link that could not be delivered is revoked at once, so the
+    next `/kalender` does not speak of a link the person never got."""
+    if not await ctx.reply_private(answer) and given.token is not None:
+        await service.revoke(ctx.services, given.token)
 
 
 def _words(ctx: Context) -> tuple[str, str, str]:

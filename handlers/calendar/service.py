@@ -67,6 +67,19 @@ async def give(
     return await services.db.run(work)
 
 
+async def revoke(services: Services, token: str) -> None:
+    """Revoke the link of this token (one that was never delivered)."""
+    hashed = await digest(services.settings, token)
+    now = services.now()
+
+    async def work(session: Session) -> None:
+        row = await tokens.find(session, hashed, FEED, now)
+        if row is not None:
+            row.revoked_at = now
+
+    await services.db.run(work)
+
+
 async def choice(services: Services, person_id: int) -> str | None:
     async with services.db.read() as session:
         row = await tokens.live(session, person_id, FEED, MINE)
