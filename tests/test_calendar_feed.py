@@ -24,11 +24,14 @@ FEST = "/meeting ag2 05.12.2026 14:00 Sommerfest; Grillen https://meet.example/f
 
 
 @pytest.fixture
-async def ag2(bot: BotHarness) -> AsyncIterator[tuple[Ag2, WebServer]]:
+async def ag2(database_url: str) -> AsyncIterator[tuple[Ag2, WebServer]]:
+    """On SQLite and PostgreSQL: the feed's queries differ little, but they differ."""
+    bot = await BotHarness.create(database_url)
     ag2 = await ag2_with_lead(bot)
     server = await serve(bot)
     yield ag2, server
     await server.stop()
+    await bot.close()
 
 
 def kennung(replies: list[str]) -> str:
@@ -158,3 +161,16 @@ async def test_a_repeat_gets_304_until_something_changes(ag2: tuple[Ag2, WebServ
     assert changed.status == 200 and changed.headers["ETag"] != etag
     assert b"LOCATION:Marktplatz" in changed.body
     assert (await fetch(server, token, **{"If-Modified-Since": modified})).status == 200
+
+
+async def test_what_people_typed_is_escaped_and_folded(ag2: tuple[Ag2, WebServer]) -> None:
+    group, server = ag2
+    title = 'Plenum; Tagesordnung, Teil 1 \\ "Zukunft" – Übergänge im Revier ' * 3
+    place = "Haus der Vereine, Saal 2; Eingang über den Hof\\Hinterhaus"
+    await group.anna.say("anna", f"/meeting ag2 05.12.2026 14:00 {title.strip()} --ort {place}")
+    token = feed_token((await group.ben.say("ben", "/kalender"))[0])
+    answer = await fetch(server, token)
+    assert all(len(line) <= 75 for line in answer.body.split(b"\r\n"))
+    [event] = events(answer)
+    assert event.summary == title.strip()
+    assert event.location == place
