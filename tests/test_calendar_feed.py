@@ -174,3 +174,23 @@ async def test_what_people_typed_is_escaped_and_folded(ag2: tuple[Ag2, WebServer
     [event] = events(answer)
     assert event.summary == title.strip()
     assert event.location == place
+
+
+async def test_a_series_cancelled_from_a_date_on_ends_there(ag2: tuple[Ag2, WebServer]) -> None:
+    group, server = ag2
+    first = kennung(await group.anna.say("anna", SERIES))
+    token = feed_token((await group.ben.say("ben", "/kalender"))[0])
+    group.clock.set(datetime(2026, 12, 9, 12, tzinfo=BERLIN))  # 1.12. and 8.12. took place
+    third = f"m{int(first[1:]) + 2}"
+    await group.anna.say("anna", f"/cancel {third} --serie")
+    [master] = events(await fetch(server, token))
+    assert str(master["STATUS"]) == "CONFIRMED"
+    assert master["RRULE"].to_ical() == b"FREQ=WEEKLY;UNTIL=20261208T225959Z"
+    assert "EXDATE" not in master
+    assert int(master["SEQUENCE"]) == 1
+
+    # Cancelled before any date took place: the whole series is cancelled.
+    second = kennung(await group.anna.say("anna", "/meeting ag2 jeden Freitag 18 Uhr Stammtisch"))
+    await group.anna.say("anna", f"/cancel {second} --serie")
+    stammtisch = [e for e in events(await fetch(server, token)) if e.summary == "Stammtisch"]
+    assert [str(e["STATUS"]) for e in stammtisch] == ["CANCELLED"]

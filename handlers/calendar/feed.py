@@ -5,7 +5,9 @@
   with RECURRENCE-ID (its slot in the series), as RFC 5545 means exceptions.
 - SEQUENCE is the meeting's change count (`meeting.sequence`), so it rises with every
   /edit and /cancel and calendar apps replace their copy.
-- A cancelled single meeting stays in the feed with STATUS:CANCELLED.
+- A cancelled single meeting stays in the feed with STATUS:CANCELLED; a series cancelled
+  from some date on (`/cancel --serie`) ends with an UNTIL at its last date that took
+  place, and is CANCELLED as a whole only when none did.
 - The meeting link is in DESCRIPTION (calendar apps show it; many ignore URL) and URL.
 - No names of people: who comes is not in any feed.
 - The "Dabei" feed lists each date the person said yes to as its own VEVENT
@@ -16,7 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -54,17 +56,23 @@ class Writer:
                 yield self._common(m, d.title, status)
                 yield ["END:VEVENT"]
             return
-        cancelled = [d.original_start for d in m.dates if d.cancelled]
-        moved = [
-            d
+        rule = Rule.from_rrule(m.rrule, tz)
+        live = [d for d in m.dates if not d.cancelled]
+        ended = m.cancelled and bool(live)
+        if ended:  # cancelled from some date on: the series ends with its last live date
+            last = max(d.original_start for d in live).astimezone(tz).date()
+            rule = replace(rule, until=last, count=None)
+        cancelled = [
+            d.original_start
             for d in m.dates
-            if not d.cancelled and (d.start_at != d.original_start or d.title is not None)
+            if d.cancelled
+            and (rule.until is None or d.original_start.astimezone(tz).date() <= rule.until)
         ]
-        rule = Rule.from_rrule(m.rrule, tz).to_rrule(tz)
-        yield ["BEGIN:VEVENT", uid, *self._when(m, m.start_at, tz), f"RRULE:{rule}"]
+        moved = [d for d in live if d.start_at != d.original_start or d.title is not None]
+        yield ["BEGIN:VEVENT", uid, *self._when(m, m.start_at, tz), f"RRULE:{rule.to_rrule(tz)}"]
         if cancelled:
             yield [w.local_list("EXDATE", cancelled, tz)]
-        status = "CANCELLED" if m.cancelled else "CONFIRMED"
+        status = "CANCELLED" if m.cancelled and not ended else "CONFIRMED"
         yield [*self._common(m, None, status), "END:VEVENT"]
         for d in moved:
             yield ["BEGIN:VEVENT", uid, w.local("RECURRENCE-ID", d.original_start, tz)]
