@@ -93,7 +93,8 @@ async def meetings_of(
         Occurrence.title.is_not(None),
     )
     wanted = select(Occurrence.meeting_id).where(recent).distinct()
-    found = await session.execute(
+    connection = await session.connection()  # Core: no ORM layer for plain rows
+    found = await connection.execute(
         select(*_MEETING)
         .join(Ag, Ag.id == Meeting.ag_id)
         .where(Meeting.ag_id.in_(list(ag_ids)), Meeting.id.in_(wanted))
@@ -101,7 +102,7 @@ async def meetings_of(
     )
     meetings = {row[0]: _meeting(row) for row in found.all()}
     if meetings:
-        dates = await session.execute(
+        dates = await connection.execute(
             select(Occurrence.meeting_id, *_DATE)
             .where(Occurrence.meeting_id.in_(list(meetings)), or_(recent, exception))
             .order_by(Occurrence.original_start)
