@@ -194,3 +194,20 @@ async def test_a_series_cancelled_from_a_date_on_ends_there(ag2: tuple[Ag2, WebS
     await group.anna.say("anna", f"/cancel {second} --serie")
     stammtisch = [e for e in events(await fetch(server, token)) if e.summary == "Stammtisch"]
     assert [str(e["STATUS"]) for e in stammtisch] == ["CANCELLED"]
+
+
+async def test_joining_an_ag_brings_its_meetings_and_a_new_etag(
+    ag2: tuple[Ag2, WebServer],
+) -> None:
+    group, server = ag2
+    token = feed_token((await group.ben.say("ben", "/kalender"))[0])
+    etag = (await fetch(server, token)).headers["ETag"]
+    admin = group.bot.dm("admin")
+    await admin.say("admin", "/meeting ag1 05.12.2026 11:00 Dorfspaziergang")
+    assert (await fetch(server, token, **{"If-None-Match": etag})).status == 304  # not ben's AG
+    await group.ben.say("ben", "/join ag1")
+    joined = await fetch(server, token, **{"If-None-Match": etag})
+    assert joined.status == 200
+    assert [e.summary for e in events(joined)] == ["Dorfspaziergang"]
+    await group.ben.say("ben", "/leave ag1")
+    assert events(await fetch(server, token)) == []
