@@ -152,3 +152,13 @@ def test_bad_web_settings_say_which(tmp_path: Path, body: str, message: str) -> 
     with pytest.raises(ConfigError) as raised:
         load_settings(settings_file(tmp_path, body), environ={})
     assert str(raised.value) == message
+
+
+async def test_a_port_in_use_is_a_configuration_error(server: WebServer) -> None:
+    second = WebServer(replace(WEB, port=server.port))
+    with pytest.raises(ConfigError) as raised:
+        await second.start()
+    assert str(raised.value) == (
+        f"web.listen (BUENDNISBOT_WEB_LISTEN): cannot listen on 127.0.0.1:{server.port}: "
+        "Address already in use"
+    )

@@ -12,11 +12,13 @@ webhook after the server started.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping
 
 from aiohttp import web
 
+from bot.config import ConfigError
 from bot.settings import WebSettings
 from bot.web.http import NOT_FOUND, Endpoint, Route, WebRequest, WebResponse, text
 
@@ -56,7 +58,15 @@ class WebServer:
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.host, self.settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ConfigError(
+                f"web.listen (BUENDNISBOT_WEB_LISTEN): cannot listen on "
+                f"{self.settings.host}:{self.settings.port}: "
+                f"{os.strerror(exc.errno) if exc.errno else exc}"
+            ) from None
         self._runner = runner
         address = runner.addresses[0]
         self.port = int(address[1])
