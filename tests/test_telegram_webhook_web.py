@@ -94,3 +94,14 @@ async def test_a_wrong_or_missing_secret_is_refused(sqlite_url: str) -> None:
             data=b"not json",
         )
         assert garbage.status == 400
+
+
+async def test_while_stopping_updates_are_left_to_telegram(sqlite_url: str) -> None:
+    async with webhook_bot(sqlite_url) as bot:
+        [transport] = bot.app.transports
+        await transport.stop_receiving()
+        anna = user(503, "Anna")
+        answer = await post(bot.web, update(message(private_chat(anna), anna, "/whoami")), SECRET)
+        assert answer.status == 503  # Telegram sends it again later
+        await bot.app.dispatcher.drain()
+        assert bot.api.calls_to("sendMessage") == []
