@@ -1,15 +1,18 @@
 """`GET /kalender/<token>.ics`: the feed, with HTTP caching.
 
 The ETag is a hash of a summary of everything the feed shows (handlers/calendar/
-service.py), so `If-None-Match` gives 304 without rendering when nothing changed;
-`If-Modified-Since` is honoured when no `If-None-Match` is sent (RFC 9110). An unknown, revoked or no longer allowed token gets the
-same 404 as a wrong path, so a link's answer tells nothing about other links.
+service.py), so `If-None-Match` gives 304 without rendering when nothing changed.
+`If-Modified-Since` alone never gives 304: some changes of what a feed shows carry no
+time (`/kalender dabei`, joining an AG), so a date cannot say "unchanged" honestly
+(RFC 9110 lets a server skip it). Last-Modified is still sent, as a hint. An unknown,
+revoked or no longer allowed token gets the same 404 as a wrong path, so a link's
+answer tells nothing about other links.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 
 from bot.context import Services
 from bot.web.http import NOT_FOUND, WebRequest, WebResponse
@@ -39,17 +42,9 @@ async def serve_feed(services: Services, request: WebRequest) -> WebResponse:
 
 
 def _unchanged(request: WebRequest, etag: str, changed: datetime) -> bool:
+    """Only the ETag decides; `changed` (Last-Modified) is not exact enough to."""
     matches = request.header("If-None-Match")
-    if matches:
-        tags = {tag.strip().removeprefix("W/") for tag in matches.split(",")}
-        return "*" in tags or etag in tags
-    since = request.header("If-Modified-Since")
-    if not since:
+    if not matches:
         return False
-    try:
-        when = parsedate_to_datetime(since)
-    except (TypeError, ValueError):
-        return False
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return changed <= when
+    tags = {tag.strip().removeprefix("W/") for tag in matches.split(",")}
+    return "*" in tags or etag in tags
