@@ -16,6 +16,7 @@ from handlers.meetings import attendance, edit, listing
 from handlers.meetings import commands as meetings
 from handlers.membership import admin, requests
 from handlers.membership import commands as membership
+from handlers.pages import commands as pages
 from handlers.polls import commands as polls
 from handlers.polls import export as poll_export
 from handlers.polls import lifecycle as poll_lifecycle
@@ -50,6 +51,7 @@ FEATURES: tuple[Feature, ...] = (
     edit.feature,
     listing.feature,
     calendar.feature,
+    pages.feature,
     reminders.feature,
     attendance.feature,
     datepoll.feature,

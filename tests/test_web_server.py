@@ -21,7 +21,8 @@ from tests.support.web import WEB, feed_token, request, serve
 
 SECURITY = {
     "Content-Security-Policy": (
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'"
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 SECURITY_HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": (
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'"
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",

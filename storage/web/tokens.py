@@ -66,6 +66,18 @@ async def live(
     )
 
 
+async def live_scopes(session: AsyncSession, person_id: int, purpose: str) -> list[str]:
+    """The scopes of the person's links for `purpose` that are not revoked."""
+    rows = await session.scalars(
+        select(WebToken.scope).where(
+            WebToken.person_id == person_id,
+            WebToken.purpose == purpose,
+            WebToken.revoked_at.is_(None),
+        )
+    )
+    return sorted(set(rows))
+
+
 async def revoke(
     session: AsyncSession, person_id: int, purpose: str, scopes: tuple[str, ...], now: datetime
 ) -> int:
