@@ -9,7 +9,7 @@ from bot.i18n import Lang
 from bot.web.http import WebResponse
 from handlers.pages.html import esc, page, tag
 from handlers.polls.render import deadline_short
-from handlers.polls.tally import tied, voters_line
+from handlers.polls.tally import listed, tied, voters_line
 from handlers.polls.views import tally_of
 from storage.polls.ballots import Tally
 from storage.polls.view import PollView
@@ -35,6 +35,15 @@ def render(services: Services, lang: Lang, view: PollView, tally: Tally) -> WebR
         )
     body = [tag("h1", title), '<ul class="bars">', *items, "</ul>"]
     notes = [voters_line(lang, tally).plain]
+    if len(leaders) > 1:
+        notes.append(
+            lang.tn(
+                "Gleichstand: {options} mit je {n} Stimme.",
+                "Gleichstand: {options} mit je {n} Stimmen.",
+                tally.counts[min(leaders)],
+                options=listed(lang, [view.options[i] for i in sorted(leaders)]),
+            ).plain
+        )
     if view.poll.multi and tally.voters:
         notes.append(lang.t("Mehrere Antworten möglich: Prozent der Abstimmenden.").plain)
     if tally.not_counted:
