@@ -56,6 +56,12 @@ async def leads_now(settings: Settings, session: Session, person_id: int, ag_id:
     a link they were given shows (a lead's AG feed), checked on every request."""
     if ag_id in await membership.led_by(session, person_id):
         return True
+    return await admin_now(settings, session, person_id)
+
+
+async def admin_now(settings: Settings, session: Session, person_id: int) -> bool:
+    """Whether one of the person's accounts is an admin's, without a command: for what
+    a link shows (a page), checked on every request."""
     accounts = await repo.accounts_of(session, person_id)
     return any(settings.is_admin(a.platform, a.external_id) for a in accounts)
 

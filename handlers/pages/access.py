@@ -4,17 +4,12 @@ through a linked chat" here: a page has no chat, so it needs membership)."""
 
 from __future__ import annotations
 
-from bot.commands.rights import leads_now
+from bot.commands.rights import admin_now, leads_now
 from bot.context import Services
 from bot.i18n import Lang
 from bot.settings import Settings
 from storage import repo
 from storage.repo import Session
-
-
-async def is_admin(settings: Settings, session: Session, person_id: int) -> bool:
-    accounts = await repo.accounts_of(session, person_id)
-    return any(settings.is_admin(a.platform, a.external_id) for a in accounts)
 
 
 async def is_member(session: Session, person_id: int, ag_id: int) -> bool:
@@ -26,7 +21,7 @@ async def may_read(settings: Settings, session: Session, person_id: int, ag_id: 
     no AG: everyone with the link)."""
     if ag_id is None or await is_member(session, person_id, ag_id):
         return True
-    return await is_admin(settings, session, person_id)
+    return await admin_now(settings, session, person_id)
 
 
 async def may_lead(settings: Settings, session: Session, person_id: int, ag_id: int) -> bool:

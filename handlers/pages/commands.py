@@ -63,7 +63,7 @@ async def seite(ctx: Context, what: str | None = None) -> None:
             "einen neuen (der alte geht dann nicht mehr), {off} sperrt alle.",
             day=day,
             cmd=code(ctx.cmd(f"seite {what.lower()}")),
-            off=code(ctx.cmd(f"seite {OFF[0] if ctx.lang.code == 'de' else OFF[1]}")),
+            off=code(ctx.cmd(f"seite {_off(ctx)}")),
         ),
     )
     if not await ctx.reply_private(message):
@@ -114,5 +114,10 @@ def _usage(ctx: Context) -> Rich:
             cmd=code(ctx.cmd("seite k3f7")),
         ),
         ctx.t("{cmd} – Leitung: die Übersicht der AG", cmd=code(ctx.cmd("seite ag2"))),
-        ctx.t("{cmd} – alle deine Seiten-Links sperren", cmd=code(ctx.cmd(f"seite {OFF[0]}"))),
+        ctx.t("{cmd} – alle deine Seiten-Links sperren", cmd=code(ctx.cmd(f"seite {_off(ctx)}"))),
     )
+
+
+def _off(ctx: Context) -> str:
+    """The word for "off" in the reader's language (both work)."""
+    return OFF[0] if ctx.lang.code == "de" else OFF[1]

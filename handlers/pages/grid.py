@@ -23,6 +23,7 @@ from storage.datepoll.polls import DatePollView
 from storage.models import Ag
 
 WORDS = {"yes": N_("ja"), "maybe": N_("wenn nötig"), "no": N_("nein")}
+SAVE = N_("Speichern")
 MARKS = {"yes": "✓", "maybe": "(✓)", "no": "✗"}
 
 
@@ -162,7 +163,7 @@ def _form(lang: Lang, grid: Grid, nonce: str) -> list[str]:
                 f"{esc(lang.gettext(word))}</label>"
             )
         out.append("</fieldset>")
-    out += [f'<button type="submit">{esc(lang.gettext(N_("Speichern")))}</button>', "</form>"]
+    out += [f'<button type="submit">{esc(lang.gettext(SAVE))}</button>', "</form>"]
     if view.poll.status == DatePollStatus.OPEN.value and view.poll.closes_at is not None:
         closes = view.poll.closes_at.astimezone(ZoneInfo(view.poll.timezone))
         until = lang.t("Antworten bis {when}.", when=format_short(closes, lang.code))

@@ -21,8 +21,11 @@ def percent(count: int, total: int) -> int:
 
 
 def render(services: Services, lang: Lang, view: PollView, tally: Tally) -> WebResponse:
-    head = "Zwischenstand: {poll}" if view.is_open else "Ergebnis: {poll}"
-    title = lang.t(head, poll=f"{view.poll.question} ({view.short_id})").plain
+    named = f"{view.poll.question} ({view.short_id})"
+    if view.is_open:
+        title = lang.t("Zwischenstand: {poll}", poll=named).plain
+    else:
+        title = lang.t("Ergebnis: {poll}", poll=named).plain
     leaders = set(tied(tally.counts))
     top = max(tally.counts, default=0)
     items = []

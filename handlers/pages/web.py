@@ -60,8 +60,8 @@ async def serve_page(services: Services, request: WebRequest) -> WebResponse:
 
 
 async def answer(services: Services, request: WebRequest) -> WebResponse:
-    """The grid's form: check the nonce, the rights and the deadline as `/termin` does,
-    store, and show the grid again with what happened."""
+    """The grid's form: check the rights and the deadline as `/termin` does, then the
+    nonce; store, and show the grid again with what happened."""
     token = request.params["token"]
     async with services.db.read() as session:
         row = await links.find(services, session, token)
@@ -75,11 +75,6 @@ async def answer(services: Services, request: WebRequest) -> WebResponse:
     poll = shown.view.poll
     nonce, given = grid.read_form(request.body, len(shown.view.options))
     fresh = await links.nonce(services, token)
-    if not await links.nonce_ok(services, token, nonce):
-        notice = lang.gettext(
-            N_("Das Formular ist abgelaufen. Hier ist es neu; bitte noch einmal.")
-        )
-        return _with_status(403, grid.render(lang, shown, fresh, (notice, False)))
     if not shown.member:
         refused = lang.t(
             "Antworten dürfen nur Mitglieder der AG {ag}. Beitreten: {join}",
@@ -89,6 +84,11 @@ async def answer(services: Services, request: WebRequest) -> WebResponse:
         return _with_status(403, grid.render(lang, shown, fresh, (refused.plain, False)))
     if not shown.open:
         return _with_status(409, grid.render(lang, shown, fresh, (_closed(lang, poll), False)))
+    if not await links.nonce_ok(services, token, nonce):
+        notice = lang.gettext(
+            N_("Das Formular ist abgelaufen. Hier ist es neu; bitte noch einmal.")
+        )
+        return _with_status(403, grid.render(lang, shown, fresh, (notice, False)))
     if not given:
         notice = lang.gettext(N_("Du hast nichts ausgewählt."))
         return _with_status(400, grid.render(lang, shown, fresh, (notice, False)))

@@ -22,7 +22,9 @@ def masked(reply: str) -> str:
 
 
 class _Text(HTMLParser):
-    BREAKS = frozenset({"p", "li", "tr", "h1", "h2", "br", "fieldset", "legend", "div", "label"})
+    BREAKS = frozenset(
+        {"p", "li", "tr", "h1", "h2", "fieldset", "legend", "div", "label", "button"}
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -36,6 +38,8 @@ class _Text(HTMLParser):
             self.parts.append("\n")
         elif tag in ("td", "th"):
             self.parts.append(" | ")
+        elif tag == "br":
+            self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("style", "script", "title"):
