@@ -69,7 +69,7 @@ async def test_the_grid_and_answering_by_link(ag2: tuple[Ag2, WebServer]) -> Non
         "| offen | 1 | 1 | 1",
     ]
     assert shown[9:] == [
-        "★ die meisten „ja“",
+        "✓ ja · (✓) wenn nötig · ✗ nein · – offen · ★ die meisten „ja“",
         "Deine Antworten",
         "1. Di 01.12. 19:00–20:00",
         "ja",

@@ -24,6 +24,7 @@ from storage.models import Ag
 
 WORDS = {"yes": N_("ja"), "maybe": N_("wenn nötig"), "no": N_("nein")}
 SAVE = N_("Speichern")
+OPEN = N_("offen")
 MARKS = {"yes": "✓", "maybe": "(✓)", "no": "✗"}
 
 
@@ -101,7 +102,7 @@ def _table(lang: Lang, grid: Grid) -> list[str]:
         attr = f' class="{cls}"' if cls else ""
         head.append(
             f'<th{attr} scope="col"><time datetime="{start.isoformat()}">'
-            f"{esc(mark)}{option.position + 1}. {esc(day)}<br>{esc(hours)}</time></th>"
+            f"{esc(mark)}{option.position + 1}.<br>{esc(day)}<br>{esc(hours)}</time></th>"
         )
     rows = []
     for person in grid.people:
@@ -114,7 +115,8 @@ def _table(lang: Lang, grid: Grid) -> list[str]:
             else:
                 word = lang.gettext(WORDS[answer])
                 cells.append(
-                    f'<td class="{esc(answer)}" title="{esc(word)}">{esc(MARKS[answer])} {esc(word)}</td>'
+                    f'<td class="{esc(answer)}" title="{esc(word)}">{esc(MARKS[answer])}'
+                    f'<span class="sr"> {esc(word)}</span></td>'
                 )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     member_ids = {p.id for p in grid.people}
@@ -127,7 +129,7 @@ def _table(lang: Lang, grid: Grid) -> list[str]:
         sum(1 for p in member_ids if p not in view.answers.get(o.position, {})) for _c, o in cols
     ]
     foot.append(
-        f"<tr><td>{esc(lang.gettext(N_('offen')))}</td>"
+        f"<tr><td>{esc(lang.gettext(OPEN))}</td>"
         + "".join(f"<td>{n}</td>" for n in missing)
         + "</tr>"
     )
@@ -140,8 +142,11 @@ def _table(lang: Lang, grid: Grid) -> list[str]:
         *foot,
         "</tfoot></table></div>",
     ]
+    legend = " · ".join(f"{MARKS[key]} {lang.gettext(word)}" for key, word in WORDS.items())
+    legend += f" · – {lang.gettext(OPEN)}"
     if best is not None:
-        out.append(tag("p", lang.gettext(N_("★ die meisten „ja“")), "muted"))
+        legend += " · " + lang.gettext(N_("★ die meisten „ja“"))
+    out.append(tag("p", legend, "muted"))
     return out
 
 

@@ -55,12 +55,12 @@ p{margin:.4rem 0}.muted{color:#5b5b60;font-size:.92rem}
 .bar{height:.9rem;background:#dcdcd8;border-radius:.45rem;overflow:hidden}
 .bar span{display:block;height:100%;background:#2f6fb5}
 .bars .lead .bar span{background:#1f8a4c}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid #dcdcd8;
+.scroll{position:relative;overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid #dcdcd8;
 border-radius:.4rem;background:#fff}
 table{border-collapse:collapse;font-size:.9rem;width:100%}
-th,td{padding:.35rem .45rem;border-bottom:1px solid #ececea;text-align:center;white-space:nowrap}
+th,td{padding:.35rem .4rem;border-bottom:1px solid #ececea;text-align:center;white-space:nowrap}
 th:first-child,td:first-child{text-align:left;position:sticky;left:0;background:#fff}
-thead th{font-weight:600;vertical-align:bottom}
+thead th{font-weight:600;vertical-align:bottom;font-size:.8rem;line-height:1.25}
 .best{background:#e6f4ea}th.best{color:#1f6b3c}
 td.yes{background:#d4efdc}td.maybe{background:#fbefc8}td.no{background:#f7d9d6}
 td.open{color:#8a8a8f}
@@ -72,4 +72,5 @@ label{display:inline-block;margin:.25rem .9rem .25rem 0}
 button{font:inherit;padding:.55rem 1.2rem;border:0;border-radius:.4rem;background:#2f6fb5;
 color:#fff;margin:.6rem 0}
 ul.plain{padding-left:1.1rem}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 """
