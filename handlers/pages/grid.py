@@ -32,6 +32,7 @@ MARKS = {"yes": "✓", "maybe": "(✓)", "no": "✗"}
 class Person:
     id: int
     name: str
+    member: bool = True  # False: answered while a member, has left since
 
 
 @dataclass(frozen=True)
@@ -104,30 +105,24 @@ def _table(lang: Lang, grid: Grid) -> list[str]:
             f'<th{attr} scope="col"><time datetime="{start.isoformat()}">'
             f"{esc(mark)}{option.position + 1}.<br>{esc(day)}<br>{esc(hours)}</time></th>"
         )
-    rows = []
-    for person in grid.people:
-        name = person.name + (" " + lang.gettext(N_("(du)")) if person.id == grid.me else "")
-        cells = [f'<th scope="row">{esc(name)}</th>']
-        for _cls, option in cols:
-            answer = view.answers.get(option.position, {}).get(person.id)
-            if answer is None:
-                cells.append('<td class="open">–</td>')
-            else:
-                word = lang.gettext(WORDS[answer])
-                cells.append(
-                    f'<td class="{esc(answer)}" title="{esc(word)}">{esc(MARKS[answer])}'
-                    f'<span class="sr"> {esc(word)}</span></td>'
-                )
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    member_ids = {p.id for p in grid.people}
-    foot = []
-    for key, label in (("yes", N_("ja")), ("maybe", N_("wenn nötig")), ("no", N_("nein"))):
-        cells = [f"<td>{esc(lang.gettext(label))}</td>"]
-        cells += [f"<td>{counts(view, o.position)[key]}</td>" for _c, o in cols]
-        foot.append("<tr>" + "".join(cells) + "</tr>")
-    missing = [
-        sum(1 for p in member_ids if p not in view.answers.get(o.position, {})) for _c, o in cols
+    # One string per kind of cell, made once: a grid of 15 × 500 is 7,500 cells.
+    cell = {key: _cell(lang, key) for key in WORDS}
+    columns = [view.answers.get(option.position, {}) for _cls, option in cols]
+    me = " " + lang.gettext(N_("(du)"))
+    rows = [
+        f'<tr><th scope="row">{esc(person.name + (me if person.id == grid.me else ""))}</th>'
+        + "".join([cell.get(column.get(person.id, ""), OPEN_CELL) for column in columns])
+        + "</tr>"
+        for person in grid.people
     ]
+    tallies = [counts(view, option.position) for _cls, option in cols]
+    foot = []
+    for key, label in WORDS.items():
+        cells = [f"<td>{esc(lang.gettext(label))}</td>"]
+        cells += [f"<td>{tally[key]}</td>" for tally in tallies]
+        foot.append("<tr>" + "".join(cells) + "</tr>")
+    members = [p.id for p in grid.people if p.member]
+    missing = [sum(1 for p in members if p not in column) for column in columns]
     foot.append(
         f"<tr><td>{esc(lang.gettext(OPEN))}</td>"
         + "".join(f"<td>{n}</td>" for n in missing)
@@ -148,6 +143,14 @@ def _table(lang: Lang, grid: Grid) -> list[str]:
         legend += " · " + lang.gettext(N_("★ die meisten „ja“"))
     out.append(tag("p", legend, "muted"))
     return out
+
+
+def _cell(lang: Lang, key: str) -> str:
+    word = esc(lang.gettext(WORDS[key]))
+    return f'<td class="{key}" title="{word}">{MARKS[key]}<span class="sr"> {word}</span></td>'
+
+
+OPEN_CELL = '<td class="open">–</td>'
 
 
 def _form(lang: Lang, grid: Grid, nonce: str) -> list[str]:

@@ -148,7 +148,8 @@ async def _grid(
     people = [grid.Person(m.person_id, _name(m.accounts)) for m in members]
     known = {p.id for p in people}
     for other in sorted(view.answered() - known):
-        people.append(grid.Person(other, _name(await repo.accounts_of(session, other))))
+        accounts = await repo.accounts_of(session, other)
+        people.append(grid.Person(other, _name(accounts), member=False))
     now = services.now()
     is_open = poll.status == DatePollStatus.OPEN.value and (
         poll.closes_at is None or poll.closes_at > now
