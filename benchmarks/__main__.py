@@ -144,6 +144,21 @@ async def calendar_feed() -> Row:
     )
 
 
+async def grid_page() -> Row:
+    from benchmarks.pages import grid_benchmark
+
+    with tempfile.TemporaryDirectory() as tmp:
+        r = await grid_benchmark(f"sqlite+aiosqlite:///{tmp}/grid.db")
+    return Row(
+        f"8. Terminumfrage grid page, {r['dates']} dates × {r['people']} people "
+        f"({r['bytes'] // 1024} KiB), SQLite",
+        f"p50 {r['p50_ms']:.1f} ms, max {r['max_ms']:.1f} ms",
+        f"/healthz p50 {r['floor_p50_ms']:.1f} ms; goal < 50 ms",
+        f"{r['p50_ms'] / r['floor_p50_ms']:.1f}x floor, {r['p50_ms'] / 50:.2f} of goal",
+        r,
+    )
+
+
 async def reminders_scale() -> Row:
     from benchmarks.reminders import rebuild
 
@@ -207,6 +222,7 @@ async def main() -> None:
         matrix_path,
         polls_tally,
         calendar_feed,
+        grid_page,
         reminders_scale,
         fanout,
         reminders_lag,

@@ -147,7 +147,7 @@ def _table(lang: Lang, grid: Grid) -> list[str]:
 
 def _cell(lang: Lang, key: str) -> str:
     word = esc(lang.gettext(WORDS[key]))
-    return f'<td class="{key}" title="{word}">{MARKS[key]}<span class="sr"> {word}</span></td>'
+    return f'<td class="{key}">{MARKS[key]}<span class="sr"> {word}</span></td>'
 
 
 OPEN_CELL = '<td class="open">–</td>'

@@ -21,6 +21,7 @@ from storage.datepoll.models import DatePoll, DatePollStatus
 from storage.models import Account, Ag
 from storage.polls.view import view_by_id
 from storage.repo import Session
+from storage.web import grid as grid_rows
 from storage.web.models import WebToken
 
 log = logging.getLogger(__name__)
@@ -143,9 +144,9 @@ async def _grid(
     if ag is None:
         return None
     lang = await access.lang_of(services, session, row.person_id)
-    view = await datepolls.view(session, poll)
-    members = await repo.members_of(session, poll.ag_id)
-    people = [grid.Person(m.person_id, _name(m.accounts)) for m in members]
+    view = await grid_rows.view(session, poll)
+    members = await grid_rows.member_names(session, poll.ag_id)
+    people = [grid.Person(person_id, name) for person_id, name in members]
     known = {p.id for p in people}
     for other in sorted(view.answered() - known):
         accounts = await repo.accounts_of(session, other)
