@@ -48,8 +48,12 @@ async def test_usage_and_no_web_side(bot: BotHarness) -> None:
         "/seite ag2 – Leitung: die Übersicht der AG\n"
         "/seite aus – alle deine Seiten-Links sperren"
     ]
-    assert await bot.dm("ben").say("ben", "/seite ag2") == [
+    assert await bot.dm("anna").say("anna", "/seite ag2") == [
         "Web-Seiten sind auf diesem Bot nicht eingerichtet."
+    ]
+    # The rights come first, as for /kalender.
+    assert await bot.dm("ben").say("ben", "/seite ag2") == [
+        "Das dürfen nur die Leitung der AG „Transparenz und Beteiligung“ und Admins."
     ]
 
 

@@ -65,6 +65,7 @@ EXAMPLES: dict[str, str] = {
     "help": "",
     "ics": "ag2",
     "kalender": "ag2",
+    "seite": "{p}",
     "join": "ag2",
     "lang": "en",
     "lead": "ag2 @member",
@@ -133,6 +134,8 @@ EXPECTED: dict[str, str] = {
     "help":           "AAA AAA AAA AAA AAA AAA AAA",
     "ics":            "RRR AAA RRR AAA AAA RRR AAA",
     "kalender":       "RRR RRR RRR AAA AAA RRR RRR",
+    # A page of a poll: members of its AG (no "follower in a linked chat": a page has no chat).
+    "seite":          "RRR AAA RRR AAA AAA RRR AAA",
     "join":           "AAA AAA AAA AAA AAA AAA AAA",
     "lang":           "ARR ARR ARR AAR AAA ARR ARR",
     "lead":           "RRR RRR RRR RRR AAA RRR RRR",

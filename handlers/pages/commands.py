@@ -49,10 +49,10 @@ async def seite(ctx: Context, what: str | None = None) -> None:
         n = await links.revoke_all(ctx.services, person_id)
         await ctx.reply(ctx.tn("{n} Seiten-Link gesperrt.", "{n} Seiten-Links gesperrt.", n))
         return
+    scope, shown = await _scope(ctx, what)  # the rights first, as for /kalender
     if ctx.services.settings.web is None:
         await ctx.reply(ctx.t("Web-Seiten sind auf diesem Bot nicht eingerichtet."))
         return
-    scope, shown = await _scope(ctx, what)
     issued = await links.issue(ctx.services, person_id, scope)
     day = format_day(issued.expires_at.astimezone(ctx.services.settings.tz).date(), ctx.lang.code)
     message = lines(
