@@ -160,3 +160,17 @@ async def test_unknown_words_get_a_clear_answer(ag2: tuple[Ag2, WebServer]) -> N
     assert await group.ben.say("ben", "/seite zzzz9") == [
         "Eine Umfrage, Terminumfrage oder AG zzzz9 kenne ich nicht."
     ]
+
+
+async def test_no_page_token_in_the_log(
+    ag2: tuple[Ag2, WebServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    group, server = ag2
+    sid = await start_poll(group.group, "anna", WANN)
+    token = page_token((await group.ben.say("ben", f"/seite {sid}"))[0])
+    caplog.set_level("DEBUG")
+    await request(server, f"/seite/{token}")
+    await request(server, f"/seite/{token}", method="POST", data=b"d1=yes")
+    assert "web: GET /seite/*** -> 200" in caplog.text
+    assert "web: POST /seite/*** -> 404" in caplog.text  # a poll's page takes no answers
+    assert token not in caplog.text

@@ -109,8 +109,11 @@ async def test_the_grid_and_answering_by_link(ag2: tuple[Ag2, WebServer]) -> Non
         "1. Di 01.12. 19:00–20:00 – ja 1 · wenn nötig 0 · nein 1 · offen 0",
         "3. Do 03.12. 19:00–21:00 – ja 0 · wenn nötig 1 · nein 1 · offen 0",
     ]
-    # A POST with nothing chosen says so.
+    # A POST with nothing chosen says so; a flood of fields is no error of ours.
     assert (await post(server, token, {"nonce": nonce(page.body)}))[0] == 400
+    flood = {f"x{i}": "1" for i in range(100)}
+    status, body = await post(server, token, {"nonce": nonce(page.body), **flood})
+    assert status == 403  # its nonce is not read: treated as a form without one
 
 
 async def test_answering_follows_termins_rules(ag2: tuple[Ag2, WebServer]) -> None:
@@ -173,3 +176,19 @@ async def test_the_ag_overview_for_its_lead(ag2: tuple[Ag2, WebServer]) -> None:
     assert shown[6] == "Offene Umfragen"
     assert shown[7].startswith("Welche Farbe? (")
     assert shown[8] == f"Terminumfrage {sid}: Plenum <im> Januar"
+
+
+async def test_the_page_speaks_the_owners_language(ag2: tuple[Ag2, WebServer]) -> None:
+    group, server = ag2
+    sid = await start(group)
+    await group.ben.say("ben", "/lang en")
+    [reply] = await group.ben.say("ben", f"/seite {sid}")
+    assert reply.splitlines()[0] == f"Date poll {sid} as a table; you can answer there too:"
+    page = await request(server, f"/seite/{page_token(reply)}")
+    assert b'<html lang="en">' in page.body
+    shown = visible(page.body)
+    assert shown[0] == f"Date poll {sid}: Plenum <im> Januar"
+    assert shown[2].startswith("| | 1. Tue 1 Dec 19:00–20:00")
+    assert "| Ben (you) | – | – | –" in shown
+    assert "✓ yes · (✓) if need be · ✗ no · – open" in shown
+    assert shown[-1] == "Save"

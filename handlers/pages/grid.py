@@ -56,7 +56,10 @@ def best_position(view: DatePollView) -> int | None:
 def read_form(body: bytes, count: int) -> tuple[str, dict[int, Answer]]:
     """The nonce and the answers (`d1=yes&d2=no`) of a posted form; what is not a date
     of this poll or not an answer is left out."""
-    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=64)
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=64)
+    except ValueError:  # more fields than any form of ours has
+        return "", {}
     given: dict[int, Answer] = {}
     for key, values in fields.items():
         number = key[1:]
