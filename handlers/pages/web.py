@@ -9,6 +9,7 @@ the same 404 as an unknown link, so an answer tells nothing about other links.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.context import Services
 from bot.i18n import N_, Lang
@@ -94,9 +95,20 @@ async def answer(services: Services, request: WebRequest) -> WebResponse:
         notice = lang.gettext(N_("Du hast nichts ausgewählt."))
         return _with_status(400, grid.render(lang, shown, fresh, (notice, False)))
     now = services.now()
-    await services.db.run(
-        lambda s: datepolls.set_answers(s, poll.id, row.person_id, "web", given, now)
-    )
+
+    async def store(session: Session) -> bool:
+        """Checked again in the writing transaction: a pick may have come in between."""
+        current = await session.get(DatePoll, poll.id)
+        if current is None:
+            return False
+        await session.refresh(current)
+        if not _takes_answers(current, now):
+            return False
+        await datepolls.set_answers(session, poll.id, row.person_id, "web", given, now)
+        return True
+
+    if not await services.db.run(store):
+        return _with_status(409, grid.render(lang, shown, fresh, (_closed(lang, poll), False)))
     log.info("date poll %s answered on its page (%d dates)", poll.short_id, len(given))
     async with services.db.read() as session:
         again = await _grid(services, session, row, int(ident))
@@ -107,6 +119,13 @@ async def answer(services: Services, request: WebRequest) -> WebResponse:
 
 def _closed(lang: Lang, poll: DatePoll) -> str:
     return lang.t("Die Terminumfrage {id} nimmt keine Antworten mehr an.", id=poll.short_id).plain
+
+
+def _takes_answers(poll: DatePoll, now: datetime) -> bool:
+    """`/termin`'s rule: open, and before the deadline."""
+    return poll.status == DatePollStatus.OPEN.value and (
+        poll.closes_at is None or poll.closes_at > now
+    )
 
 
 def _with_status(status: int, response: WebResponse) -> WebResponse:
@@ -151,10 +170,7 @@ async def _grid(
     for other in sorted(view.answered() - known):
         accounts = await repo.accounts_of(session, other)
         people.append(grid.Person(other, _name(accounts), member=False))
-    now = services.now()
-    is_open = poll.status == DatePollStatus.OPEN.value and (
-        poll.closes_at is None or poll.closes_at > now
-    )
+    is_open = _takes_answers(poll, services.now())
     shown = grid.Grid(view, ag, people, row.person_id, row.person_id in known, is_open)
     return shown, lang
 
