@@ -180,6 +180,23 @@ async def test_if_modified_since_alone_never_hides_a_change_without_a_time(
     assert after.headers["ETag"] != first.headers["ETag"]
 
 
+async def test_if_modified_since_alone_sees_an_ag_joined(ag2: tuple[Ag2, WebServer]) -> None:
+    """Joining an AG adds its meetings to the feed without a newer timestamp: they were
+    planned before the last fetch."""
+    group, server = ag2
+    admin = group.bot.dm("admin")
+    kennung(await admin.say("admin", "/meeting ag1 05.12.2026 14:00 Vorstand"))
+    kennung(await group.anna.say("anna", FEST))
+    token = feed_token((await group.ben.say("ben", "/kalender"))[0])
+    first = await fetch(server, token)
+    assert [e.summary for e in events(first)] == ["Sommerfest; Grillen"]
+    group.clock.advance(minutes=5)
+    await group.ben.say("ben", "/join ag1")
+    after = await fetch(server, token, **{"If-Modified-Since": first.headers["Last-Modified"]})
+    assert after.status == 200
+    assert sorted(e.summary for e in events(after)) == ["Sommerfest; Grillen", "Vorstand"]
+
+
 async def test_what_people_typed_is_escaped_and_folded(ag2: tuple[Ag2, WebServer]) -> None:
     group, server = ag2
     title = 'Plenum; Tagesordnung, Teil 1 \\ "Zukunft" – Übergänge im Revier ' * 3
