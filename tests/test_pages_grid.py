@@ -109,10 +109,18 @@ async def test_the_grid_and_answering_by_link(ag2: tuple[Ag2, WebServer]) -> Non
         "1. Di 01.12. 19:00–20:00 – ja 1 · wenn nötig 0 · nein 1 · offen 0",
         "3. Do 03.12. 19:00–21:00 – ja 0 · wenn nötig 1 · nein 1 · offen 0",
     ]
+    # A page left open for more than 12 hours: its form has expired; the answer shows a
+    # fresh one, which works.
+    old = nonce(page.body)
+    group.clock.advance(hours=12, minutes=1)
+    status, body = await post(server, token, {"nonce": old, "d1": "yes"})
+    assert status == 403 and "| Ben (du) | ✗ nein | ✓ ja | (✓) wenn nötig" in visible(body)
+    fresh = nonce(body)
+    assert (await post(server, token, {"nonce": fresh, "d1": "yes"}))[0] == 200
     # A POST with nothing chosen says so; a flood of fields is no error of ours.
-    assert (await post(server, token, {"nonce": nonce(page.body)}))[0] == 400
+    assert (await post(server, token, {"nonce": fresh}))[0] == 400
     flood = {f"x{i}": "1" for i in range(100)}
-    status, body = await post(server, token, {"nonce": nonce(page.body), **flood})
+    status, body = await post(server, token, {"nonce": fresh, **flood})
     assert status == 403  # its nonce is not read: treated as a form without one
 
 

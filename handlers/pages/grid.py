@@ -77,7 +77,7 @@ def render(
     body = [tag("h1", title), tag("p", lang.t("(AG {ag})", ag=grid.ag.name).plain, "muted")]
     if poll.place:
         body.append(tag("p", lang.t("Ort: {place}", place=poll.place).plain))
-    if poll.url:
+    if poll.url.startswith(("https://", "http://")):  # never a javascript: link
         body.append(
             f'<p><a href="{esc(poll.url)}" rel="noopener noreferrer">{esc(poll.url)}</a></p>'
         )
