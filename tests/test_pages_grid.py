@@ -20,11 +20,14 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 @pytest.fixture
-async def ag2(bot: BotHarness) -> AsyncIterator[tuple[Ag2, WebServer]]:
+async def ag2(database_url: str) -> AsyncIterator[tuple[Ag2, WebServer]]:
+    """On SQLite and PostgreSQL: the grid's rows are read by hand-written Core queries."""
+    bot = await BotHarness.create(database_url)
     ag2 = await ag2_with_lead(bot)
     server = await serve(bot)
     yield ag2, server
     await server.stop()
+    await bot.close()
 
 
 async def start(ag2: Ag2, extra: str = "") -> str:
