@@ -172,6 +172,7 @@ async def test_the_ag_overview_for_its_lead(ag2: tuple[Ag2, WebServer]) -> None:
     planned, *_ = await group.anna.say("anna", "/meeting ag2 05.12.2026 14:00 Sommerfest <draußen>")
     occurrence = planned.split("Kennung: ")[1].split()[0].rstrip(".")
     await group.ben.say("ben", f"/rsvp {occurrence} ja")
+    await group.anna.say("anna", f"/rsvp {occurrence} vielleicht")
     await group.group.say("anna", '/poll "Welche Farbe?" "rot" "grün"')
     sid = await start(group)
     token = page_token((await group.anna.say("anna", "/seite ag2"))[0])
@@ -182,7 +183,7 @@ async def test_the_ag_overview_for_its_lead(ag2: tuple[Ag2, WebServer]) -> None:
     assert shown[1:4] == ["Mitglieder (2)", "Anna – Leitung", "Ben – Mitglied"]
     assert shown[4:6] == [
         "Nächste Treffen",
-        f"Sa 05.12. 14:00 – Sommerfest <draußen> ({occurrence}) · 1 dabei",
+        f"Sa 05.12. 14:00 – Sommerfest <draußen> ({occurrence}) · 1 dabei · 1 vielleicht · 0 nicht dabei",
     ]
     assert shown[6] == "Offene Umfragen"
     assert shown[7].startswith("Welche Farbe? (")

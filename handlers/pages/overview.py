@@ -1,5 +1,5 @@
 """An AG's overview for its leads: members with their roles, the upcoming meetings with
-how many said "Dabei", and the open polls and Terminumfragen."""
+their answers (dabei · vielleicht · nicht dabei), and the open polls and Terminumfragen."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ async def render(session: Session, lang: Lang, ag: Ag, now: datetime, tz: ZoneIn
     title = lang.t("AG {ag}", ag=ag.name).plain + f" ({ag.slug})"
     members = await repo.members_of(session, ag.id)
     dates = await occurrences.upcoming(session, [ag.id], now, limit=UPCOMING)
-    going = await rsvps.rsvp_counts(session, [d.id for d in dates])
+    answers = await rsvps.answer_counts(session, [d.id for d in dates])
     open_polls = await polls.polls_of_ags(session, [ag.id], open_only=True)
     open_dates = await datepolls.open_of_ag(session, ag.id)
     body = [tag("h1", title)]
@@ -43,7 +43,13 @@ async def render(session: Session, lang: Lang, ag: Ag, now: datetime, tz: ZoneIn
     body.append('<ul class="plain">')
     for d in dates:
         when = format_short(d.start.astimezone(tz), lang.code)
-        said = lang.t("{n} dabei", n=going.get(d.id, 0)).plain
+        given = answers.get(d.id, {})
+        said = lang.t(
+            "{yes} dabei · {maybe} vielleicht · {no} nicht dabei",
+            yes=given.get("yes", 0),
+            maybe=given.get("maybe", 0),
+            no=given.get("no", 0),
+        ).plain
         body.append(
             f"<li>{esc(when)} – <strong>{esc(d.title)}</strong> (m{d.id}) · {esc(said)}</li>"
         )
