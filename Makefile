@@ -19,6 +19,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install --quiet -c constraints.txt -e ".[test]"
+	@command -v chromium >/dev/null || { echo "installing chromium (Debian package, for the page tests)"; \
+	  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }; }
 	@touch $@
 
 install: $(VENV)/.installed

@@ -109,6 +109,21 @@ EXPLANATIONS: tuple[tuple[str, str], ...] = (
         "same run, is the answer's write alone. Goal: well under 50 ms at p50; the p95 "
         "carries Python's garbage collections of the whole process.",
     ),
+    (
+        "8. Calendar feed of an AG with 500 meetings",
+        "An AG with 450 single meetings (a tenth cancelled) and 50 weekly series (each with a "
+        "moved and a cancelled date), its feed fetched over HTTP from the bot's own web "
+        "server on SQLite: the whole feed (200, rendered) and a repeat with `If-None-Match` "
+        "(304, no rendering), against `GET /healthz` on the same server in the same run (one "
+        "HTTP round trip and a trivial query). Goal: well under 50 ms.",
+    ),
+    (
+        "9. Terminumfrage grid page, 15 dates × 500 people",
+        "A Terminumfrage of 15 dates in an AG of 501 members who answered most dates, its "
+        "page (`/seite`) fetched over HTTP from the bot's own web server on SQLite: the link "
+        "looked up, the rights checked, 7,515 cells rendered and escaped, against `GET "
+        "/healthz` on the same server in the same run. Goal: well under 50 ms.",
+    ),
 )
 
 NOISE = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
@@ -18,6 +19,8 @@ from bot.context import Services
 from bot.core import Transport
 from bot.i18n import Translator
 from bot.logs import use_pseudonym_key
+from bot.web.health import health_endpoint
+from bot.web.server import WebServer
 from handlers.features import FEATURES
 from handlers.polls.secret import secret_key
 from handlers.reminders.engine import ReminderEngine
@@ -52,8 +55,15 @@ def build_registry() -> Registry:
 
 
 class App:
-    def __init__(self, settings: Settings, transports: list[Transport]) -> None:
+    def __init__(
+        self, settings: Settings, transports: list[Transport], *, web: WebServer | None = None
+    ) -> None:
+        """`web`: the HTTP server, if `[web]` is configured (build_app makes it, so that
+        the Telegram transport can serve its webhook on it)."""
         self.settings = settings
+        if web is None and settings.web is not None:
+            web = WebServer(settings.web)
+        self.web = web
         self.services = Services(
             settings=settings,
             db=Database(settings.database_url),
@@ -85,6 +95,8 @@ class App:
         except (OSError, RuntimeError) as exc:
             log.warning("log pseudonyms keyed for this run only, no secret key: %s", exc)
         self.services.timers.start()
+        if self.web is not None:
+            await self.start_web(self.web)
         menus = build_menus(self.services.registry, self.services.translator)
         for transport in self.transports:
             await transport.start(self.dispatcher)
@@ -100,6 +112,21 @@ class App:
             except Exception:
                 log.exception("start-up step %s failed", hook.__qualname__)
 
+    async def start_web(self, web: WebServer) -> None:
+        """The features' routes and `/healthz`, then listen (transports add theirs later)."""
+        services = self.services
+        for (method, pattern), handler in services.registry.routes.items():
+            web.add(method, pattern, functools.partial(handler, services))
+        web.add("GET", "/healthz", health_endpoint(services.db, self._running))
+        await web.start()
+
+    def _running(self) -> list[tuple[str, bool]]:
+        """Each transport and whether it runs (started, not finished)."""
+        return [
+            (t.platform, t in self._started and not (t.finished and t.finished.is_set()))
+            for t in self.transports
+        ]
+
     async def stop(self) -> None:
         """Stop taking messages, let running commands finish and reply, then disconnect."""
         for transport in self._started:
@@ -107,6 +134,8 @@ class App:
                 await transport.stop_receiving()
             except Exception:
                 log.exception("%s transport did not stop receiving", transport.platform)
+        if self.web is not None:
+            await self.web.stop()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_GRACE_SECONDS
         try:
@@ -160,15 +189,18 @@ class App:
             await self.stop()
 
 
-def build_transports(settings: Settings, *, console: bool = False) -> list[Transport]:
-    """Every transport whose settings are present; the console when none is (or asked)."""
+def build_transports(
+    settings: Settings, *, console: bool = False, web: WebServer | None = None
+) -> list[Transport]:
+    """Every transport whose settings are present; the console when none is (or asked).
+    `web`: the bot's HTTP server, which serves Telegram's webhook in webhook mode."""
     transports: list[Transport] = []
     if not console:
         if settings.telegram is not None:
             from bot.transports.telegram import TelegramTransport
 
             transports.append(
-                TelegramTransport(settings.telegram, default_language=settings.language)
+                TelegramTransport(settings.telegram, default_language=settings.language, web=web)
             )
         if settings.matrix is not None:
             from bot.transports.matrix import MatrixTransport
@@ -182,4 +214,5 @@ def build_transports(settings: Settings, *, console: bool = False) -> list[Trans
 
 
 def build_app(settings: Settings, *, console: bool = False) -> App:
-    return App(settings, build_transports(settings, console=console))
+    web = WebServer(settings.web) if settings.web is not None else None
+    return App(settings, build_transports(settings, console=console, web=web), web=web)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.config_web import ENV_WEB, web_settings
 from bot.settings import (
     DEFAULT_DATABASE_URL,
     LOCAL_CONFIG_DIR,
@@ -88,6 +89,7 @@ ENV = {
     "privacy.email": "BUENDNISBOT_PRIVACY_EMAIL",
     "privacy.retention": "BUENDNISBOT_PRIVACY_RETENTION",
     "privacy.authority": "BUENDNISBOT_PRIVACY_AUTHORITY",
+    **ENV_WEB,
 }
 
 
@@ -127,6 +129,7 @@ def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
             "reminders",
             "limits",
             "privacy",
+            "web",
         ) and isinstance(value, Mapping):
             for sub, subvalue in value.items():
                 flat[f"{key}.{sub}"] = subvalue
@@ -219,6 +222,7 @@ def _build(flat: dict[str, Any], chat_languages: Any) -> Settings:
         commands_per_minute=_count(flat, "limits.commands_per_minute", 20, 0, 6000),
         command_burst=_count(flat, "limits.burst", 5, 1, 1000),
         privacy=_privacy(flat),
+        web=web_settings(flat, _str, ConfigError),
     )
 
 

@@ -62,6 +62,18 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The bot's small HTTP server (bot/web/): where it listens and the https address
+    people reach it at, through a reverse proxy. Absent: no server, no calendar feeds."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""  # e.g. https://bot.example.org (no trailing slash)
+    # Requests larger than this are refused (413) before they are read.
+    max_body_bytes: int = 1024 * 1024
+
+
+@dataclass(frozen=True)
 class MatrixSettings:
     homeserver: str
     user_id: str
@@ -119,6 +131,7 @@ class Settings:
     heartbeat_file: Path = Path("data/heartbeat")
     telegram: TelegramSettings | None = None
     matrix: MatrixSettings | None = None
+    web: WebSettings | None = None
     # Keys the one-vote-per-person hashes of anonymous polls. Kept out of the database,
     # so a copy of the database alone cannot tell who voted. Empty: a random key in
     # `secret_key_file`, created on first use.

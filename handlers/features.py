@@ -6,6 +6,7 @@ from bot.commands import Feature
 from handlers.access import commands as access
 from handlers.access import leaving as access_leaving
 from handlers.access import requests as access_requests
+from handlers.calendar import commands as calendar
 from handlers.cards import commands as cards
 from handlers.connect import commands as connect
 from handlers.datepoll import commands as datepoll
@@ -19,6 +20,7 @@ from handlers.membership import admin, requests
 from handlers.membership import commands as membership
 from handlers.nudges import commands as nudges
 from handlers.nudges import schedule as nudge_schedule
+from handlers.pages import commands as pages
 from handlers.polls import commands as polls
 from handlers.polls import export as poll_export
 from handlers.polls import lifecycle as poll_lifecycle
@@ -52,6 +54,8 @@ FEATURES: tuple[Feature, ...] = (
     meetings.feature,
     edit.feature,
     listing.feature,
+    calendar.feature,
+    pages.feature,
     reminders.feature,
     attendance.feature,
     datepoll.feature,

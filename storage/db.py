@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -72,6 +73,9 @@ def prepare_sqlite_path(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+PING_SECONDS = 2.0  # `/healthz`: a database slower than this counts as down
 
 
 class Database:
@@ -162,6 +166,15 @@ class Database:
                 log.debug("transient database error, retrying (attempt %d)", attempt)
             await asyncio.sleep(0.01 * attempt)
         raise AssertionError("unreachable")
+
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query in time (for `/healthz`)."""
+        try:
+            async with asyncio.timeout(PING_SECONDS), self.read() as session:
+                await session.execute(sql_text("SELECT 1"))
+        except (TimeoutError, OSError, DatabaseUnavailable, DBAPIError):
+            return False
+        return True
 
     async def upgrade(self) -> None:
         """Apply all Alembic migrations on this engine's connection."""

@@ -117,6 +117,8 @@ CASES: dict[str, tuple[str, ...]] = {
     "forget": ("", "no", "XYZ"),
     "help": ("", "join", "nosuch"),
     "ics": ("ag2", "ag9"),
+    "kalender": ("", "going", "new", "ag2", "ag9", "ag2 new extra"),
+    "seite": ("", "{p}", "ag2", "zzzz", "off"),
     "join": ("ag2", "ag1", "ag9", ""),
     "lang": ("", "en", "xx"),
     "lead": ("ag2 @finn", "ag2 @nobody", ""),

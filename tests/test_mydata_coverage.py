@@ -29,6 +29,7 @@ from storage.notices import rows as notices
 from storage.notices.models import NoticeKind
 from storage.polls.models import Poll
 from storage.privacy.mydata import MYDATA_SECTIONS
+from storage.web import tokens as web_tokens
 from tests.support.fake import BotHarness
 from tests.support.meetings import add_private_delivery
 from tests.support.poll_chat import Clock, setup_ag, start_poll
@@ -111,6 +112,13 @@ async def full_life(bot: BotHarness) -> None:
     await bot.app.services.db.run(
         lambda s: notices.want(s, NoticeKind.NUDGE.value, "poll:1", [person_id])
     )
+    # A calendar link (`/kalender` needs `[web]`, which the harness has not).
+    await bot.app.services.db.run(
+        lambda s: web_tokens.issue(
+            s, digest="0" * 64, purpose="feed", person_id=person_id, scope="mine:all",
+            now=bot.app.services.now(),
+        )
+    )  # fmt: skip
 
     async def shared(session: AsyncSession) -> None:
         # What the account brought into a link (written by a confirmed /connect).

@@ -65,6 +65,8 @@ EXAMPLES: dict[str, str] = {
     "forget": "",
     "help": "",
     "ics": "ag2",
+    "kalender": "ag2",
+    "seite": "{p}",
     "join": "ag2",
     "lang": "en",
     "lead": "ag2 @member",
@@ -134,6 +136,9 @@ EXPECTED: dict[str, str] = {
     "forget":         "APP APP APP APP APP APP APP",
     "help":           "AAA AAA AAA AAA AAA AAA AAA",
     "ics":            "RRR AAA RRR AAA AAA RRR AAA",
+    "kalender":       "RRR RRR RRR AAA AAA RRR RRR",
+    # A page of a poll: members of its AG (no "follower in a linked chat": a page has no chat).
+    "seite":          "RRR AAA RRR AAA AAA RRR AAA",
     "join":           "AAA AAA AAA AAA AAA AAA AAA",
     "lang":           "ARR ARR ARR AAR AAA ARR ARR",
     "lead":           "RRR RRR RRR RRR AAA RRR RRR",

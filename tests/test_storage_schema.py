@@ -109,6 +109,7 @@ async def test_the_migrations_build_exactly_the_tables_the_models_describe(
     import storage.notices.models
     import storage.polls.models
     import storage.privacy.forget
+    import storage.web.models
     import storage.welcome  # noqa: F401  (every table on Base.metadata, as env.py has them)
     from storage.models import Base
 

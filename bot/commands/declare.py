@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.i18n import N_
+from bot.web.http import RouteHandler
 
 
 class Right(enum.IntEnum):
@@ -121,6 +122,22 @@ class Registry:
     # Network events by name: "poll_vote", "poll_counts".
     events: dict[str, EventHandler] = field(default_factory=dict)
     start_hooks: list[StartHook] = field(default_factory=list)
+    # Web routes by (method, path pattern): handler(services, request), served by
+    # bot/web/ when `[web]` is configured.
+    routes: dict[tuple[str, str], RouteHandler] = field(default_factory=dict)
+
+    def route(self, method: str, pattern: str) -> Callable[[RouteHandler], RouteHandler]:
+        """Declare a web route, e.g. `route("GET", "/kalender/{token}.ics")`; a path
+        parameter named `token` never shows in the access log."""
+
+        def register(fn: RouteHandler) -> RouteHandler:
+            key = (method.upper(), pattern)
+            if key in self.routes:
+                raise ValueError(f"route {method} {pattern} declared twice")
+            self.routes[key] = fn
+            return fn
+
+        return register
 
     def on_start(self, fn: StartHook) -> StartHook:
         """Declare work for start-up, after the transports run: called as `fn(services)`
@@ -242,6 +259,8 @@ class Feature(Registry):
         for name, event in self.events.items():
             registry.event(name)(event)
         registry.start_hooks.extend(self.start_hooks)
+        for (method, pattern), handler in self.routes.items():
+            registry.route(method, pattern)(handler)
 
 
 def ag(*, optional: bool = False, from_chat: bool = False, archived: bool = False) -> Param:

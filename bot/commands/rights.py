@@ -30,9 +30,11 @@ from bot.commands.convert import chat_ag, convert_ag
 from bot.commands.declare import Command, Right, Scope, Where
 from bot.context import Context, UserError
 from bot.rich import Rich, code
-from storage import cards, repo
+from bot.settings import Settings
+from storage import cards, membership, repo
 from storage.cards import Card
 from storage.models import Ag, JoinPolicy, Role
+from storage.repo import Session
 
 
 async def allowed(ctx: Context, right: Right, ag: Ag | None) -> bool:
@@ -47,6 +49,21 @@ async def allowed(ctx: Context, right: Right, ag: Ag | None) -> bool:
     if right is Right.LEAD:
         return role is Role.LEAD
     return role is not None
+
+
+async def leads_now(settings: Settings, session: Session, person_id: int, ag_id: int) -> bool:
+    """Whether the person leads the AG now or is an admin, without a command: for what
+    a link they were given shows (a lead's AG feed), checked on every request."""
+    if ag_id in await membership.led_by(session, person_id):
+        return True
+    return await admin_now(settings, session, person_id)
+
+
+async def admin_now(settings: Settings, session: Session, person_id: int) -> bool:
+    """Whether one of the person's accounts is an admin's, without a command: for what
+    a link shows (a page), checked on every request."""
+    accounts = await repo.accounts_of(session, person_id)
+    return any(settings.is_admin(a.platform, a.external_id) for a in accounts)
 
 
 async def leads_any(ctx: Context) -> bool:

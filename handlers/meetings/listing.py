@@ -169,7 +169,6 @@ async def _missed(ctx: Context, ags: list[Ag]) -> None:
     params=(c.ag(from_chat=True),),
     right=c.Right.MEMBER,
     examples=("ics ag2",),
-    aliases=("kalender", "calendar"),
 )
 async def ics(ctx: Context, ag: Ag) -> None:
     if not ctx.transport.capabilities.files:

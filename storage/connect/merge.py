@@ -31,6 +31,7 @@ from storage.models import Account, Base, Membership, Person, Role
 from storage.notices import rows as notices
 from storage.polls.ballots import TokenKeys, drop_ballots, tokens_of
 from storage.polls.models import Poll, PollBallot, SurveyRun
+from storage.web import tokens as web_tokens
 
 # (table, column) of every reference to a person, each handled by `merge`.
 PERSON_COLUMNS = frozenset(
@@ -53,6 +54,7 @@ PERSON_COLUMNS = frozenset(
         ("date_poll", "created_by"),
         ("date_poll_answer", "person_id"),
         ("notice", "person_id"),
+        ("web_token", "person_id"),
     }
 )
 
@@ -93,6 +95,7 @@ async def merge(
     await _merge_rsvps(session, keep, absorb)
     await datepolls.merge(session, keep, absorb)
     await notices.merge(session, keep, absorb)
+    await web_tokens.merge(session, keep, absorb)
     await _merge_reminder_preferences(session, keep, absorb)
     await _merge_survey_runs(session, keep, absorb)
     await _merge_cards(session, keep, absorb, card_kept)

@@ -45,6 +45,17 @@ async def by_short_id(session: AsyncSession, short_id: str) -> DatePoll | None:
     return await session.scalar(select(DatePoll).where(DatePoll.short_id == short_id.lower()))
 
 
+async def open_of_ag(session: AsyncSession, ag_id: int) -> list[DatePoll]:
+    """The AG's Terminumfragen that take answers, newest first."""
+    return list(
+        await session.scalars(
+            select(DatePoll)
+            .where(DatePoll.ag_id == ag_id, DatePoll.status == DatePollStatus.OPEN.value)
+            .order_by(DatePoll.id.desc())
+        )
+    )
+
+
 async def _free_short_id(session: AsyncSession) -> str:
     """An id that neither a poll nor a Terminumfrage has: one id space for `/vote` and
     `/termin`, so a mistyped command never finds the other kind."""

@@ -88,6 +88,10 @@ class Meeting(Base):
     materialised_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Calendar feeds: raised with every change of the meeting or one of its dates (the
+    # iCalendar SEQUENCE, so calendar apps replace their copy), and when that was.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Occurrence(Base):

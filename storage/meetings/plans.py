@@ -91,6 +91,7 @@ async def plan_meeting(
     default_offsets: Sequence[timedelta],
 ) -> Planned:
     """Store a new meeting (or series) with its first occurrences and their reminders."""
+    meeting.changed_at = now  # on the bot's clock, as its later changes are
     session.add(meeting)
     await session.flush()
     new, changes = await materialise(
@@ -117,7 +118,15 @@ async def cancel(
     for each in targets:
         each.status = OccurrenceStatus.CANCELLED.value
     withdrawn = await rem.withdraw_reminders(session, [o.id for o in targets])
+    changed(meeting, now)
     return rem.ReminderChanges([], withdrawn), len(targets)
+
+
+def changed(meeting: Meeting, now: datetime) -> None:
+    """Count a change of the meeting or one of its dates, for calendar feeds (SEQUENCE
+    and Last-Modified)."""
+    meeting.sequence = (meeting.sequence or 0) + 1
+    meeting.changed_at = now
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,7 @@ async def edit(
         meeting.url = change.url
     if change.place is not None:
         meeting.place = change.place
+    changed(meeting, now)
     return changes
 
 

@@ -52,3 +52,21 @@ async def rsvp_counts(session: AsyncSession, occurrence_ids: Sequence[int]) -> d
         .group_by(Rsvp.occurrence_id)
     )
     return {oid: int(n) for oid, n in rows.all()}
+
+
+async def answer_counts(
+    session: AsyncSession, occurrence_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """Per occurrence, how many answered yes, maybe and no (those without an answer are
+    not counted)."""
+    if not occurrence_ids:
+        return {}
+    rows = await session.execute(
+        select(Rsvp.occurrence_id, Rsvp.answer, func.count())
+        .where(Rsvp.occurrence_id.in_(occurrence_ids))
+        .group_by(Rsvp.occurrence_id, Rsvp.answer)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for oid, answer, n in rows.all():
+        found.setdefault(oid, {})[answer] = int(n)
+    return found

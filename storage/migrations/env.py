@@ -17,6 +17,7 @@ import storage.meetings.models  # (registers the meeting tables on Base.metadata
 import storage.notices.models  # (registers the notice table on Base.metadata)
 import storage.polls.models  # (registers the poll tables on Base.metadata)
 import storage.privacy.forget  # (registers the forget-request table on Base.metadata)
+import storage.web.models  # (registers the link-token table on Base.metadata)
 import storage.welcome  # noqa: F401  (registers the welcome tables on Base.metadata)
 from storage.models import Base
 

@@ -28,6 +28,7 @@ from storage.polls.ballots import TokenKeys, drop_ballots, tokens_of
 from storage.polls.models import Poll, PollBallot, PollChoice
 from storage.polls.polls import utc
 from storage.types import UtcDateTime
+from storage.web import tokens as web_tokens
 
 FORGET_CODE_MAX = 16
 CONFIRM_WORDS = {"ja", "yes"}
@@ -156,6 +157,7 @@ async def forget(
     await session.execute(update(Poll).where(Poll.created_by == person_id).values(created_by=None))
     await datepolls.forget(session, person_id)
     await notices.forget(session, person_id)
+    await web_tokens.forget(session, person_id)
     await session.execute(
         update(Meeting).where(Meeting.created_by == person_id).values(created_by=None)
     )

@@ -33,6 +33,7 @@ from storage.models import Account, Ag, Chat, JoinRequest, Membership, Person
 from storage.notices import rows as notices
 from storage.polls.models import Poll, PollBallot, PollChoice, PollOption, SurveyRun
 from storage.privacy.forget import ForgetRequest
+from storage.web import tokens as web_tokens
 from storage.welcome import WelcomeSeen
 
 JsonDict = dict[str, Any]
@@ -59,6 +60,7 @@ MYDATA_SECTIONS = {
     "date_poll_answer": "date_poll_answers",
     "date_poll": "date_polls_started",
     "notice": "notices",
+    "web_token": "web_links",
 }
 
 
@@ -135,6 +137,7 @@ async def export(
         "date_poll_answers": await datepolls.answers_of(session, person_id),
         "date_polls_started": await datepolls.started_by(session, person_id),
         "notices": await notices.of_person(session, person_id),
+        "web_links": await web_tokens.of_person(session, person_id),
         "meetings_planned": [
             {"title": title, "start": _time(start)}
             for title, start in (

@@ -64,6 +64,8 @@ from bot.transports.telegram.incoming import to_incoming
 from bot.transports.telegram.menus import DEFAULT_MENU_LANGUAGE, publish_menus
 from bot.transports.telegram.send import TelegramApp
 from bot.transports.telegram.topics import TelegramTopics
+from bot.transports.telegram.webhook import Webhook, serve_webhook
+from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +107,15 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
         rate_limits: bool = True,
         group_minute: float = 60.0,
         rate_limiter: SlidingWindowLimiter | None = None,
+        web: WebServer | None = None,
     ) -> None:
         """`rate_limits=False` only for benchmarks that measure the bot, not Telegram;
         `group_minute` shortens the group limit's minute for tests (seconds);
         `rate_limiter` replaces the limiter with Telegram's limits (tests with other
-        windows)."""
+        windows); `web`: the bot's HTTP server, which then serves the webhook."""
         super().__init__()
+        self._web = web
+        self._webhook: Webhook | None = None
         self.rate_limits = rate_limits
         self.group_minute = group_minute
         self.rate_limiter = rate_limiter
@@ -182,7 +187,9 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
         updater = app.updater
         if updater is None:
             raise RuntimeError("the Telegram application was built without an updater")
-        if self.settings.mode == "webhook":
+        if self.settings.mode == "webhook" and self._web is not None:
+            self._webhook = await serve_webhook(app, self.settings, self._web, ALLOWED_UPDATES)
+        elif self.settings.mode == "webhook":
             await updater.start_webhook(**self._webhook_options())
         else:
             await updater.start_polling(
@@ -232,6 +239,8 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
 
     async def stop_receiving(self) -> None:
         """Take no new updates; commands already received may still send their replies."""
+        if self._webhook is not None:
+            self._webhook.receiving = False
         app = self._app
         if app is not None and app.updater is not None and app.updater.running:
             await app.updater.stop()

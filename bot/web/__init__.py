@@ -1,0 +1,1 @@
+"""The bot's small HTTP server: calendar feeds, Telegram's webhook, `/healthz`."""

@@ -1,0 +1,1 @@
+"""Calendar feeds: `/kalender` gives links, the web server serves the feeds."""

@@ -1,0 +1,1 @@
+"""Link tokens of the bot's web side (calendar feeds, later pages)."""
