@@ -137,6 +137,11 @@ async def test_answering_follows_termins_rules(ag2: tuple[Ag2, WebServer]) -> No
     other = page_token((await group.anna.say("anna", f"/seite {sid}"))[0])
     theirs = nonce((await request(server, f"/seite/{other}")).body)
     assert (await post(server, token, {"nonce": theirs, "d1": "yes"}))[0] == 403
+    # Digits that are no decimal number (superscripts) are not read as numbers: no 500.
+    assert (await post(server, token, {"nonce": "²." + theirs.split(".", 1)[-1]}))[0] == 403
+    assert (await post(server, token, {"nonce": nonce(page.body), "d²": "yes"}))[0] == 400
+    stamp = nonce(page.body).split(".")[0]
+    assert (await post(server, token, {"nonce": f"{stamp}.äöü", "d1": "yes"}))[0] == 403
     # After the deadline: refused with /termin's words, and no form any more.
     group.clock.advance(days=3)
     status, body = await post(server, token, form)

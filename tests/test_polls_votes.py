@@ -97,7 +97,7 @@ async def test_vote_retract(polled: tuple[BotHarness, str, str]) -> None:
     assert await counts_of(bot, short_id) == [0, 0, 0]
 
 
-@pytest.mark.parametrize("answer", ["4", "0,2", "zwei", "2,9"])
+@pytest.mark.parametrize("answer", ["4", "0,2", "zwei", "2,9", "²"])
 async def test_vote_with_a_bad_number(polled: tuple[BotHarness, str, str], answer: str) -> None:
     bot, short_id, _ = polled
 

@@ -98,7 +98,7 @@ def _several(raw: str) -> list[str]:
     words = [w for w in re.split(r"[\s,;]+", raw) if w and normalize(w) not in _AND]
     parts: list[str] = []
     for w in words:
-        if parts and normalize(parts[-1]) == "ag" and w.isdigit():
+        if parts and normalize(parts[-1]) == "ag" and w.isdecimal():
             parts[-1] += w
         else:
             parts.append(w)

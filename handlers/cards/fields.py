@@ -143,7 +143,7 @@ def pick(ctx: Context, raw: str, options: tuple[str, ...]) -> list[str]:
         if not wanted:
             continue
         hit: str | None = None
-        if wanted.isdigit() and 1 <= int(wanted) <= len(options):
+        if wanted.isdecimal() and 1 <= int(wanted) <= len(options):
             hit = options[int(wanted) - 1]
         else:
             exact = [o for o in options if normalize(o) == wanted]

@@ -174,7 +174,7 @@ def parse_rule(flags: dict[str, str | None], *, start: datetime, tz: ZoneInfo) -
             raise RuleError("until_before_start", text=until_raw or "", when=start)
     if "count" in given:
         raw = (count_raw or "").strip()
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
+        if not raw.isdecimal() or not 1 <= int(raw) <= MAX_COUNT:
             raise RuleError("count", text=raw)
         count = int(raw)
     if "monthly" in given:

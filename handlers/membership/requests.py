@@ -156,7 +156,7 @@ async def decline(ctx: Context, ag: Ag, who: str) -> None:
 def _parse_button(data: str) -> tuple[int, int, bool] | None:
     """`join:<AG id>:<person id>:yes|no` as (AG id, person id, accept); None if malformed."""
     parts = data.split(":")
-    if len(parts) != 4 or not (parts[1].isdigit() and parts[2].isdigit()):
+    if len(parts) != 4 or not (parts[1].isdecimal() and parts[2].isdecimal()):
         return None
     if parts[3] not in ("yes", "no"):
         return None

@@ -63,7 +63,7 @@ def read_form(body: bytes, count: int) -> tuple[str, dict[int, Answer]]:
     given: dict[int, Answer] = {}
     for key, values in fields.items():
         number = key[1:]
-        wanted = key.startswith("d") and number.isdigit() and 1 <= int(number) <= count
+        wanted = key.startswith("d") and number.isdecimal() and 1 <= int(number) <= count
         if wanted and values and values[-1] in WORDS:
             given[int(number) - 1] = Answer(values[-1])
     return (fields.get("nonce") or [""])[-1], given

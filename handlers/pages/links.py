@@ -87,12 +87,13 @@ async def nonce(services: Services, token: str) -> str:
 
 async def nonce_ok(services: Services, token: str, given: str) -> bool:
     stamp, _, mac = given.partition(".")
-    if not stamp.isdigit() or len(stamp) > 12:
+    if not stamp.isdecimal() or len(stamp) > 12:
         return False
     age = services.now().timestamp() - int(stamp)
     if not 0 <= age <= NONCE_LIFETIME.total_seconds():
         return False
-    return hmac.compare_digest(mac, await _sign(services, token, stamp))
+    # As bytes: compare_digest refuses str with other than ASCII (a forged form's nonce).
+    return hmac.compare_digest(mac.encode(), (await _sign(services, token, stamp)).encode())
 
 
 async def _sign(services: Services, token: str, stamp: str) -> str:

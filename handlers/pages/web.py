@@ -48,7 +48,7 @@ async def serve_page(services: Services, request: WebRequest) -> WebResponse:
         if row is None:
             return NOT_FOUND
         kind, _, ident = row.scope.partition(":")
-        if not ident.isdigit():
+        if not ident.isdecimal():
             return NOT_FOUND
         if kind == "poll":
             return await _poll(services, session, row, int(ident))
@@ -69,7 +69,7 @@ async def answer(services: Services, request: WebRequest) -> WebResponse:
     async with services.db.read() as session:
         row = await links.find(services, session, token)
         kind, _, ident = row.scope.partition(":") if row else ("", "", "")
-        if row is None or kind != "datepoll" or not ident.isdigit():
+        if row is None or kind != "datepoll" or not ident.isdecimal():
             return NOT_FOUND
         loaded = await _grid(services, session, row, int(ident))
     if loaded is None:

@@ -140,7 +140,7 @@ async def load_survey(path: Path) -> list[SurveyQuestion]:
 def find_question(questions: list[SurveyQuestion], ref: str) -> SurveyQuestion | None:
     """A question by number (`1`) or key (`interesse`, or its start: `inter`)."""
     value = ref.strip().lower().lstrip("#")
-    if value.isdigit():
+    if value.isdecimal():
         return next((q for q in questions if q.id == int(value)), None)
     exact = [q for q in questions if q.key == value]
     if exact:

@@ -32,7 +32,7 @@ def choices(ctx: Context, view: PollView, raw: str, *, named: bool = True) -> li
         return []
     parts = [p for p in re.split(r"[,;\s]+", value) if p]
     count = len(view.options)
-    if not parts or not all(p.isdigit() and 1 <= int(p) <= count for p in parts):
+    if not parts or not all(p.isdecimal() and 1 <= int(p) <= count for p in parts):
         raise UserError(
             ctx.t(
                 "Bitte wähle eine Nummer von 1 bis {max}, z. B. {example}.",

@@ -43,7 +43,7 @@ def restricted_version(capabilities: dict[str, Any]) -> str | None:
     )
 
     def restricts(version: str) -> bool:
-        return version.isdigit() and int(version) >= FIRST_RESTRICTED
+        return version.isdecimal() and int(version) >= FIRST_RESTRICTED
 
     if restricts(default):
         return default

@@ -123,7 +123,7 @@ def address(value: str) -> tuple[int | str, int | None]:
     """A chat id as the core keeps it, split for the Bot API: the chat (`chat_id`) and the
     forum topic (`message_thread_id`, None for a whole chat)."""
     chat, separator, thread = value.partition(THREAD_SEPARATOR)
-    if separator and thread.isdigit():
+    if separator and thread.isdecimal():
         return chat_id(chat), int(thread)
     return chat_id(value), None
 

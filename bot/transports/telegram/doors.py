@@ -186,7 +186,7 @@ class TelegramDoors(NoDoors):
 
     async def _inside(self, group: int | str, account: AccountRef) -> bool:
         """Whether the account is in the group now; False when Telegram does not say."""
-        if not account.external_id.isdigit():
+        if not account.external_id.isdecimal():
             return False
         try:
             member = await self.application.bot.get_chat_member(group, int(account.external_id))
