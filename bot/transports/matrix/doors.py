@@ -71,10 +71,14 @@ class MatrixDoors(MatrixRooms):
         that allows the members of a room (the Space) the bot shares with the account."""
         if room.join_rule == "public":
             return True
-        if room.join_rule not in RESTRICTED:
-            return False
+        # Asked of the server, not of the synced copy: a room the bot has just made (`!ag
+        # room`) may not show its join rule in the bot's sync yet.
         resp = await self.client.room_get_state_event(room.room_id, "m.room.join_rules")
         if not isinstance(resp, nio.RoomGetStateEventResponse):
+            return False
+        if resp.content.get("join_rule") == "public":
+            return True
+        if resp.content.get("join_rule") not in RESTRICTED:
             return False
         allow = resp.content.get("allow", [])
         for rule in allow if isinstance(allow, list) else []:
