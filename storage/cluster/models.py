@@ -1,8 +1,9 @@
 """The tables of several bot processes on one database.
 
-- `bot_secret`: the bot's secret key (keyed hashes of anonymous ballots, `/connect` codes,
-  link tokens, log pseudonyms), created once by whichever process comes first, so every
-  process uses the same one.
+- `bot_state`: small named values all processes share: the bot's secret key (keyed hashes
+  of anonymous ballots, `/connect` codes, link tokens, log pseudonyms), created once by
+  whichever process comes first, so every process uses the same one; the Matrix sync
+  position, so a new leader goes on where the old one stopped.
 - `rate_bucket`: the spam protection's token buckets, shared by the processes that take
   Telegram updates in webhook mode.
 - `outbox_message`: a message a process that is not the leader wants sent on a network
@@ -23,18 +24,18 @@ from storage.models import Base, utcnow
 from storage.types import UtcDateTime
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
-SECRET_NAME_MAX = 32
+STATE_NAME_MAX = 64
 BUCKET_KEY_MAX = 300
 SEND_KEY_MAX = 200
 ERROR_MAX = 300
 
 
-class BotSecret(Base):
-    __tablename__ = "bot_secret"
+class BotState(Base):
+    __tablename__ = "bot_state"
 
-    name: Mapped[str] = mapped_column(String(SECRET_NAME_MAX), primary_key=True)
-    value: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    name: Mapped[str] = mapped_column(String(STATE_NAME_MAX), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class RateBucket(Base):

@@ -1,6 +1,6 @@
 """cluster: several bot processes on one database (issue 17): lease columns on every row
 that is sent once (`reminder`, `reminder_delivery`, `notice`, `poll_message`), and the
-tables `bot_secret`, `rate_bucket`, `outbox_message`
+tables `bot_state`, `rate_bucket`, `outbox_message`
 
 Written by hand after the models (storage/leases.py, storage/cluster/models.py), checked by
 the test that compares migrations and models.
@@ -38,11 +38,11 @@ def upgrade() -> None:
                 batch_op.add_column(column)
 
     op.create_table(
-        "bot_secret",
-        sa.Column("name", sa.String(length=32), nullable=False),
-        sa.Column("value", sa.String(length=128), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_bot_secret")),
+        "bot_state",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_bot_state")),
     )
     op.create_table(
         "rate_bucket",
@@ -76,7 +76,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_message_status"))
     op.drop_table("outbox_message")
     op.drop_table("rate_bucket")
-    op.drop_table("bot_secret")
+    op.drop_table("bot_state")
     for table in reversed(_LEASED):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("lease_until")
