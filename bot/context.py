@@ -76,6 +76,9 @@ class Services:
     outbox: Outbox = field(init=False)
     # This process among the bot's processes on one database: leases name it (storage/leases.py).
     node_id: str = field(init=False)
+    # Whether this process leads (runs the scheduler, receives, resumes): always so for one
+    # process; with several on PostgreSQL, the one holding the leader lock (bot/leader.py).
+    leading: bool = True
 
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.settings, self.translator, self.transports)
