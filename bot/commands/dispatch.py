@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.admission import JoinAsked
 from bot.commands import rights
 from bot.commands.declare import Right
-from bot.commands.ratelimit import RateLimit, Verdict
+from bot.commands.ratelimit import RateLimit, SharedRateLimit, Verdict
 from bot.commands.run import run
 from bot.context import Context, Services, UserError
 from bot.core import (
@@ -62,6 +62,10 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last: dict[tuple[str, ...], asyncio.Task[Any]] = {}
         self.rate_limit = RateLimit(services.now)
+        # Several processes on one PostgreSQL share the buckets (bot/commands/ratelimit.py).
+        self.shared_rate_limit: SharedRateLimit | None = (
+            None if services.db.is_sqlite else SharedRateLimit(services.db, services.now)
+        )
         # Native poll votes waiting for their handler, by (poll, voter): a newer vote of
         # the same voter replaces the waiting one instead of queueing behind it.
         self._waiting_votes: dict[tuple[str, ...], PollVote] = {}
@@ -75,9 +79,13 @@ class Dispatcher:
     async def message(self, message: IncomingMessage) -> asyncio.Task[None]:
         """Handle as a task; one sender's messages in one chat keep their order.
 
-        The rate limit is checked here, on arrival, before anything else is done."""
-        verdict = self.admit(message.chat, message.sender)
+        The rate limit is checked before anything else is done: here, on arrival, when
+        the buckets are in memory; first thing in the task when they are shared in the
+        database (the receive loop never waits for a query)."""
         key = (message.chat.key, message.sender.key)
+        if self.shared_rate_limit is not None and self._limited(message.chat):
+            return self._spawn(key, lambda: self._admit_and_handle(message))
+        verdict = self.admit_here(message.chat, message.sender)
         if verdict == "run":
             return self._spawn(key, lambda: self.handle(message))
         if verdict == "warn":
@@ -85,7 +93,33 @@ class Dispatcher:
             return self._spawn(key, lambda: self._slow_down(message))
         return self._spawn(("dropped",), _nothing)
 
-    def admit(self, chat: ChatRef, sender: UserRef) -> Verdict:
+    async def _admit_and_handle(self, message: IncomingMessage) -> None:
+        verdict = await self.admit(message.chat, message.sender)
+        if verdict == "run":
+            await self.handle(message)
+        elif verdict == "warn":
+            log.info("rate limit reached on %s, further commands ignored", message.chat.platform)
+            await self._slow_down(message)
+
+    def _limited(self, chat: ChatRef) -> bool:
+        transport = self.services.transports.get(chat.platform)
+        return transport is None or transport.capabilities.rate_limited
+
+    async def admit(self, chat: ChatRef, sender: UserRef) -> Verdict:
+        """`admit_here`, or the buckets shared in the database where there are several
+        processes' worth of them (PostgreSQL)."""
+        if self.shared_rate_limit is None or not self._limited(chat):
+            return self.admit_here(chat, sender)
+        settings = self.services.settings
+        return await self.shared_rate_limit.check(
+            sender.platform,
+            sender.id,
+            settings.commands_per_minute,
+            settings.command_burst,
+            also=(f"as-chat-in:{chat.id}",) if sender.anonymous else (),
+        )
+
+    def admit_here(self, chat: ChatRef, sender: UserRef) -> Verdict:
         """The one rate limit for everything a person does: commands, button presses,
         reactions used as buttons. Keyed by the account, so all chats share it. Someone
         writing as a chat (a Telegram channel, an anonymous group admin) cannot be told
@@ -186,7 +220,7 @@ class Dispatcher:
         Matrix reactions) take from the same rate limit as commands; over it, the first
         gets the "slow down" toast, later ones nothing."""
         message = IncomingMessage(press.chat, press.presser, press.data, press.press_id)
-        verdict = self.admit(press.chat, press.presser)
+        verdict = await self.admit(press.chat, press.presser)
         if verdict != "run":
             if verdict == "warn":
                 log.info("rate limit reached on %s, further presses ignored", press.chat.platform)

@@ -1,12 +1,26 @@
 """Spam protection: one token bucket per person for commands, button presses and
-reactions; the dispatcher asks it before anything else is done with an input."""
+reactions; the dispatcher asks it before anything else is done with an input.
+
+One process (SQLite, or one process on PostgreSQL) keeps the buckets in memory
+(`RateLimit`). Several processes on one PostgreSQL (webhook replicas: a person's inputs
+reach any of them) share them in the `rate_bucket` table (`SharedRateLimit`, one
+statement per input, storage/cluster/buckets.py), so a flood split across replicas is
+limited as if one process took it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
+
+from sqlalchemy.exc import DBAPIError
+
+from storage.cluster import buckets
+from storage.db import Database
+
+log = logging.getLogger(__name__)
 
 Verdict = Literal["run", "warn", "drop"]
 
@@ -87,3 +101,64 @@ class RateLimit:
             self._refill(bucket, now, per_minute, burst)
             if bucket.tokens >= burst:
                 del self._buckets[key]
+
+
+class SharedRateLimit:
+    """The same buckets as `RateLimit`, kept in PostgreSQL for all processes at once.
+
+    Costs one database round trip per input (measured in docs/cluster.md#replicas). When
+    the database cannot be asked, the input passes: the command then meets the same
+    outage and gets its apology, which is better than silence."""
+
+    PRUNE_EVERY = 1000  # inputs between two clean-ups of long idle buckets
+    IDLE = timedelta(hours=1)
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._clock = clock
+        self._since_prune = 0
+
+    async def check(
+        self,
+        platform: str,
+        sender_id: str,
+        per_minute: int,
+        burst: int,
+        *,
+        also: Sequence[str] = (),
+    ) -> Verdict:
+        if per_minute <= 0:
+            return "run"
+        now = self._clock()
+        keys = [f"{platform}:{key}" for key in (sender_id, *also)]
+        try:
+            taken = await self._take(keys, now, per_minute, burst)
+        except (DBAPIError, OSError) as exc:
+            log.warning("rate limit not checked, the database did not answer: %r", type(exc))
+            return "run"
+        empty = [t for t in taken if not t.took]
+        if not empty:
+            return "run"
+        return "drop" if all(t.warned_before for t in empty) else "warn"
+
+    async def _take(
+        self, keys: list[str], now: datetime, per_minute: int, burst: int
+    ) -> list[buckets.Taken]:
+        engine = self._db.engine
+        if len(keys) == 1:
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                taken = [
+                    await buckets.take(conn, keys[0], now=now, per_minute=per_minute, burst=burst)
+                ]
+        else:
+            async with engine.begin() as conn:
+                taken = await buckets.take_all(
+                    conn, keys, now=now, per_minute=per_minute, burst=burst
+                )
+        self._since_prune += 1
+        if self._since_prune >= self.PRUNE_EVERY:
+            self._since_prune = 0
+            async with engine.begin() as conn:
+                await buckets.prune(conn, now=now, older_than=self.IDLE)
+        return taken
