@@ -90,6 +90,7 @@ class App:
 
     async def start(self) -> None:
         await self.prepare_database()
+        await self.services.listener.start()  # every process: other processes' writes
         try:
             use_pseudonym_key(await secret_key(self.settings))
         except (OSError, RuntimeError) as exc:
@@ -153,6 +154,7 @@ class App:
             except Exception:
                 log.exception("%s transport did not stop cleanly", transport.platform)
         self._started.clear()
+        await self.services.listener.stop()
         await self.services.db.dispose()
 
     async def _heartbeat(self) -> None:

@@ -25,8 +25,10 @@ from bot.rich import Rich, chunk
 from bot.timers import Timers
 from storage import repo
 from storage.ag_cache import AgCache, AgChatsCache
+from storage.cache import listen_for_writes
 from storage.chat_language import ChatLanguageCache
 from storage.models import Role
+from storage.notify import Listener
 from storage.sender_cache import SenderCache
 
 if TYPE_CHECKING:
@@ -79,6 +81,9 @@ class Services:
     # Whether this process leads (runs the scheduler, receives, resumes): always so for one
     # process; with several on PostgreSQL, the one holding the leader lock (bot/leader.py).
     leading: bool = True
+    # LISTEN/NOTIFY between the processes on one PostgreSQL (storage/notify.py): other
+    # processes' writes reach the caches above at once; `on(channel, ...)` for more.
+    listener: Listener = field(init=False)
 
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.settings, self.translator, self.transports)
@@ -87,6 +92,8 @@ class Services:
         self.linked_chats = AgChatsCache(self.db)
         self.senders = SenderCache(self.db)
         self.chat_languages = ChatLanguageCache(self.db)
+        self.listener = Listener(self.db)
+        listen_for_writes(self.db, self.listener)
         self._clock: Clock = SystemClock()
         self.timers = Timers(self._clock)
 

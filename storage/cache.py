@@ -5,15 +5,24 @@ SQLite each read costs several thread hand-offs. A `TableWatch` sees this engine
 any INSERT, UPDATE or DELETE on a watched table (ORM, core or raw SQL) moves its
 generation on, once when the statement runs and once more when the transaction ends.
 A cached value is used only while the generation is the one it was read at, and a read
-that overlapped a write is not kept. Changes made by another process (a second bot on
-the same database, someone with `psql`) are seen after at most `max_age` seconds.
-The database stays the only state: a cache can be dropped at any time.
+that overlapped a write is not kept. The database stays the only state: a cache can be
+dropped at any time.
+
+Other processes on the same PostgreSQL (replicas, a standby): a transaction that wrote a
+watched table sends `NOTIFY buendnisbot_cache, '<tag> <tables>'` as it commits (in the
+transaction, so only if it commits), and each process's listener (storage/notify.py)
+moves the generation of its watches of those tables: another process's `/lang en` is
+seen at once. When the listener (re)connects, notifications may have been missed, so
+every cache is dropped. Writes nobody announces (someone with `psql`) are seen after at
+most `max_age` seconds, as on a database without a listener.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -23,6 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
+from storage.notify import CACHE, Listener
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -38,24 +48,98 @@ class TableWatch:
     def __init__(self, db: Database, tables: Iterable[str]) -> None:
         self.tables = frozenset(t.lower() for t in tables)
         self.generation = 0
-        self._flag = f"buendnisbot_wrote_{id(self)}"
-        engine = db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", self._before_execute)
-        event.listen(engine, "commit", self._transaction_ended)
-        event.listen(engine, "rollback", self._transaction_ended)
+        writes_of(db).add(self)
 
     def bump(self) -> None:
         self.generation += 1
 
+
+class Writes:
+    """One engine's writes to watched tables: bumps the watches of this process, and on
+    PostgreSQL tells the other processes as the transaction commits."""
+
+    def __init__(self, db: Database) -> None:
+        self.watches: weakref.WeakSet[TableWatch] = weakref.WeakSet()
+        self.tag = secrets.token_hex(4)  # this process's own notifications are skipped
+        self._postgres = not db.is_sqlite
+        self._flag = f"buendnisbot_wrote_{id(self)}"
+        engine = db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", self._before_execute)
+        event.listen(engine, "commit", self._committing)
+        event.listen(engine, "rollback", self._rolled_back)
+
+    def add(self, watch: TableWatch) -> None:
+        self.watches.add(watch)
+
+    def bump(self, tables: Iterable[str]) -> None:
+        written = set(tables)
+        for watch in list(self.watches):
+            if watch.tables & written:
+                watch.bump()
+
+    def drop_all(self) -> None:
+        """Every cache of this engine: after the listener (re)connected."""
+        for watch in list(self.watches):
+            watch.bump()
+
+    def remote(self, payload: str) -> None:
+        """A notification of another process's commit: `<tag> <table>,<table>`."""
+        tag, _, tables = payload.partition(" ")
+        if tag != self.tag:
+            self.bump(t for t in tables.split(",") if t)
+
+    def _watched(self) -> frozenset[str]:
+        return frozenset().union(*(w.tables for w in list(self.watches)))
+
     def _before_execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         match = _WRITE.match(statement)
-        if match and match.group(1).lower() in self.tables:
-            conn.info[self._flag] = True
-            self.bump()
+        if match is None:
+            return
+        table = match.group(1).lower()
+        if table in self._watched():
+            conn.info.setdefault(self._flag, set()).add(table)
+            self.bump([table])
 
-    def _transaction_ended(self, conn: Any) -> None:
-        if conn.info.pop(self._flag, False):
-            self.bump()
+    def _committing(self, conn: Any) -> None:
+        """Before COMMIT: the NOTIFY goes with the transaction (sent only if it commits)."""
+        tables = conn.info.pop(self._flag, None)
+        if not tables:
+            return
+        if self._postgres:
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(
+                    "SELECT pg_notify($1, $2)", (CACHE, f"{self.tag} {','.join(sorted(tables))}")
+                )
+            finally:
+                cursor.close()
+        self.bump(tables)
+
+    def _rolled_back(self, conn: Any) -> None:
+        tables = conn.info.pop(self._flag, None)
+        if tables:
+            self.bump(tables)
+
+
+def writes_of(db: Database) -> Writes:
+    """The one `Writes` of a database (made at its first watch)."""
+    writes = _WRITES.get(db)
+    if writes is None:
+        writes = _WRITES[db] = Writes(db)
+    return writes
+
+
+# One `Writes` per Database object, forgotten with it (not state: what it holds is
+# rebuilt by the next watch).
+_WRITES: weakref.WeakKeyDictionary[Database, Writes] = weakref.WeakKeyDictionary()
+
+
+def listen_for_writes(db: Database, listener: Listener) -> None:
+    """Let other processes' commits reach this process's caches, and drop them all
+    whenever the listener (re)connects."""
+    writes = writes_of(db)
+    listener.on(CACHE, writes.remote)
+    listener.on_connect(writes.drop_all)
 
 
 @dataclass
