@@ -19,6 +19,7 @@ from bot.context import Services
 from bot.core import Transport
 from bot.i18n import Translator
 from bot.logs import use_pseudonym_key
+from bot.outbox_queue import route_through_queue
 from bot.web.health import health_endpoint
 from bot.web.server import WebServer
 from handlers.features import FEATURES
@@ -74,6 +75,8 @@ class App:
         self.services.reminders = ReminderEngine(
             self.services, compose_reminder, parallel=settings.reminder_parallel_sends
         )
+        # Matrix calls of a process that does not run Matrix go to the leader (PostgreSQL).
+        route_through_queue(self.services)
         self.dispatcher = Dispatcher(self.services)
         self._stopping = asyncio.Event()
         self._started: list[Transport] = []

@@ -11,7 +11,8 @@ looks at its table. SQLite has one process: nothing to tell, `notify` does nothi
 the listener never starts.
 
 Channels: `CACHE` (payload: the written tables, storage/cache.py), `OUTBOX` (a queued
-Matrix message, bot/outbox_queue.py), `PLAN` (something was planned that the leader's
+Matrix call for the leader) and `OUTBOX_DONE` (its outcome, payload: the row id) of
+bot/outbox_queue.py, `PLAN` (something was planned that the leader's
 rescan should look at now rather than in a few seconds).
 """
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 CACHE = "buendnisbot_cache"
 OUTBOX = "buendnisbot_outbox"
+OUTBOX_DONE = "buendnisbot_outbox_done"
 PLAN = "buendnisbot_plan"
 
 PAYLOAD_MAX = 7900  # PostgreSQL's limit is 8000 bytes

@@ -1,0 +1,143 @@
+"""Matrix from a process that is not the leader (bot/outbox_queue.py, bot/outbox_drain.py):
+its Matrix calls become `outbox_message` rows, the leader makes them on its own Matrix
+transport and hands back the result, so the poll a replica posts to an AG's Matrix room
+keeps its real event id (and can be closed later), and every call is made once.
+
+Two bots on one PostgreSQL, each with a recording "matrix" network: the leader's runs
+(started: the real transport of this process), the replica's never starts (it is not
+logged in), so its calls go through the queue. The real Synapse: test_outbox_queue_matrix.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.core import ChatRef, SentRef
+from bot.outbox_codec import QueuedSendError
+from bot.outbox_queue import LeaderRouted
+from bot.rich import text
+from storage.cluster.models import OutboxMessage
+from tests.support.fake import BotHarness, FakeTransport
+
+pytestmark = pytest.mark.postgres
+
+ADMINS = ("fake:admin", "matrix:admin")
+
+
+def matrix_fake() -> FakeTransport:
+    return FakeTransport(platform="matrix", command_prefix="!")
+
+
+async def bot_on(url: str, *, leading: bool) -> tuple[BotHarness, LeaderRouted]:
+    harness = await BotHarness.create(url, admins=ADMINS, more=(matrix_fake(),))
+    services = harness.app.services
+    await services.listener.start()
+    await asyncio.wait_for(services.listener.connected.wait(), 5)
+    routed = services.transports["matrix"]
+    assert isinstance(routed, LeaderRouted)
+    if leading:
+        await routed.start(harness.app.dispatcher)
+    else:
+        services.leading = False
+    return harness, routed
+
+
+@pytest.fixture
+async def pair(postgres_url: str) -> AsyncIterator[tuple[BotHarness, BotHarness]]:
+    leader, routed = await bot_on(postgres_url, leading=True)
+    replica, _ = await bot_on(postgres_url, leading=False)
+    yield leader, replica
+    await routed.stop()
+    for bot in (leader, replica):
+        await bot.app.services.listener.stop()
+        await bot.close()
+
+
+async def rows(bot: BotHarness) -> list[tuple[str, str | None]]:
+    async with bot.app.services.db.read() as session:
+        found = await session.execute(
+            select(OutboxMessage.status, OutboxMessage.send_key).order_by(OutboxMessage.id)
+        )
+        return [(status, key) for status, key in found]
+
+
+async def test_a_poll_from_the_replica_reaches_the_matrix_room_once_with_its_event_id(
+    pair: tuple[BotHarness, BotHarness],
+) -> None:
+    leader, replica = pair
+    room = leader.group("!raum:localhost", platform="matrix")
+    assert await room.say("admin", "!link ag2")
+    await replica.group().say("admin", "/link ag2")
+
+    replies = await replica.group().say("admin", "/poll Wann Plenum? Di, Mi, Do")
+
+    leader_matrix = leader.transports["matrix"]
+    replica_matrix = replica.transports["matrix"]
+    assert [spec.question for _, spec in leader_matrix.polls] == ["Wann Plenum?"]
+    assert replica_matrix.polls == [] and replica_matrix.sent == [], "the replica sent nothing"
+    [(sent_poll, _)] = leader_matrix.polls
+    assert sent_poll.chat.id == "!raum:localhost"
+    found = re.search(r"/close (\w+)", "\n".join(replies))
+    assert found, replies
+    poll = found.group(1)
+    assert await rows(leader) == [("sent", f"poll:{poll}:matrix:!raum:localhost")]
+
+    await replica.group().say("admin", f"/close {poll}")
+
+    assert [closed.native_id for closed, _ in leader_matrix.closed_polls] == [sent_poll.native_id]
+    assert leader_matrix.sent[-1].text.startswith(f"Endergebnis: Wann Plenum? ({poll})")
+    assert await rows(leader) == [
+        ("sent", f"poll:{poll}:matrix:!raum:localhost"),
+        ("sent", f"poll-close:{poll}:matrix:!raum:localhost"),
+        ("sent", f"poll-result:{poll}:matrix:!raum:localhost"),
+    ]
+
+
+async def test_a_call_keyed_twice_is_made_once(pair: tuple[BotHarness, BotHarness]) -> None:
+    leader, replica = pair
+    routed = replica.app.services.transports["matrix"]
+    room = ChatRef("matrix", "!raum:localhost")
+
+    first, second = await asyncio.gather(
+        routed.send(room, text("Hallo"), key="k1"), routed.send(room, text("Hallo"), key="k1")
+    )
+
+    assert first == second == SentRef(room, "1")
+    assert [s.text for s in leader.transports["matrix"].sent] == ["Hallo"]
+    assert await rows(leader) == [("sent", "k1")]
+
+
+async def test_errors_come_back_as_the_transport_raised_them(
+    pair: tuple[BotHarness, BotHarness],
+) -> None:
+    from bot.core import DirectMessageUnavailable
+    from bot.rich import AccountRef
+
+    leader, replica = pair
+    leader.transports["matrix"].unreachable.add("@ben:localhost")
+    routed = replica.app.services.transports["matrix"]
+
+    with pytest.raises(DirectMessageUnavailable) as raised:
+        await routed.send_direct(AccountRef("matrix", "@ben:localhost", "Ben"), text("Hi"))
+    assert raised.value.hint_url == "https://example.org/start-bot"
+    assert [status for status, _ in await rows(leader)] == ["failed"]
+
+
+async def test_without_a_leader_the_call_times_out_and_is_cancelled(postgres_url: str) -> None:
+    replica, routed = await bot_on(postgres_url, leading=False)
+    try:
+        routed.queue.wait = 0.3
+        with pytest.raises(QueuedSendError):
+            await routed.send(ChatRef("matrix", "!raum:localhost"), text("Hallo"), key="k2")
+        assert await rows(replica) == [("failed", "k2")]
+        async with replica.app.services.db.read() as session:
+            count = await session.scalar(select(func.count()).select_from(OutboxMessage))
+        assert count == 1
+    finally:
+        await replica.app.services.listener.stop()
+        await replica.close()
