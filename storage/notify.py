@@ -110,6 +110,9 @@ class Listener:
         await self._close()
 
     async def _run(self) -> None:
+        """Connect, listen until the connection is lost, back off, again. Logged at INFO
+        once per loss (a database outage is logged by those whose work it stops), the
+        retries at DEBUG."""
         delay = BACKOFF_FIRST
         while True:
             try:
@@ -119,7 +122,12 @@ class Listener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("notify listener: connection lost or refused: %r", type(exc))
+                if self.connected.is_set():
+                    log.info(
+                        "notify listener: connection lost (%s), reconnecting", type(exc).__name__
+                    )
+                else:
+                    log.debug("notify listener: cannot connect: %r", type(exc))
             self.connected.clear()
             await self._close()
             await asyncio.sleep(delay)
