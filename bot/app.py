@@ -161,6 +161,7 @@ class App:
                 log.exception("%s transport did not stop cleanly", transport.platform)
         self._started.clear()
         await self.services.listener.stop()
+        await self.dispatcher.close()
         await self.services.db.dispose()
 
     async def _heartbeat(self) -> None:

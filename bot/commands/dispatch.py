@@ -277,6 +277,11 @@ class Dispatcher:
         )
         return task
 
+    async def close(self) -> None:
+        """Let go of what the dispatcher holds open (the shared rate limit's connections)."""
+        if self.shared_rate_limit is not None:
+            await self.shared_rate_limit.close()
+
     async def drain(self) -> None:
         """Wait for the handlers still running (at shutdown, end of console input)."""
         while self._tasks:

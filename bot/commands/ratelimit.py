@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.cluster import buckets
-from storage.db import Database
+from storage.db import CONNECT_TIMEOUT, Database
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,31 @@ class SharedRateLimit:
         self._db = db
         self._clock = clock
         self._since_prune = 0
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """A small pool of its own, without the main pool's ping at each checkout: that
+        ping is a second round trip, and this statement is on every command's way (a
+        connection the server dropped fails one check, which lets the input pass, and is
+        replaced)."""
+        if self._engine is None:
+            url = make_url(self._db.url)
+            timeout = url.get_driver_name() == "asyncpg" and "timeout" not in url.query
+            self._engine = create_async_engine(
+                url,
+                pool_size=2,
+                max_overflow=8,
+                pool_pre_ping=False,
+                hide_parameters=True,
+                connect_args={"timeout": CONNECT_TIMEOUT} if timeout else {},
+            )
+        return self._engine
+
+    async def close(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await engine.dispose()
 
     async def check(
         self,
@@ -144,7 +171,7 @@ class SharedRateLimit:
     async def _take(
         self, keys: list[str], now: datetime, per_minute: int, burst: int
     ) -> list[buckets.Taken]:
-        engine = self._db.engine
+        engine = self.engine
         if len(keys) == 1:
             async with engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")

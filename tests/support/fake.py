@@ -245,4 +245,5 @@ class BotHarness:
         return [s.text for s in transport.sent[before:]]
 
     async def close(self) -> None:
+        await self.app.dispatcher.close()
         await self.app.services.db.dispose()
