@@ -133,13 +133,39 @@ class LeaderRouted(BaseTransport):
         self.queue = QueuedCalls(services, real.platform)
         self.drain: Drain = Drain(services, real)
         self.live = False  # the real transport runs in this process
+        self._inbox: Inbox | None = None
 
     # --- lifecycle: the real transport and the drain --------------------------------
+    # `open` (every process), `lead` / `unlead` (the leader's duties) where the App splits
+    # starting that way; `start` is both at once.
 
     async def start(self, inbox: Inbox) -> None:
-        await self.real.start(inbox)
+        await self.open(inbox)
+        await self.lead()
+
+    async def open(self, inbox: Inbox) -> None:
+        self._inbox = inbox
+        opening = getattr(self.real, "open", None)
+        if opening is not None:
+            await opening(inbox)
+
+    async def lead(self) -> None:
+        """Elected: the real transport runs here from now on, and the drain with it."""
+        leading = getattr(self.real, "lead", None)
+        if leading is not None:
+            await leading()
+        else:
+            assert self._inbox is not None, "open() first"
+            await self.real.start(self._inbox)
         self.live = True
         await self.drain.start()
+
+    async def unlead(self) -> None:
+        """No longer the leader: calls go to the queue again, for the next leader."""
+        await self.drain.stop()
+        self.live = False
+        unleading = getattr(self.real, "unlead", None)
+        await (unleading() if unleading is not None else self.real.stop_receiving())
 
     async def stop_receiving(self) -> None:
         await self.drain.stop()
@@ -149,6 +175,13 @@ class LeaderRouted(BaseTransport):
         await self.drain.stop()
         self.live = False
         await self.real.stop()
+
+    def __getattr__(self, name: str) -> Any:
+        """Anything else the real transport has (its sync position, its client for
+        tests): the wrapper stands in front of it, not instead of it."""
+        if name == "real":
+            raise AttributeError(name)
+        return getattr(self.real, name)
 
     @property
     def finished(self) -> asyncio.Event | None:

@@ -141,3 +141,28 @@ async def test_without_a_leader_the_call_times_out_and_is_cancelled(postgres_url
     finally:
         await replica.app.services.listener.stop()
         await replica.close()
+
+
+async def test_a_call_queued_while_nobody_leads_is_made_by_the_next_leader(
+    pair: tuple[BotHarness, BotHarness],
+) -> None:
+    leader, replica = pair
+    routed = leader.app.services.transports["matrix"]
+    assert isinstance(routed, LeaderRouted)
+    await routed.unlead()  # the leader lost its lock: its own calls queue up too
+    room = ChatRef("matrix", "!raum:localhost")
+
+    waiting = asyncio.create_task(
+        replica.app.services.transports["matrix"].send(room, text("Wer kommt?"), key="k3")
+    )
+    own = asyncio.create_task(routed.send(room, text("Ich auch"), key="k4"))
+    await asyncio.sleep(0.3)
+    assert not waiting.done() and not own.done()
+    assert leader.transports["matrix"].sent == []
+
+    await routed.lead()  # elected again (or another process is): the queue is drained
+
+    assert (await waiting).chat == room and (await own).chat == room
+    assert sorted(s.text for s in leader.transports["matrix"].sent) == ["Ich auch", "Wer kommt?"]
+    assert routed.capabilities == leader.transports["matrix"].capabilities
+    assert routed.unreachable is leader.transports["matrix"].unreachable, "attributes pass"
