@@ -77,9 +77,6 @@ class App:
         )
         # Matrix calls of a process that does not run Matrix go to the leader (PostgreSQL).
         route_through_queue(self.services)
-        for transport in transports:
-            if callable(getattr(transport, "leading", None)):  # Telegram: setWebhook
-                transport.leading = lambda: self.services.leading  # type: ignore[attr-defined]
         self.dispatcher = Dispatcher(self.services)
         self._stopping = asyncio.Event()
         self._started: list[Transport] = []

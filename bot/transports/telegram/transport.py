@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -124,9 +124,6 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
         self.press_answer_seconds = press_answer_seconds
         self._request = request
         self._get_updates_request = get_updates_request
-        # Whether this process leads (the App points it at `services.leading`): in webhook
-        # mode on the bot's web server only the leader registers the webhook.
-        self.leading: Callable[[], bool] = lambda: True
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -191,9 +188,7 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
         if updater is None:
             raise RuntimeError("the Telegram application was built without an updater")
         if self.settings.mode == "webhook" and self._web is not None:
-            self._webhook = await serve_webhook(
-                app, self.settings, self._web, ALLOWED_UPDATES, register=self.leading()
-            )
+            self._webhook = await serve_webhook(app, self.settings, self._web, ALLOWED_UPDATES)
         elif self.settings.mode == "webhook":
             await updater.start_webhook(**self._webhook_options())
         else:

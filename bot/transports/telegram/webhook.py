@@ -60,15 +60,8 @@ async def serve_webhook(
     settings: TelegramSettings,
     web: WebServer,
     allowed_updates: Sequence[str],
-    *,
-    register: bool = True,
 ) -> Webhook:
-    """Route the webhook's path on `web`, then tell Telegram where to send updates.
-
-    Every replica serves the path (any of them may take an update: nothing in the
-    update's way needs the leader); only the leader registers it (`register`): the URL
-    and secret are the same for all, and N replicas restarting one after the other
-    would otherwise each call setWebhook."""
+    """Route the webhook's path on `web`, then tell Telegram where to send updates."""
     hook = Webhook(app, settings)
     log.info(
         "telegram: webhook served by the bot's web server on %s:%s (telegram.webhook_listen "
@@ -77,9 +70,6 @@ async def serve_webhook(
         web.port,
     )
     web.add("POST", webhook_path(settings), hook)
-    if not register:
-        log.info("telegram: webhook served; registering it is left to the leader")
-        return hook
     await app.bot.set_webhook(
         url=settings.webhook_url,
         secret_token=settings.webhook_secret.reveal(),
