@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bot.core import Transport
 from bot.outbox_codec import ALLOWED, KEYED, dump_error, dump_result, load_call
 from storage.cluster import outbox as rows
+from storage.db import DatabaseUnavailable
 from storage.leases import LEASE
 from storage.notify import OUTBOX, OUTBOX_DONE, notify
 
@@ -81,6 +82,9 @@ class Drain:
                 self._wake.clear()
                 try:
                     taken = await self._take()
+                except DatabaseUnavailable as exc:
+                    log.warning("%s queue: database unavailable: %s", self._real.platform, exc)
+                    taken = []
                 except Exception:
                     log.exception("%s queue: could not take rows", self._real.platform)
                     taken = []
@@ -139,6 +143,16 @@ class Drain:
         await self._finish(row_id, sent=True, payload=dump_result(method, result), error=None)
 
     async def _finish(self, row_id: int, *, sent: bool, payload: str, error: str | None) -> None:
+        """Record the outcome; if that fails, the row stays `sending` under our lease and
+        is made again (with the same key) once the lease runs out."""
+        try:
+            await self._record(row_id, sent=sent, payload=payload, error=error)
+        except Exception as exc:
+            log.warning(
+                "%s queue: row %d done but not recorded: %r", self._real.platform, row_id, type(exc)
+            )
+
+    async def _record(self, row_id: int, *, sent: bool, payload: str, error: str | None) -> None:
         services = self._services
         async with services.db.write() as session:
             ours = await rows.finish(
@@ -168,5 +182,5 @@ class Drain:
             try:
                 async with services.db.write() as session:
                     await rows.renew(session, busy, owner=services.node_id, now=services.now())
-            except Exception:
-                log.exception("%s queue: could not renew leases", self._real.platform)
+            except Exception as exc:
+                log.warning("%s queue: leases not renewed: %r", self._real.platform, type(exc))

@@ -106,13 +106,11 @@ class Writes:
         if not tables:
             return
         if self._postgres:
-            cursor = conn.connection.cursor()
-            try:
-                cursor.execute(
-                    "SELECT pg_notify($1, $2)", (CACHE, f"{self.tag} {','.join(sorted(tables))}")
-                )
-            finally:
-                cursor.close()
+            # Through SQLAlchemy (not the bare cursor): a lost connection becomes the usual
+            # DBAPIError, which the Database turns into DatabaseUnavailable.
+            conn.exec_driver_sql(
+                "SELECT pg_notify($1, $2)", (CACHE, f"{self.tag} {','.join(sorted(tables))}")
+            )
         self.bump(tables)
 
     def _rolled_back(self, conn: Any) -> None:
