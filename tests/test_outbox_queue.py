@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
+from bot.clock import ManualClock
 from bot.core import ChatRef, SentRef
 from bot.outbox_codec import QueuedSendError
 from bot.outbox_queue import LeaderRouted
@@ -166,3 +167,34 @@ async def test_a_call_queued_while_nobody_leads_is_made_by_the_next_leader(
     assert sorted(s.text for s in leader.transports["matrix"].sent) == ["Ich auch", "Wer kommt?"]
     assert routed.capabilities == leader.transports["matrix"].capabilities
     assert routed.unreachable is leader.transports["matrix"].unreachable, "attributes pass"
+
+
+async def test_the_rescan_finds_a_call_whose_notification_was_missed_and_purges_old_rows(
+    pair: tuple[BotHarness, BotHarness],
+) -> None:
+    from datetime import timedelta
+
+    from bot.outbox_queue import rescan_queue
+
+    leader, replica = pair
+    await leader.app.services.listener.stop()  # the leader hears nothing
+    room = ChatRef("matrix", "!raum:localhost")
+    call = asyncio.create_task(
+        replica.app.services.transports["matrix"].send(room, text("Gehört?"), key="k5")
+    )
+    await asyncio.sleep(0.2)
+    assert not call.done()
+
+    await rescan_queue(leader.app.services)
+    await asyncio.wait_for(call, 2.0)  # long before the drain's own 5 s look
+    assert [s.text for s in leader.transports["matrix"].sent] == ["Gehört?"]
+
+    # A day later the done row goes; an open one stays.
+    async with replica.app.services.db.write() as session:
+        session.add(OutboxMessage(platform="matrix", payload="{}", send_key="k6", status="pending"))
+    later = replica.app.services.now() + timedelta(days=1, minutes=1)
+    leader.app.services.clock = ManualClock(later)
+    routed = leader.app.services.transports["matrix"]
+    await routed.drain.stop()  # only the purge, no sending of the open row
+    await rescan_queue(leader.app.services)
+    assert [key for _, key in await rows(leader)] == ["k6"]
