@@ -198,3 +198,30 @@ async def test_the_rescan_finds_a_call_whose_notification_was_missed_and_purges_
     await routed.drain.stop()  # only the purge, no sending of the open row
     await rescan_queue(leader.app.services)
     assert [key for _, key in await rows(leader)] == ["k6"]
+
+
+async def test_a_call_given_up_for_want_of_a_leader_is_queued_again_when_retried(
+    postgres_url: str,
+) -> None:
+    """A poll whose post timed out is posted later with the same key (e.g. by a rescan of
+    polls not yet in every chat): the failed row is queued again, not its failure kept."""
+    replica, standin = await bot_on(postgres_url, leading=False)
+    leader, routed = await bot_on(postgres_url, leading=True)
+    room = ChatRef("matrix", "!raum:localhost")
+    try:
+        await routed.unlead()
+        standin.queue.wait = 0.3
+        with pytest.raises(QueuedSendError):
+            await standin.send(room, text("Umfrage"), key="poll:k3f7:matrix:!raum:localhost")
+        await routed.lead()
+
+        sent = await standin.send(room, text("Umfrage"), key="poll:k3f7:matrix:!raum:localhost")
+
+        assert sent.chat == room
+        assert [s.text for s in leader.transports["matrix"].sent] == ["Umfrage"]
+        assert await rows(leader) == [("sent", "poll:k3f7:matrix:!raum:localhost")]
+    finally:
+        await routed.stop()
+        for bot in (leader, replica):
+            await bot.app.services.listener.stop()
+            await bot.close()

@@ -29,13 +29,31 @@ async def enqueue(
     session: AsyncSession, platform: str, payload: str, send_key: str | None, now: datetime
 ) -> int:
     """The row of this call: a new one, or the one already queued under `send_key` (a
-    call retried with its idempotency key is made once)."""
+    call retried with its idempotency key is made once: an open row is joined, a sent one
+    gives its result again). A row under the key that failed (given up, or cancelled
+    because no leader took it) is queued again with this call."""
     if send_key is not None:
         send_key = send_key[:SEND_KEY_MAX]
         existing = await session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.send_key == send_key)
         )
         if existing is not None:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == existing,
+                    OutboxMessage.status == OutboxStatus.FAILED.value,
+                )
+                .values(
+                    status=OutboxStatus.PENDING.value,
+                    payload=payload,
+                    last_error=None,
+                    lease_owner=None,
+                    lease_until=None,
+                    created_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
             return int(existing)
     row = OutboxMessage(
         platform=platform,
