@@ -137,3 +137,51 @@ async def test_sqlite_keeps_the_buckets_in_memory(sqlite_url: str) -> None:
             assert await session.scalar(select(func.count()).select_from(RateBucket)) == 0
     finally:
         await bot.close()
+
+
+async def test_without_the_database_each_process_counts_on_its_own(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The database does not answer (nothing listens on the port): the flood is still
+    limited, in this process's memory, with one warning, and the database is not asked
+    again at every input."""
+    from bot.commands.ratelimit import SharedRateLimit
+    from storage.db import Database
+
+    clock = Clock()
+    db = Database("postgresql+asyncpg://bot@127.0.0.1:1/nowhere")
+    limit = SharedRateLimit(db, clock)
+    try:
+        verdicts = [await limit.check("fake", "mallory", 20, 5) for _ in range(8)]
+        assert verdicts == ["run"] * 5 + ["warn", "drop", "drop"]
+        warnings = [r for r in caplog.records if r.name == "bot.commands.ratelimit"]
+        assert [r.levelname for r in warnings] == ["WARNING"]
+        assert limit._alone_until > 0
+    finally:
+        await limit.close()
+        await db.dispose()
+
+
+async def test_buckets_idle_for_an_hour_are_deleted(postgres_url: str) -> None:
+    from datetime import timedelta
+
+    from storage.cluster import buckets
+    from storage.db import Database
+
+    db = Database(postgres_url)
+    await db.upgrade()
+    now = Clock()()
+    try:
+        async with db.engine.begin() as conn:
+            await buckets.take(conn, "fake:old", now=now, per_minute=20, burst=5)
+            await buckets.take(
+                conn, "fake:new", now=now + timedelta(minutes=50), per_minute=20, burst=5
+            )
+            gone = await buckets.prune(
+                conn, now=now + timedelta(hours=1, minutes=1), older_than=timedelta(hours=1)
+            )
+        assert gone == 1
+        async with db.read() as session:
+            assert list(await session.scalars(select(RateBucket.key))) == ["fake:new"]
+    finally:
+        await db.dispose()

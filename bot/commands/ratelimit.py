@@ -10,6 +10,7 @@ limited as if one process took it."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -109,17 +110,23 @@ class SharedRateLimit:
     """The same buckets as `RateLimit`, kept in PostgreSQL for all processes at once.
 
     Costs one database round trip per input (measured in docs/cluster.md#replicas). When
-    the database cannot be asked, the input passes: the command then meets the same
-    outage and gets its apology, which is better than silence."""
+    the database cannot be asked, this process counts on its own (in memory) until it
+    can again."""
 
     PRUNE_EVERY = 1000  # inputs between two clean-ups of long idle buckets
     IDLE = timedelta(hours=1)
+    ALONE_SECONDS = 5.0
 
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         self._db = db
         self._clock = clock
         self._since_prune = 0
         self._engine: AsyncEngine | None = None
+        # While the database does not answer: this process's own buckets, asked for
+        # ALONE_SECONDS before the database is tried again (a flood during an outage is
+        # still limited, and does not wait for a connection at every input).
+        self._alone = RateLimit(clock)
+        self._alone_until = 0.0
 
     @property
     def engine(self) -> AsyncEngine:
@@ -156,13 +163,24 @@ class SharedRateLimit:
     ) -> Verdict:
         if per_minute <= 0:
             return "run"
+        if time.monotonic() < self._alone_until:
+            return self._alone.check(platform, sender_id, per_minute, burst, also=also)
         now = self._clock()
         keys = [f"{platform}:{key}" for key in (sender_id, *also)]
         try:
             taken = await self._take(keys, now, per_minute, burst)
         except (DBAPIError, OSError) as exc:
-            log.warning("rate limit not checked, the database did not answer: %r", type(exc))
-            return "run"
+            if not self._alone_until:
+                log.warning(
+                    "rate limit: the database did not answer (%s); counting in this process "
+                    "until it does",
+                    type(exc).__name__,
+                )
+            self._alone_until = time.monotonic() + self.ALONE_SECONDS
+            return self._alone.check(platform, sender_id, per_minute, burst, also=also)
+        if self._alone_until:
+            self._alone_until = 0.0
+            log.info("rate limit: shared in the database again")
         empty = [t for t in taken if not t.took]
         if not empty:
             return "run"
