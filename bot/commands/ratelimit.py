@@ -140,7 +140,7 @@ class SharedRateLimit:
             self._engine = create_async_engine(
                 url,
                 pool_size=2,
-                max_overflow=8,
+                max_overflow=3,
                 pool_pre_ping=False,
                 hide_parameters=True,
                 connect_args={"timeout": CONNECT_TIMEOUT} if timeout else {},
