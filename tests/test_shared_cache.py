@@ -190,3 +190,25 @@ async def test_notify_is_a_no_op_on_sqlite(sqlite_url: str) -> None:
             await notify(session, "buendnisbot_plan", "x")
     finally:
         await db.dispose()
+
+
+async def test_a_channel_listened_to_later_is_heard_and_only_after_commit(
+    two_bots: tuple[BotHarness, BotHarness],
+) -> None:
+    """`services.listener.on` works while listening already (the leader's parts register
+    as they start); `notify` in a transaction is delivered when, and only if, it commits."""
+    from storage.notify import PLAN, notify
+
+    one, two = two_bots
+    heard: list[str] = []
+    two.app.services.listener.on(PLAN, heard.append)
+    await asyncio.sleep(0.2)  # the LISTEN goes out in the background
+
+    with pytest.raises(RuntimeError):
+        async with one.app.services.db.write() as session:
+            await notify(session, PLAN, "never")
+            raise RuntimeError("rolled back")
+    async with one.app.services.db.write() as session:
+        await notify(session, PLAN, "reminder 7")
+
+    await eventually(lambda: heard == ["reminder 7"])
