@@ -2,11 +2,13 @@
 (`/remind on`) gets the new meeting's announcement and its `.ics`, once.
 
 Each is a PICKED notice row (storage/notices), written in the pick's transaction. Sending
-claims the row (`pending` -> `sending`, one process wins), sends with the key
+claims the row with a lease (`pending` -> `sending`, one process wins; the claim is the
+nudges' one, handlers/nudges/claims.py), sends with the key
 `notice:<id>` (Matrix drops a resend with the same transaction id) and marks it `sent`;
 someone who can no longer be written to privately is `failed`, someone who left the AG
 or turned private messages off meanwhile is `skipped`. A row left `pending` or `sending`
-(a crash, a network or database outage) is sent at the next start.
+(a crash, a network or database outage) is sent at the next start or by the leader's
+rescan, once no live process holds it.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from bot.outbox import Audience
 from bot.rich import Rich, lines
 from handlers.datepoll.files import ics_name, meeting_ics
 from handlers.meetings.text import announcement, shown_end
+from handlers.nudges import claims
 from handlers.people import account_ref
 from storage.datepoll import pick as picking
 from storage.db import DatabaseUnavailable
-from storage.notices import rows as notices
 from storage.notices.models import NoticeKind, NoticeStatus
 
 if TYPE_CHECKING:
@@ -61,13 +63,18 @@ async def tell_members(services: Services, notice_ids: Iterable[int]) -> None:
 
 
 async def deliver(
-    services: Services, notice_id: int, *, resume: bool = False, attempt: int = 0
+    services: Services,
+    notice_id: int,
+    *,
+    resume: bool = False,
+    attempt: int = 0,
+    free_only: bool = False,
 ) -> None:
     """Claim one notice and send it. A failure other than "cannot be written to" (the
     network or the database down) is tried again with backoff, `RETRIES` times, and
-    after that at the next start."""
+    after that at the next start. `free_only`: a rescan's (never a notice under way here)."""
     try:
-        await _deliver(services, notice_id, resume)
+        await _deliver(services, notice_id, resume, free_only)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -86,8 +93,8 @@ async def retry(services: Services, notice_id: int, attempt: int) -> None:
     await deliver(services, notice_id, resume=True, attempt=attempt)
 
 
-async def _deliver(services: Services, notice_id: int, resume: bool) -> None:
-    if not await services.db.run(lambda s: notices.claim(s, notice_id, resume=resume)):
+async def _deliver(services: Services, notice_id: int, resume: bool, free_only: bool) -> None:
+    if not await claims.claim(services, notice_id, resume=resume, free_only=free_only):
         return  # another process has it, or it is done
     async with services.db.read() as session:
         found = await picking.picked_notice(session, notice_id)
@@ -101,6 +108,7 @@ async def _deliver(services: Services, notice_id: int, resume: bool) -> None:
     running.sort(key=lambda a: not a.direct_reachable)
     if not running:
         log.warning("notice %d: no running network reaches the person; kept", notice_id)
+        await claims.hold(services, notice_id)
         return
 
     def text(reader: Reader) -> Rich:
@@ -149,8 +157,7 @@ async def _deliver(services: Services, notice_id: int, resume: bool) -> None:
 
 
 async def _mark(services: Services, notice_id: int, status: NoticeStatus) -> None:
-    now = services.now()
-    await services.db.run(lambda s: notices.mark(s, notice_id, status, now))
+    await claims.mark(services, notice_id, status)
 
 
 async def _record_sent(services: Services, notice_id: int) -> None:
@@ -169,10 +176,18 @@ async def _record_sent(services: Services, notice_id: int) -> None:
 
 @feature.on_start
 async def resume_notices(services: Services) -> None:
-    """After a restart: send the PICKED notices a crash or an outage left unsent."""
-    async with services.db.read() as session:
-        left = [
-            n.id for n in await notices.unfinished(session) if n.kind == NoticeKind.PICKED.value
-        ]
+    """After a restart: send the PICKED notices a crash or an outage left unsent (none
+    that another live process holds)."""
+    await _resume(services, free_only=False)
+
+
+@feature.on_rescan
+async def rescan_notices(services: Services) -> None:
+    """The leader's repeated look: PICKED notices whose writer or holder is gone."""
+    await _resume(services, free_only=True)
+
+
+async def _resume(services: Services, *, free_only: bool) -> None:
+    left = [i for i, kind in await claims.free(services) if kind == NoticeKind.PICKED.value]
     for notice_id in left:
-        await deliver(services, notice_id, resume=True)
+        await deliver(services, notice_id, resume=True, free_only=free_only)
