@@ -102,40 +102,53 @@ async def test_two_bots_firing_at_once_send_each_delivery_once(pair: Pair) -> No
 
 
 class Stalling(FakeTransport):
-    """Sends `before` messages, then hangs in the next one (a process about to die)."""
+    """Sends `before` messages, then hangs in the next one until `go` is set (a slow
+    network, or a process about to die)."""
 
     def __init__(self, before: int) -> None:
         super().__init__()
         self.before = before
-        self.hanging = asyncio.Event()
+        self.hanging, self.go = asyncio.Event(), asyncio.Event()
 
     async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
-        if len(self.sent) >= self.before:
+        if len(self.sent) >= self.before and not self.go.is_set():
             self.hanging.set()
-            await asyncio.Event().wait()
+            await self.go.wait()
         return await super().send(chat, message, key=key)
 
 
-async def die_mid_fan_out(pair: Pair) -> tuple[int, datetime]:
-    """Bot A fires the day-before reminder one target at a time and dies after two sends
-    (its task cancelled, its rows left `sending` with its leases). The reminder and when."""
+async def stall_mid_fan_out(
+    pair: Pair, renew_every: float | None = None
+) -> tuple[asyncio.Task[None], Stalling, int, datetime]:
+    """Bot A fires the day-before reminder one target at a time; its network hangs after
+    two sends. The task, the network, the reminder and its due time."""
     setup = pair.setup
     await setup.anna.say("anna", "/meeting ag2 03.12.2026 18:00 Treffen")
     first = (await reminders(pair.a))[0]
     setup.clock.set(first.due_at)
     services = pair.a.app.services
     services.reminders = ReminderEngine(services, compose_reminder, parallel=1)
+    if renew_every is not None:
+        engine(services).sender.renew_every = renew_every
     stalling = Stalling(before=2)
     use_transport(pair.a, stalling)
     task = engine(services).spawn(first.id)
     assert task is not None
     await asyncio.wait_for(stalling.hanging.wait(), 10)
+    return task, stalling, first.id, first.due_at
+
+
+async def die_mid_fan_out(pair: Pair) -> tuple[int, datetime]:
+    """Bot A dies after two sends (its task cancelled, its rows left `sending` with its
+    leases). The reminder and its due time."""
+    services = pair.a.app.services
+    task, _stalling, reminder_id, due = await stall_mid_fan_out(pair)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     rows = await deliveries(pair.a)
     assert sorted(d.status for d in rows) == ["pending", "pending", "sending", "sent", "sent"]
     assert {d.lease_owner for d in rows if d.status == "sending"} == {services.node_id}
-    return first.id, first.due_at
+    return reminder_id, due
 
 
 @pytest.mark.parametrize("resume_by", ["rescan", "start"])
@@ -173,6 +186,32 @@ async def test_a_dead_holders_reminder_waits_for_its_lease_then_only_the_rest_go
     rows = await deliveries(pair.a)
     assert sorted(d.attempts for d in rows) == [1, 1, 1, 1, 2]
     assert {d.status for d in rows} == {"sent"}
+    assert (await reminders(pair.a))[0].status == "sent"
+
+
+async def test_the_holder_renews_its_leases_while_a_long_fan_out_runs(pair: Pair) -> None:
+    task, stalling, reminder_id, due = await stall_mid_fan_out(pair, renew_every=0.01)
+    pair.setup.clock.set(due + timedelta(seconds=25))
+    await asyncio.sleep(0.2)  # A renews: its leases now run to about +55 s
+    pair.setup.clock.set(due + LEASE + timedelta(seconds=10))
+    await engine(pair.b.app.services).fire(reminder_id)
+    await run_rescan(pair.b.app.services)
+    await engine(pair.b.app.services).wait_idle()
+    assert pair.b.transport.sent == []
+    stalling.go.set()
+    await task
+    sent = sorted(s.chat.id for s in stalling.sent if s.text.startswith("⏰"))
+    assert sent == ["ag2-b", "ag2-c", "ag2-gruppe", "dm-anna", "dm-ben"]
+    assert {(d.status, d.lease_owner) for d in await deliveries(pair.a)} == {("sent", None)}
+
+
+async def test_a_stopping_process_gives_its_leases_up_for_the_next_at_once(pair: Pair) -> None:
+    await die_mid_fan_out(pair)
+    await engine(pair.a.app.services).stop(grace=0)
+    b = engine(pair.b.app.services)
+    await b.start()  # the same instant: no waiting for the lease
+    await b.wait_idle()
+    assert len([s for s in pair.b.transport.sent if s.text.startswith("⏰")]) == 3
     assert (await reminders(pair.a))[0].status == "sent"
 
 

@@ -54,6 +54,7 @@ HORIZON_EVERY = timedelta(hours=6)  # how often the horizon is moved on
 WINDOW = timedelta(hours=6)  # reminders held as scheduler jobs at most this far ahead
 WINDOW_BATCH = 5000  # ... and at most this many at once
 STOP_GRACE = 5.0
+RELEASE_WITHIN = 1.0  # seconds a stop waits for its leases to be given up
 DB_RETRY_BASE = 2.0  # seconds until a firing stopped by a database outage is tried again
 DB_RETRY_MAX = 60.0  # ... doubled per attempt up to this
 WINDOW_RETRY = timedelta(seconds=60)  # a window refill stopped by an outage: again after this
@@ -97,7 +98,8 @@ class ReminderEngine:
         self.services.timers.every(HORIZON_JOB, HORIZON_EVERY, self._horizon_job)
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
-        """Let sends under way finish briefly, then cancel; their rows resume next start."""
+        """Let sends under way finish briefly, then cancel; their rows resume next start
+        (or on another process) at once: this process gives its leases up."""
         self._stopping = True
         tasks = list(self._active.values())
         if tasks:
@@ -105,10 +107,11 @@ class ReminderEngine:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-            try:
+        try:
+            async with asyncio.timeout(RELEASE_WITHIN):
                 await self.sender.release_all()
-            except Exception as exc:  # the leases run out on their own
-                log.warning("reminders: leases not released at the stop (%r)", exc)
+        except Exception as exc:  # the leases run out on their own
+            log.warning("reminders: leases not released at the stop (%r)", exc)
 
     async def wait_idle(self) -> None:
         """Until no reminder is being sent (tests, shutdown)."""
