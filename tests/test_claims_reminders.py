@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -109,16 +109,19 @@ class Stalling(FakeTransport):
         super().__init__()
         self.before = before
         self.hanging, self.go = asyncio.Event(), asyncio.Event()
+        self.after_send: Callable[[int], None] = lambda _n: None
 
     async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
         if len(self.sent) >= self.before and not self.go.is_set():
             self.hanging.set()
             await self.go.wait()
-        return await super().send(chat, message, key=key)
+        sent = await super().send(chat, message, key=key)
+        self.after_send(len(self.sent))
+        return sent
 
 
 async def stall_mid_fan_out(
-    pair: Pair, renew_every: float | None = None
+    pair: Pair, renew_every: float | None = None, seconds_per_send: float = 0
 ) -> tuple[asyncio.Task[None], Stalling, int, datetime]:
     """Bot A fires the day-before reminder one target at a time; its network hangs after
     two sends. The task, the network, the reminder and its due time."""
@@ -131,6 +134,7 @@ async def stall_mid_fan_out(
     if renew_every is not None:
         engine(services).sender.renew_every = renew_every
     stalling = Stalling(before=2)
+    stalling.after_send = lambda _n: setup.clock.advance(seconds=seconds_per_send)
     use_transport(pair.a, stalling)
     task = engine(services).spawn(first.id)
     assert task is not None
@@ -138,11 +142,13 @@ async def stall_mid_fan_out(
     return task, stalling, first.id, first.due_at
 
 
-async def die_mid_fan_out(pair: Pair) -> tuple[int, datetime]:
+async def die_mid_fan_out(pair: Pair, seconds_per_send: float = 0) -> tuple[int, datetime]:
     """Bot A dies after two sends (its task cancelled, its rows left `sending` with its
     leases). The reminder and its due time."""
     services = pair.a.app.services
-    task, _stalling, reminder_id, due = await stall_mid_fan_out(pair)
+    task, _stalling, reminder_id, due = await stall_mid_fan_out(
+        pair, seconds_per_send=seconds_per_send
+    )
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     rows = await deliveries(pair.a)
@@ -164,6 +170,8 @@ async def test_a_dead_holders_reminder_waits_for_its_lease_then_only_the_rest_go
     await run_rescan(pair.b.app.services)
     await b.wait_idle()
     assert [s for s in pair.b.transport.sent if s.text.startswith("⏰")] == []
+    # The start looks again when A's lease runs out (A may have died just before).
+    assert pair.b.app.services.timers.due(f"reminder:{reminder_id}") == due + LEASE
     # A is gone: once the lease ran out, B sends the three deliveries not yet `sent`
     # (the one A was sending goes again, with its key) and nothing A sent.
     setup.clock.set(due + LEASE + timedelta(seconds=1))
@@ -187,6 +195,23 @@ async def test_a_dead_holders_reminder_waits_for_its_lease_then_only_the_rest_go
     assert sorted(d.attempts for d in rows) == [1, 1, 1, 1, 2]
     assert {d.status for d in rows} == {"sent"}
     assert (await reminders(pair.a))[0].status == "sent"
+
+
+async def test_a_delivery_taken_after_the_last_renewal_is_resumed_with_the_rest(
+    pair: Pair,
+) -> None:
+    """A takes its third delivery 10 s after it claimed the reminder, then dies: the
+    reminder's lease lasts as long as that delivery's, so whoever resumes it finds every
+    delivery free (not the reminder free and one delivery still held)."""
+    reminder_id, due = await die_mid_fan_out(pair, seconds_per_send=5)
+    b = engine(pair.b.app.services)
+    pair.setup.clock.set(due + LEASE + timedelta(seconds=1))
+    await b.fire(reminder_id)
+    assert [s for s in pair.b.transport.sent if s.text.startswith("⏰")] == []
+    pair.setup.clock.set(due + LEASE + timedelta(seconds=11))
+    await b.fire(reminder_id)
+    assert len([s for s in pair.b.transport.sent if s.text.startswith("⏰")]) == 3
+    assert {d.status for d in await deliveries(pair.a)} == {"sent"}
 
 
 async def test_the_holder_renews_its_leases_while_a_long_fan_out_runs(pair: Pair) -> None:

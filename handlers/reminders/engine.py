@@ -74,6 +74,7 @@ class ReminderEngine:
         self._scheduled: set[int] = set()
         self._window_end: datetime | None = None
         self._stopping = False
+        self._claimed = False  # whether this process ever took a reminder (stop releases)
         self.db_retry_base = DB_RETRY_BASE
         self.db_retry_max = DB_RETRY_MAX
 
@@ -91,9 +92,17 @@ class ReminderEngine:
         now = self.services.now()
         async with self.services.db.read() as session:
             interrupted = await rem.resumable(session, now)
+            held = await rem.held_until(session, now)
         for reminder_id in interrupted:
             log.info("reminder %d was interrupted; resuming with the same keys", reminder_id)
             self.spawn(reminder_id, catch_up=True)
+        for reminder_id, until in held:
+            # Another process holds it: still sending, or it died just before this start
+            # (then its lease runs out unrenewed, and this job resumes the reminder).
+            log.info("reminder %d is held by another process; looking again then", reminder_id)
+            self.services.timers.at(
+                f"{JOB_PREFIX}{reminder_id}", until, self._reminder_job, reminder_id
+            )
         await self.load_window(catch_up=True)
         self.services.timers.every(HORIZON_JOB, HORIZON_EVERY, self._horizon_job)
 
@@ -107,6 +116,8 @@ class ReminderEngine:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if not self._claimed:
+            return  # never held a lease: nothing to give up (a quick stop when idle)
         try:
             async with asyncio.timeout(RELEASE_WITHIN):
                 await self.sender.release_all()
@@ -281,6 +292,7 @@ class ReminderEngine:
     async def fire(self, reminder_id: int, *, catch_up: bool = False) -> None:
         """Claim the reminder, deliver it to every target, record the outcome."""
         sender = self.sender
+        self._claimed = True  # from here on this process may hold leases
         claim = await sender.claim(reminder_id, catch_up)
         if claim is None:
             return

@@ -216,7 +216,7 @@ class ReminderSender:
                 return
             attempt += 1
             async with self._send_slots:
-                if not await self.take(target):
+                if not await self.take(claim, target):
                     return  # sent meanwhile, or another live process is sending it
                 try:
                     await self.send(transport, claim.view, target)
@@ -278,11 +278,12 @@ class ReminderSender:
             audience, message, key=target.key, buttons=(lambda _: buttons) if buttons else None
         )
 
-    async def take(self, target: Target) -> bool:
+    async def take(self, claim: Claim, target: Target) -> bool:
         """Lease the delivery to this process right before its send (an attempt counted)."""
         now, owner = self.services.now, self.services.node_id
+        reminder_id = claim.view.reminder_id
         won = await self.services.db.run(
-            lambda s: deliveries.take(s, target.delivery_id, now(), owner=owner)
+            lambda s: deliveries.take(s, reminder_id, target.delivery_id, now(), owner=owner)
         )
         if won:
             target.status = DeliveryStatus.SENDING.value

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases, repo
@@ -184,7 +184,16 @@ async def finish(
         return True  # done, or another process holds it now (our lease ran out)
     statuses = await _statuses(session, reminder_id)
     if any(s not in FINISHED_DELIVERIES for s in statuses):
-        reminder.lease_until = hold_until
+        # Held until then; sooner if another process still holds one of the deliveries.
+        elsewhere = await session.scalar(
+            select(func.max(ReminderDelivery.lease_until)).where(
+                ReminderDelivery.reminder_id == reminder_id,
+                ReminderDelivery.status.in_(OPEN_DELIVERY),
+                ReminderDelivery.lease_owner != owner,
+                ReminderDelivery.lease_until > now,
+            )
+        )
+        reminder.lease_until = min(hold_until, elsewhere) if elsewhere else hold_until
         return False
     fallback = ReminderStatus.LATE_SENT if reminder.late else ReminderStatus.SENT
     reminder.status = _outcome(reminder.late, statuses, fallback).value
@@ -193,10 +202,14 @@ async def finish(
     return True
 
 
-async def take(session: AsyncSession, delivery_id: int, now: datetime, *, owner: str) -> bool:
+async def take(
+    session: AsyncSession, reminder_id: int, delivery_id: int, now: datetime, *, owner: str
+) -> bool:
     """Take one delivery right before its send: `sending`, an attempt counted, leased to
-    `owner`. False when it is done or another live process holds it."""
-    return await leases.take(
+    `owner`. False when it is done or another live process holds it. The reminder's lease
+    is renewed with it, so it never runs out before one of its deliveries' (whoever
+    resumes the reminder then finds every delivery free)."""
+    won = await leases.take(
         session,
         ReminderDelivery,
         delivery_id,
@@ -208,6 +221,9 @@ async def take(session: AsyncSession, delivery_id: int, now: datetime, *, owner:
             "attempts": ReminderDelivery.attempts + 1,
         },
     )
+    if won:
+        await leases.renew(session, Reminder, [reminder_id], owner=owner, now=now)
+    return won
 
 
 async def renew(session: AsyncSession, reminder_id: int, now: datetime, *, owner: str) -> bool:

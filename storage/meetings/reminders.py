@@ -159,6 +159,17 @@ async def resumable(session: AsyncSession, now: datetime) -> list[int]:
     )
 
 
+async def held_until(session: AsyncSession, now: datetime) -> list[tuple[int, datetime]]:
+    """`sending` reminders with a live lease: (id, when the lease runs out). Start-up
+    looks again then: a holder that died (a crash just before this start) renews no more."""
+    rows = await session.execute(
+        select(Reminder.id, Reminder.lease_until)
+        .where(Reminder.status == ReminderStatus.SENDING.value, Reminder.lease_until > now)
+        .order_by(Reminder.id)
+    )
+    return [(rid, until) for rid, until in rows.all() if until is not None]
+
+
 async def count_reminders(session: AsyncSession, status: ReminderStatus) -> int:
     return int(
         await session.scalar(
