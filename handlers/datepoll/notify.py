@@ -2,8 +2,8 @@
 (`/remind on`) gets the new meeting's announcement and its `.ics`, once.
 
 Each is a PICKED notice row (storage/notices), written in the pick's transaction. Sending
-claims the row with a lease (`pending` -> `sending`, one process wins; the claim is the
-nudges' one, handlers/nudges/claims.py), sends with the key
+claims the row with a lease (`pending` -> `sending`, one process wins), writes through
+the person's networks in turn (both as every notice does: handlers/nudges/claims.py), sends with the key
 `notice:<id>` (Matrix drops a resend with the same transaction id) and marks it `sent`;
 someone who can no longer be written to privately is `failed`, someone who left the AG
 or turned private messages off meanwhile is `skipped`. A row left `pending` or `sending`
@@ -22,13 +22,10 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
-from bot.core import DirectMessageUnavailable
-from bot.outbox import Audience
 from bot.rich import Rich, lines
 from handlers.datepoll.files import ics_name, meeting_ics
 from handlers.meetings.text import announcement, shown_end
 from handlers.nudges import claims
-from handlers.people import account_ref
 from storage.datepoll import pick as picking
 from storage.db import DatabaseUnavailable
 from storage.notices.models import NoticeKind, NoticeStatus
@@ -47,8 +44,7 @@ RETRY_JOB = "notice-retry:"
 log = logging.getLogger(__name__)
 
 
-def send_key(notice_id: int) -> str:
-    return f"notice:{notice_id}"
+send_key = claims.send_key
 
 
 async def tell_members(services: Services, notice_ids: Iterable[int]) -> None:
@@ -104,12 +100,6 @@ async def _deliver(services: Services, notice_id: int, resume: bool, free_only: 
     if meeting is None or not found.wanted or meeting.cancelled or meeting.start <= services.now():
         await _mark(services, notice_id, NoticeStatus.SKIPPED)
         return
-    running = [a for a in found.accounts if a.platform in services.transports]
-    running.sort(key=lambda a: not a.direct_reachable)
-    if not running:
-        log.warning("notice %d: no running network reaches the person; kept", notice_id)
-        await claims.hold(services, notice_id)
-        return
 
     def text(reader: Reader) -> Rich:
         tz_start = meeting.start.astimezone(ZoneInfo(meeting.meeting.timezone))
@@ -130,30 +120,32 @@ async def _deliver(services: Services, notice_id: int, resume: bool, free_only: 
             ),
         )
 
-    # Each network of a person linked by /connect in turn: one that cannot write to them
-    # privately (never started, or blocked the bot) is no reason to give up.
-    for account in running:
-        audience = Audience.of_account(account_ref(account), found.language)
-        try:
-            sent = await services.outbox.send(audience, text, key=send_key(notice_id))
-        except DirectMessageUnavailable:
-            continue
-        reader = services.outbox.reader(audience)
-        transport = services.outbox.transport(audience)
-        if transport is not None and reader.capabilities.files:
-            data = meeting_ics(reader.lang, meeting, services.now())
-            await transport.send_file(
-                sent.chat,
-                ics_name(meeting.id),
-                data,
-                "text/calendar",
-                reader.t("Zum Importieren in deinen Kalender."),
-                key=send_key(notice_id) + ":ics",
-            )
-        await _record_sent(services, notice_id)
-        log.info("notice %d (picked m%d) sent", notice_id, meeting.id)
+    # The person's networks in turn; an error other than "cannot be written to
+    # privately" is raised: `deliver` tries again with backoff.
+    written = await claims.write_privately(
+        services, notice_id, found.accounts, found.language, text, errors_raise=True
+    )
+    if written.status is NoticeStatus.SENDING:
+        log.warning("notice %d: no running network reaches the person; kept", notice_id)
+        await claims.hold(services, notice_id)
         return
-    await _mark(services, notice_id, NoticeStatus.FAILED)
+    if written.audience is None or written.sent is None:
+        await _mark(services, notice_id, NoticeStatus.FAILED)
+        return
+    reader = services.outbox.reader(written.audience)
+    transport = services.outbox.transport(written.audience)
+    if transport is not None and reader.capabilities.files:
+        data = meeting_ics(reader.lang, meeting, services.now())
+        await transport.send_file(
+            written.sent.chat,
+            ics_name(meeting.id),
+            data,
+            "text/calendar",
+            reader.t("Zum Importieren in deinen Kalender."),
+            key=send_key(notice_id) + ":ics",
+        )
+    await _record_sent(services, notice_id)
+    log.info("notice %d (picked m%d) sent", notice_id, meeting.id)
 
 
 async def _mark(services: Services, notice_id: int, status: NoticeStatus) -> None:

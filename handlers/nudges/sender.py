@@ -17,11 +17,8 @@ import logging
 from collections.abc import Iterable
 
 from bot.context import Services
-from bot.core import DirectMessageUnavailable
-from bot.outbox import Audience
 from handlers.nudges import claims, subjects
 from handlers.nudges.text import compose
-from handlers.people import account_ref
 from storage import repo
 from storage.db import DatabaseUnavailable
 from storage.meetings import settings as prefs
@@ -36,8 +33,7 @@ DB_RETRY_BASE = 2.0  # seconds until a send stopped by a database outage is trie
 DB_RETRY_MAX = 60.0
 
 
-def send_key(notice_id: int) -> str:
-    return f"notice:{notice_id}"
+send_key = claims.send_key
 
 
 async def deliver_all(services: Services, notice_ids: Iterable[int]) -> list[NoticeStatus]:
@@ -121,26 +117,8 @@ async def _send(
     text = await compose(services, kind, subject)
     if text is None:
         return NoticeStatus.SKIPPED
-    running = [a for a in accounts if a.platform in services.transports]
-    running.sort(key=lambda a: not a.direct_reachable)
-    unreachable = 0
-    for account in running:
-        audience = Audience.of_account(account_ref(account), language)
-        try:
-            await services.outbox.send(audience, text, key=send_key(notice_id))
-            return NoticeStatus.SENT
-        except DirectMessageUnavailable:
-            unreachable += 1
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("notice %d: could not write on %s: %r", notice_id, account.platform, exc)
-    if running and unreachable == len(running):
-        return NoticeStatus.FAILED
-    if not accounts:
-        return NoticeStatus.FAILED
-    # A network error or a network not running now: left `sending`, the next start resumes it.
-    return NoticeStatus.SENDING
+    written = await claims.write_privately(services, notice_id, accounts, language, text)
+    return written.status
 
 
 async def _record(services: Services, notice_id: int, status: NoticeStatus) -> None:
