@@ -15,10 +15,11 @@ from sqlalchemy import select, update
 from bot.core import SentRef
 from bot.rich import AccountRef, Rich
 from handlers.datepoll import notify
+from storage.leases import LEASE
 from storage.notices.models import Notice, NoticeKind
 from tests.support.connect import link
 from tests.support.fake import BotHarness, FakeTransport
-from tests.support.meetings import Clock, KeyedTransport, ag2_with_lead
+from tests.support.meetings import START, Clock, KeyedTransport, ag2_with_lead
 from tests.test_datepoll import start
 from tests.test_datepoll_pick import rsvps
 
@@ -72,10 +73,12 @@ async def picked_id(bot: BotHarness) -> int:
     return found
 
 
-async def restarted(db_url: str, transport: FakeTransport | None = None) -> BotHarness:
+async def restarted(
+    db_url: str, transport: FakeTransport | None = None, clock: Clock | None = None
+) -> BotHarness:
     """A new bot on the same database, started as `App.start` does its start-up steps."""
     harness = await BotHarness.create(db_url, transport=transport)
-    harness.app.services.clock = Clock()
+    harness.app.services.clock = clock or Clock()
     for hook in harness.app.services.registry.start_hooks:
         await hook(harness.app.services)
     return harness
@@ -144,7 +147,8 @@ async def test_a_notice_cut_short_is_sent_once_at_the_next_start(
     await first.close()
     monkeypatch.undo()
 
-    second = await restarted(db_url)
+    # The first process is gone: once its lease on the notice ran out, the start sends it.
+    second = await restarted(db_url, clock=Clock(START + LEASE + timedelta(seconds=1)))
     try:
         assert in_chat(second, "dm-ben") == [PRIVATE]
         assert files_in(second, "dm-ben") == [ICS]

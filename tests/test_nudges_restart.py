@@ -95,7 +95,8 @@ async def test_a_notice_caught_in_sending_is_resumed_with_its_key(db_url: str) -
     subject = subject_of("datepoll", poll_id)
     ids = await services.db.run(lambda s: rows.want(s, NoticeKind.NUDGE, subject, [ben, carl]))
     # The crash: Ben's nudge was claimed and reached the network, Carl's was only written.
-    assert await services.db.run(lambda s: rows.claim(s, ids[0]))
+    owner, now = services.node_id, services.now()
+    assert await services.db.run(lambda s: rows.claim(s, ids[0], owner=owner, now=now))
     network._delivered.add(sender.send_key(ids[0]))
     await first.close()
     second = await restart(db_url, network, Clock(START + timedelta(hours=1)))

@@ -2,11 +2,13 @@
 (`/remind on`) gets the new meeting's announcement and its `.ics`, once.
 
 Each is a PICKED notice row (storage/notices), written in the pick's transaction. Sending
-claims the row (`pending` -> `sending`, one process wins), sends with the key
+claims the row with a lease (`pending` -> `sending`, one process wins), writes through
+the person's networks in turn (both as every notice does: handlers/nudges/claims.py), sends with the key
 `notice:<id>` (Matrix drops a resend with the same transaction id) and marks it `sent`;
 someone who can no longer be written to privately is `failed`, someone who left the AG
 or turned private messages off meanwhile is `skipped`. A row left `pending` or `sending`
-(a crash, a network or database outage) is sent at the next start.
+(a crash, a network or database outage) is sent at the next start or by the leader's
+rescan, once no live process holds it.
 """
 
 from __future__ import annotations
@@ -20,15 +22,12 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import commands as c
-from bot.core import DirectMessageUnavailable
-from bot.outbox import Audience
 from bot.rich import Rich, lines
 from handlers.datepoll.files import ics_name, meeting_ics
 from handlers.meetings.text import announcement, shown_end
-from handlers.people import account_ref
+from handlers.nudges import claims
 from storage.datepoll import pick as picking
 from storage.db import DatabaseUnavailable
-from storage.notices import rows as notices
 from storage.notices.models import NoticeKind, NoticeStatus
 
 if TYPE_CHECKING:
@@ -45,8 +44,7 @@ RETRY_JOB = "notice-retry:"
 log = logging.getLogger(__name__)
 
 
-def send_key(notice_id: int) -> str:
-    return f"notice:{notice_id}"
+send_key = claims.send_key
 
 
 async def tell_members(services: Services, notice_ids: Iterable[int]) -> None:
@@ -61,13 +59,18 @@ async def tell_members(services: Services, notice_ids: Iterable[int]) -> None:
 
 
 async def deliver(
-    services: Services, notice_id: int, *, resume: bool = False, attempt: int = 0
+    services: Services,
+    notice_id: int,
+    *,
+    resume: bool = False,
+    attempt: int = 0,
+    free_only: bool = False,
 ) -> None:
     """Claim one notice and send it. A failure other than "cannot be written to" (the
     network or the database down) is tried again with backoff, `RETRIES` times, and
-    after that at the next start."""
+    after that at the next start. `free_only`: a rescan's (never a notice under way here)."""
     try:
-        await _deliver(services, notice_id, resume)
+        await _deliver(services, notice_id, resume, free_only)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -86,8 +89,8 @@ async def retry(services: Services, notice_id: int, attempt: int) -> None:
     await deliver(services, notice_id, resume=True, attempt=attempt)
 
 
-async def _deliver(services: Services, notice_id: int, resume: bool) -> None:
-    if not await services.db.run(lambda s: notices.claim(s, notice_id, resume=resume)):
+async def _deliver(services: Services, notice_id: int, resume: bool, free_only: bool) -> None:
+    if not await claims.claim(services, notice_id, resume=resume, free_only=free_only):
         return  # another process has it, or it is done
     async with services.db.read() as session:
         found = await picking.picked_notice(session, notice_id)
@@ -96,11 +99,6 @@ async def _deliver(services: Services, notice_id: int, resume: bool) -> None:
     meeting = found.meeting
     if meeting is None or not found.wanted or meeting.cancelled or meeting.start <= services.now():
         await _mark(services, notice_id, NoticeStatus.SKIPPED)
-        return
-    running = [a for a in found.accounts if a.platform in services.transports]
-    running.sort(key=lambda a: not a.direct_reachable)
-    if not running:
-        log.warning("notice %d: no running network reaches the person; kept", notice_id)
         return
 
     def text(reader: Reader) -> Rich:
@@ -122,35 +120,36 @@ async def _deliver(services: Services, notice_id: int, resume: bool) -> None:
             ),
         )
 
-    # Each network of a person linked by /connect in turn: one that cannot write to them
-    # privately (never started, or blocked the bot) is no reason to give up.
-    for account in running:
-        audience = Audience.of_account(account_ref(account), found.language)
-        try:
-            sent = await services.outbox.send(audience, text, key=send_key(notice_id))
-        except DirectMessageUnavailable:
-            continue
-        reader = services.outbox.reader(audience)
-        transport = services.outbox.transport(audience)
-        if transport is not None and reader.capabilities.files:
-            data = meeting_ics(reader.lang, meeting, services.now())
-            await transport.send_file(
-                sent.chat,
-                ics_name(meeting.id),
-                data,
-                "text/calendar",
-                reader.t("Zum Importieren in deinen Kalender."),
-                key=send_key(notice_id) + ":ics",
-            )
-        await _record_sent(services, notice_id)
-        log.info("notice %d (picked m%d) sent", notice_id, meeting.id)
+    # The person's networks in turn; an error other than "cannot be written to
+    # privately" is raised: `deliver` tries again with backoff.
+    written = await claims.write_privately(
+        services, notice_id, found.accounts, found.language, text, errors_raise=True
+    )
+    if written.status is NoticeStatus.SENDING:
+        log.warning("notice %d: no running network reaches the person; kept", notice_id)
+        await claims.hold(services, notice_id)
         return
-    await _mark(services, notice_id, NoticeStatus.FAILED)
+    if written.audience is None or written.sent is None:
+        await _mark(services, notice_id, NoticeStatus.FAILED)
+        return
+    reader = services.outbox.reader(written.audience)
+    transport = services.outbox.transport(written.audience)
+    if transport is not None and reader.capabilities.files:
+        data = meeting_ics(reader.lang, meeting, services.now())
+        await transport.send_file(
+            written.sent.chat,
+            ics_name(meeting.id),
+            data,
+            "text/calendar",
+            reader.t("Zum Importieren in deinen Kalender."),
+            key=send_key(notice_id) + ":ics",
+        )
+    await _record_sent(services, notice_id)
+    log.info("notice %d (picked m%d) sent", notice_id, meeting.id)
 
 
 async def _mark(services: Services, notice_id: int, status: NoticeStatus) -> None:
-    now = services.now()
-    await services.db.run(lambda s: notices.mark(s, notice_id, status, now))
+    await claims.mark(services, notice_id, status)
 
 
 async def _record_sent(services: Services, notice_id: int) -> None:
@@ -169,10 +168,18 @@ async def _record_sent(services: Services, notice_id: int) -> None:
 
 @feature.on_start
 async def resume_notices(services: Services) -> None:
-    """After a restart: send the PICKED notices a crash or an outage left unsent."""
-    async with services.db.read() as session:
-        left = [
-            n.id for n in await notices.unfinished(session) if n.kind == NoticeKind.PICKED.value
-        ]
+    """After a restart: send the PICKED notices a crash or an outage left unsent (none
+    that another live process holds)."""
+    await _resume(services, free_only=False)
+
+
+@feature.on_rescan
+async def rescan_notices(services: Services) -> None:
+    """The leader's repeated look: PICKED notices whose writer or holder is gone."""
+    await _resume(services, free_only=True)
+
+
+async def _resume(services: Services, *, free_only: bool) -> None:
+    left = [i for i, kind in await claims.free(services) if kind == NoticeKind.PICKED.value]
     for notice_id in left:
-        await deliver(services, notice_id, resume=True)
+        await deliver(services, notice_id, resume=True, free_only=free_only)

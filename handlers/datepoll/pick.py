@@ -1,8 +1,10 @@
 """`/festlegen k3f7 2` (`/pick`): the lead picks a date of a Terminumfrage. It becomes a
-meeting of the AG through the meetings service (so the AG's reminder offsets apply),
+meeting of the AG with the AG's reminder offsets,
 those who said ja / wenn nötig are put down as "Dabei" / "Vielleicht", and the AG's
 chats get the announcement. A date nobody said ja or wenn nötig to is asked back first:
-the lead confirms with `ja` after the number (a confirmation that survives a restart)."""
+the lead confirms with `ja` after the number (a confirmation that survives a restart).
+Taking the poll, planning the meeting and recording the pick are one transaction, so a
+crash in between leaves the poll open (never "being decided" for good)."""
 
 from __future__ import annotations
 
@@ -23,11 +25,10 @@ from handlers.datepoll.notify import tell_members
 from handlers.datepoll.render import counts, option_start
 from handlers.datepoll.service import Loaded, current, decided, load, refuse_if_archived, scope
 from handlers.meetings.duplicate import YES
+from handlers.meetings.series import HORIZON, default_offsets, scheduler, starts_between
 from handlers.meetings.service import linked_chats, tell_chats
-from handlers.meetings.service import plan as plan_meeting
 from handlers.meetings.text import announcement, offsets_text, rsvp_buttons, shown_end
 from storage.datepoll import pick as picking
-from storage.datepoll import polls
 from storage.datepoll.models import DatePollStatus
 from storage.meetings.models import Meeting, MeetingStatus
 from storage.meetings.occurrences import occurrence_view
@@ -106,24 +107,30 @@ async def pick(ctx: Context, poll: Loaded, number: str, confirm: str | None) -> 
             created_by=person_id,
         )
 
-    if not await ctx.db.run(lambda s: polls.claim(s, view.poll.id, option.position)):
-        raise UserError(decided(ctx, view.poll))
-    try:
-        planned = await plan_meeting(ctx, make, now)
-    except BaseException:
-        await ctx.db.run(lambda s: polls.unclaim(s, view.poll.id))
-        raise
-    occurrence_id = planned.occurrence_id
-    # Read again now that no answer is taken any more: one pressed while the lead typed
-    # is put down too.
-    view, _ = await current(ctx, poll.poll.id)
-    tally = counts(view, option.position)
-    answers = view.answers.get(option.position, {})
     # The picker asking privately has the announcement already, as the reply.
     skip = {person_id} if ctx.chat.is_direct else set()
-    notice_ids = await ctx.db.run(
-        lambda s: picking.picked(s, view.poll.id, occurrence_id, answers, skip=skip)
+    offsets = default_offsets(ctx.services)
+    # One transaction: a crash anywhere leaves the poll open, never "being decided".
+    decision = await ctx.db.run(
+        lambda s: picking.decide(
+            s,
+            view.poll.id,
+            option.position,
+            make(),
+            now,
+            horizon=HORIZON,
+            expand=starts_between,
+            default_offsets=offsets,
+            skip=skip,
+        )
     )
+    if decision is None:
+        raise UserError(decided(ctx, view.poll))
+    planned, notice_ids = decision.planned, decision.notice_ids
+    scheduler(ctx.services).apply(planned.changes)
+    occurrence_id = planned.occurrence_id
+    view, _ = await current(ctx, poll.poll.id)
+    tally = counts(view, option.position)
     end = shown_end(start, option.duration_minutes)
 
     def text_for(lang: Lang, prefix: str, buttons: bool) -> Rich:

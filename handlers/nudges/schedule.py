@@ -12,6 +12,9 @@
 Each notice is a row per person (storage/notices), so a job that runs twice, a restart
 or a second `/erinnern` never writes to anyone twice. A job stopped by a database outage
 comes back `RETRY_SECONDS` later.
+
+Only the leader runs timers: a poll started on another process is planned here by the
+rescan (`@feature.on_rescan`), which also resumes notices nobody holds any more.
 """
 
 from __future__ import annotations
@@ -51,11 +54,22 @@ def deadline_job(poll_id: int) -> str:
     return f"deadline:{DATEPOLL}:{poll_id}"
 
 
+def known_job(kind: str, poll_id: int) -> str:
+    """A job that does nothing: it marks a subject as planned by this process (a rescan
+    plans it again only once this has run, `REPLAN` later)."""
+    return f"nudges-known:{kind}:{poll_id}"
+
+
+# How long a rescan trusts this process's plan of a subject that has no job to run.
+REPLAN = timedelta(hours=1)
+
+
 async def plan(services: Services, kind: str, poll_id: int) -> None:
     """(Re)plan the jobs of one poll or Terminumfrage: after it started, after its AG's
     nudge time changed, at start-up."""
     subject = await subjects.load(services, kind, poll_id)
     services.timers.cancel(nudge_job(kind, poll_id))
+    services.timers.at(known_job(kind, poll_id), services.now() + REPLAN, _known, kind, poll_id)
     if subject is None or not subject.open:
         return
     due = subjects.nudge_due(subject)
@@ -74,6 +88,10 @@ async def plan_ag(services: Services, ag_id: int) -> None:
         found = await subject_rows.open_of_ag(session, ag_id)
     for kind, poll_id in found:
         await plan(services, kind, poll_id)
+
+
+async def _known(kind: str, poll_id: int) -> None:
+    """The end of `known_job`'s trust: nothing to do."""
 
 
 def _again(services: Services, job_id: str, func: JobFunc, *args: Any) -> None:
@@ -186,3 +204,23 @@ async def resume_notices(services: Services) -> None:
         running = await subject_rows.with_deadline(session, deadline=False)
     for kind, poll_id in running:
         await answered(services, kind, poll_id)
+
+
+@feature.on_rescan
+async def rescan_notices(services: Services) -> None:
+    """The leader's repeated look: notices nobody holds (their writer or holder died), and
+    the polls and Terminumfragen with a deadline that another process started (this one
+    has no job for them)."""
+    await sender.resume(services, free_only=True)
+    async with services.db.read() as session:
+        found = await subject_rows.with_deadline(session)
+    timers = services.timers
+    for kind, poll_id in found:
+        jobs = (known_job(kind, poll_id), nudge_job(kind, poll_id), deadline_job(poll_id))
+        if any(timers.due(job) is not None for job in jobs):
+            continue
+        await plan(services, kind, poll_id)
+        if _overdue(services, nudge_job(kind, poll_id)):
+            await nudge_due(services, kind, poll_id)
+        if kind == DATEPOLL and _overdue(services, deadline_job(poll_id)):
+            await deadline_due(services, poll_id)

@@ -1,11 +1,13 @@
-"""Sending one notice exactly once: claim its row (`pending` -> `sending`, one process
-wins), check that it is still wanted (a nudge: not answered meanwhile, private messages
-still on, the poll still open), write privately with the send key `notice:<id>`, mark it.
+"""Sending one notice exactly once: claim its row (`pending` -> `sending` with a lease,
+one process wins: claims.py), check that it is still wanted (a nudge: not answered
+meanwhile, private messages still on, the poll still open), write privately with the send
+key `notice:<id>`, mark it.
 
-A crash after the claim leaves the row `sending`; the next start resumes it with the
-same key (Matrix drops the duplicate by its transaction id; Telegram may show one). A
-database outage delays a notice, it does not lose it: the send is tried again with
-backoff until the database answers.
+A crash after the claim leaves the row `sending` with the dead process's lease; once it
+ran out, the next start or the leader's rescan resumes it with the same key (Matrix drops
+the duplicate by its transaction id; Telegram may show one). A notice no network could
+take now is held for `claims.HOLD`, then tried again. A database outage delays a notice,
+it does not lose it: the send is tried again with backoff until the database answers.
 """
 
 from __future__ import annotations
@@ -13,19 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from functools import partial
 
 from bot.context import Services
-from bot.core import DirectMessageUnavailable
-from bot.outbox import Audience
-from handlers.nudges import subjects
+from handlers.nudges import claims, subjects
 from handlers.nudges.text import compose
-from handlers.people import account_ref
 from storage import repo
 from storage.db import DatabaseUnavailable
 from storage.meetings import settings as prefs
 from storage.models import Account
-from storage.notices import rows
 from storage.notices import subjects as subject_rows
 from storage.notices.models import Notice, NoticeKind, NoticeStatus
 
@@ -36,8 +33,7 @@ DB_RETRY_BASE = 2.0  # seconds until a send stopped by a database outage is trie
 DB_RETRY_MAX = 60.0
 
 
-def send_key(notice_id: int) -> str:
-    return f"notice:{notice_id}"
+send_key = claims.send_key
 
 
 async def deliver_all(services: Services, notice_ids: Iterable[int]) -> list[NoticeStatus]:
@@ -51,12 +47,15 @@ async def deliver_all(services: Services, notice_ids: Iterable[int]) -> list[Not
     return list(await asyncio.gather(*(one(i) for i in notice_ids)))
 
 
-async def deliver(services: Services, notice_id: int, *, resume: bool = False) -> NoticeStatus:
-    """One notice to the end, waiting out database outages."""
+async def deliver(
+    services: Services, notice_id: int, *, resume: bool = False, free_only: bool = False
+) -> NoticeStatus:
+    """One notice to the end, waiting out database outages. `free_only`: a rescan's,
+    which never takes a notice this process is sending."""
     attempt = 0
     while True:
         try:
-            return await _deliver(services, notice_id, resume=resume)
+            return await _deliver(services, notice_id, resume=resume, free_only=free_only)
         except DatabaseUnavailable as exc:
             attempt += 1
             delay = min(DB_RETRY_BASE * 2 ** (attempt - 1), DB_RETRY_MAX)
@@ -70,8 +69,10 @@ async def deliver(services: Services, notice_id: int, *, resume: bool = False) -
             await asyncio.sleep(delay)
 
 
-async def _deliver(services: Services, notice_id: int, *, resume: bool) -> NoticeStatus:
-    if not await services.db.run(lambda s: rows.claim(s, notice_id, resume=resume)):
+async def _deliver(
+    services: Services, notice_id: int, *, resume: bool, free_only: bool
+) -> NoticeStatus:
+    if not await claims.claim(services, notice_id, resume=resume, free_only=free_only):
         return NoticeStatus.SENDING  # another process has it, or it is done
     async with services.db.read() as session:
         notice = await session.get(Notice, notice_id)
@@ -84,7 +85,9 @@ async def _deliver(services: Services, notice_id: int, *, resume: bool) -> Notic
     status = await _send(
         services, notice_id, kind, subject_key, person_id, direct, accounts, language
     )
-    if status is not NoticeStatus.SENDING:
+    if status is NoticeStatus.SENDING:
+        await claims.hold(services, notice_id)
+    else:
         await _record(services, notice_id, status)
     if status is NoticeStatus.FAILED:
         now = services.now()
@@ -114,26 +117,8 @@ async def _send(
     text = await compose(services, kind, subject)
     if text is None:
         return NoticeStatus.SKIPPED
-    running = [a for a in accounts if a.platform in services.transports]
-    running.sort(key=lambda a: not a.direct_reachable)
-    unreachable = 0
-    for account in running:
-        audience = Audience.of_account(account_ref(account), language)
-        try:
-            await services.outbox.send(audience, text, key=send_key(notice_id))
-            return NoticeStatus.SENT
-        except DirectMessageUnavailable:
-            unreachable += 1
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("notice %d: could not write on %s: %r", notice_id, account.platform, exc)
-    if running and unreachable == len(running):
-        return NoticeStatus.FAILED
-    if not accounts:
-        return NoticeStatus.FAILED
-    # A network error or a network not running now: left `sending`, the next start resumes it.
-    return NoticeStatus.SENDING
+    written = await claims.write_privately(services, notice_id, accounts, language, text)
+    return written.status
 
 
 async def _record(services: Services, notice_id: int, status: NoticeStatus) -> None:
@@ -142,9 +127,7 @@ async def _record(services: Services, notice_id: int, status: NoticeStatus) -> N
     attempt = 0
     while True:
         try:
-            await services.db.run(
-                partial(rows.mark, notice_id=notice_id, status=status, now=services.now())
-            )
+            await claims.mark(services, notice_id, status)
             return
         except DatabaseUnavailable as exc:
             attempt += 1
@@ -159,15 +142,12 @@ async def _record(services: Services, notice_id: int, status: NoticeStatus) -> N
         await asyncio.sleep(delay)
 
 
-async def resume(services: Services) -> None:
-    """At start-up: notices a crash or an outage left unfinished, with their keys. The
-    picked date's notices are resumed by their own sender (handlers/datepoll/notify.py):
-    one resumer per notice, or a row caught in `sending` would be claimed twice."""
-    async with services.db.read() as session:
-        waiting = [
-            n.id for n in await rows.unfinished(session) if n.kind != NoticeKind.PICKED.value
-        ]
+async def resume(services: Services, *, free_only: bool = False) -> None:
+    """At start-up and at each rescan: notices nobody holds (a crash, an outage, a holder
+    whose lease ran out, a writer that died before sending), with their keys. The picked
+    date's notices are resumed by their own sender (handlers/datepoll/notify.py)."""
+    waiting = [i for i, kind in await claims.free(services) if kind != NoticeKind.PICKED.value]
     if waiting:
         log.info("resuming %d unfinished notices", len(waiting))
     for notice_id in waiting:
-        await deliver(services, notice_id, resume=True)
+        await deliver(services, notice_id, resume=True, free_only=free_only)

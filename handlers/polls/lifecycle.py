@@ -5,6 +5,12 @@ cast while the bot was down picked up at start.
 Each step leaves a mark in the database (`poll_message` rows, their `network_closed_at`
 and `result_sent_at`), so a restart neither re-sends a poll nor repeats a result, and a
 close cut short by a crash is finished at the next start.
+
+With several processes on one database: the close itself is one conditional UPDATE
+(one process wins it), and each chat's end is taken with a lease (storage/leases.py)
+before it is posted, so two processes ending one poll post one result per chat. A chat
+whose holder died is finished by the leader's rescan once the lease ran out; the rescan
+also plans the closes of polls started on another process.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from bot.commands import Feature
 from bot.context import Services
@@ -136,8 +143,15 @@ async def close_poll(services: Services, poll_id: int) -> bool:
     return closed
 
 
+# A chat whose end could not be posted (its network down or not running here) is kept
+# this long by its holder before it is tried again.
+END_HOLD = timedelta(minutes=5)
+
+
 async def finish_close(services: Services, poll_id: int) -> None:
-    """End the native polls and post the final result in each chat, once each."""
+    """End the native polls and post the final result in each chat, once each: a chat is
+    taken with a lease first (another process ending the poll at once, or a live holder,
+    leaves it to them)."""
     view = await view_by_id(services, poll_id)
     if view is None:
         return
@@ -145,9 +159,18 @@ async def finish_close(services: Services, poll_id: int) -> None:
     async with services.db.read() as session:
         messages = await polls.messages_of(session, poll_id)
     for message in messages:
+        if message.result_sent_at is not None and (
+            message.native_id is None or message.network_closed_at is not None
+        ):
+            continue
+        if not await _take(services, polls.take_message, message.id):
+            continue
+        async with services.db.read() as session:  # as it is now that it is ours
+            message = await polls.message_by_id(session, message.id) or message
         chat = ChatRef(message.platform, message.chat_id)
         transport = services.transport_for(chat)
         if transport is None:
+            await _take(services, polls.hold_message, message.id, ttl=END_HOLD)
             continue
         lang = chat_lang(services, chat)
         final = result_text(services, lang, view, tally, final=True)
@@ -169,6 +192,13 @@ async def finish_close(services: Services, poll_id: int) -> None:
                 )
         except Exception:
             log.exception("poll %s: could not end it on %s", view.short_id, chat.platform)
+            await _take(services, polls.hold_message, message.id, ttl=END_HOLD)
+
+
+async def _take(services: Services, step: Any, message_id: int, **more: Any) -> Any:
+    """A lease step on one chat's end, as this process at the services' time."""
+    owner, now = services.node_id, services.now()
+    return await services.db.run(partial(step, message_id=message_id, owner=owner, now=now, **more))
 
 
 # --- timed closes --------------------------------------------------------------------------
@@ -236,8 +266,9 @@ async def _close_if_due(services: Services, poll_id: int) -> None:
 async def resume_polls(services: Services) -> None:
     """After a restart: finish interrupted closes, catch up on votes cast meanwhile
     (before any overdue poll closes, so they count), then close or schedule."""
+    now = services.now()
     async with services.db.read() as session:
-        unfinished = [p.id for p in await polls.closed_with_pending_results(session)]
+        unfinished = [p.id for p in await polls.closed_with_pending_results(session, now)]
         open_ids = [p.id for p in await polls.open_ag_polls(session)]
     for poll_id in unfinished:
         await finish_close(services, poll_id)
@@ -253,3 +284,19 @@ async def resume_polls(services: Services) -> None:
             await close_poll(services, poll_id)
         else:
             schedule_close(services, view)
+
+
+@feature.on_rescan
+async def rescan_polls(services: Services) -> None:
+    """The leader's repeated look: plan the closes of open polls this process has no job
+    for (started on another process), and finish closes whose chats nobody carries on
+    (their holder died, its lease ran out)."""
+    now = services.now()
+    async with services.db.read() as session:
+        due = await polls.deadlines(session)
+        unfinished = [p.id for p in await polls.closed_with_pending_results(session, now)]
+    for poll_id, closes_at in due:
+        if services.timers.due(_job_id(poll_id)) is None:
+            _close_job(services, poll_id, closes_at)
+    for poll_id in unfinished:
+        await finish_close(services, poll_id)

@@ -39,6 +39,12 @@ async def start_reminders(services: Services) -> None:
     await engine(services).start()
 
 
+@feature.on_rescan
+async def rescan_reminders(services: Services) -> None:
+    """What another process planned or left: due soon, or its holder gone."""
+    await engine(services).rescan()
+
+
 _EXAMPLE = "reminders ag2 2d 1h"
 _ag_text = ag_text(_EXAMPLE)
 

@@ -1,6 +1,11 @@
 """The reminder engine: due items live in the database, the scheduler only wakes us up.
 
 How a reminder is delivered exactly once (see storage/meetings/models.py for the rows):
+- Firing takes the reminder with a lease (storage/leases.py, owner `services.node_id`)
+  in one conditional UPDATE, and each delivery likewise right before its send: of two
+  processes firing one reminder at once, one sends each delivery. The holder renews the
+  leases while the fan-out runs; a holder that died leaves them to run out, then another
+  process (start-up, or the leader's rescan) carries on with the deliveries not `sent`.
 - Every reminder is a row (`pending`) created when its occurrence is materialised. At
   start-up the scheduler's jobs are rebuilt from those rows; there is no job store.
 - Firing claims the reminder in one transaction: `pending` -> `sending`, and one delivery
@@ -38,7 +43,7 @@ from handlers.reminders.sender import Composer, ReminderSender
 from storage.db import DatabaseUnavailable
 from storage.meetings import plans
 from storage.meetings import reminders as rem
-from storage.meetings.models import FINISHED_DELIVERIES, ReminderStatus
+from storage.meetings.models import FINISHED_DELIVERIES
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -49,9 +54,12 @@ HORIZON_EVERY = timedelta(hours=6)  # how often the horizon is moved on
 WINDOW = timedelta(hours=6)  # reminders held as scheduler jobs at most this far ahead
 WINDOW_BATCH = 5000  # ... and at most this many at once
 STOP_GRACE = 5.0
+RELEASE_WITHIN = 1.0  # seconds a stop waits for its leases to be given up
 DB_RETRY_BASE = 2.0  # seconds until a firing stopped by a database outage is tried again
 DB_RETRY_MAX = 60.0  # ... doubled per attempt up to this
 WINDOW_RETRY = timedelta(seconds=60)  # a window refill stopped by an outage: again after this
+# A rescan schedules the pending reminders due this soon that this process has no job for.
+RESCAN_AHEAD = timedelta(minutes=2)
 JOB_PREFIX = "reminder:"
 SETTLE_PREFIX = "reminders:settle:"
 WINDOW_JOB = "reminders:window"
@@ -66,6 +74,7 @@ class ReminderEngine:
         self._scheduled: set[int] = set()
         self._window_end: datetime | None = None
         self._stopping = False
+        self._claimed = False  # whether this process ever took a reminder (stop releases)
         self.db_retry_base = DB_RETRY_BASE
         self.db_retry_max = DB_RETRY_MAX
 
@@ -80,16 +89,26 @@ class ReminderEngine:
         interrupted, send what fell due while the bot was down, schedule the window."""
         self._stopping = False
         await self.extend_horizon()
+        now = self.services.now()
         async with self.services.db.read() as session:
-            interrupted = await rem.reminder_ids_in(session, ReminderStatus.SENDING)
+            interrupted = await rem.resumable(session, now)
+            held = await rem.held_until(session, now)
         for reminder_id in interrupted:
             log.info("reminder %d was interrupted; resuming with the same keys", reminder_id)
             self.spawn(reminder_id, catch_up=True)
+        for reminder_id, until in held:
+            # Another process holds it: still sending, or it died just before this start
+            # (then its lease runs out unrenewed, and this job resumes the reminder).
+            log.info("reminder %d is held by another process; looking again then", reminder_id)
+            self.services.timers.at(
+                f"{JOB_PREFIX}{reminder_id}", until, self._reminder_job, reminder_id
+            )
         await self.load_window(catch_up=True)
         self.services.timers.every(HORIZON_JOB, HORIZON_EVERY, self._horizon_job)
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
-        """Let sends under way finish briefly, then cancel; their rows resume next start."""
+        """Let sends under way finish briefly, then cancel; their rows resume next start
+        (or on another process) at once: this process gives its leases up."""
         self._stopping = True
         tasks = list(self._active.values())
         if tasks:
@@ -97,6 +116,13 @@ class ReminderEngine:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if not self._claimed:
+            return  # never held a lease: nothing to give up (a quick stop when idle)
+        try:
+            async with asyncio.timeout(RELEASE_WITHIN):
+                await self.sender.release_all()
+        except Exception as exc:  # the leases run out on their own
+            log.warning("reminders: leases not released at the stop (%r)", exc)
 
     async def wait_idle(self) -> None:
         """Until no reminder is being sent (tests, shutdown)."""
@@ -160,6 +186,29 @@ class ReminderEngine:
         self._window_end = end
         self.services.timers.at(WINDOW_JOB, end, self._window_job)
         log.debug("%d reminders scheduled up to %s", len(self._scheduled), end.isoformat())
+
+    async def rescan(self) -> None:
+        """The leader's repeated look (`@feature.on_rescan`): schedule the reminders due
+        soon that another process planned (its timers do not run), and resume the
+        `sending` ones whose holder died (lease run out) or stopped. Never one that a live
+        process holds: the claim would not win it anyway."""
+        if self._window_end is None or self._stopping:
+            return  # not started here: start() loads everything
+        now = self.services.now()
+        async with self.services.db.read() as session:
+            due = await rem.pending_due_until(session, now + RESCAN_AHEAD, limit=WINDOW_BATCH)
+            orphaned = await rem.resumable(session, now)
+        for reminder_id in orphaned:
+            if reminder_id not in self._active:
+                log.info("reminder %d: its holder is gone; resuming it", reminder_id)
+                self.spawn(reminder_id)
+        for reminder_id, when in due:
+            if reminder_id in self._scheduled or reminder_id in self._active:
+                continue
+            if when <= now:
+                self.spawn(reminder_id)
+            else:
+                self._add_job(reminder_id, when)
 
     def _add_job(self, reminder_id: int, due: datetime) -> None:
         self.services.timers.at(f"{JOB_PREFIX}{reminder_id}", due, self._reminder_job, reminder_id)
@@ -243,13 +292,19 @@ class ReminderEngine:
     async def fire(self, reminder_id: int, *, catch_up: bool = False) -> None:
         """Claim the reminder, deliver it to every target, record the outcome."""
         sender = self.sender
+        self._claimed = True  # from here on this process may hold leases
         claim = await sender.claim(reminder_id, catch_up)
         if claim is None:
             return
         waiting = [t for t in claim.targets if t.status not in FINISHED_DELIVERIES]
-        results = await asyncio.gather(
-            *(sender.deliver(claim, t) for t in waiting), return_exceptions=True
-        )
+        renewing = asyncio.create_task(sender.keep_alive(reminder_id), name="reminder-lease")
+        try:
+            results = await asyncio.gather(
+                *(sender.deliver(claim, t) for t in waiting), return_exceptions=True
+            )
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
         outage: DatabaseUnavailable | None = None
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, Exception):
@@ -261,7 +316,7 @@ class ReminderEngine:
         if outage is not None:
             # Fired again after the outage: the claim resumes the deliveries left open.
             raise outage
-        if not await sender.finish(reminder_id):
+        if not await sender.finish(claim):
             self._settle_at(reminder_id, claim.start_utc)
 
     def _settle_at(self, reminder_id: int, when: datetime) -> None:

@@ -5,6 +5,10 @@ target with its deterministic key, retrying through outages, recording each outc
 rows honest (storage/meetings/deliveries.py): a delivery is `sending` while it may have
 reached the network and `sent` only after it did, so a restart resends exactly the ones
 that may be missing.
+
+The reminder and each delivery are leased to this process (`services.node_id`) before
+anything is sent; `keep_alive` renews the leases while a fan-out runs, so another
+process takes them over only once this one stopped renewing (it died).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from bot.outbox import Audience
 from bot.rich import AccountRef, Rich
 from handlers.meetings.text import shown_end
 from storage.db import DatabaseUnavailable
+from storage.leases import LEASE
 from storage.meetings import deliveries
 from storage.meetings import settings as prefs
 from storage.meetings.models import DeliveryStatus
@@ -37,6 +42,9 @@ LATE_GRACE = timedelta(seconds=60)  # a scheduled firing later than this is "lat
 CATCH_UP_GRACE = timedelta(seconds=1)  # at start-up: due before we started is "late"
 RETRY_BASE = 2.0  # seconds; doubled per failed attempt
 RETRY_MAX = 300.0
+RENEW_EVERY = LEASE.total_seconds() / 3  # seconds between lease renewals during a fan-out
+# A reminder with deliveries no network here can reach is held this long, then fired again.
+PARK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -94,14 +102,17 @@ class ReminderSender:
         self.compose = compose
         self.retry_base = RETRY_BASE
         self.retry_max = RETRY_MAX
+        self.renew_every = RENEW_EVERY
         self._send_slots = asyncio.Semaphore(max(1, parallel))
 
     async def claim(self, reminder_id: int, catch_up: bool) -> Claim | None:
         """Claim the reminder in one transaction (storage/meetings/deliveries.py): what
         it says and where each delivery goes."""
         grace = CATCH_UP_GRACE if catch_up else LATE_GRACE
-        now = self.services.now
-        rows = await self.services.db.run(lambda s: deliveries.claim(s, reminder_id, now(), grace))
+        now, owner = self.services.now, self.services.node_id
+        rows = await self.services.db.run(
+            lambda s: deliveries.claim(s, reminder_id, now(), grace, owner=owner)
+        )
         if rows is None:
             return None
         view, reminder = rows.view, rows.reminder
@@ -128,9 +139,37 @@ class ReminderSender:
         claim.targets.extend(self._targets_of(rows))
         return claim
 
-    async def finish(self, reminder_id: int) -> bool:
-        now = self.services.now
-        return await self.services.db.run(lambda s: deliveries.finish(s, reminder_id, now()))
+    async def finish(self, claim: Claim) -> bool:
+        """Record the reminder's outcome; False while deliveries are open (held until the
+        meeting begins or `PARK` has passed, then fired again)."""
+        now, owner = self.services.now, self.services.node_id
+        reminder_id = claim.view.reminder_id
+        hold = min(claim.start_utc, now() + PARK)
+        return await self.services.db.run(
+            lambda s: deliveries.finish(s, reminder_id, now(), owner=owner, hold_until=hold)
+        )
+
+    async def keep_alive(self, reminder_id: int) -> None:
+        """Renew this process's leases on the reminder and its deliveries under way, every
+        `renew_every` seconds, until cancelled (when the fan-out is over)."""
+        now, owner = self.services.now, self.services.node_id
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                held = await self.services.db.run(
+                    lambda s: deliveries.renew(s, reminder_id, now(), owner=owner)
+                )
+            except DatabaseUnavailable as exc:
+                log.warning("reminder %d: lease not renewed (%s)", reminder_id, exc)
+                continue
+            if not held:
+                log.warning("reminder %d: another process holds it now", reminder_id)
+                return
+
+    async def release_all(self) -> None:
+        """At a stop: give up this process's leases (the next one resumes at once)."""
+        owner = self.services.node_id
+        await self.services.db.run(lambda s: deliveries.release_all(s, owner))
 
     def _targets_of(self, rows: deliveries.ClaimRows) -> list[Target]:
         """Where each delivery goes and in which language."""
@@ -177,7 +216,8 @@ class ReminderSender:
                 return
             attempt += 1
             async with self._send_slots:
-                await self.mark(target, DeliveryStatus.SENDING, attempt=True)
+                if not await self.take(claim, target):
+                    return  # sent meanwhile, or another live process is sending it
                 try:
                     await self.send(transport, claim.view, target)
                 except DirectMessageUnavailable:
@@ -237,6 +277,17 @@ class ReminderSender:
         await self.services.outbox.send(
             audience, message, key=target.key, buttons=(lambda _: buttons) if buttons else None
         )
+
+    async def take(self, claim: Claim, target: Target) -> bool:
+        """Lease the delivery to this process right before its send (an attempt counted)."""
+        now, owner = self.services.now, self.services.node_id
+        reminder_id = claim.view.reminder_id
+        won = await self.services.db.run(
+            lambda s: deliveries.take(s, reminder_id, target.delivery_id, now(), owner=owner)
+        )
+        if won:
+            target.status = DeliveryStatus.SENDING.value
+        return won
 
     async def mark(
         self,

@@ -1,20 +1,25 @@
-"""The pick of a Terminumfrage in one transaction: the poll remembers the meeting it
-became, and its ja / wenn nötig answers become RSVPs "Dabei" / "Vielleicht"; the
-private announcements it owes are written as PICKED notice rows."""
+"""The pick of a Terminumfrage in one transaction (`decide`): the poll is taken (only
+one pick wins), its meeting is planned, the poll remembers the meeting it became, and
+its ja / wenn nötig answers become RSVPs "Dabei" / "Vielleicht"; the private
+announcements it owes are written as PICKED notice rows. A crash anywhere in between
+leaves nothing: the poll is open again, a second pick works."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
+from storage.datepoll import polls as datepolls
 from storage.datepoll.models import Answer, DatePoll
 from storage.datepoll.polls import mark_picked
+from storage.meetings import plans
 from storage.meetings import settings as prefs
-from storage.meetings.models import Occurrence
+from storage.meetings.models import Meeting, Occurrence
 from storage.meetings.occurrences import OccurrenceView, occurrence_view
 from storage.meetings.rsvps import set_rsvp
 from storage.models import Account
@@ -24,6 +29,39 @@ from storage.notices.models import Notice, NoticeKind, subject_of
 # A Terminumfrage answer -> the RSVP it becomes ("nein" is no RSVP: they were not asked
 # about this meeting, only about a date).
 _RSVP = {Answer.YES.value: "yes", Answer.MAYBE.value: "maybe"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    planned: plans.Planned
+    notice_ids: list[int]  # the PICKED notices it owes
+
+
+async def decide(
+    session: AsyncSession,
+    poll_id: int,
+    position: int,
+    meeting: Meeting,
+    now: datetime,
+    *,
+    horizon: timedelta,
+    expand: plans.Expand,
+    default_offsets: Sequence[timedelta],
+    skip: Collection[int] = (),
+) -> Decision | None:
+    """The whole pick, in the caller's one transaction; None when another pick came
+    first. The answers are read after the poll was taken (it takes no more), so one
+    given while the lead typed is put down too."""
+    if not await datepolls.claim(session, poll_id, position):
+        return None
+    planned = await plans.plan_meeting(
+        session, meeting, now, horizon=horizon, expand=expand, default_offsets=default_offsets
+    )
+    poll = await session.get(DatePoll, poll_id, populate_existing=True)
+    assert poll is not None
+    answers = (await datepolls.view(session, poll)).answers.get(position, {})
+    ids = await picked(session, poll_id, planned.occurrence_id, answers, skip=skip)
+    return Decision(planned, ids)
 
 
 async def picked(

@@ -186,15 +186,6 @@ async def claim(session: AsyncSession, poll_id: int, position: int) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-async def unclaim(session: AsyncSession, poll_id: int) -> None:
-    """Planning the meeting failed: the poll is open again."""
-    await session.execute(
-        update(DatePoll)
-        .where(DatePoll.id == poll_id, DatePoll.meeting_id.is_(None))
-        .values(status=DatePollStatus.OPEN.value, picked_position=None)
-    )
-
-
 async def mark_picked(
     session: AsyncSession, poll_id: int, meeting_id: int, occurrence_id: int
 ) -> None:

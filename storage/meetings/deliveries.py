@@ -4,6 +4,13 @@ delivery's outcome, and the reminder's outcome once every delivery has one.
 The sender (handlers/reminders/sender.py) calls these, each in its own transaction; the
 rules of when a reminder is late, missed or superseded are written here next to the
 statuses they set.
+
+Several processes may fire one reminder at once (a rolling deploy, a standby taking
+over): the claim is one conditional UPDATE that also writes a lease (storage/leases.py),
+so only one process holds the reminder, and each delivery is taken with a lease of its
+own right before its send. A holder that dies leaves its rows `sending`; they are free
+for another process once the lease ran out, and only the deliveries not yet `sent` go
+out again (with their keys).
 """
 
 from __future__ import annotations
@@ -14,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import repo
+from storage import leases, repo
 from storage.meetings import reminders as rem
 from storage.meetings import rsvps
 from storage.meetings import settings as prefs
@@ -36,6 +43,8 @@ from storage.models import Account, Chat, Person
 log = logging.getLogger(__name__)
 
 IN_CHUNK = 500  # ids per IN (...) list when loading the targets
+OPEN_REMINDER = (ReminderStatus.PENDING.value, ReminderStatus.SENDING.value)
+OPEN_DELIVERY = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
 
 M = TypeVar("M")
 
@@ -57,17 +66,26 @@ class ClaimRows:
 
 
 async def claim(
-    session: AsyncSession, reminder_id: int, now: datetime, grace: timedelta
+    session: AsyncSession, reminder_id: int, now: datetime, grace: timedelta, *, owner: str
 ) -> ClaimRows | None:
     """Take a due reminder for sending: `pending` -> `sending` with one delivery row per
-    target (a `sending` one, interrupted by a crash, is resumed as it is). None when there
-    is nothing to send: cancelled, moved, its meeting begun, or superseded by a later one.
-    A reminder fired more than `grace` after its due time is marked late."""
-    reminder = await session.get(Reminder, reminder_id)
-    if reminder is None or reminder.status not in (
-        ReminderStatus.PENDING.value,
-        ReminderStatus.SENDING.value,
-    ):
+    target, leased to `owner` (a `sending` one whose holder died, its lease run out, is
+    resumed as it is; one `owner` holds already is carried on). None when another process
+    holds it or there is nothing to send: cancelled, moved, its meeting begun, or
+    superseded by a later one. A reminder fired more than `grace` after its due time is
+    marked late."""
+    won = await leases.take(
+        session,
+        Reminder,
+        reminder_id,
+        owner=owner,
+        now=now,
+        where=(Reminder.status.in_(OPEN_REMINDER),),
+    )
+    if not won:
+        return None
+    reminder = await session.get(Reminder, reminder_id, populate_existing=True)
+    if reminder is None:
         return None
     view = await occurrence_view(session, reminder.occurrence_id)
     assert view is not None  # the foreign key cascades
@@ -133,37 +151,108 @@ async def settle(
     fallback: ReminderStatus,
     now: datetime,
 ) -> None:
-    """Give every delivery still open `undelivered` and the reminder its outcome."""
+    """Give every delivery still open `undelivered` and the reminder its outcome (by the
+    holder of the reminder's lease only: the claim took it); the leases end here."""
     await session.execute(
         update(ReminderDelivery)
         .where(
             ReminderDelivery.reminder_id == reminder.id,
-            ReminderDelivery.status.in_(
-                (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
-            ),
+            ReminderDelivery.status.in_(OPEN_DELIVERY),
         )
-        .values(status=undelivered.value)
+        .values(status=undelivered.value, lease_owner=None, lease_until=None)
     )
     statuses = await _statuses(session, reminder.id)
     outcome: ReminderStatus = fallback
     if fallback is not ReminderStatus.CANCELLED:
         outcome = _outcome(reminder.late, statuses, fallback)
     reminder.status, reminder.finished_at = outcome.value, now
+    reminder.lease_owner, reminder.lease_until = None, None
 
 
-async def finish(session: AsyncSession, reminder_id: int, now: datetime) -> bool:
-    """Close the reminder once every delivery has an outcome; False if some are open
-    (a network not running here: a later start, or the meeting's start, settles them)."""
-    reminder = await session.get(Reminder, reminder_id)
-    if reminder is None or reminder.status != ReminderStatus.SENDING.value:
-        return True
+async def finish(
+    session: AsyncSession, reminder_id: int, now: datetime, *, owner: str, hold_until: datetime
+) -> bool:
+    """Close the reminder once every delivery has an outcome (only its holder `owner`);
+    False if some are open (a network not running here): the holder keeps the lease until
+    `hold_until`, when it (or, if it died, another process) fires it again."""
+    reminder = await session.get(Reminder, reminder_id, populate_existing=True)
+    if (
+        reminder is None
+        or reminder.status != ReminderStatus.SENDING.value
+        or reminder.lease_owner != owner
+    ):
+        return True  # done, or another process holds it now (our lease ran out)
     statuses = await _statuses(session, reminder_id)
     if any(s not in FINISHED_DELIVERIES for s in statuses):
+        # Held until then; sooner if another process still holds one of the deliveries.
+        elsewhere = await session.scalar(
+            select(func.max(ReminderDelivery.lease_until)).where(
+                ReminderDelivery.reminder_id == reminder_id,
+                ReminderDelivery.status.in_(OPEN_DELIVERY),
+                ReminderDelivery.lease_owner != owner,
+                ReminderDelivery.lease_until > now,
+            )
+        )
+        reminder.lease_until = min(hold_until, elsewhere) if elsewhere else hold_until
         return False
     fallback = ReminderStatus.LATE_SENT if reminder.late else ReminderStatus.SENT
     reminder.status = _outcome(reminder.late, statuses, fallback).value
     reminder.finished_at = now
+    reminder.lease_owner, reminder.lease_until = None, None
     return True
+
+
+async def take(
+    session: AsyncSession, reminder_id: int, delivery_id: int, now: datetime, *, owner: str
+) -> bool:
+    """Take one delivery right before its send: `sending`, an attempt counted, leased to
+    `owner`. False when it is done or another live process holds it. The reminder's lease
+    is renewed with it, so it never runs out before one of its deliveries' (whoever
+    resumes the reminder then finds every delivery free)."""
+    won = await leases.take(
+        session,
+        ReminderDelivery,
+        delivery_id,
+        owner=owner,
+        now=now,
+        where=(ReminderDelivery.status.in_(OPEN_DELIVERY),),
+        values={
+            "status": DeliveryStatus.SENDING.value,
+            "attempts": ReminderDelivery.attempts + 1,
+        },
+    )
+    if won:
+        await leases.renew(session, Reminder, [reminder_id], owner=owner, now=now)
+    return won
+
+
+async def renew(session: AsyncSession, reminder_id: int, now: datetime, *, owner: str) -> bool:
+    """Extend `owner`'s leases on the reminder and its deliveries under way while the
+    fan-out runs; False when the reminder is no longer ours."""
+    held = await leases.renew(session, Reminder, [reminder_id], owner=owner, now=now)
+    await session.execute(
+        update(ReminderDelivery)
+        .where(
+            ReminderDelivery.reminder_id == reminder_id,
+            ReminderDelivery.lease_owner == owner,
+            ReminderDelivery.status == DeliveryStatus.SENDING.value,
+        )
+        .values(lease_until=now + leases.LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return held > 0
+
+
+async def release_all(session: AsyncSession, owner: str) -> None:
+    """A process that stops gives up its leases, so the next one resumes at once instead
+    of waiting for them to run out (the rows stay `sending`: resent with their keys)."""
+    for model in (ReminderDelivery, Reminder):
+        await session.execute(
+            update(model)
+            .where(model.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def mark(
@@ -175,8 +264,11 @@ async def mark(
     error: str | None = None,
     attempt: bool = False,
 ) -> None:
-    """Record a delivery's status (an attempt counted, the last error, when it was sent)."""
+    """Record a delivery's status (an attempt counted, the last error, when it was sent);
+    an outcome ends its lease."""
     values: dict[str, Any] = {"status": status.value}
+    if status.value in FINISHED_DELIVERIES:
+        values["lease_owner"] = values["lease_until"] = None
     if attempt:
         values["attempts"] = ReminderDelivery.attempts + 1
     if error is not None:

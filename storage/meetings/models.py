@@ -5,6 +5,10 @@ tables at start-up and nothing is lost or repeated silently:
 
     meeting 1--n occurrence 1--n reminder 1--n reminder_delivery
 
+A `sending` reminder and a `sending` delivery also carry a lease (`lease_owner`,
+`lease_until`: storage/leases.py): the process sending it, and until when the others
+keep their hands off (storage/meetings/deliveries.py).
+
 Times are stored in UTC (`UtcDateTime` hands back aware datetimes on SQLite too); the
 meeting keeps the IANA zone it was planned in, so a weekly 18:00 stays 18:00 local time
 across daylight saving changes.
@@ -42,7 +46,7 @@ class OccurrenceStatus(enum.StrEnum):
 
 class ReminderStatus(enum.StrEnum):
     PENDING = "pending"  # waiting for its due time
-    SENDING = "sending"  # fired: deliveries exist and are being sent
+    SENDING = "sending"  # fired: deliveries exist and are being sent (by the lease holder)
     SENT = "sent"  # every delivery finished, on time
     LATE_SENT = "late-sent"  # finished, but fired after the bot was down over the due time
     MISSED = "missed"  # not sent: the meeting had begun when the bot could send it

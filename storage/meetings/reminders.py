@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.leases import expired
 from storage.meetings.models import (
     DeliveryStatus,
     Meeting,
@@ -143,6 +144,30 @@ async def pending_due_until(
 
 async def reminder_ids_in(session: AsyncSession, status: ReminderStatus) -> list[int]:
     return list(await session.scalars(select(Reminder.id).where(Reminder.status == status.value)))
+
+
+async def resumable(session: AsyncSession, now: datetime) -> list[int]:
+    """`sending` reminders nobody holds any more (a crash, a stop, a holder whose lease
+    ran out): start-up and the rescans resume these. A live lease is another process
+    still sending it."""
+    return list(
+        await session.scalars(
+            select(Reminder.id)
+            .where(Reminder.status == ReminderStatus.SENDING.value, expired(Reminder, now))
+            .order_by(Reminder.id)
+        )
+    )
+
+
+async def held_until(session: AsyncSession, now: datetime) -> list[tuple[int, datetime]]:
+    """`sending` reminders with a live lease: (id, when the lease runs out). Start-up
+    looks again then: a holder that died (a crash just before this start) renews no more."""
+    rows = await session.execute(
+        select(Reminder.id, Reminder.lease_until)
+        .where(Reminder.status == ReminderStatus.SENDING.value, Reminder.lease_until > now)
+        .order_by(Reminder.id)
+    )
+    return [(rid, until) for rid, until in rows.all() if until is not None]
 
 
 async def count_reminders(session: AsyncSession, status: ReminderStatus) -> int:

@@ -1,8 +1,9 @@
 """The `notice` table: one private message the bot owes a person, with a key.
 
 A notice is a delivery like a reminder's: written `pending` when it becomes due, claimed
-(`pending` -> `sending`) in one statement that only one process can win, marked `sent`
-after the network call. The unique (kind, subject, person) makes "at most once per poll and
+(`pending` -> `sending`, with a lease to the claiming process: storage/leases.py) in one
+statement that only one process can win, marked `sent` after the network call. A
+`sending` row whose holder died is taken again only once its lease ran out. The unique (kind, subject, person) makes "at most once per poll and
 person" a property of the database, not of the code that decides to send: writing the same
 notice twice finds the row already there.
 
@@ -38,7 +39,7 @@ class NoticeKind(enum.StrEnum):
 
 class NoticeStatus(enum.StrEnum):
     PENDING = "pending"
-    SENDING = "sending"  # claimed; a crash here is resumed at the next start
+    SENDING = "sending"  # claimed; a crash here is resumed once the lease ran out
     SENT = "sent"
     SKIPPED = "skipped"  # no longer wanted when its turn came (answered meanwhile, DMs off)
     FAILED = "failed"  # the person cannot be written to privately

@@ -1,14 +1,16 @@
-"""Notice rows: written once per (kind, subject, person), claimed by exactly one process,
-marked when done. See storage/notices/models.py for why they are rows."""
+"""Notice rows: written once per (kind, subject, person), claimed by exactly one process
+with a lease (storage/leases.py), marked when done. See storage/notices/models.py for why
+they are rows."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import leases
 from storage.notices.models import Notice, NoticeStatus
 
 OPEN = (NoticeStatus.PENDING.value, NoticeStatus.SENDING.value)
@@ -38,33 +40,62 @@ async def want(
     return [row.id for row in rows]
 
 
-async def claim(session: AsyncSession, notice_id: int, *, resume: bool = False) -> bool:
-    """`pending` -> `sending` in one statement, so of two processes only one wins.
-    `resume` also takes a row left in `sending` by a crash (at start-up only)."""
+async def claim(
+    session: AsyncSession,
+    notice_id: int,
+    *,
+    owner: str,
+    now: datetime,
+    resume: bool = False,
+    free_only: bool = False,
+) -> bool:
+    """`pending` -> `sending` with a lease to `owner`, in one statement, so of two
+    processes only one wins. `resume` also takes a row left `sending` whose lease ran out
+    (a holder that died) or that `owner` holds itself (its own retry); `free_only` (a
+    rescan) never takes `owner`'s own live lease: that notice is under way here."""
     allowed = OPEN if resume else (NoticeStatus.PENDING.value,)
-    result = await session.execute(
-        update(Notice)
-        .where(Notice.id == notice_id, Notice.status.in_(allowed))
-        .values(status=NoticeStatus.SENDING.value, attempts=Notice.attempts + 1)
-        .execution_options(synchronize_session=False)
+    where: list[ColumnElement[bool]] = [Notice.status.in_(allowed)]
+    if free_only:
+        where.append(leases.expired(Notice, now))
+    return await leases.take(
+        session,
+        Notice,
+        notice_id,
+        owner=owner,
+        now=now,
+        where=where,
+        values={"status": NoticeStatus.SENDING.value, "attempts": Notice.attempts + 1},
     )
-    return bool(getattr(result, "rowcount", 0))
+
+
+async def hold(
+    session: AsyncSession, notice_id: int, *, owner: str, now: datetime, ttl: timedelta
+) -> None:
+    """Keep a notice that could not go out now (a network down) to `owner` for `ttl`:
+    then it is tried again (by its holder, or a rescan if the holder is gone)."""
+    await leases.renew(session, Notice, [notice_id], owner=owner, now=now, ttl=ttl)
 
 
 async def mark(session: AsyncSession, notice_id: int, status: NoticeStatus, now: datetime) -> None:
+    """Record the outcome; the lease ends with it."""
     sent_at = now if status == NoticeStatus.SENT else None
     await session.execute(
         update(Notice)
         .where(Notice.id == notice_id)
-        .values(status=status.value, sent_at=sent_at)
+        .values(status=status.value, sent_at=sent_at, lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)
     )
 
 
-async def unfinished(session: AsyncSession) -> list[Notice]:
-    """Notices not yet sent or given up (to resume at start-up)."""
+async def unfinished(session: AsyncSession, now: datetime) -> list[Notice]:
+    """Notices not yet sent or given up and held by nobody (to resume at start-up: a live
+    lease is another process still sending it)."""
     return list(
-        await session.scalars(select(Notice).where(Notice.status.in_(OPEN)).order_by(Notice.id))
+        await session.scalars(
+            select(Notice)
+            .where(Notice.status.in_(OPEN), leases.expired(Notice, now))
+            .order_by(Notice.id)
+        )
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import leases
 from storage.polls.models import (
     Poll,
     PollBallot,
@@ -144,9 +145,19 @@ async def open_ag_polls(session: AsyncSession) -> list[Poll]:
     )
 
 
-async def closed_with_pending_results(session: AsyncSession) -> list[Poll]:
-    """Closed polls whose end was not yet carried to every chat (a crash in between)."""
-    pending = select(PollMessage.poll_id).where(PollMessage.result_sent_at.is_(None))
+def _end_pending() -> ColumnElement[bool]:
+    """SQL: the poll's end is still to be carried to this chat (its result, or closing
+    the native poll)."""
+    return or_(
+        PollMessage.result_sent_at.is_(None),
+        and_(PollMessage.native_id.is_not(None), PollMessage.network_closed_at.is_(None)),
+    )
+
+
+async def closed_with_pending_results(session: AsyncSession, now: datetime) -> list[Poll]:
+    """Closed polls whose end was not yet carried to every chat (a crash in between), in a
+    chat nobody is carrying it to now (no live lease: start-up and rescans take these)."""
+    pending = select(PollMessage.poll_id).where(_end_pending(), leases.expired(PollMessage, now))
     return list(
         await session.scalars(
             select(Poll).where(Poll.closed_at.is_not(None), Poll.id.in_(pending)).order_by(Poll.id)
@@ -212,16 +223,58 @@ async def message_by_native_id(
     )
 
 
+async def message_by_id(session: AsyncSession, message_id: int) -> PollMessage | None:
+    return await session.get(PollMessage, message_id, populate_existing=True)
+
+
+async def take_message(
+    session: AsyncSession, message_id: int, *, owner: str, now: datetime
+) -> bool:
+    """Take one chat's end of a closed poll (closing the native poll, posting the result)
+    with a lease to `owner`: of several processes ending the poll at once, one posts in
+    each chat. Never a row with a live lease, not even `owner`'s own (under way here)."""
+    return await leases.take(
+        session,
+        PollMessage,
+        message_id,
+        owner=owner,
+        now=now,
+        where=(_end_pending(), leases.expired(PollMessage, now)),
+    )
+
+
+async def hold_message(
+    session: AsyncSession, message_id: int, *, owner: str, now: datetime, ttl: timedelta
+) -> None:
+    """Keep a chat whose end could not be posted now (its network down or not running
+    here) for `ttl`; then it is tried again."""
+    await leases.renew(session, PollMessage, [message_id], owner=owner, now=now, ttl=ttl)
+
+
 async def mark_message(
     session: AsyncSession, message_id: int, *, network_closed: bool = False, result: bool = False
 ) -> None:
+    """Record a step of the chat's end; the result, the last step, ends the lease."""
     now = datetime.now(UTC)
-    values: dict[str, datetime] = {}
+    values: dict[str, datetime | None] = {}
     if network_closed:
         values["network_closed_at"] = now
     if result:
         values["result_sent_at"] = now
+        values["lease_owner"] = values["lease_until"] = None
     await session.execute(update(PollMessage).where(PollMessage.id == message_id).values(values))
+
+
+async def deadlines(session: AsyncSession) -> list[tuple[int, datetime]]:
+    """(id, closes_at) of the open AG polls with a deadline: a rescan plans the closes
+    that another process's polls need (one query, no per-poll reads)."""
+    rows = await session.execute(
+        select(Poll.id, Poll.closes_at).where(
+            Poll.closed_at.is_(None), Poll.ag_id.is_not(None), Poll.closes_at.is_not(None)
+        )
+    )
+    found = [(int(i), utc(at)) for i, at in rows.all()]
+    return [(i, at) for i, at in found if at is not None]
 
 
 # --- survey runs -------------------------------------------------------------------------

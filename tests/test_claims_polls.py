@@ -1,0 +1,106 @@
+"""Poll closes with two bot processes on one database (issue 17): two processes ending
+one poll at once post one result per chat (each chat's end is taken with a lease), and
+the leader's rescan plans the close of a poll another process started."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from bot.context import Services
+from bot.core import ChatRef, SentRef
+from bot.rich import Rich
+from handlers.polls.lifecycle import close_due
+from tests.support.fake import BotHarness, Chat, FakeTransport
+from tests.support.poll_chat import START, Clock, poll_row, setup_ag, start_poll
+
+WANN = '/poll "Wann?" "Di" "Mi" "Do" --for 1h'
+
+
+class Pausing(FakeTransport):
+    """Once `armed`, pauses in the first result it posts until `go` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+        self.paused, self.go = asyncio.Event(), asyncio.Event()
+
+    async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        if self.armed and (key or "").startswith("poll-result:"):
+            self.armed = False
+            self.paused.set()
+            await self.go.wait()
+        return await super().send(chat, message, key=key)
+
+
+@dataclass
+class Pair:
+    a: BotHarness
+    b: BotHarness
+    group: Chat
+    clock: Clock
+
+
+@pytest.fixture
+async def pair(database_url: str) -> AsyncIterator[Pair]:
+    a = await BotHarness.create(database_url, transport=Pausing())
+    b = await BotHarness.create(database_url)
+    clock = Clock()
+    a.app.services.clock = b.app.services.clock = clock
+    try:
+        group = await setup_ag(a, groups=(a.group("ag2-gruppe"), a.group("ag2-zweitgruppe")))
+        yield Pair(a, b, group, clock)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def rescan(services: Services) -> None:
+    for hook in services.registry.rescan_hooks:
+        await hook(services)
+
+
+def results(*bots: BotHarness) -> Counter[str]:
+    return Counter(
+        s.chat.id for bot in bots for s in bot.transport.sent if s.text.startswith("Endergebnis")
+    )
+
+
+async def test_two_bots_closing_one_poll_post_one_result_per_chat(pair: Pair) -> None:
+    short_id = await start_poll(pair.group, "anna", WANN)
+    poll = await poll_row(pair.a, short_id)
+    pair.clock.advance(hours=1)
+    pausing = pair.a.transport
+    assert isinstance(pausing, Pausing)
+    pausing.armed = True
+    # Bot A closes the poll and is posting the result in the first chat ...
+    closing = asyncio.create_task(close_due(pair.a.app.services, poll.id))
+    await asyncio.wait_for(pausing.paused.wait(), 10)
+    # ... while bot B's close job fires, B starts and B's rescans run.
+    await close_due(pair.b.app.services, poll.id)
+    for hook in pair.b.app.services.registry.start_hooks:
+        await hook(pair.b.app.services)
+    await rescan(pair.b.app.services)
+    pausing.go.set()
+    await closing
+    await rescan(pair.a.app.services)
+    assert results(pair.a, pair.b) == Counter({"ag2-gruppe": 1, "ag2-zweitgruppe": 1})
+    closed = [sent.chat.id for bot in (pair.a, pair.b) for sent, _ in bot.transport.closed_polls]
+    assert sorted(closed) == ["ag2-gruppe", "ag2-zweitgruppe"]
+
+
+async def test_the_rescan_plans_the_close_of_a_poll_started_on_another_process(
+    pair: Pair,
+) -> None:
+    # Bot B takes the command (a webhook replica): its timers do not run.
+    short_id = await start_poll(pair.b.group("ag2-gruppe"), "anna", WANN)
+    poll = await poll_row(pair.a, short_id)
+    job = f"poll-close:{poll.id}"
+    assert pair.a.app.services.timers.due(job) is None
+    await rescan(pair.a.app.services)
+    assert pair.a.app.services.timers.due(job) == START + timedelta(hours=1)
