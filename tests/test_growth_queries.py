@@ -1,0 +1,119 @@
+"""No command of the growth benchmark (benchmarks/growth.py) issues more statements when
+the data grows: `/join`, `/members`, `/results`, `/stats`, `/meetings` and `/mydata`, with
+one and with five members, polls, votes, meetings and answers, send the same number of
+statements to the database (counted with SQLAlchemy's `before_cursor_execute`). A query
+per row (N+1) shows as a count that grows with n."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import event
+
+from tests.conftest import fresh_sqlite
+from tests.support.fake import BotHarness
+from tests.support.meetings import Clock
+from tests.support.poll_chat import setup_ag, start_poll
+
+Ask = Callable[[], Awaitable[list[str]]]
+
+
+async def _world(bot: BotHarness, n: int) -> dict[str, str]:
+    """AG 2 with the lead lena and n members (each voting in every poll and answering
+    every meeting), n polls and n meetings; lena is also in n AGs (memberships for
+    /mydata). Returns the first poll's short id."""
+    clock = Clock()
+    bot.app.services.clock = clock
+    members = tuple(f"m{i}" for i in range(n))
+    group = await setup_ag(bot, lead="lena", members=members)
+    for slug in ("ag1", "ag3", "ag4", "ag5")[: n - 1]:
+        await bot.dm("lena").say("lena", f"/join {slug}")
+    polls = [await start_poll(group, "lena", f'/poll "Frage {i}?" "Ja" "Nein"') for i in range(n)]
+    for day in (*range(1, n + 1), *range(11, n + 11)):  # n before "now", n after
+        await bot.dm("lena").say("lena", f"/meeting ag2 {day:02}.12.2026 18:00 Treffen {day}")
+    for who in ("lena", *members):
+        for short_id in polls:
+            await bot.dm(who).say(who, f"/vote {short_id} 1")
+        for i in range(2 * n):
+            await bot.dm(who).say(who, f"/rsvp m{i + 1} ja")
+    clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))
+    return {"p": polls[0]}
+
+
+async def _statements(bot: BotHarness, ask: Ask) -> tuple[int, list[str]]:
+    engine = bot.app.services.db.engine.sync_engine
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    await ask()  # warm the caches (the sender, the AG list): the second run is measured
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        replies = await ask()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert replies or bot.transport.files
+    return len(statements), statements
+
+
+COMMANDS = {
+    "/members ag2": "dm",
+    "/results {p}": "dm",
+    "/stats ag2": "dm",
+    "/meetings": "dm",
+    "/meetings ag2": "dm",
+    "/mydata": "dm",
+}
+
+
+async def _counts(url: str, n: int) -> dict[str, tuple[int, list[str]]]:
+    bot = await BotHarness.create(url)
+    try:
+        ids = await _world(bot, n)
+        found = {}
+        for text in COMMANDS:
+            command = text.format(**ids)
+            found[text] = await _statements(bot, lambda: bot.dm("lena").say("lena", command))
+        newcomers = iter(("neu1", "neu2"))
+
+        async def join() -> list[str]:
+            who = next(newcomers)
+            return await bot.dm(who).say(who, "/join ag2")
+
+        found["/join ag2"] = await _statements(bot, join)
+        return found
+    finally:
+        await bot.close()
+
+
+async def test_statements_do_not_grow_with_the_data(tmp_path: Path, migrated_sqlite: Path) -> None:
+    (tmp_path / "few").mkdir()
+    (tmp_path / "many").mkdir()
+    few = await _counts(fresh_sqlite(migrated_sqlite, tmp_path / "few"), 1)
+    many = await _counts(fresh_sqlite(migrated_sqlite, tmp_path / "many"), 5)
+    grown = {
+        text: f"{few[text][0]} -> {many[text][0]}: " + "; ".join(many[text][1])
+        for text in few
+        if many[text][0] != few[text][0]
+    }
+    assert grown == {}
+
+
+async def test_mydata_still_lists_every_answer(bot: BotHarness) -> None:
+    """The votes of /mydata, now read in one query: each ballot with its own answers."""
+    bot.app.services.clock = Clock()
+    group = await setup_ag(bot, lead="lena", members=())
+    first = await start_poll(group, "lena", '/poll "Wann?" "Di" "Mi" "Do" --mehrfach')
+    second = await start_poll(group, "lena", '/poll "Wo?" "Hier" "Dort"')
+    await bot.dm("lena").say("lena", f"/vote {first} 1 3")
+    await bot.dm("lena").say("lena", f"/vote {second} 2")
+    await bot.dm("lena").say("lena", "/mydata")
+    votes = json.loads(bot.transport.files[-1].data)["votes"]
+    assert [(v["poll"], v["answers"]) for v in votes] == [
+        (first, ["Di", "Do"]),
+        (second, ["Dort"]),
+    ]
