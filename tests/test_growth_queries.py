@@ -6,6 +6,7 @@ per row (N+1) shows as a count that grows with n."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -77,7 +78,9 @@ async def _counts(url: str, n: int) -> dict[str, tuple[int, list[str]]]:
         found = {}
         for text in COMMANDS:
             command = text.format(**ids)
-            found[text] = await _statements(bot, lambda: bot.dm("lena").say("lena", command))
+            found[text] = await _statements(
+                bot, functools.partial(bot.dm("lena").say, "lena", command)
+            )
         newcomers = iter(("neu1", "neu2"))
 
         async def join() -> list[str]:
