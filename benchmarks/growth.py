@@ -1,0 +1,141 @@
+"""How cost grows: the same commands at 1x, 10x and 100x the alliance's data.
+
+`/join`, `/members`, `/results`, `/stats`, `/meetings`, `/mydata` run through the real
+dispatcher (BotHarness, the recording fake network) as the lead of one AG whose size is
+the same at every scale; the reminder fan-out claim (`storage/meetings/deliveries.claim`
+for one reminder of that AG, ~100 private deliveries and its chat) runs as the sender
+runs it. The data is seeded in bulk (benchmarks/growth_seed.py). Goal: each command's p50
+at 100x within 2x of its p50 at 1x, on SQLite and on PostgreSQL.
+
+`python -m benchmarks growth` runs this row alone.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks.growth_seed import Scale, seed
+from storage.meetings import deliveries
+from tests.support.fake import BotHarness
+
+SCALES = (1, 10, 100)
+ROUNDS = 25  # measured rounds per command and scale, after WARMUP
+WARMUP = 3
+GOAL = 2.0
+COMMANDS = ("/join", "/members", "/results", "/stats", "/meetings", "/mydata", "claim")
+
+
+async def _p50(rounds: int, one: Callable[[int], Awaitable[Any]]) -> float:
+    for i in range(WARMUP):
+        await one(i)
+    timings = []
+    for i in range(WARMUP, WARMUP + rounds):
+        t0 = time.perf_counter()
+        await one(i)
+        timings.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(timings)
+
+
+async def measure(url: str, scale: Scale, rounds: int = ROUNDS) -> dict[str, Any]:
+    """Seed an empty database at `url`, then the p50 (ms) of every command."""
+    bot = await BotHarness.create(url)  # migrates and adds the configured AGs
+    try:
+        t0 = time.perf_counter()
+        seeded = await seed(bot.app.services.db, scale)
+        seed_seconds = time.perf_counter() - t0
+        dm = bot.dm(seeded.asker)
+        services = bot.app.services
+
+        async def ask(text: str, expect: str) -> None:
+            files = len(bot.transport.files)
+            replies = await dm.say(seeded.asker, text)
+            got = replies[0] if replies else ""
+            assert got.startswith(expect) or len(bot.transport.files) > files, (text, got)
+
+        async def join(i: int) -> None:
+            who = seeded.joiners[i]
+            [reply] = await bot.dm(who).say(who, f"/join {seeded.ag}")
+            assert reply.startswith("Willkommen"), reply
+
+        async def claim(i: int) -> None:
+            reminder_id = seeded.reminders[i]
+            now = services.now()
+            rows = await services.db.run(
+                lambda s: deliveries.claim(s, reminder_id, now, timedelta(minutes=5))
+            )
+            assert rows is not None and len(rows.deliveries) > 50, reminder_id
+
+        steps: dict[str, Callable[[int], Awaitable[Any]]] = {
+            "/join": join,  # first: 28 joins, so /members lists 128
+            "/members": lambda _i: ask(f"/members {seeded.ag}", "128 Mitglieder"),
+            "/results": lambda _i: ask(f"/results {seeded.poll}", "Zwischenstand"),
+            "/stats": lambda _i: ask(f"/stats {seeded.ag}", "Zahlen zur AG"),
+            "/meetings": lambda _i: ask("/meetings", "Die nächsten Treffen"),
+            "/mydata": lambda _i: ask("/mydata", "\0"),  # a file
+            "claim": claim,
+        }
+        gc.collect()
+        p50 = {name: await _p50(rounds, step) for name, step in steps.items()}
+        return {"factor": scale.factor, "rows": seeded.rows, "seed_s": seed_seconds, "p50_ms": p50}
+    finally:
+        await bot.close()
+
+
+async def growth(
+    backend: str, url_for: Callable[[int], str], scales: tuple[int, ...] = SCALES
+) -> dict[str, Any]:
+    """Every scale on one backend: p50 per command and scale, and the ratio last/first."""
+    runs = [await measure(url_for(factor), Scale(factor)) for factor in scales]
+    first, last = runs[0]["p50_ms"], runs[-1]["p50_ms"]
+    return {
+        "backend": backend,
+        "scales": list(scales),
+        "runs": runs,
+        "ratio": {name: last[name] / first[name] for name in first},
+    }
+
+
+async def sqlite_growth(scales: tuple[int, ...] = SCALES) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        return await growth("SQLite", lambda f: f"sqlite+aiosqlite:///{tmp}/growth{f}.db", scales)
+
+
+async def postgres_growth(scales: tuple[int, ...] = SCALES) -> dict[str, Any]:
+    from tests.support.postgres import PostgresServer
+
+    workdir = Path(tempfile.mkdtemp(prefix="buendnisbot-bench-growth-"))
+    server = PostgresServer()
+    server.start(workdir)
+    try:
+        return await growth(
+            "PostgreSQL", lambda f: server.create_database(f"bench_growth_{f}"), scales
+        )
+    finally:
+        server.stop()
+
+
+def summary(result: dict[str, Any]) -> str:
+    """One line per command: p50 at each scale and the ratio, for the table and the log."""
+    parts = []
+    for name in COMMANDS:
+        figures = "/".join(f"{run['p50_ms'][name]:.1f}" for run in result["runs"])
+        parts.append(f"{name} {figures} ms ({result['ratio'][name]:.2f}x)")
+    return "; ".join(parts)
+
+
+if __name__ == "__main__":
+    import asyncio
+    import sys
+
+    scales = tuple(int(a) for a in sys.argv[1:]) or SCALES
+    for run in (sqlite_growth, postgres_growth):
+        r = asyncio.run(run(scales))
+        print(r["backend"], [(x["factor"], round(x["seed_s"], 1), x["rows"]) for x in r["runs"]])
+        print(summary(r))
