@@ -19,6 +19,7 @@ from bot.core import (
     UserRef,
 )
 from bot.i18n import Lang, Translator
+from bot.node import new_node_id
 from bot.outbox import Outbox
 from bot.rich import Rich, chunk
 from bot.timers import Timers
@@ -73,9 +74,15 @@ class Services:
     timers: Timers = field(init=False)
     # Everything written on the bot's own initiative: language, prefix, buttons, keys.
     outbox: Outbox = field(init=False)
+    # This process among the bot's processes on one database: leases name it (storage/leases.py).
+    node_id: str = field(init=False)
+    # Whether this process leads (runs the scheduler, receives, resumes): always so for one
+    # process; with several on PostgreSQL, the one holding the leader lock (bot/leader.py).
+    leading: bool = True
 
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.settings, self.translator, self.transports)
+        self.node_id = new_node_id()
         self.ags = AgCache(self.db)
         self.linked_chats = AgChatsCache(self.db)
         self.senders = SenderCache(self.db)

@@ -103,6 +103,7 @@ async def test_the_migrations_build_exactly_the_tables_the_models_describe(
 
     import storage.access.models
     import storage.cards
+    import storage.cluster.models
     import storage.connect.models
     import storage.datepoll.models
     import storage.meetings.models

@@ -122,6 +122,8 @@ class Registry:
     # Network events by name: "poll_vote", "poll_counts".
     events: dict[str, EventHandler] = field(default_factory=dict)
     start_hooks: list[StartHook] = field(default_factory=list)
+    # Run by the leader every few seconds while it leads (see `on_rescan`).
+    rescan_hooks: list[StartHook] = field(default_factory=list)
     # Web routes by (method, path pattern): handler(services, request), served by
     # bot/web/ when `[web]` is configured.
     routes: dict[tuple[str, str], RouteHandler] = field(default_factory=dict)
@@ -143,6 +145,14 @@ class Registry:
         """Declare work for start-up, after the transports run: called as `fn(services)`
         (e.g. rebuild scheduler jobs from the database, catch up on missed votes)."""
         self.start_hooks.append(fn)
+        return fn
+
+    def on_rescan(self, fn: StartHook) -> StartHook:
+        """Declare a cheap, idempotent look at the database that the leader repeats every
+        few seconds while it leads, called as `fn(services)`: it plans what another process
+        wrote (a poll closing, a reminder due, a notice) and takes up rows whose lease ran out
+        (a process that died while sending). Must not send what another process holds."""
+        self.rescan_hooks.append(fn)
         return fn
 
     def button(
@@ -259,6 +269,7 @@ class Feature(Registry):
         for name, event in self.events.items():
             registry.event(name)(event)
         registry.start_hooks.extend(self.start_hooks)
+        registry.rescan_hooks.extend(self.rescan_hooks)
         for (method, pattern), handler in self.routes.items():
             registry.route(method, pattern)(handler)
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.leases import Leased
 from storage.models import Base, utcnow
 from storage.types import UtcDateTime
 
@@ -115,7 +116,7 @@ class Occurrence(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
-class Reminder(Base):
+class Reminder(Leased, Base):
     """One reminder of one occurrence, `offset_seconds` before its start."""
 
     __tablename__ = "reminder"
@@ -137,7 +138,7 @@ class Reminder(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-class ReminderDelivery(Base):
+class ReminderDelivery(Leased, Base):
     """One reminder to one target: a chat (`chat:<id>`) or a person (`person:<id>`).
 
     The send key `reminder:<reminder id>:<target>` is derived from this row, so a resend

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import storage.access.models  # (registers the access tables on Base.metadata)
 import storage.cards  # (registers the card table on Base.metadata)
+import storage.cluster.models  # (registers the tables of several processes on Base.metadata)
 import storage.connect.models  # (registers the connect tables on Base.metadata)
 import storage.datepoll.models  # (registers the Terminumfrage tables on Base.metadata)
 import storage.meetings.models  # (registers the meeting tables on Base.metadata)

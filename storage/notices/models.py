@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.leases import Leased
 from storage.models import Base, utcnow
 from storage.types import UtcDateTime
 
@@ -43,7 +44,7 @@ class NoticeStatus(enum.StrEnum):
     FAILED = "failed"  # the person cannot be written to privately
 
 
-class Notice(Base):
+class Notice(Leased, Base):
     __tablename__ = "notice"
     __table_args__ = (UniqueConstraint("kind", "subject", "person_id"),)
 

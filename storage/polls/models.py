@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.leases import Leased
 from storage.models import Base, utcnow
 
 # The strictest limits of the networks (Telegram: 12 options, 300/100 characters;
@@ -76,7 +77,7 @@ class PollOption(Base):
     text: Mapped[str] = mapped_column(String(OPTION_MAX))
 
 
-class PollMessage(Base):
+class PollMessage(Leased, Base):
     """Where a poll was posted: one row per chat, native or as text.
 
     Votes on native polls arrive with the network's poll id only (a Telegram
