@@ -21,6 +21,7 @@ from storage.meetings.models import (
     Meeting,
     Occurrence,
     Reminder,
+    ReminderDelivery,
     ReminderPreference,
     Rsvp,
 )
@@ -31,6 +32,7 @@ BATCH = 5_000
 JOINERS = 200  # people in no AG, each of whom runs `/join g0` once
 VOTERS = 20  # named ballots per poll
 ANSWERS = 10  # RSVPs per meeting
+DELIVERIES = 20  # private deliveries of each past meeting's reminder
 OPTIONS = ("Ja", "Nein", "Vielleicht")
 RSVP_WORDS = ("yes", "maybe", "no")
 REMINDER_BEFORE = timedelta(hours=1)
@@ -212,7 +214,11 @@ async def _polls(
     rows += await _insert(
         db,
         PollOption.__table__,
-        ({"poll_id": poll0 + j, "position": k, "text": t} for j in polls for k, t in enumerate(OPTIONS)),
+        (
+            {"poll_id": poll0 + j, "position": k, "text": t}
+            for j in polls
+            for k, t in enumerate(OPTIONS)
+        ),
     )
     rows += await _insert(
         db,
@@ -339,7 +345,61 @@ async def _meetings(
         ),
     )
     mine = [reminder0 + n for n, m in enumerate(future) if m % scale.ags == 0]
+    rows += await _sent(db, scale, members, [(m, when(m)) for m in meetings if when(m) <= now])
     return rows, mine
+
+
+async def _sent(
+    db: Database,
+    scale: Scale,
+    members: dict[int, list[int]],
+    past: list[tuple[int, datetime]],
+) -> int:
+    """The past meetings' reminders went out: one `sent` reminder each, delivered to the
+    AG's chat and to DELIVERIES of its members privately (the biggest table of a
+    running alliance)."""
+    meeting0 = await _max_id(db, Meeting.__table__) + 1 - scale.meetings  # type: ignore[arg-type]
+    reminder0 = await _max_id(db, Reminder.__table__) + 1  # type: ignore[arg-type]
+    rows = await _insert(
+        db,
+        Reminder.__table__,
+        (
+            {
+                "id": reminder0 + n,
+                "occurrence_id": meeting0 + m,
+                "revision": 0,
+                "offset_seconds": int(REMINDER_BEFORE.total_seconds()),
+                "due_at": start - REMINDER_BEFORE,
+                "status": "sent",
+                "late": False,
+            }
+            for n, (m, start) in enumerate(past)
+        ),
+    )
+    chat0 = await _max_id(db, Chat.__table__) + 1 - scale.ags  # type: ignore[arg-type]
+
+    def targets(m: int) -> list[tuple[str, int | None, int | None]]:
+        a = m % scale.ags
+        people = [p for p in members[a] if p % 2][:DELIVERIES]
+        return [(f"chat:{chat0 + a}", chat0 + a, None)] + [(f"person:{p}", None, p) for p in people]
+
+    rows += await _insert(
+        db,
+        ReminderDelivery.__table__,
+        (
+            {
+                "reminder_id": reminder0 + n,
+                "target": target,
+                "chat_id": chat_id,
+                "person_id": person_id,
+                "status": "sent",
+                "attempts": 1,
+            }
+            for n, (m, _start) in enumerate(past)
+            for target, chat_id, person_id in targets(m)
+        ),
+    )
+    return rows
 
 
 async def _after_postgres_seed(db: Database) -> None:

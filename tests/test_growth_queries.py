@@ -120,3 +120,56 @@ async def test_mydata_still_lists_every_answer(bot: BotHarness) -> None:
         (first, ["Di", "Do"]),
         (second, ["Dort"]),
     ]
+
+
+# Tables that grow with the alliance (people, their accounts, votes, meetings, reminders);
+# a full SCAN of one of them makes a command cost more the more the alliance has done.
+GROWING = frozenset(
+    {
+        "person",
+        "account",
+        "membership",
+        "poll",
+        "poll_ballot",
+        "poll_choice",
+        "meeting",
+        "meeting_occurrence",
+        "meeting_rsvp",
+        "reminder",
+        "reminder_delivery",
+        "date_poll",
+        "date_poll_answer",
+        "notice",
+    }
+)
+
+
+async def test_no_command_scans_a_growing_table(bot: BotHarness) -> None:
+    """SQLite's plan for every statement of these commands finds rows by an index, never by
+    reading a whole table that grows with the alliance (SQLite plans the same without
+    statistics however large the tables are, so a small database shows it)."""
+    ids = await _world(bot, 2)
+    engine = bot.app.services.db.engine.sync_engine
+    caught: list[tuple[str, object]] = []
+
+    def catch(_conn: object, _cursor: object, statement: str, params: object, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            caught.append((statement, params))
+
+    scans: list[str] = []
+    for text in [*COMMANDS, "/join ag2"]:
+        caught.clear()
+        event.listen(engine, "before_cursor_execute", catch)
+        try:
+            await bot.dm("lena").say("lena", text.format(**ids))
+        finally:
+            event.remove(engine, "before_cursor_execute", catch)
+        async with bot.app.services.db.engine.connect() as conn:
+            for statement, params in caught:
+                raw = (await conn.get_raw_connection()).driver_connection
+                cursor = await raw.execute(f"EXPLAIN QUERY PLAN {statement}", params)
+                for row in await cursor.fetchall():
+                    words = str(row[3]).split()
+                    if words[0] == "SCAN" and words[1] in GROWING:
+                        scans.append(f"{text}: {row[3]} in {' '.join(statement.split())[:160]}")
+    assert scans == []
