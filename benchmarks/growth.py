@@ -21,7 +21,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.growth_seed import Scale, seed
+from benchmarks.growth_rows import Scale
+from benchmarks.growth_seed import seed
 from storage.meetings import deliveries
 from tests.support.fake import BotHarness
 
