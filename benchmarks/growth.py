@@ -23,6 +23,7 @@ from typing import Any
 
 from benchmarks.growth_rows import Scale
 from benchmarks.growth_seed import seed
+from benchmarks.report import Row
 from storage.meetings import deliveries
 from tests.support.fake import BotHarness
 
@@ -31,6 +32,7 @@ ROUNDS = 25  # measured rounds per command and scale, after WARMUP
 WARMUP = 3
 GOAL = 2.0
 COMMANDS = ("/join", "/members", "/results", "/stats", "/meetings", "/mydata", "claim")
+LABELS = {name: f"`{name}`" for name in COMMANDS} | {"claim": "reminder fan-out claim"}
 
 
 async def _p50(rounds: int, one: Callable[[int], Awaitable[Any]]) -> float:
@@ -74,8 +76,8 @@ async def measure(url: str, scale: Scale, rounds: int = ROUNDS) -> dict[str, Any
             assert rows is not None and len(rows.deliveries) > 50, reminder_id
 
         steps: dict[str, Callable[[int], Awaitable[Any]]] = {
-            "/join": join,  # first: 28 joins, so /members lists 128
-            "/members": lambda _i: ask(f"/members {seeded.ag}", "128 Mitglieder"),
+            "/join": join,  # first: WARMUP + rounds joins, so /members lists 100 more
+            "/members": lambda _i: ask(f"/members {seeded.ag}", f"{100 + WARMUP + rounds} Mitglieder"),
             "/results": lambda _i: ask(f"/results {seeded.poll}", "Zwischenstand"),
             "/stats": lambda _i: ask(f"/stats {seeded.ag}", "Zahlen zur AG"),
             "/meetings": lambda _i: ask("/meetings", "Die nächsten Treffen"),
@@ -90,10 +92,13 @@ async def measure(url: str, scale: Scale, rounds: int = ROUNDS) -> dict[str, Any
 
 
 async def growth(
-    backend: str, url_for: Callable[[int], str], scales: tuple[int, ...] = SCALES
+    backend: str,
+    url_for: Callable[[int], str],
+    scales: tuple[int, ...] = SCALES,
+    rounds: int = ROUNDS,
 ) -> dict[str, Any]:
     """Every scale on one backend: p50 per command and scale, and the ratio last/first."""
-    runs = [await measure(url_for(factor), Scale(factor)) for factor in scales]
+    runs = [await measure(url_for(factor), Scale(factor), rounds) for factor in scales]
     first, last = runs[0]["p50_ms"], runs[-1]["p50_ms"]
     return {
         "backend": backend,
@@ -120,6 +125,33 @@ async def postgres_growth(scales: tuple[int, ...] = SCALES) -> dict[str, Any]:
         )
     finally:
         server.stop()
+
+
+def rows(result: dict[str, Any]) -> list[Row]:
+    """One table row per command on this backend: p50 at each scale, and 100x / 1x."""
+    scales = " / ".join(f"{run['factor']}x" for run in result["runs"])
+    seeded = ", ".join(
+        f"{run['factor']}x {run['rows']:,} rows in {run['seed_s']:.1f} s" for run in result["runs"]
+    )
+    out = []
+    for name in COMMANDS:
+        figures = " / ".join(f"{run['p50_ms'][name]:.1f}" for run in result["runs"])
+        ratio = result["ratio"][name]
+        out.append(
+            Row(
+                f"10. growth: {LABELS[name]}, {result['backend']}",
+                f"p50 {figures} ms at {scales}",
+                f"goal: {result['scales'][-1]}x within {GOAL:.0f}x of 1x",
+                f"{ratio:.2f}x" + ("" if ratio <= GOAL else " (over the goal)"),
+                {"seeded": seeded, **result} if name == COMMANDS[0] else {},
+            )
+        )
+    return out
+
+
+async def growth_rows() -> list[Row]:
+    """The rows of `make bench` (and of `python -m benchmarks growth`)."""
+    return rows(await sqlite_growth()) + rows(await postgres_growth())
 
 
 def summary(result: dict[str, Any]) -> str:
