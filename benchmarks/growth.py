@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,60 +36,59 @@ COMMANDS = ("/join", "/members", "/results", "/stats", "/meetings", "/mydata", "
 LABELS = {name: f"`{name}`" for name in COMMANDS} | {"claim": "reminder fan-out claim"}
 
 
-async def _p50(rounds: int, one: Callable[[int], Awaitable[Any]]) -> float:
-    for i in range(WARMUP):
-        await one(i)
-    timings = []
-    for i in range(WARMUP, WARMUP + rounds):
-        t0 = time.perf_counter()
-        await one(i)
-        timings.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(timings)
+Step = Callable[[int], Awaitable[Any]]
 
 
-async def measure(url: str, scale: Scale, rounds: int = ROUNDS) -> dict[str, Any]:
-    """Seed an empty database at `url`, then the p50 (ms) of every command."""
+@dataclass
+class Bench:
+    """One scale, seeded, with a bot and the steps that time each command."""
+
+    bot: BotHarness
+    factor: int
+    rows: int
+    seed_s: float
+    steps: dict[str, Step]
+
+
+async def prepare(url: str, scale: Scale, rounds: int = ROUNDS) -> Bench:
+    """Seed an empty database at `url` and make the steps; the caller closes `bench.bot`."""
     bot = await BotHarness.create(url)  # migrates and adds the configured AGs
-    try:
-        t0 = time.perf_counter()
-        seeded = await seed(bot.app.services.db, scale)
-        seed_seconds = time.perf_counter() - t0
-        dm = bot.dm(seeded.asker)
-        services = bot.app.services
+    t0 = time.perf_counter()
+    seeded = await seed(bot.app.services.db, scale)
+    seed_seconds = time.perf_counter() - t0
+    dm = bot.dm(seeded.asker)
+    services = bot.app.services
 
-        async def ask(text: str, expect: str) -> None:
-            files = len(bot.transport.files)
-            replies = await dm.say(seeded.asker, text)
-            got = replies[0] if replies else ""
-            assert got.startswith(expect) or len(bot.transport.files) > files, (text, got)
+    async def ask(text: str, expect: str) -> None:
+        files = len(bot.transport.files)
+        replies = await dm.say(seeded.asker, text)
+        got = replies[0] if replies else ""
+        assert got.startswith(expect) or len(bot.transport.files) > files, (text, got)
 
-        async def join(i: int) -> None:
-            who = seeded.joiners[i]
-            [reply] = await bot.dm(who).say(who, f"/join {seeded.ag}")
-            assert reply.startswith("Willkommen"), reply
+    async def join(i: int) -> None:
+        who = seeded.joiners[i]
+        [reply] = await bot.dm(who).say(who, f"/join {seeded.ag}")
+        assert reply.startswith("Willkommen"), reply
 
-        async def claim(i: int) -> None:
-            reminder_id = seeded.reminders[i]
-            now = services.now()
-            rows = await services.db.run(
-                lambda s: deliveries.claim(s, reminder_id, now, timedelta(minutes=5))
-            )
-            assert rows is not None and len(rows.deliveries) > 50, reminder_id
+    async def claim(i: int) -> None:
+        reminder_id = seeded.reminders[i]
+        now = services.now()
+        rows = await services.db.run(
+            lambda s: deliveries.claim(s, reminder_id, now, timedelta(minutes=5))
+        )
+        assert rows is not None and len(rows.deliveries) > 50, reminder_id
 
-        steps: dict[str, Callable[[int], Awaitable[Any]]] = {
-            "/join": join,  # first: WARMUP + rounds joins, so /members lists 100 more
-            "/members": lambda _i: ask(f"/members {seeded.ag}", f"{100 + WARMUP + rounds} Mitglieder"),
-            "/results": lambda _i: ask(f"/results {seeded.poll}", "Zwischenstand"),
-            "/stats": lambda _i: ask(f"/stats {seeded.ag}", "Zahlen zur AG"),
-            "/meetings": lambda _i: ask("/meetings", "Die nächsten Treffen"),
-            "/mydata": lambda _i: ask("/mydata", "\0"),  # a file
-            "claim": claim,
-        }
-        gc.collect()
-        p50 = {name: await _p50(rounds, step) for name, step in steps.items()}
-        return {"factor": scale.factor, "rows": seeded.rows, "seed_s": seed_seconds, "p50_ms": p50}
-    finally:
-        await bot.close()
+    members = f"{100 + WARMUP + rounds} Mitglieder"  # /join runs first, once per round
+    steps: dict[str, Step] = {
+        "/join": join,
+        "/members": lambda _i: ask(f"/members {seeded.ag}", members),
+        "/results": lambda _i: ask(f"/results {seeded.poll}", "Zwischenstand"),
+        "/stats": lambda _i: ask(f"/stats {seeded.ag}", "Zahlen zur AG"),
+        "/meetings": lambda _i: ask("/meetings", "Die nächsten Treffen"),
+        "/mydata": lambda _i: ask("/mydata", "\0"),  # a file
+        "claim": claim,
+    }
+    return Bench(bot, scale.factor, seeded.rows, seed_seconds, steps)
 
 
 async def growth(
@@ -97,12 +97,41 @@ async def growth(
     scales: tuple[int, ...] = SCALES,
     rounds: int = ROUNDS,
 ) -> dict[str, Any]:
-    """Every scale on one backend: p50 per command and scale, and the ratio last/first."""
-    runs = [await measure(url_for(factor), Scale(factor), rounds) for factor in scales]
+    """Every scale on one backend: p50 per command and scale, and the ratio last/first.
+    The scales take turns in every round (in a rotating order), so a busy moment of the
+    machine falls on all of them alike."""
+    benches: list[Bench] = []
+    try:
+        for factor in scales:
+            benches.append(await prepare(url_for(factor), Scale(factor), rounds))
+        timings: dict[int, dict[str, list[float]]] = {
+            b.factor: {name: [] for name in COMMANDS} for b in benches
+        }
+        gc.collect()
+        for name in COMMANDS:
+            for i in range(WARMUP + rounds):
+                for b in benches[i % len(benches) :] + benches[: i % len(benches)]:
+                    t0 = time.perf_counter()
+                    await b.steps[name](i)
+                    if i >= WARMUP:
+                        timings[b.factor][name].append((time.perf_counter() - t0) * 1000)
+    finally:
+        for b in benches:
+            await b.bot.close()
+    runs = [
+        {
+            "factor": b.factor,
+            "rows": b.rows,
+            "seed_s": b.seed_s,
+            "p50_ms": {name: statistics.median(t) for name, t in timings[b.factor].items()},
+        }
+        for b in benches
+    ]
     first, last = runs[0]["p50_ms"], runs[-1]["p50_ms"]
     return {
         "backend": backend,
         "scales": list(scales),
+        "rounds": rounds,
         "runs": runs,
         "ratio": {name: last[name] / first[name] for name in first},
     }
