@@ -298,11 +298,11 @@ async def main(only: list[str]) -> None:
     }
     out.write_text(json.dumps(payload, indent=2, default=str))
     print(f"written: benchmarks/results/{out.name}")
-    source = f"benchmarks/results/{out.name}"
+    note = None
     if only:
         rows = merge(rows_of_page(PAGE.read_text(encoding="utf-8")) if PAGE.exists() else [], rows)
-        source += f" (only {', '.join(only)}; the other rows from the page's earlier run)"
-    write(render(rows, now, machine, rss_mib, source))
+        note = f"this run: only {', '.join(only)}; the other rows are from the page's earlier run"
+    write(render(rows, now, machine, rss_mib, f"benchmarks/results/{out.name}", note))
     print("written: docs/benchmarks.md")
 
 

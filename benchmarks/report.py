@@ -163,6 +163,7 @@ def render(
     machine: str,
     peak_rss_mib: float | None = None,
     source: str | None = None,
+    note: str | None = None,
 ) -> str:
     """The whole page as Markdown; depends on nothing but its arguments."""
     facts = [f"Run: {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC", f"machine: {machine}"]
@@ -170,6 +171,8 @@ def render(
         facts.append(f"peak RSS of the whole run {peak_rss_mib:.0f} MiB")
     if source:
         facts.append(f"raw figures: `{source}`")
+    if note:
+        facts.append(note)
     lines = [
         "<!-- Written by `make bench` (benchmarks/report.py). Do not edit: the next run "
         "overwrites it. -->",
