@@ -114,10 +114,9 @@ class Database:
         fresh bot for each of a thousand cases use it, so no case compiles every
         statement again; the write lock is shared, as both write the same database."""
         twin = object.__new__(Database)
-        twin.url, twin.is_sqlite = self.url, self.is_sqlite
+        twin.__dict__.update(self.__dict__)  # url, the write lock, whatever comes later
         twin.engine = self.engine.execution_options()
         twin.sessions = async_sessionmaker(twin.engine, expire_on_commit=False)
-        twin._write_lock = self._write_lock
         return twin
 
     @contextlib.asynccontextmanager
