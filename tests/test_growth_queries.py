@@ -24,14 +24,15 @@ Ask = Callable[[], Awaitable[list[str]]]
 
 async def _world(bot: BotHarness, n: int) -> dict[str, str]:
     """AG 2 with the lead lena and n members (each voting in every poll and answering
-    every meeting), n polls and n meetings; lena is also in n AGs (memberships for
-    /mydata). Returns the first poll's short id."""
+    every meeting), n polls, n past and n coming meetings; lena is also in ag1 and ag3
+    when n > 1 (memberships for /mydata and /meetings). Returns the first poll's id."""
     clock = Clock()
     bot.app.services.clock = clock
     members = tuple(f"m{i}" for i in range(n))
     group = await setup_ag(bot, lead="lena", members=members)
-    for slug in ("ag1", "ag3", "ag4", "ag5")[: n - 1]:
-        await bot.dm("lena").say("lena", f"/join {slug}")
+    for slug in ("ag1", "ag3")[: n - 1]:
+        [joined] = await bot.dm("lena").say("lena", f"/join {slug}")
+        assert joined.startswith("Willkommen"), joined
     polls = [await start_poll(group, "lena", f'/poll "Frage {i}?" "Ja" "Nein"') for i in range(n)]
     for day in (*range(1, n + 1), *range(11, n + 11)):  # n before "now", n after
         await bot.dm("lena").say("lena", f"/meeting ag2 {day:02}.12.2026 18:00 Treffen {day}")
@@ -61,14 +62,8 @@ async def _statements(bot: BotHarness, ask: Ask) -> tuple[int, list[str]]:
     return len(statements), statements
 
 
-COMMANDS = {
-    "/members ag2": "dm",
-    "/results {p}": "dm",
-    "/stats ag2": "dm",
-    "/meetings": "dm",
-    "/meetings ag2": "dm",
-    "/mydata": "dm",
-}
+# Asked by lena in her private chat; `/join ag2` by newcomers is counted apart.
+COMMANDS = ("/members ag2", "/results {p}", "/stats ag2", "/meetings", "/meetings ag2", "/mydata")
 
 
 async def _counts(url: str, n: int) -> dict[str, tuple[int, list[str]]]:
