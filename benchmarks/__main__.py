@@ -21,7 +21,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import RESULTS, STAMP, Row, render, write
+from benchmarks.report import (
+    PAGE,
+    RESULTS,
+    STAMP,
+    Row,
+    merge,
+    order,
+    render,
+    rows_of_page,
+    write,
+)
 from bot.core import ChatRef, IncomingMessage, UserRef
 from tests.support.fake import BotHarness
 
@@ -218,6 +228,12 @@ async def fanout() -> Row | None:
     )
 
 
+async def growth() -> list[Row]:
+    from benchmarks.growth import growth_rows
+
+    return await growth_rows()
+
+
 def _print(rows: list[Row]) -> None:
     widths = [
         max(len(getattr(r, f)) for r in rows) for f in ("benchmark", "figure", "floor_or_goal")
@@ -228,7 +244,9 @@ def _print(rows: list[Row]) -> None:
         )
 
 
-async def main() -> None:
+async def main(only: list[str]) -> None:
+    """Every benchmark, or those named (`python -m benchmarks growth`): their rows then
+    replace the same rows of the published page, and the others stay as they were."""
     rows: list[Row] = []
     steps: list[Callable[[], Awaitable[Any]]] = [
         core_path,
@@ -241,7 +259,14 @@ async def main() -> None:
         reminders_scale,
         fanout,
         reminders_lag,
+        growth,
     ]
+    unknown = set(only) - {step.__name__ for step in steps}
+    if unknown:
+        names = ", ".join(step.__name__ for step in steps)
+        sys.exit(f"unknown benchmark(s) {', '.join(sorted(unknown))}; there are: {names}")
+    if only:
+        steps = [step for step in steps if step.__name__ in only]
     for step in steps:
         print(f"... {step.__name__}", file=sys.stderr, flush=True)
         try:
@@ -252,7 +277,7 @@ async def main() -> None:
             rows.extend(result)
         elif result is not None:
             rows.append(result)
-    rows.sort(key=lambda r: r.benchmark)
+    rows.sort(key=order)
     print()
     _print(rows)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -273,9 +298,13 @@ async def main() -> None:
     }
     out.write_text(json.dumps(payload, indent=2, default=str))
     print(f"written: benchmarks/results/{out.name}")
-    write(render(rows, now, machine, rss_mib, f"benchmarks/results/{out.name}"))
+    note = None
+    if only:
+        rows = merge(rows_of_page(PAGE.read_text(encoding="utf-8")) if PAGE.exists() else [], rows)
+        note = f"this run: only {', '.join(only)}; the other rows are from the page's earlier run"
+    write(render(rows, now, machine, rss_mib, f"benchmarks/results/{out.name}", note))
     print("written: docs/benchmarks.md")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

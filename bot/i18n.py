@@ -8,9 +8,12 @@ values or plain strings, so user data is never mixed into markup.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from babel.messages.pofile import read_po
 
@@ -30,8 +33,9 @@ def N_(message: str) -> str:
 @dataclass(frozen=True)
 class Catalog:
     language: str
-    singular: dict[str, str]
-    plural: dict[tuple[str, str], tuple[str, ...]]
+    # Read-only: one parsed catalog is shared by every App of the process.
+    singular: Mapping[str, str]
+    plural: Mapping[tuple[str, str], tuple[str, ...]]
 
     def gettext(self, message: str) -> str:
         return self.singular.get(message) or message
@@ -47,8 +51,15 @@ class Catalog:
 
 def load_catalog(language: str) -> Catalog:
     if language == SOURCE_LANGUAGE:
-        return Catalog(language, {}, {})
+        return Catalog(language, MappingProxyType({}), MappingProxyType({}))
     path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    # Parsing the .po file takes ~20 ms; every App (one per test, too) reads the same
+    # files. Keyed by the file's change time, so an edited catalog is read again.
+    return _parse(language, path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse(language: str, path: Path, _mtime_ns: int) -> Catalog:
     with path.open("rb") as fh:
         po = read_po(fh, locale=language)
     singular: dict[str, str] = {}
@@ -60,7 +71,7 @@ def load_catalog(language: str) -> Catalog:
             plural[(msg.id[0], msg.id[1])] = tuple(msg.string or ())
         elif isinstance(msg.string, str) and msg.string:
             singular[msg.id] = msg.string
-    return Catalog(language, singular, plural)
+    return Catalog(language, MappingProxyType(singular), MappingProxyType(plural))
 
 
 def available_languages() -> list[str]:

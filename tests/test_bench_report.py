@@ -7,7 +7,16 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.report import EXPLANATIONS, Row, from_json, render, write
+from benchmarks.report import (
+    EXPLANATIONS,
+    Row,
+    from_json,
+    merge,
+    order,
+    render,
+    rows_of_page,
+    write,
+)
 
 ROWS = [
     Row(
@@ -86,3 +95,30 @@ async def test_the_datepoll_benchmark_recomputes_the_summary_of_500_people(
     assert figures["answers"] == 450 * 15
     assert figures["summary_chars"] <= 4096
     assert figures["p50_ms"] < 1500, figures
+
+
+def test_a_partial_run_replaces_only_its_rows_of_the_page() -> None:
+    """`python -m benchmarks growth`: the page's other rows stay, in number order (9 before
+    10), and a `|` in a cell survives the round trip."""
+    page = render(ROWS, WHEN, MACHINE)
+    published = rows_of_page(page)
+    assert [(r.benchmark, r.figure, r.ratio) for r in published] == [
+        (r.benchmark, r.figure, r.ratio) for r in ROWS
+    ]
+    fresh = [
+        Row("10. growth: `/stats`, SQLite", "p50 8.0 / 9.6 ms at 1x / 100x", "goal", "1.20x", {}),
+        Row("6. poll tally, 10,000 votes, SQLite", "p50 9.0 ms | max 12 ms", "", "0.18", {}),
+        Row("9. grid page", "p50 3.0 ms", "", "1.1x", {}),
+    ]
+    merged = merge(published, fresh)
+    assert [r.benchmark for r in merged] == [
+        "1a. commands, core only (fake transport, SQLite)",
+        "6. poll tally, 10,000 votes, SQLite",
+        "9. grid page",
+        "10. growth: `/stats`, SQLite",
+    ]
+    again = rows_of_page(render(merged, WHEN, MACHINE))
+    assert again[1].figure == "p50 9.0 ms | max 12 ms"
+    assert sorted([Row("10. b", "", "", "", {}), Row("9. a", "", "", "", {})], key=order)[0] == Row(
+        "9. a", "", "", "", {}
+    )

@@ -4,14 +4,13 @@ language set with `/lang en` there). A reply fails when it holds a German word (
 tell-tale words, or an umlaut) outside what is data: the AGs' names and descriptions, the
 survey's questions and options (config/), and what the test itself typed.
 
-Each run starts from a fresh copy of one prepared database, so no command sees what
-another did (the way tests/test_rights_table.py runs its cells).
+Each run is a fresh bot on a fresh copy of one prepared database, so no command sees
+what another did (tests/support/cells.py, as tests/test_rights_table.py runs its cells).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from handlers.cards.fields import FALLBACK_REGIONS, FALLBACK_TOPICS
 from handlers.survey.templates import read_survey
 from storage.datepoll.models import DatePoll
 from storage.polls.models import Poll
+from tests.support.cells import Cells
 from tests.support.fake import ROOT, BotHarness
 
 # Words that give German away in an English reply (lowercase; whole words only).
@@ -195,9 +195,8 @@ async def _datepoll(bot: BotHarness) -> str:
     return found
 
 
-async def _run(template: Path, work: Path, where: str, who: str, text: str) -> list[str]:
-    shutil.copyfile(template, work)
-    bot = await BotHarness.create(f"sqlite+aiosqlite:///{work}")
+async def _run(cells: Cells, where: str, who: str, text: str) -> list[str]:
+    bot = await cells.bot()
     try:
         # The template holds polls sent as "native-1", ...: carry on after them.
         bot.transport.polls.extend(TEMPLATE_POLLS)
@@ -235,12 +234,15 @@ def test_the_check_finds_german_and_lets_data_through() -> None:
 async def test_every_reply_is_english(tmp_path: Path, where: str) -> None:
     template = tmp_path / "template.db"
     ids = await _prepare(template)
-    work = tmp_path / "run.db"
+    cells = Cells(template, tmp_path / "run.db")
     found: list[str] = []
-    for text in invocations(ids):
-        for who in PEOPLE:
-            for reply in await _run(template, work, where, who, text):
-                words = german_words(reply, text)
-                if words:
-                    found.append(f"{text!r} by {who}: {words} in {reply!r}")
+    try:
+        for text in invocations(ids):
+            for who in PEOPLE:
+                for reply in await _run(cells, where, who, text):
+                    words = german_words(reply, text)
+                    if words:
+                        found.append(f"{text!r} by {who}: {words} in {reply!r}")
+    finally:
+        await cells.close()
     assert found == []

@@ -11,13 +11,12 @@ was then made a plain member again (`/unlead`). Rights come from the role now: `
 fares like a stranger, `demoted` like a member, also on their own poll and meeting.
 Every role acts on `left`'s poll and meeting, except `demoted`, who acts on its own.
 
-Every cell runs on a fresh copy of one prepared database, so no cell sees what another
-did. A command missing from EXAMPLES or EXPECTED fails the test with its name.
+Every cell runs a fresh bot on a fresh copy of one prepared database, so no cell sees
+what another did (tests/support/cells.py). A command missing from EXAMPLES or EXPECTED fails the test with its name.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from bot.app import build_registry as load
 from bot.core import PollSpec, SentPoll
 from storage.datepoll.models import DatePoll
 from storage.polls.models import Poll
+from tests.support.cells import Cells
 from tests.support.fake import BotHarness
 
 ROLES = ("stranger", "member", "other_lead", "lead", "admin", "left", "demoted")
@@ -255,9 +255,8 @@ async def _prepare(path: Path) -> dict[str, dict[str, str]]:
         await bot.close()
 
 
-async def _run_cell(template: Path, work: Path, text: str, who: str, chat: str) -> list[str]:
-    shutil.copyfile(template, work)
-    bot = await BotHarness.create(f"sqlite+aiosqlite:///{work}")
+async def _run_cell(cells: Cells, text: str, who: str, chat: str) -> list[str]:
+    bot = await cells.bot()
     try:
         # The template already holds polls posted as "native-1", ...: carry on after them.
         bot.transport.polls.extend(TEMPLATE_POLLS)
@@ -280,24 +279,32 @@ async def test_every_command_for_every_role_and_chat(tmp_path: Path) -> None:
 
     template = tmp_path / "template.db"
     ids = await _prepare(template)
-    work = tmp_path / "cell.db"
+    cells = Cells(template, tmp_path / "cell.db")
+    try:
+        mismatches = await _run_all(cells, names, ids)
+    finally:
+        await cells.close()
+    assert not mismatches, "\n".join(mismatches)
+
+
+async def _run_all(cells: Cells, names: list[str], ids: dict[str, dict[str, str]]) -> list[str]:
     mismatches: list[str] = []
     for name in names:
         actual_groups = []
         for r, who in enumerate(ROLES):
             args = EXAMPLES[name].format(**ids[who])
             text = f"/{name} {args}".rstrip()
-            cells = ""
+            letters = ""
             for c, chat in enumerate(CHATS):
-                replies = await _run_cell(template, work, text, who, chat)
+                replies = await _run_cell(cells, text, who, chat)
                 got = classify(replies)
-                cells += got
+                letters += got
                 if got != expected_cell(name, r, c):
                     mismatches.append(
                         f"{text!r} by {who} in {chat}: expected {expected_cell(name, r, c)},"
                         f" got {got}: {replies!r}"
                     )
-            actual_groups.append(cells)
+            actual_groups.append(letters)
         if " ".join(actual_groups) != EXPECTED[name]:
             mismatches.append(f"    {name!r}: {' '.join(actual_groups)!r},")
-    assert not mismatches, "\n".join(mismatches)
+    return mismatches

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.engine import Connection
 
 from storage import repo
 from storage.db import Database, alembic_config
@@ -122,5 +124,37 @@ async def test_the_migrations_build_exactly_the_tables_the_models_describe(
                 lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
             )
         assert diffs == []
+    finally:
+        await database.dispose()
+
+
+async def test_an_older_database_is_upgraded_although_newer_ones_skip_alembic(
+    empty_database_url: str,
+) -> None:
+    """`Database.upgrade` skips alembic only at the newest migration: a database at 0014
+    still gets 0015 (the growth indexes), and a second upgrade leaves it as it is."""
+    database = Database(empty_database_url)
+    try:
+        async with database.engine.begin() as conn:
+
+            def to_0014(sync_conn: Connection) -> None:
+                cfg = alembic_config()
+                cfg.attributes["connection"] = sync_conn
+                command.upgrade(cfg, "0014")
+
+            await conn.run_sync(to_0014)
+
+        def indexes(sync_conn: Connection) -> set[str]:
+            found = inspect(sync_conn).get_indexes("reminder_delivery")
+            return {str(index["name"]) for index in found}
+
+        async with database.engine.connect() as conn:
+            assert "ix_reminder_delivery_person_id" not in await conn.run_sync(indexes)
+        for _ in range(2):
+            await database.upgrade()
+            async with database.engine.connect() as conn:
+                assert "ix_reminder_delivery_person_id" in await conn.run_sync(indexes)
+                version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
     finally:
         await database.dispose()

@@ -50,7 +50,9 @@ class DatePoll(Base):
     url: Mapped[str] = mapped_column(String(URL_MAX), default="")
     timezone: Mapped[str] = mapped_column(String(64))
     closes_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default=DatePollStatus.OPEN.value)
     picked_position: Mapped[int | None] = mapped_column(Integer)
     # The meeting (and its one occurrence, the id people type: m12) the pick became.

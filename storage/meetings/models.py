@@ -91,7 +91,9 @@ class Meeting(Base):
     status: Mapped[str] = mapped_column(String(16), default=MeetingStatus.ACTIVE.value)
     # Occurrences exist as rows up to here; extended daily (the horizon).
     materialised_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # Calendar feeds: raised with every change of the meeting or one of its dates (the
     # iCalendar SEQUENCE, so calendar apps replace their copy), and when that was.
@@ -156,7 +158,9 @@ class ReminderDelivery(Leased, Base):
     reminder_id: Mapped[int] = mapped_column(ForeignKey("reminder.id", ondelete="CASCADE"))
     target: Mapped[str] = mapped_column(String(40))
     chat_id: Mapped[int | None] = mapped_column(ForeignKey("chat.id", ondelete="SET NULL"))
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(ERROR_MAX))

@@ -54,7 +54,9 @@ class Poll(Base):
     kind: Mapped[str] = mapped_column(String(16), default=PollKind.POLL.value)
     # None for the standing survey polls, which belong to the whole alliance.
     ag_id: Mapped[int | None] = mapped_column(ForeignKey("ag.id", ondelete="CASCADE"), index=True)
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     question: Mapped[str] = mapped_column(String(QUESTION_MAX))
     multi: Mapped[bool] = mapped_column(Boolean, default=False)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)

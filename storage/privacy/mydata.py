@@ -248,25 +248,29 @@ async def _votes(session: AsyncSession, person_id: int) -> list[JsonDict]:
             .order_by(PollBallot.id)
         )
     ).all()
+    # Every chosen option of all these ballots in one query (not one query per ballot).
+    chosen: dict[int, list[str]] = {ballot.id: [] for ballot, _, _ in ballots}
+    if chosen:
+        options = await session.execute(
+            select(PollChoice.ballot_id, PollOption.text)
+            .join(
+                PollOption,
+                (PollChoice.poll_id == PollOption.poll_id)
+                & (PollChoice.position == PollOption.position),
+            )
+            .join(PollBallot, PollBallot.id == PollChoice.ballot_id)
+            .where(PollBallot.person_id == person_id)
+            .order_by(PollChoice.ballot_id, PollOption.position)
+        )
+        for ballot_id, text in options.all():
+            chosen[ballot_id].append(text)
     out: list[JsonDict] = []
     for ballot, short_id, question in ballots:
-        chosen = list(
-            await session.scalars(
-                select(PollOption.text)
-                .join(
-                    PollChoice,
-                    (PollChoice.poll_id == PollOption.poll_id)
-                    & (PollChoice.position == PollOption.position),
-                )
-                .where(PollChoice.ballot_id == ballot.id)
-                .order_by(PollOption.position)
-            )
-        )
         out.append(
             {
                 "poll": short_id,
                 "question": question,
-                "answers": chosen,
+                "answers": chosen[ballot.id],
                 "network": ballot.platform,
                 "cast_at": _time(ballot.cast_at),
                 "counted": ballot.counted,

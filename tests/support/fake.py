@@ -27,6 +27,7 @@ from bot.core import (
     UserRef,
 )
 from bot.rich import AccountRef, Rich, render_plain
+from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -201,9 +202,13 @@ class BotHarness:
         admins: tuple[str, ...] = ("fake:admin",),
         more: tuple[FakeTransport, ...] = (),
         transport: FakeTransport | None = None,
+        db: Database | None = None,
     ) -> BotHarness:
         """`more`: further fake networks (e.g. `FakeTransport(platform="other")`);
-        `transport`: the main fake network, if not a plain `FakeTransport`."""
+        `transport`: the main fake network, if not a plain `FakeTransport`; `db`: a
+        Database on `database_url`, a copy of one a bot has prepared, whose connections
+        and compiled statements the bot shares (tests/support/cells.py) instead of an
+        engine of its own."""
         settings = Settings(
             database_url=database_url,
             admins=frozenset(admins),
@@ -213,7 +218,10 @@ class BotHarness:
         )
         transport = transport or FakeTransport()
         app = App(settings, [transport, *more])
-        await app.prepare_database()
+        if db is None:
+            await app.prepare_database()
+        else:  # a copy of a database a bot has prepared: migrated, the AGs in
+            await _share(app, db)
         for each in (transport, *more):
             await each.start(app.dispatcher)
         return cls(app, transport, *more)
@@ -247,3 +255,19 @@ class BotHarness:
     async def close(self) -> None:
         await self.app.dispatcher.close()
         await self.app.services.db.dispose()
+
+
+async def _share(app: App, db: Database) -> None:
+    """Put a Database sharing `db`'s engine in the place of the App's own (never connected),
+    and build again what the services built on the App's own (the caches)."""
+    own = app.services.db
+    await own.dispose()
+    app.services.db = db.sharing()
+    app.services.__post_init__()
+    stale = [
+        f"{name}.{inner}" if inner else name
+        for name, value in vars(app.services).items()
+        for inner, held in [("", value), *getattr(value, "__dict__", {}).items()]
+        if held is own
+    ]
+    assert not stale, f"still on the App's own database: {stale}"
