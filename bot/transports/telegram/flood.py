@@ -5,7 +5,9 @@ Telegram allows about 30 messages a second overall, 1 a second to one private ch
 through at once and then refill: up to 59 sends land in the first second and Telegram
 answers RetryAfter, which pauses every send. Here each limit is a sliding window: a send
 gets the earliest moment at which the window still has room, so a burst of 30 goes at
-once and the 31st exactly one window later, never earlier.
+once and the 31st exactly one window later, never earlier. A send counts until its request
+has come back (Telegram counts it when it arrives, which may be later than we started it
+on a busy machine): the send one window after it waits for that moment, not the planned one.
 """
 
 from __future__ import annotations
@@ -27,25 +29,49 @@ MARGIN = 0.01  # seconds of slack against clock differences
 MAX_CHAT_WINDOWS = 4096
 
 
+class Slot:
+    """One send's moment in a window: planned, then moved to when its request came back."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def done(self, now: float) -> None:
+        self.at = max(self.at, now)
+
+
 class Window:
-    """At most `count` reserved moments within any `seconds` (plus the margin)."""
+    """At most `count` sends within any `seconds` (plus the margin)."""
 
     def __init__(self, count: int, seconds: float) -> None:
         self.count = count
         self.span = seconds + MARGIN
-        self.moments: deque[float] = deque(maxlen=count)
+        self.moments: deque[Slot] = deque(maxlen=count)
 
-    def reserve(self, now: float) -> float:
-        """The earliest moment from `now` on with room; it is taken at once, so
-        concurrent callers get successive moments."""
-        at = now
+    def reserve(self, now: float) -> tuple[Slot, Slot | None]:
+        """A slot at the earliest moment from `now` on with room, taken at once so that
+        concurrent callers get successive moments, and the slot it must stay a window
+        behind (None: room at once)."""
+        at, behind = now, None
         if len(self.moments) == self.count:
-            at = max(at, self.moments[0] + self.span)
-        self.moments.append(at)
-        return at
+            behind = self.moments[0]
+            at = max(at, behind.at + self.span)
+        slot = Slot(at)
+        self.moments.append(slot)
+        return slot, behind
+
+    async def wait(self, now: float) -> Slot:
+        """Reserve, then wait for the moment (again if the send behind came back later)."""
+        slot, behind = self.reserve(now)
+        await _until(slot.at)
+        while behind is not None and behind.at + self.span > _now():
+            slot.at = behind.at + self.span
+            await _until(slot.at)
+        return slot
 
     def idle(self, now: float) -> bool:
-        return not self.moments or self.moments[-1] + self.span <= now
+        return not self.moments or self.moments[-1].at + self.span <= now
 
 
 class SlidingWindowLimiter(BaseRateLimiter[int]):
@@ -99,11 +125,16 @@ class SlidingWindowLimiter(BaseRateLimiter[int]):
         loop = asyncio.get_running_loop()
         for attempt in range(retries + 1):
             await self._open.wait()
+            slots: tuple[Slot, ...] = ()
             if chat_id is not None:
-                await _until(self._chat(chat_id, loop.time()).reserve(loop.time()))
-                await _until(self.overall.reserve(loop.time()))
+                chat_slot = await self._chat(chat_id, loop.time()).wait(loop.time())
+                slots = (chat_slot, await self.overall.wait(loop.time()))
             try:
-                return await callback(*args, **kwargs)
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    for slot in slots:
+                        slot.done(loop.time())
             except RetryAfter as exc:
                 if attempt == retries:
                     raise
@@ -117,7 +148,11 @@ class SlidingWindowLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable")
 
 
+def _now() -> float:
+    return asyncio.get_running_loop().time()
+
+
 async def _until(moment: float) -> None:
-    delay = moment - asyncio.get_running_loop().time()
+    delay = moment - _now()
     if delay > 0:
         await asyncio.sleep(delay)
