@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import stages
 from bot.clock import Clock, SystemClock
 from bot.core import (
     Button,
@@ -171,6 +172,7 @@ class Context:
     async def reply(self, message: Rich) -> None:
         """Answer in the chat of the message. Each part carries a key derived from the
         incoming message, so a network that supports it can drop a retried duplicate."""
+        stages.mark("reply")
         limit = self.transport.capabilities.max_message_length
         for part in chunk(message, limit):
             key = None

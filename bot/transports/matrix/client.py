@@ -1,0 +1,32 @@
+"""nio's client as the transport uses it: each sync is shown to the private-room rule
+before nio handles it (private.py needs every member event of a sync first), and, for the
+benchmarks only (bot/stages.py), the time a sync arrived is kept for its commands."""
+
+from __future__ import annotations
+
+import time
+
+import nio
+
+from bot import stages
+from bot.transports.matrix.private import PrivateRooms
+
+
+class StagedClient(nio.AsyncClient):
+    """nio's client, showing each sync to the private-room rule before handling it."""
+
+    private: PrivateRooms | None = None
+    # Benchmarks only (bot/stages.py): when the sync arrived, and the commands it held.
+    synced_at_ns = 0
+    stage_keys: tuple[str, ...] = ()
+
+    async def receive_response(self, response: nio.Response) -> None:
+        sync = isinstance(response, nio.SyncResponse)
+        if sync and stages.enabled:
+            self.synced_at_ns, self.stage_keys = time.monotonic_ns(), ()
+        if sync and self.private is not None:
+            self.private.see_sync(response)
+        await super().receive_response(response)
+        if sync and stages.enabled:
+            for key in self.stage_keys:
+                stages.mark("nio_done", key)
