@@ -35,7 +35,6 @@ class EchoClient(nio.AsyncClient):
 
 async def run(homeserver: str, user_id: str, password: str, stages: IO[str], store: str) -> None:
     if store:
-        Path(store).mkdir(parents=True, exist_ok=True)
         config = nio.AsyncClientConfig(encryption_enabled=True)
         client = EchoClient(homeserver, user_id, store_path=store, config=config)
     else:
@@ -79,6 +78,8 @@ def main() -> None:
         parser.add_argument(name)
     parser.add_argument("--store", default="", help="nio store folder: encryption on")
     args = parser.parse_args()
+    if args.store:
+        Path(args.store).mkdir(parents=True, exist_ok=True)
     with open(args.stages, "a", buffering=1, encoding="utf-8") as stages:
         asyncio.run(run(args.homeserver, args.user_id, args.password, stages, args.store))
 

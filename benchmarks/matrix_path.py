@@ -17,6 +17,7 @@ homeserver handing the answer to the human.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import statistics
 import sys
@@ -117,12 +118,10 @@ def _stage_medians(
     """Median milliseconds from each stage to the next: `sent` (the human's send) first,
     `seen` (the human's sync has the answer) last."""
     chain = ("human_send", *names, "seen")
-    steps: dict[str, list[float]] = {
-        f"{a}->{b}": [] for a, b in zip(chain, chain[1:], strict=False)
-    }
+    steps: dict[str, list[float]] = {f"{a}->{b}": [] for a, b in itertools.pairwise(chain)}
     for event_id, t0, t1 in trips:
         times = {"human_send": t0, **marks.get(event_id, {}), "seen": t1}
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in itertools.pairwise(chain):
             if a in times and b in times:
                 steps[f"{a}->{b}"].append((times[b] - times[a]) / 1e6)
     return {k: round(statistics.median(v), 3) for k, v in steps.items() if v}
@@ -159,7 +158,7 @@ async def matrix_command_path(n: int = 200) -> dict[str, Any]:
                 rooms[side] = await human.create_room(f"Bench {side}", invite=[accounts[side]])
                 await wait_joined(human, rooms[side], accounts[side], START_TIMEOUT)
                 await _first_answer(human, rooms[side], accounts[side])
-            for i in range(20):  # caches, connections and the human's sender row exist after
+            for _ in range(20):  # caches, connections and the human's sender row exist after
                 for side in SIDES:
                     await _round_trip(human, rooms[side], accounts[side])
             trips: dict[str, list[tuple[str, int, int]]] = {s: [] for s in SIDES}

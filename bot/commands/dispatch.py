@@ -82,7 +82,7 @@ class Dispatcher:
         key = (message.chat.key, message.sender.key)
         if verdict == "run":
             stages.mark("dispatched", message.message_id)
-            return self._spawn(key, lambda: self.handle(message), message.message_id)
+            return self._spawn(key, lambda: self.handle(message), message.message_id or "")
         if verdict == "warn":
             log.info("rate limit reached on %s, further commands ignored", message.chat.platform)
             return self._spawn(key, lambda: self._slow_down(message))

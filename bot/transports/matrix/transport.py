@@ -45,7 +45,7 @@ from bot.core import (
     UserRef,
 )
 from bot.rich import AccountRef, Rich
-from bot.transports.matrix.client import StagedClient
+from bot.transports.matrix.client import QuietStore, StagedClient
 from bot.transports.matrix.direct import DirectRooms
 from bot.transports.matrix.doors import MatrixDoors
 from bot.transports.matrix.edit import MatrixEdits
@@ -94,6 +94,7 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
             config=nio.AsyncClientConfig(
                 store_sync_tokens=False,  # saved by the Syncer, see sync.py
                 encryption_enabled=True,
+                store=QuietStore,
                 max_timeout_retry_wait_time=5,  # reconnect within seconds after an outage
             ),
         )
@@ -207,12 +208,12 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
                 return
             message = incoming(room, event, self.user_id)
             if stages.enabled:
-                stages.mark("sync", event.event_id, self.client.synced_at_ns)
-                stages.mark("callback", event.event_id)
-                self.client.stage_keys += (event.event_id,)
+                self.client.staged(event.event_id)
             if message is not None:
                 message = dataclasses.replace(message, chat=self.chat_ref(room))
                 await self._inbox.message(message)
+                # The handler starts now, not after the rest of nio's sync handling.
+                await asyncio.sleep(0)
         except Exception:
             log.exception("matrix: could not take message %s", event.event_id)
 
