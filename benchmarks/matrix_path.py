@@ -17,7 +17,6 @@ homeserver handing the answer to the human.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import statistics
 import sys
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.stage_times import step_medians
 from bot import stages
 from tests.support.matrix_bot import wait_joined
 from tests.support.synapse import MatrixHuman, SynapseServer
@@ -39,8 +39,6 @@ BOT_STAGES = (
     "sync",
     "callback",
     "dispatched",
-    "nio_done",
-    "after_sync_done",
     "task",
     "context",
     "handler",
@@ -66,12 +64,14 @@ def _config(workdir: Path, server: SynapseServer, user_id: str, password: str) -
     return path
 
 
-async def _process(args: list[str], log: Path, stage_file: Path) -> asyncio.subprocess.Process:
+async def _process(
+    args: list[str], log: Path, stage_file: Path, cwd: Path = ROOT
+) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUENDNISBOT_")}
     env[stages.ENV] = str(stage_file)
     with log.open("wb") as out:
         return await asyncio.create_subprocess_exec(
-            sys.executable, *args, cwd=ROOT, env=env, stdout=out, stderr=out
+            sys.executable, *args, cwd=cwd, env=env, stdout=out, stderr=out
         )
 
 
@@ -115,20 +115,22 @@ def _summary(latencies: list[float]) -> dict[str, Any]:
 def _stage_medians(
     trips: list[tuple[str, int, int]], marks: dict[str, dict[str, int]], names: tuple[str, ...]
 ) -> dict[str, float]:
-    """Median milliseconds from each stage to the next: `sent` (the human's send) first,
-    `seen` (the human's sync has the answer) last."""
-    chain = ("human_send", *names, "seen")
-    steps: dict[str, list[float]] = {f"{a}->{b}": [] for a, b in itertools.pairwise(chain)}
-    for event_id, t0, t1 in trips:
-        times = {"human_send": t0, **marks.get(event_id, {}), "seen": t1}
-        for a, b in itertools.pairwise(chain):
-            if a in times and b in times:
-                steps[f"{a}->{b}"].append((times[b] - times[a]) / 1e6)
-    return {k: round(statistics.median(v), 3) for k, v in steps.items() if v}
+    """Median milliseconds from each stage to the next: the human's send first, `seen`
+    (the human's sync has the answer) last."""
+    commands = [
+        {"human_send": t0, **marks.get(event_id, {}), "seen": t1} for event_id, t0, t1 in trips
+    ]
+    found = step_medians(commands, ("human_send", *names, "seen"))
+    for tail in ("nio_done", "after_sync_done"):  # the rest of the sync's handling
+        found.update(step_medians(commands, ("callback", tail)))
+    return found
 
 
-async def matrix_command_path(n: int = 200) -> dict[str, Any]:
-    """`n` round trips per side, taken in turns, after a warm-up of 20 each."""
+async def matrix_command_path(n: int = 200, baseline: Path | None = None) -> dict[str, Any]:
+    """`n` round trips per side, taken in turns, after a warm-up of 20 each. `baseline`: a
+    copy of an older tree (`git archive`) whose bot runs as a fourth side, "before"."""
+    sides = SIDES + (("before",) if baseline is not None else ())
+    bots = {"bot": ROOT, **({"before": baseline} if baseline is not None else {})}
     with tempfile.TemporaryDirectory(prefix="buendnisbot-bench-mx-") as tmp:
         workdir = Path(tmp)
         server = SynapseServer(workdir / "synapse")
@@ -136,15 +138,13 @@ async def matrix_command_path(n: int = 200) -> dict[str, Any]:
         human: MatrixHuman | None = None
         procs: list[asyncio.subprocess.Process] = []
         try:
-            accounts = {s: server.register(f"bench-{s}", f"pw-bench-{s}") for s in SIDES}
-            files = {s: workdir / f"{s}.stages" for s in SIDES}
-            (workdir / "bot").mkdir()
-            config = _config(workdir / "bot", server, accounts["bot"], "pw-bench-bot")
-            procs.append(
-                await _process(
-                    ["-m", "bot", "--config", str(config), "run"], workdir / "bot.log", files["bot"]
-                )
-            )
+            accounts = {s: server.register(f"bench-{s}", f"pw-bench-{s}") for s in sides}
+            files = {s: workdir / f"{s}.stages" for s in sides}
+            for side, tree in bots.items():
+                (workdir / side).mkdir()
+                config = _config(workdir / side, server, accounts[side], f"pw-bench-{side}")
+                args = ["-m", "bot", "--config", str(config), "run"]
+                procs.append(await _process(args, workdir / f"{side}.log", files[side], tree))
             for side, store in (("bare", ""), ("e2e", str(workdir / "e2e-store"))):
                 args = ["-m", "benchmarks.echo_bot", server.base_url, accounts[side]]
                 args += [f"pw-bench-{side}", str(files[side])] + (
@@ -154,22 +154,22 @@ async def matrix_command_path(n: int = 200) -> dict[str, Any]:
             human = await MatrixHuman.login(server, "bench-human")
             await human.start_sync()
             rooms: dict[str, str] = {}
-            for side in SIDES:
+            for side in sides:
                 rooms[side] = await human.create_room(f"Bench {side}", invite=[accounts[side]])
                 await wait_joined(human, rooms[side], accounts[side], START_TIMEOUT)
                 await _first_answer(human, rooms[side], accounts[side])
             for _ in range(20):  # caches, connections and the human's sender row exist after
-                for side in SIDES:
+                for side in sides:
                     await _round_trip(human, rooms[side], accounts[side])
-            trips: dict[str, list[tuple[str, int, int]]] = {s: [] for s in SIDES}
+            trips: dict[str, list[tuple[str, int, int]]] = {s: [] for s in sides}
             started = time.perf_counter()
             for i in range(n):
-                order = SIDES[i % 3 :] + SIDES[: i % 3]
+                order = sides[i % len(sides) :] + sides[: i % len(sides)]
                 for side in order:
                     trips[side].append(await _round_trip(human, rooms[side], accounts[side]))
             elapsed = time.perf_counter() - started
             await asyncio.sleep(0.5)  # the last stage lines are flushed by now
-            marks = {s: stages.read(str(files[s])) for s in SIDES}
+            marks = {s: stages.read(str(files[s])) for s in sides}
         finally:
             for proc in procs:
                 if proc.returncode is None:
@@ -188,11 +188,11 @@ async def matrix_command_path(n: int = 200) -> dict[str, Any]:
         "rooms": "private, unencrypted, 2 members",
         "seconds": elapsed,
     }
-    for side in SIDES:
+    for side in sides:
         result[side] = _summary([(t1 - t0) / 1e6 for _, t0, t1 in trips[side]])
-        names = BOT_STAGES if side == "bot" else ECHO_STAGES
+        names = BOT_STAGES if side in bots else ECHO_STAGES
         result[side]["stages_p50_ms"] = _stage_medians(trips[side], marks[side], names)
-    for floor in ("bare", "e2e"):
+    for floor in ("bare", "e2e", *bots.keys() - {"bot"}):
         for q in ("p50", "p95"):
             result[f"ratio_{q}_{floor}"] = result["bot"][f"{q}_ms"] / result[floor][f"{q}_ms"]
     result["goal"] = "p50 and p95 within 1.05x of both echo bots"
@@ -202,8 +202,6 @@ async def matrix_command_path(n: int = 200) -> dict[str, Any]:
 if __name__ == "__main__":
     import json
 
-    print(
-        json.dumps(
-            asyncio.run(matrix_command_path(int(sys.argv[1]) if sys.argv[1:] else 200)), indent=2
-        )
-    )
+    count = int(sys.argv[1]) if sys.argv[1:] else 200
+    older = Path(sys.argv[2]) if sys.argv[2:] else None
+    print(json.dumps(asyncio.run(matrix_command_path(count, older)), indent=2))

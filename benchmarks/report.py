@@ -171,11 +171,31 @@ def render(
     for r in rows:
         cells = (r.benchmark, r.figure, r.floor_or_goal, r.ratio)
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines += _stage_lines(rows)
     lines += ["", "## What each benchmark measures", ""]
     for title, text in EXPLANATIONS:
         lines += [f"**{title}.** {text}", ""]
     lines += ["## Reading the figures", "", NOISE, ""]
     return "\n".join(lines)
+
+
+def _stage_lines(rows: list[Row]) -> list[str]:
+    """Where a command's time goes, for rows that logged their stages (bot/stages.py):
+    a side's `stages_p50_ms` in the row's details."""
+    found = [
+        f"- {r.benchmark}, {side}: "
+        + ", ".join(f"{step} {ms:.2f}" for step, ms in value["stages_p50_ms"].items())
+        for r in rows
+        for side, value in r.details.items()
+        if isinstance(value, dict) and isinstance(value.get("stages_p50_ms"), dict)
+    ]
+    if not found:
+        return []
+    intro = (
+        "Median milliseconds from each stage of a command to the next, as the processes "
+        "logged them (`BUENDNISBOT_STAGE_LOG`, bot/stages.py):"
+    )
+    return ["", "## Where the time goes", "", intro, "", *found]
 
 
 def write(text: str, page: Path = PAGE) -> Path:

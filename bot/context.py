@@ -27,6 +27,7 @@ from bot.timers import Timers
 from storage import repo
 from storage.ag_cache import AgCache, AgChatsCache
 from storage.chat_language import ChatLanguageCache
+from storage.membership_cache import MembershipCache
 from storage.models import Role
 from storage.sender_cache import SenderCache
 
@@ -71,6 +72,8 @@ class Services:
     senders: SenderCache = field(init=False)
     # The language set for a group or room (`/lang en` there), read once per command.
     chat_languages: ChatLanguageCache = field(init=False)
+    # A person's AGs and roles (`/my`), dropped whenever memberships or AGs are written.
+    memberships: MembershipCache = field(init=False)
     # Work planned for later (poll closes, reminders), on the clock below.
     timers: Timers = field(init=False)
     # Everything written on the bot's own initiative: language, prefix, buttons, keys.
@@ -88,6 +91,7 @@ class Services:
         self.linked_chats = AgChatsCache(self.db)
         self.senders = SenderCache(self.db)
         self.chat_languages = ChatLanguageCache(self.db)
+        self.memberships = MembershipCache(self.db)
         self._clock: Clock = SystemClock()
         self.timers = Timers(self._clock)
 

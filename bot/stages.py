@@ -54,3 +54,12 @@ def read(path: str) -> dict[str, dict[str, int]]:
     except FileNotFoundError:
         pass
     return found
+
+
+def close() -> None:
+    """Stop writing stages (a benchmark's pass with them is over)."""
+    global _out, enabled
+    enabled = False
+    if _out is not None:
+        _out.close()
+    _out = None

@@ -86,3 +86,24 @@ async def test_the_datepoll_benchmark_recomputes_the_summary_of_500_people(
     assert figures["answers"] == 450 * 15
     assert figures["summary_chars"] <= 4096
     assert figures["p50_ms"] < 1500, figures
+
+
+def test_a_rows_stage_times_are_listed_under_where_the_time_goes() -> None:
+    row = Row(
+        "2. commands, Matrix via Synapse",
+        "p50 120.0 ms",
+        "",
+        "",
+        {
+            "n": 200,
+            "bot": {"p50_ms": 120.0, "stages_p50_ms": {"sync->callback": 0.1, "send->sent": 40}},
+            "bare": {"p50_ms": 118.0, "stages_p50_ms": {"callback->send": 0.004}},
+        },
+    )
+    lines = render([row, *ROWS], WHEN, MACHINE).splitlines()
+    at = lines.index("## Where the time goes")
+    assert lines[at + 4 : at + 6] == [
+        "- 2. commands, Matrix via Synapse, bot: sync->callback 0.10, send->sent 40.00",
+        "- 2. commands, Matrix via Synapse, bare: callback->send 0.00",
+    ]
+    assert "## Where the time goes" not in render(ROWS, WHEN, MACHINE)

@@ -55,8 +55,7 @@ async def overview(ctx: Context, ag_ids: list[int]) -> dict[int, AgOverview]:
 async def my_memberships(ctx: Context) -> list[tuple[Ag, str]]:
     if ctx.person_id is None:
         return []
-    async with ctx.db.read() as session:
-        return await repo.memberships_of(session, ctx.person_id)
+    return await ctx.services.memberships.of(ctx.person_id)
 
 
 async def members(ctx: Context, ag: Ag) -> list[repo.MemberRow]:

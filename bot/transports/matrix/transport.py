@@ -212,8 +212,6 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
             if message is not None:
                 message = dataclasses.replace(message, chat=self.chat_ref(room))
                 await self._inbox.message(message)
-                # The handler starts now, not after the rest of nio's sync handling.
-                await asyncio.sleep(0)
         except Exception:
             log.exception("matrix: could not take message %s", event.event_id)
 
