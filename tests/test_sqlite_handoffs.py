@@ -32,7 +32,7 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield seen
 
 
-async def test_a_known_members_join_and_leave_are_two_trips_each(
+async def test_a_known_members_join_is_one_trip_and_leave_two(
     bot: BotHarness, trips: list[str]
 ) -> None:
     group = bot.group()
@@ -41,15 +41,18 @@ async def test_a_known_members_join_and_leave_are_two_trips_each(
     trips.clear()
     replies = await group.say("anna", "/join ag2")
     assert replies[0].startswith("Willkommen in der AG Transparenz und Beteiligung (ag2)!")
-    assert len(trips) == 2, trips  # the statement, the commit (was 4: cursor, close)
+    assert len(trips) == 1, trips  # the statement with its commit (was 4: cursor, close, commit)
     trips.clear()
     assert await group.say("anna", "/join ag2") == [
         "Du bist schon in der AG Transparenz und Beteiligung (ag2)."
     ]
-    assert len(trips) == 2, trips
+    assert len(trips) == 1, trips
     trips.clear()
     await group.say("anna", "/leave ag2")
-    assert len(trips) == 2, trips  # was 5: cursor, execute, fetch, close, commit
+    assert len(trips) == 2, trips  # the statement, the commit (was 5: cursor, fetch, close)
+    assert await group.say("anna", "/leave ag2") == [
+        "Du bist nicht in der AG Transparenz und Beteiligung (ag2)."
+    ]
 
 
 async def test_my_is_one_trip(bot: BotHarness, trips: list[str]) -> None:
@@ -154,5 +157,30 @@ async def test_a_write_cancelled_while_the_thread_works_is_not_left_open(tmp_pat
         async with db.read() as session:
             names = (await session.execute(text("SELECT name FROM t"))).scalars()
             assert list(names) == ["w"]
+    finally:
+        await db.dispose()
+
+
+async def test_a_single_statement_write_commits_once_and_leaves_nothing_armed(
+    tmp_path: Any, trips: list[str]
+) -> None:
+    """`write(single_statement=True)` commits in the statement's trip; a block that fails
+    before its statement must not leave the next session's first statement committing."""
+    db = await _db(tmp_path)
+    try:
+        trips.clear()
+        async with db.write(single_statement=True) as session:
+            await session.execute(text("INSERT INTO t (name) VALUES ('one')"))
+        assert len(trips) == 1, trips
+        with pytest.raises(RuntimeError):
+            async with db.write(single_statement=True) as session:
+                raise RuntimeError("before any statement")
+        with pytest.raises(IntegrityError):
+            async with db.write() as session:
+                await session.execute(text("INSERT INTO t (name) VALUES ('two')"))
+                await session.execute(text("INSERT INTO t (name) VALUES ('one')"))
+        async with db.read() as session:
+            names = (await session.execute(text("SELECT name FROM t ORDER BY id"))).scalars()
+            assert list(names) == ["one"]  # 'two' went with its transaction
     finally:
         await db.dispose()

@@ -20,7 +20,9 @@ from storage.models import Account, Ag, JoinPolicy, Role
 async def join(ctx: Context, ag: Ag) -> bool:
     """The sender joins the AG; False when they were in it already."""
     person_id = await ctx.ensure_person()
-    return await ctx.db.run(lambda session: repo.join(session, person_id, ag.id))
+    return await ctx.db.run(
+        lambda session: repo.join(session, person_id, ag.id), single_statement=True
+    )
 
 
 @dataclass(frozen=True)
