@@ -56,18 +56,48 @@ EXPLANATIONS: tuple[tuple[str, str], ...] = (
         "p50 3.2 ms): the AG list and the sender are cached (`storage/cache.py`, dropped on "
         "every write to their tables), join and leave are one prebuilt statement each, "
         'private chats no longer write "reachable" at every command, and SQLite '
-        "connections skip the pool's extra rollback.",
+        "connections skip the pool's extra rollback. Issue 18: each trip to aiosqlite's "
+        "thread costs two wake-ups of the event loop (on a busy machine, a wait for the "
+        "scheduler each), so a statement is now one trip (the cursor is made, the rows "
+        "fetched and the cursor closed in the thread), a commit or rollback with no "
+        "transaction open is none, and a transaction of one statement commits in the "
+        "statement's own trip: a known member's `/join` is one trip (was four), `/leave` "
+        "two (was five), `/my` one or none (was five; tests/test_sqlite_handoffs.py counts "
+        "them). The row's stages come from a second pass of 2,000 commands with the stage "
+        "log on: the update before python-telegram-bot parses it, the transport's "
+        "conversion, the dispatcher, the handler (for `/join` handler->reply is its "
+        "transaction), the send through the fake Bot API, and the handler's end.",
     ),
     (
-        "2. Commands through a real Synapse",
-        "`!join ag2` / `!leave ag2` round trips, human to human: the human's client sends "
-        "the command and its own sync sees the bot's notice; that is what a person feels. "
-        "The whole bot (App, Matrix transport, SQLite, `config/ags.toml`) runs against a "
-        "bare matrix-nio echo bot (no store, no encryption, no database) on the same "
-        "Synapse, asked by the same human in two rooms made the same way (private, "
-        "unencrypted, two members). The two sides take turns in blocks, so a busy machine "
-        "hits both alike. Goal: the bot's median within 1.10x of the echo bot's; most of "
-        "each round trip is the homeserver's own time.",
+        "2. Commands through a real Synapse, each bot its own process",
+        "`!my` round trips as a person feels them: a human's matrix-nio client in the "
+        "benchmark's process sends `!my`, and the round trip ends when its own sync has the "
+        "answer. Three bots on one local Synapse, each in its own process started with the "
+        "venv's python: the whole bot (`python -m bot run`, a config on SQLite, the rate "
+        "limit off), a bare nio echo bot (no store, no encryption) and the same echo bot "
+        "with nio's encryption on (store, keys uploaded; `benchmarks/echo_bot.py`). Each "
+        "has its own two-member unencrypted room; the turns go bot, bare, E2E, the order "
+        "rotating every round, 200 per side after 20 of warm-up (`.venv/bin/python -m "
+        "benchmarks matrix_path` runs this row alone, about two minutes). Goal: the bot's "
+        "median and p95 within 1.05x of both echoes'. Every process logs monotonic stage "
+        "times (`BUENDNISBOT_STAGE_LOG`, bot/stages.py; one clock for all processes of the "
+        "machine), listed under \"Where the time goes\": the human's send until the bot's "
+        "sync response arrives (the homeserver), nio's handling up to the callback, the "
+        "dispatcher and its task, the sender's context, the handler until its reply, the "
+        "send, and the homeserver until the human's sync sees the answer (callback->nio_done "
+        "and callback->after_sync_done: the rest of the sync's handling). Issue 18 cut the "
+        "bot's own part, from the sync's arrival to the send, from about 9 ms to about 1 ms "
+        "(medians of one run with the old bot as a fourth side): nio saved the set of newly "
+        "encrypted rooms after every sync even when empty, a blocking SQLite query on the "
+        "event loop of about 1 ms, twice per command (the command's sync and the one with "
+        "the bot's own answer; `QuietStore` skips an empty set), and `!my` read the "
+        "person's AGs in a trip to SQLite's thread, which on a busy two-core machine waits "
+        "for the scheduler twice (about 6 ms; now cached between writes of memberships and "
+        "AGs, `storage/membership_cache.py`). What is left is the homeserver's: the bot's "
+        "send takes Synapse some 5-8 ms longer than the echoes' (send->sent), and an E2E "
+        "echo sending the bot's notice (HTML and `m.mentions`) instead of the bare text "
+        "took about as long (one run); and the noise of a shared machine: medians move by "
+        "10-20 % between runs, p95s more.",
     ),
     (
         "3. Start-up with 100,000 future reminders",
@@ -198,11 +228,31 @@ def render(
     for r in rows:
         cells = (r.benchmark, r.figure, r.floor_or_goal, r.ratio)
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines += _stage_lines(rows)
     lines += ["", "## What each benchmark measures", ""]
     for title, text in EXPLANATIONS:
         lines += [f"**{title}.** {text}", ""]
     lines += ["## Reading the figures", "", NOISE, ""]
     return "\n".join(lines)
+
+
+def _stage_lines(rows: list[Row]) -> list[str]:
+    """Where a command's time goes, for rows that logged their stages (bot/stages.py):
+    a side's `stages_p50_ms` in the row's details."""
+    found = [
+        f"- {r.benchmark}, {side}: "
+        + ", ".join(f"{step} {ms:.2f}" for step, ms in value["stages_p50_ms"].items())
+        for r in rows
+        for side, value in r.details.items()
+        if isinstance(value, dict) and isinstance(value.get("stages_p50_ms"), dict)
+    ]
+    if not found:
+        return []
+    intro = (
+        "Median milliseconds from each stage of a command to the next, as the processes "
+        "logged them (`BUENDNISBOT_STAGE_LOG`, bot/stages.py):"
+    )
+    return ["", "## Where the time goes", "", intro, "", *found]
 
 
 def write(text: str, page: Path = PAGE) -> Path:

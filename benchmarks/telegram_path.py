@@ -18,6 +18,8 @@ import aiosqlite
 from telegram import Update
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
+from benchmarks.stage_times import step_medians
+from bot import stages
 from bot.app import App
 from bot.config import Secret, Settings, TelegramSettings
 from bot.transports.telegram import TelegramTransport
@@ -75,7 +77,7 @@ async def _bare(n: int) -> dict[str, float]:
     return _summary(latencies, elapsed)
 
 
-async def _whole_bot(n: int) -> dict[str, float]:
+async def _whole_bot(n: int) -> dict[str, Any]:
     api = BotApi()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
@@ -105,9 +107,32 @@ async def _whole_bot(n: int) -> dict[str, float]:
             await app.dispatcher.drain()
             latencies.append((time.perf_counter() - t0) * 1000)
         elapsed = time.perf_counter() - start
+        stage_steps = await _stages(ptb, app, min(n, 2_000), Path(tmp) / "stages.log")
         await app.stop()
-    assert len(api.delivered()) - sent_before == n, "a command went unanswered"
-    return _summary(latencies, elapsed)
+    assert len(api.delivered()) - sent_before == n + min(n, 2_000), "a command went unanswered"
+    return {**_summary(latencies, elapsed), "stages_p50_ms": stage_steps}
+
+
+STAGES = ("update", "received", "dispatched", "task", "context", "handler", "reply", "send")
+STAGES += ("sent", "done")
+
+
+async def _stages(ptb: Any, app: App, n: int, path: Path) -> dict[str, float]:
+    """A second pass with the stage log on (bot/stages.py; the timed pass has it off):
+    the median time from the update's arrival (`update`: before PTB parses it) to each
+    stage, to the reply's send returning (`sent`) and the handler's end (`done`). For
+    `/join`, handler->reply is its transaction (the statement and the commit)."""
+    stages.setup(str(path))
+    try:
+        for payload in _updates(n):
+            key = str(payload["message"]["message_id"])
+            stages.mark("update", key)
+            await ptb.process_update(Update.de_json(payload, ptb.bot))
+            await app.dispatcher.drain()
+            stages.mark("done", key)
+    finally:
+        stages.close()
+    return step_medians(stages.read(str(path)).values(), STAGES)
 
 
 async def _sqlite_write(n: int) -> dict[str, float]:

@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(upgrade())
         print("database is up to date")
         return 0
+    if command == "run":
+        from bot import stages
+
+        stages.setup()  # benchmarks only: BUENDNISBOT_STAGE_LOG
     try:
         asyncio.run(build_app(settings, console=command == "console").run())
     except ConfigError as exc:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import stages
 from bot.clock import Clock, SystemClock
 from bot.core import (
     Button,
@@ -27,6 +28,7 @@ from storage import repo
 from storage.ag_cache import AgCache, AgChatsCache
 from storage.cache import listen_for_writes
 from storage.chat_language import ChatLanguageCache
+from storage.membership_cache import MembershipCache
 from storage.models import Role
 from storage.notify import Listener
 from storage.sender_cache import SenderCache
@@ -72,6 +74,8 @@ class Services:
     senders: SenderCache = field(init=False)
     # The language set for a group or room (`/lang en` there), read once per command.
     chat_languages: ChatLanguageCache = field(init=False)
+    # A person's AGs and roles (`/my`), dropped whenever memberships or AGs are written.
+    memberships: MembershipCache = field(init=False)
     # Work planned for later (poll closes, reminders), on the clock below.
     timers: Timers = field(init=False)
     # Everything written on the bot's own initiative: language, prefix, buttons, keys.
@@ -94,6 +98,7 @@ class Services:
         self.chat_languages = ChatLanguageCache(self.db)
         self.listener = Listener(self.db)
         listen_for_writes(self.db, self.listener)
+        self.memberships = MembershipCache(self.db)
         self._clock: Clock = SystemClock()
         self.timers = Timers(self._clock)
 
@@ -178,6 +183,7 @@ class Context:
     async def reply(self, message: Rich) -> None:
         """Answer in the chat of the message. Each part carries a key derived from the
         incoming message, so a network that supports it can drop a retried duplicate."""
+        stages.mark("reply")
         limit = self.transport.capabilities.max_message_length
         for part in chunk(message, limit):
             key = None

@@ -126,8 +126,12 @@ class Database:
             yield session
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back on any error."""
+    async def write(self, *, single_statement: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        `single_statement`: the block runs one statement and nothing after it that could
+        fail; on aiosqlite that statement then commits in its own trip to the thread
+        (storage/sqlite_connection.py), saving the commit's."""
         lock = self._write_lock if self.is_sqlite else contextlib.nullcontext()
         async with (
             self._unavailable_as_error(),
@@ -136,7 +140,23 @@ class Database:
             session.begin(),
         ):
             await self._connect(session)
-            yield session
+            driver = await self._one_trip(session) if single_statement else None
+            try:
+                yield session
+            finally:
+                if driver is not None:  # not left for the connection's next user
+                    driver.commit_next = False
+
+    async def _one_trip(self, session: AsyncSession) -> sqlite_connection.StopOnceConnection | None:
+        """Let the session's next statement commit in its own trip (aiosqlite only)."""
+        if not self.is_sqlite:
+            return None
+        raw = await (await session.connection()).get_raw_connection()
+        driver = raw.driver_connection
+        if not isinstance(driver, sqlite_connection.StopOnceConnection):
+            return None
+        driver.commit_next = True
+        return driver
 
     async def _connect(self, session: AsyncSession) -> None:
         """Take the session's connection now, not at its first query, so that a server
@@ -164,11 +184,18 @@ class Database:
                 raise
             raise DatabaseUnavailable(_describe(exc.orig)) from exc
 
-    async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 4) -> T:
-        """Run `work` in a write transaction, retried on races (unique keys, serialisation)."""
+    async def run(
+        self,
+        work: Callable[[AsyncSession], Awaitable[T]],
+        *,
+        attempts: int = 4,
+        single_statement: bool = False,
+    ) -> T:
+        """Run `work` in a write transaction, retried on races (unique keys, serialisation);
+        `single_statement`: see `write`."""
         for attempt in range(1, attempts + 1):
             try:
-                async with self.write() as session:
+                async with self.write(single_statement=single_statement) as session:
                     return await work(session)
             except IntegrityError:
                 if attempt == attempts:

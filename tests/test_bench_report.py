@@ -122,3 +122,24 @@ def test_a_partial_run_replaces_only_its_rows_of_the_page() -> None:
     assert sorted([Row("10. b", "", "", "", {}), Row("9. a", "", "", "", {})], key=order)[0] == Row(
         "9. a", "", "", "", {}
     )
+
+
+def test_a_rows_stage_times_are_listed_under_where_the_time_goes() -> None:
+    row = Row(
+        "2. commands, Matrix via Synapse",
+        "p50 120.0 ms",
+        "",
+        "",
+        {
+            "n": 200,
+            "bot": {"p50_ms": 120.0, "stages_p50_ms": {"sync->callback": 0.1, "send->sent": 40}},
+            "bare": {"p50_ms": 118.0, "stages_p50_ms": {"callback->send": 0.004}},
+        },
+    )
+    lines = render([row, *ROWS], WHEN, MACHINE).splitlines()
+    at = lines.index("## Where the time goes")
+    assert lines[at + 4 : at + 6] == [
+        "- 2. commands, Matrix via Synapse, bot: sync->callback 0.10, send->sent 40.00",
+        "- 2. commands, Matrix via Synapse, bare: callback->send 0.00",
+    ]
+    assert "## Where the time goes" not in render(ROWS, WHEN, MACHINE)

@@ -14,6 +14,7 @@ poll are coalesced (only the latest counts), so a flood of them cannot queue up.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -21,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import stages
 from bot.admission import JoinAsked
 from bot.commands import rights
 from bot.commands.declare import Right
@@ -87,7 +89,8 @@ class Dispatcher:
             return self._spawn(key, lambda: self._admit_and_handle(message))
         verdict = self.admit_here(message.chat, message.sender)
         if verdict == "run":
-            return self._spawn(key, lambda: self.handle(message))
+            stages.mark("dispatched", message.message_id)
+            return self._spawn(key, lambda: self.handle(message), message.message_id or "")
         if verdict == "warn":
             log.info("rate limit reached on %s, further commands ignored", message.chat.platform)
             return self._spawn(key, lambda: self._slow_down(message))
@@ -259,16 +262,23 @@ class Dispatcher:
                 return None
             return ctx.lang.gettext(SORRY)
 
-    def _spawn(self, key: tuple[str, ...], work: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any]:
-        """Run `work` as a task after the previous task with the same key (keeps order)."""
+    def _spawn(
+        self, key: tuple[str, ...], work: Callable[[], Awaitable[Any]], stage_key: str = ""
+    ) -> asyncio.Task[Any]:
+        """Run `work` as a task after the previous task with the same key (keeps order);
+        `stage_key` names the command in the benchmarks' stage log (bot/stages.py)."""
         previous = self._last.get(key)
+        context = None
+        if stages.enabled and stage_key:
+            context = contextvars.copy_context()
+            context.run(stages.current.set, stage_key)
 
         async def ordered() -> Any:
             if previous is not None:
                 await asyncio.wait([previous])
             return await work()
 
-        task = asyncio.create_task(ordered())
+        task = asyncio.create_task(ordered(), context=context)
         self._last[key] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -292,8 +302,10 @@ class Dispatcher:
     async def handle(self, message: IncomingMessage) -> None:
         transport = self.services.transports[message.chat.platform]
         ctx: Context | None = None
+        stages.mark("task")
         try:
             ctx = await self._context(transport, message)
+            stages.mark("context")
             chosen = ctx.lang.code
             await run(ctx, self.direct_reachable)
             if ctx.lang.code != chosen:  # the command changed the reader's language (/lang)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot import stages
 from bot.commands import rights
 from bot.commands.convert import arguments
 from bot.commands.declare import Command, Right, Where
@@ -53,6 +54,7 @@ async def run(ctx: Context, mark_reachable: MarkReachable) -> None:
         if anonymous:
             raise UserError(_anonymous(ctx)) from None
         raise
+    stages.mark("handler")
     await cmd.handler(ctx, **args)
 
 

@@ -20,7 +20,9 @@ from storage.models import Account, Ag, JoinPolicy, Role
 async def join(ctx: Context, ag: Ag) -> bool:
     """The sender joins the AG; False when they were in it already."""
     person_id = await ctx.ensure_person()
-    return await ctx.db.run(lambda session: repo.join(session, person_id, ag.id))
+    return await ctx.db.run(
+        lambda session: repo.join(session, person_id, ag.id), single_statement=True
+    )
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,7 @@ async def overview(ctx: Context, ag_ids: list[int]) -> dict[int, AgOverview]:
 async def my_memberships(ctx: Context) -> list[tuple[Ag, str]]:
     if ctx.person_id is None:
         return []
-    async with ctx.db.read() as session:
-        return await repo.memberships_of(session, ctx.person_id)
+    return await ctx.services.memberships.of(ctx.person_id)
 
 
 async def members(ctx: Context, ag: Ag) -> list[repo.MemberRow]:

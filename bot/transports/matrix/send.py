@@ -13,6 +13,8 @@ from typing import Any
 import aiohttp
 import nio
 
+from bot import stages
+
 log = logging.getLogger(__name__)
 
 SEND_BUDGET = 60.0  # seconds a send may keep retrying (rate limits, outages)
@@ -136,6 +138,7 @@ class RoomSender:
         """Send any room event (encrypted where the room is); returns its event id, or ""
         when `done` accepted an error answer as success."""
         async with self.busy():
+            stages.mark("send")
             resp = await self.retrying(
                 lambda: self.client.room_send(
                     room_id,
@@ -148,4 +151,5 @@ class RoomSender:
                 "send",
                 done=done,
             )
+            stages.mark("sent")
             return str(resp.event_id) if isinstance(resp, nio.RoomSendResponse) else ""

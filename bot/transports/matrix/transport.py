@@ -28,6 +28,7 @@ from typing import Any
 
 import nio
 
+from bot import stages
 from bot.config import MatrixSettings
 from bot.core import (
     BaseTransport,
@@ -44,6 +45,7 @@ from bot.core import (
     UserRef,
 )
 from bot.rich import AccountRef, Rich
+from bot.transports.matrix.client import QuietStore, StagedClient
 from bot.transports.matrix.direct import DirectRooms
 from bot.transports.matrix.doors import MatrixDoors
 from bot.transports.matrix.edit import MatrixEdits
@@ -62,17 +64,6 @@ from bot.transports.matrix.text import PLATFORM, notice_content, transaction_id
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 10.0  # seconds stop() waits for sends still in flight
-
-
-class _Client(nio.AsyncClient):
-    """nio's client, showing each sync to the private-room rule before handling it."""
-
-    private: PrivateRooms | None = None
-
-    async def receive_response(self, response: nio.Response) -> None:
-        if self.private is not None and isinstance(response, nio.SyncResponse):
-            self.private.see_sync(response)
-        await super().receive_response(response)
 
 
 # --- the transport ----------------------------------------------------------------------
@@ -95,7 +86,7 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
 
     def __init__(self, settings: MatrixSettings, *, send_budget: float = SEND_BUDGET) -> None:
         self.settings = settings
-        self.client = _Client(
+        self.client = StagedClient(
             settings.homeserver,
             settings.user_id,
             device_id=settings.device_id,
@@ -103,6 +94,7 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
             config=nio.AsyncClientConfig(
                 store_sync_tokens=False,  # saved by the Syncer, see sync.py
                 encryption_enabled=True,
+                store=QuietStore,
                 max_timeout_retry_wait_time=5,  # reconnect within seconds after an outage
             ),
         )
@@ -198,6 +190,9 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
                 # Poll responses may have fallen into the gap: read them back.
                 self.spawn(self._polls.catch_up(room_id), "poll catch-up")
         await housekeeping(self.client)
+        if stages.enabled:
+            for key in self.client.stage_keys:
+                stages.mark("after_sync_done", key)
 
     # --- callbacks (never raise, never wait for a handler) --------------------------------
 
@@ -212,6 +207,8 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
             if event.sender == self.user_id or self._inbox is None:
                 return
             message = incoming(room, event, self.user_id)
+            if stages.enabled:
+                self.client.staged(event.event_id)
             if message is not None:
                 message = dataclasses.replace(message, chat=self.chat_ref(room))
                 await self._inbox.message(message)

@@ -12,6 +12,7 @@ import re
 
 from telegram import Message, MessageEntity
 
+from bot import stages
 from bot.core import MAX_COMMAND, MAX_MENTIONS, IncomingMessage, UserRef
 from bot.transports.telegram.convert import chat_as_sender, message_chat, user_ref
 
@@ -21,6 +22,7 @@ _DEEP_LINK = re.compile(r"^start\s+[A-Za-z0-9_-]{1,64}$", re.IGNORECASE)
 def to_incoming(message: Message, own_username: str) -> IncomingMessage | None:
     """A command message as the core sees it, or None if it is not for this bot
     (`own_username`: the bot's, empty before getMe)."""
+    stages.mark("received", str(message.message_id))
     if message.text is None or not message.entities:
         return None
     if message.is_automatic_forward or message.forward_origin is not None:

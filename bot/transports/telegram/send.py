@@ -39,6 +39,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ExtBot
 
+from bot import stages
 from bot.core import (
     BaseTransport,
     Button,
@@ -325,7 +326,9 @@ class TelegramSender(BaseTransport):
                 reply_markup=markup,
             )
 
+        stages.mark("send")
         chat, sent = await self._reach(chat, post)
+        stages.mark("sent")
         ref = SentRef(chat, str(sent.message_id))
         self._remember(key, ref)
         return ref
