@@ -270,8 +270,6 @@ async def main(only: list[str]) -> None:
     if only:
         steps = [step for step in steps if step.__name__ in only]
     for step in steps:
-        if only and step.__name__ not in only:
-            continue
         print(f"... {step.__name__}", file=sys.stderr, flush=True)
         try:
             result = await step()
