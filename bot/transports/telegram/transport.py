@@ -64,7 +64,7 @@ from bot.transports.telegram.incoming import to_incoming
 from bot.transports.telegram.menus import DEFAULT_MENU_LANGUAGE, publish_menus
 from bot.transports.telegram.send import TelegramApp
 from bot.transports.telegram.topics import TelegramTopics
-from bot.transports.telegram.webhook import Webhook, serve_webhook
+from bot.transports.telegram.webhook import Webhook, register_webhook, route_webhook
 from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,13 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
     # --- life cycle --------------------------------------------------------------------
 
     async def start(self, inbox: Inbox) -> None:
+        """Connect and receive (one process; several: `open` on each, `lead` on the leader)."""
+        await self.open(inbox)
+        await self.lead()
+
+    async def open(self, inbox: Inbox) -> None:
+        """Connect and be able to send; in webhook mode on the bot's web server, also take
+        the updates Telegram posts there (any process may: updates are stateless)."""
         if self.settings.mode == "webhook":
             # load_settings refuses this already; settings built in code are checked here.
             check_webhook_secret(self.settings.webhook_secret.reveal())
@@ -138,6 +145,9 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
             .token(self.settings.token.reveal())
             .job_queue(None)  # scheduling is the bot's own (APScheduler, rebuilt from tables)
         )
+        if self.settings.base_url:  # a self-hosted Bot API server (or a test's)
+            base = self.settings.base_url.rstrip("/")
+            builder = builder.base_url(base + "/bot").base_file_url(base + "/file/bot")
         if self.rate_limits:
             builder = builder.rate_limiter(
                 self.rate_limiter
@@ -184,11 +194,17 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
         self._me = app.bot.bot
         self._check_bot_settings(self._me)
         await app.start()
+        if self.settings.mode == "webhook" and self._web is not None:
+            self._webhook = route_webhook(app, self.settings, self._web)
+
+    async def lead(self) -> None:
+        """The leader's part: long polling, or telling Telegram the webhook's address."""
+        app = self.application
         updater = app.updater
         if updater is None:
             raise RuntimeError("the Telegram application was built without an updater")
-        if self.settings.mode == "webhook" and self._web is not None:
-            self._webhook = await serve_webhook(app, self.settings, self._web, ALLOWED_UPDATES)
+        if self._webhook is not None:
+            await register_webhook(app, self.settings, ALLOWED_UPDATES)
         elif self.settings.mode == "webhook":
             await updater.start_webhook(**self._webhook_options())
         else:
@@ -198,9 +214,16 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
         log.info(
             "telegram: receiving via %s as @%s (id %s)",
             self.settings.mode,
-            self._me.username,
-            self._me.id,
+            self._me.username if self._me is not None else "?",
+            self._me.id if self._me is not None else "?",
         )
+
+    async def unlead(self) -> None:
+        """No longer the leader: stop polling at once (a webhook on the bot's own web
+        server stays: every process takes its updates)."""
+        app = self._app
+        if app is not None and app.updater is not None and app.updater.running:
+            await app.updater.stop()
 
     def _webhook_options(self) -> dict[str, Any]:
         """Listen where the settings say; the URL path comes from the public URL (never
