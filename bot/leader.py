@@ -137,9 +137,7 @@ class Leadership:
     async def _fail(self, exc: Exception) -> None:
         self._failures += 1
         if self._failures == 1:
-            log.warning(
-                "leader: lost or could not take the lead (%s)", type(exc).__name__, exc_info=exc
-            )
+            log.warning("leader: lost or could not take the lead (%s)", type(exc).__name__)
         await self._lost()
         await self._drop_connection()
 
