@@ -207,12 +207,10 @@ class App:
 
     async def stop(self) -> None:
         """Stop taking messages, let running commands finish and reply, then disconnect.
-        A leader among several first hands over: duties stopped, lock released."""
+        A leader among several then hands over at once: duties stopped, lock released
+        (a standby leads within about a second: a rolling restart)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STOP_GRACE_SECONDS
-        if self.leadership is not None:
-            self._reminder_grace = STOP_GRACE_SECONDS
-            await self.leadership.stop()  # -> _follow (if leading), then the lock goes
         for transport in self._started:
             try:
                 await transport.stop_receiving()
@@ -226,6 +224,9 @@ class App:
             )
         except TimeoutError:
             log.warning("stopping with commands still running")
+        if self.leadership is not None:
+            self._reminder_grace = max(0.0, deadline - loop.time())
+            await self.leadership.stop()  # -> _follow (if leading), then the lock goes
         if self._rescan is not None:
             self._rescan.cancel()
             await asyncio.gather(self._rescan, return_exceptions=True)

@@ -9,16 +9,22 @@ import asyncio
 import re
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
+from storage.db import Database
+from storage.meetings.models import Reminder
 from tests.support.cluster import cluster
 from tests.support.matrix_bot import ask, register_bot, room_with_bot
-from tests.support.synapse import MatrixHuman, SynapseServer
+from tests.support.synapse import MatrixHuman, SeenEvent, SynapseServer
 from tests.support.synapse_fixtures import unique_name
+from tests.test_reminders_crash import delivery_counts, reminder_notices, rooms_with_a_meeting
 
 pytestmark = [pytest.mark.synapse, pytest.mark.postgres, pytest.mark.timeout(180)]
+FAN_OUT_ROOMS = 16
 UNKNOWN_AG = re.compile(r"Die AG „(\w+)“ kenne ich nicht")
 
 
@@ -85,3 +91,60 @@ async def test_after_a_kill_9_the_new_leader_answers_the_gap_once_and_nothing_tw
                 assert "Traceback" not in node.log(), node.log()[-4000:]
     finally:
         await human.close()
+
+
+async def test_kill_9_of_the_leader_mid_fan_out_leaves_one_reminder_per_room(
+    synapse: SynapseServer, postgres_url: str, tmp_path: Path
+) -> None:
+    """A meeting linked to many rooms, its reminder due now; the leader is killed once the
+    first rooms have it: the standby takes over and every room ends with one copy."""
+    account = register_bot(synapse)
+    human = await MatrixHuman.login(synapse, unique_name("anna"))
+    ben = await MatrixHuman.login(synapse, unique_name("ben"))
+    table = matrix_table(synapse, account.user_id, account.password, tmp_path / "store")
+    table = "[reminders]\nparallel_sends = 1\n\n" + table
+    db = Database(postgres_url)
+    try:
+        with cluster(
+            tmp_path, postgres_url, matrix=table, admins=(f"matrix:{human.user_id}",)
+        ) as nodes:
+            setup = nodes.start()
+            await nodes.wait_roles(leaders=1, standbys=0, within=60)
+            await human.start_sync()
+            rooms = await rooms_with_a_meeting(human, ben, account.user_id, FAN_OUT_ROOMS)
+            assert await asyncio.to_thread(setup.terminate) == 0
+            # While all are down: the reminder falls due right after the next start.
+            async with db.write() as session:
+                result = await session.execute(
+                    update(Reminder)
+                    .where(Reminder.status == "pending")
+                    .values(due_at=datetime.now(UTC) + timedelta(seconds=8))
+                )
+                assert result.rowcount == 1  # type: ignore[attr-defined]
+            mark = human.mark()
+            nodes.start()
+            nodes.start()
+            first = await nodes.wait_roles(leaders=1, standbys=1)
+
+            def some_arrived(_seen: SeenEvent) -> bool:
+                return len(reminder_notices(human, account.user_id, rooms)) >= 3
+
+            await human.wait_for(some_arrived, timeout=40, since=mark)
+            first.kill()
+            at_kill = await delivery_counts(db)
+            assert at_kill["sent"] < FAN_OUT_ROOMS, f"killed too late: {at_kill}"
+
+            def all_arrived(_seen: SeenEvent) -> bool:
+                found = {e.room_id for e in reminder_notices(human, account.user_id, rooms)}
+                return found == set(rooms)
+
+            await human.wait_for(all_arrived, timeout=60, since=mark)
+            await asyncio.sleep(2.0)  # time for a duplicate to show
+            per_room = Counter(e.room_id for e in reminder_notices(human, account.user_id, rooms))
+            assert per_room == Counter(dict.fromkeys(rooms, 1)), per_room
+            for node in nodes.living():
+                assert await asyncio.to_thread(node.terminate) == 0
+    finally:
+        await db.dispose()
+        await human.close()
+        await ben.close()

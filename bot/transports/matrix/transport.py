@@ -177,7 +177,7 @@ class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
     async def unlead(self) -> None:
         """No longer the leader: stop syncing and sending at once and close the session
         (another process now uses the device); `lead` logs in again."""
-        await self.stop()
+        await self.stop(grace=0.0)
 
     async def stop_receiving(self) -> None:
         """Take no new messages; commands already received may still send their replies."""
@@ -185,11 +185,11 @@ class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
         self._receiving = False
         await self.syncer.stop()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
         """Stop receiving, let sends already under way finish, then close the connection."""
         await self.stop_receiving()
         try:
-            async with asyncio.timeout(STOP_GRACE):
+            async with asyncio.timeout(grace):
                 await self.sender.idle()
         except TimeoutError:
             log.warning("matrix: %d sends still running at shutdown", self.sender.in_flight)
