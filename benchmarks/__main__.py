@@ -218,6 +218,22 @@ async def fanout() -> Row | None:
     )
 
 
+async def failover() -> Row:
+    from benchmarks.failover import failover_benchmark
+
+    r = await failover_benchmark(3)
+    return Row(
+        "10. failover: leader killed (-9) as a reminder falls due, 2 processes, PostgreSQL",
+        f"first reminder after {r['reminder_median_s']:.1f} s (median of "
+        f"{len(r['runs'])}, max {r['reminder_max_s']:.1f} s); a command answered after "
+        f"{r['command_median_s']:.1f} s",
+        f"floor {r['floor_s']:.0f} s (the standby's try interval); goal < 60 s",
+        f"{r['reminder_median_s'] / r['floor_s']:.1f}x floor, "
+        f"{r['reminder_max_s'] / 60:.2f} of goal",
+        r,
+    )
+
+
 def _print(rows: list[Row]) -> None:
     widths = [
         max(len(getattr(r, f)) for r in rows) for f in ("benchmark", "figure", "floor_or_goal")
@@ -241,6 +257,7 @@ async def main() -> None:
         reminders_scale,
         fanout,
         reminders_lag,
+        failover,
     ]
     for step in steps:
         print(f"... {step.__name__}", file=sys.stderr, flush=True)

@@ -124,6 +124,17 @@ EXPLANATIONS: tuple[tuple[str, str], ...] = (
         "looked up, the rights checked, 7,515 cells rendered and escaped, against `GET "
         "/healthz` on the same server in the same run. Goal: well under 50 ms.",
     ),
+    (
+        "10. Failover",
+        "Two real bot processes (`python -m bot run`) on one PostgreSQL database, Telegram "
+        "offline (the test's Bot API over HTTP). The leader has a reminder to 20 people "
+        "planned and is killed with SIGKILL the moment it falls due; measured from the "
+        "kill until the standby's first reminder reaches the Bot API, and until a command "
+        "sent right after the kill is answered, over three runs. The floor is the "
+        "standby's try interval for the leader lock (1 s); the rest is the new leader "
+        "starting its duties (long polling, the scheduler, the start-up steps). Goal: "
+        "under a minute.",
+    ),
 )
 
 NOISE = (
