@@ -81,8 +81,10 @@ async def one_run(server: PostgresServer, workdir: Path, run: int) -> dict[str, 
         assert not _reminders(api), "the leader sent before the kill"
         person = user(FIRST_USER_ID - 1 - run, "Anna")
         await api.api.push(tg_update(message(private_chat(person), person, "/help")))
-        first_reminder = await _until(lambda: bool(_reminders(api)))
-        answered = await _until(lambda: bool(api.api.texts(person["id"])))
+        first_reminder, answered = await asyncio.gather(
+            _until(lambda: bool(_reminders(api))),
+            _until(lambda: bool(api.api.texts(person["id"]))),
+        )
         await _until(lambda: len(_reminders(api)) >= RECIPIENTS)
         for node in nodes.living():
             await asyncio.to_thread(node.terminate)

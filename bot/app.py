@@ -20,7 +20,6 @@ from bot.core import Transport
 from bot.i18n import Translator
 from bot.leader import Leadership, migration_lock
 from bot.logs import use_pseudonym_key
-from bot.transports.positions import wire_positions
 from bot.web.health import health_endpoint
 from bot.web.server import WebServer
 from handlers.features import FEATURES
@@ -111,14 +110,13 @@ class App:
             raise
         except (OSError, RuntimeError) as exc:
             log.warning("log pseudonyms keyed for this run only, no secret key: %s", exc)
-        wire_positions(self.transports, self.services.db)
+        for transport in self.transports:
+            transport.use_database(self.services.db)
         if self.web is not None:
             await self.start_web(self.web)
         self._menus = build_menus(self.services.registry, self.services.translator)
         for transport in self.transports:
-            opening = getattr(transport, "open", None)
-            if opening is not None:
-                await opening(self.dispatcher)
+            await transport.open(self.dispatcher)
             self._started.append(transport)
         log.info("node %s started", self.services.node_id)
         if self.services.db.is_sqlite:
@@ -135,11 +133,7 @@ class App:
         self.services.leading = True
         self.services.timers.start()
         for transport in self.transports:
-            leading = getattr(transport, "lead", None)
-            if leading is not None:
-                await leading()
-            else:
-                await transport.start(self.dispatcher)
+            await transport.lead()
             self._receiving.append(transport)
             try:
                 await transport.publish_menus(self._menus)
@@ -164,8 +158,7 @@ class App:
             await asyncio.gather(rescan, return_exceptions=True)
         for transport in self._receiving:
             try:
-                unlead = getattr(transport, "unlead", None)
-                await (unlead() if unlead is not None else transport.stop_receiving())
+                await transport.unlead()
             except Exception:
                 log.exception("%s transport did not stop receiving", transport.platform)
         self._receiving.clear()

@@ -3,8 +3,6 @@ that a new leader goes on syncing where the old one stopped (matrix/position.py)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from storage.cluster import state
 from storage.db import Database
 
@@ -22,11 +20,3 @@ class DbPositions:
 
     async def save(self, token: str) -> None:
         await self.db.run(lambda session: state.put(session, self.name, token))
-
-
-def wire_positions(transports: Iterable[object], db: Database) -> None:
-    """Give each transport that keeps a position (Matrix's `continuity`) the database."""
-    for transport in transports:
-        continuity = getattr(transport, "continuity", None)
-        if continuity is not None:
-            continuity.positions = DbPositions(db)

@@ -55,6 +55,8 @@ from bot.transports.matrix.send import SEND_BUDGET, RoomSender
 from bot.transports.matrix.session import prepare_store
 from bot.transports.matrix.sync import Syncer, housekeeping
 from bot.transports.matrix.text import PLATFORM, notice_content, transaction_id
+from bot.transports.positions import DbPositions
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +145,9 @@ class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
         """Log in, read the backlog without answering it, then sync in the background."""
         await self.open(inbox)
         await self.lead()
+
+    def use_database(self, db: Database) -> None:
+        self.continuity.positions = DbPositions(db)
 
     async def open(self, inbox: Inbox) -> None:
         """Every process: nothing to connect. Only the leader logs in and uses the store,

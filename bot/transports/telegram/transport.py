@@ -22,13 +22,11 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import (
     CallbackQuery,
     Message,
     Update,
-    User,
 )
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import (
@@ -63,6 +61,7 @@ from bot.transports.telegram.flood import GROUP, SlidingWindowLimiter
 from bot.transports.telegram.incoming import to_incoming
 from bot.transports.telegram.menus import DEFAULT_MENU_LANGUAGE, publish_menus
 from bot.transports.telegram.send import TelegramApp
+from bot.transports.telegram.startup import check_bot_settings, webhook_options
 from bot.transports.telegram.topics import TelegramTopics
 from bot.transports.telegram.webhook import Webhook, register_webhook, route_webhook
 from bot.web.server import WebServer
@@ -192,7 +191,7 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
                 "telegram.token: Telegram rejected the bot token; copy it again from @BotFather"
             ) from None
         self._me = app.bot.bot
-        self._check_bot_settings(self._me)
+        check_bot_settings(self._me)
         await app.start()
         if self.settings.mode == "webhook" and self._web is not None:
             self._webhook = route_webhook(app, self.settings, self._web)
@@ -218,47 +217,15 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
             self._me.id if self._me is not None else "?",
         )
 
+    def _webhook_options(self) -> dict[str, Any]:
+        return webhook_options(self.settings, ALLOWED_UPDATES)
+
     async def unlead(self) -> None:
         """No longer the leader: stop polling at once (a webhook on the bot's own web
         server stays: every process takes its updates)."""
         app = self._app
         if app is not None and app.updater is not None and app.updater.running:
             await app.updater.stop()
-
-    def _webhook_options(self) -> dict[str, Any]:
-        """Listen where the settings say; the URL path comes from the public URL (never
-        from the token, which would then show up in proxy logs)."""
-        secret = self.settings.webhook_secret.reveal()
-        return {
-            "listen": self.settings.webhook_listen,
-            "port": self.settings.webhook_port,
-            "url_path": urlsplit(self.settings.webhook_url).path.lstrip("/"),
-            "webhook_url": self.settings.webhook_url,
-            "secret_token": secret,
-            "allowed_updates": list(ALLOWED_UPDATES),
-        }
-
-    def _check_bot_settings(self, me: User) -> None:
-        """Say at start-up what the BotFather settings mean for this bot; warn only where
-        something it needs is missing."""
-        if not me.can_join_groups:
-            log.warning(
-                "telegram: @%s cannot be added to groups. Fix it in @BotFather: /setjoingroups "
-                "(or /mybots -> @%s -> Bot Settings -> Allow Groups? -> Turn groups on).",
-                me.username,
-                me.username,
-            )
-        if me.can_read_all_group_messages:
-            log.info(
-                "telegram: privacy mode is off: the bot receives every group message but acts "
-                "only on commands. Turning it on is recommended (@BotFather: /setprivacy -> "
-                "Enable; then remove and re-add the bot in each group)."
-            )
-        else:
-            log.info(
-                "telegram: privacy mode is on: in groups the bot sees commands and service "
-                "messages only, which is all it needs."
-            )
 
     async def stop_receiving(self) -> None:
         """Take no new updates; commands already received may still send their replies."""
