@@ -34,6 +34,9 @@ RESUME_TIMELINE = 50
 # At most one write of the position per SAVE_EVERY seconds (and one at stop): a position a
 # second behind only means a few events read again, whose replies the homeserver drops.
 SAVE_EVERY = 1.0
+# What stopping may spend on the last write (SIGTERM must end the process within 2 s; a
+# position a second older costs nothing but a few events read again).
+STOP_SAVE = 0.2
 
 
 class Positions(Protocol):
@@ -119,20 +122,18 @@ class Continuity:
             log.warning("matrix: could not save the sync position (%s)", type(exc).__name__)
 
     async def stop(self) -> None:
-        """Stop saving; keep what is finished (the next leader reads the rest again)."""
+        """Stop saving; keep what is finished (the next leader reads the rest again). A
+        write under way is left to finish by itself (it is shielded)."""
         saver, self._saver = self._saver, None
         if saver is not None:
             saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await saver
-        if self._writing is not None and not self._writing.done():
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(self._writing), timeout=2)
         if self._batch:
             self._done.append(("", self._batch))  # an unfinished sync: nothing past it
             self._batch = []
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._save_finished(wait=False), timeout=2)
+            await asyncio.wait_for(self._save_finished(wait=False), timeout=STOP_SAVE)
         self._done.clear()
         self.cutoff_ms = None
 

@@ -71,6 +71,7 @@ class Syncer:
                 # ignored anyway).
                 log.warning("matrix: saved sync position not accepted; syncing from scratch")
                 self.client.loaded_sync_token = None
+                self.client.next_batch = ""
                 if resume and self.on_restart is not None:
                     self.on_restart()  # from scratch: the backlog is not answered after all
                 resume = False

@@ -165,6 +165,7 @@ class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
         shared = await self.continuity.resume_from()
         if shared:
             self.client.loaded_sync_token = shared
+            self.client.next_batch = shared  # not this process's own, older one
             self._live = True  # answer the gap, see is_live
         await self.syncer.first_sync(resume=bool(shared))
         self.continuity.batch_done(self.client.next_batch)
