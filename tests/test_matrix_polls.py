@@ -250,7 +250,15 @@ async def test_votes_cast_while_the_bot_is_stopped_are_fetched(
                 (bo.user_id, (2,)),
             }
             assert all(v.at is not None and v.event_id for v in votes)
-            assert handled == []  # the backlog is not replayed live; the fetch covers it
+            # The gap since the saved sync position (younger than 5 minutes) is handed on
+            # once, each vote with its time (the latest wins); the fetch covers older gaps.
+            for _ in range(100):
+                if len(handled) >= 3:
+                    break
+                await asyncio.sleep(0.05)
+            assert sorted((v.voter.id if v.voter else "", v.options) for v in handled) == sorted(
+                [(anna.user_id, (2,)), (anna.user_id, (1,)), (bo.user_id, (2,))]
+            )
 
             await bot.transport.close_poll(sent, text("Beendet"), key="close")
             await anna.wait_for(_of_type(room_id, bot.user_id, POLL_END))
