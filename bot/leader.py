@@ -85,6 +85,7 @@ class Leadership:
         self._task: asyncio.Task[None] | None = None
         self._said_standby = False
         self._failures = 0
+        self._stopped = False
 
     async def start(self) -> None:
         """One try now (a lone process leads before start-up returns), then in the
@@ -98,7 +99,7 @@ class Leadership:
         self._task = asyncio.create_task(self._run(), name="leader-election")
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopped:
             try:
                 await asyncio.sleep(self.check_every if self.leading else self.try_every)
                 if self._conn is None:
@@ -158,11 +159,14 @@ class Leadership:
     async def stop(self) -> None:
         """Give up leading (duties first) and release the lock at once: a standby takes
         over within TRY_EVERY (a rolling restart)."""
+        self._stopped = True
         task, self._task = self._task, None
-        if task is not None:
+        while task is not None and not task.done():
+            # A cancellation may be swallowed by the duty it hits (a database driver's
+            # clean-up raising its own error): cancel again until the task is gone.
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(task), timeout=0.5)
         await self._lost()
         conn, self._conn = self._conn, None
         if conn is not None:

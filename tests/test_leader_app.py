@@ -85,3 +85,35 @@ async def test_only_the_leader_runs_timers_and_rescans_and_a_cut_leader_steps_do
     finally:
         await first.app.stop()
         await second.app.stop()
+
+
+async def test_a_stop_while_taking_over_ends_even_if_a_duty_swallows_the_cancel(
+    postgres_url: str,
+) -> None:
+    """SIGTERM can hit a standby in the middle of taking over (a rolling restart stops the
+    processes one after the other); a start-up step whose clean-up turns the cancellation
+    into an error of its own must not keep the process alive."""
+    first = await BotHarness.create(postgres_url)
+    second = await BotHarness.create(postgres_url)
+    entered = asyncio.Event()
+
+    async def stubborn(_services: Services) -> None:
+        entered.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            raise RuntimeError("a driver's clean-up failed") from None
+
+    second.app.services.registry.start_hooks.append(stubborn)
+    try:
+        await first.app.start()
+        await second.app.start()
+        await first.app.stop()
+        await asyncio.wait_for(entered.wait(), 10)  # the standby is taking over
+        started = time.monotonic()
+        await asyncio.wait_for(second.app.stop(), 10)
+        assert time.monotonic() - started < 3
+        assert not second.app.services.leading
+    finally:
+        await first.app.stop()
+        await second.app.stop()
