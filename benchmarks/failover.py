@@ -2,8 +2,8 @@
 database, Telegram offline (the test Bot API over HTTP); the leader has a reminder to 20
 people planned and is killed (SIGKILL) the moment it falls due. Measured from the kill:
 until the standby's first reminder message reaches the Bot API, and until a command sent
-right after the kill is answered. The floor is the standby's try interval
-(bot/leader.py `TRY_EVERY`): it cannot lead sooner.
+right after the kill is answered. The standby tries for the lock every `TRY_EVERY`
+(bot/leader.py, 1 s), so it waits up to that before it can lead.
 """
 
 from __future__ import annotations
