@@ -101,16 +101,22 @@ class Continuity:
             await asyncio.sleep(SAVE_EVERY)
 
     async def _save_finished(self, *, wait: bool) -> None:
-        """Save the newest position all of whose (and earlier) commands finished."""
+        """Save the newest position all of whose (and earlier) commands finished; with
+        `wait`, what is finished is saved before waiting for a command still running."""
         newest: str | None = None
         for _ in range(len(self._done)):  # not those that come meanwhile: save now and then
             token, work = self._done[0]
-            if wait:
-                await asyncio.gather(*work, return_exceptions=True)
-            elif not all(_finished(each) for each in work):
-                break
+            if not all(_finished(each) for each in work):
+                if not wait:
+                    break
+                await self._save(newest)
+                # wait(), not gather(): cancelling the saver must not cancel the commands.
+                await asyncio.wait([asyncio.ensure_future(each) for each in work])
             self._done.popleft()
             newest = token or newest
+        await self._save(newest)
+
+    async def _save(self, newest: str | None) -> None:
         if newest is None or newest == self._saved or self.positions is None:
             return
         # Shielded: a stop while writing must not cut the transaction in half.
