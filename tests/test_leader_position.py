@@ -53,7 +53,7 @@ async def test_a_position_is_saved_after_its_commands_and_never_past_an_unfinish
 
     await continuity.stop()
     assert not slow.cancelled() and not slow.done()  # the command goes on
-    assert saved.values == ["s1"]
+    assert saved.values == ["s1"]  # nothing past the unfinished command
     slow_done.set()
     await slow
 

@@ -128,18 +128,18 @@ class Continuity:
             log.warning("matrix: could not save the sync position (%s)", type(exc).__name__)
 
     async def stop(self) -> None:
-        """Stop saving; keep what is finished (the next leader reads the rest again). A
-        write under way is left to finish by itself (it is shielded)."""
+        """Stop saving. No last write: the saved position is at most SAVE_EVERY behind,
+        and the few events after it are read again and answered with the same
+        transaction ids (dropped by the homeserver). A write under way gets STOP_SAVE."""
         saver, self._saver = self._saver, None
         if saver is not None:
             saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await saver
-        if self._batch:
-            self._done.append(("", self._batch))  # an unfinished sync: nothing past it
-            self._batch = []
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._save_finished(wait=False), timeout=STOP_SAVE)
+        if self._writing is not None and not self._writing.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._writing), timeout=STOP_SAVE)
+        self._batch = []
         self._done.clear()
         self.cutoff_ms = None
 
