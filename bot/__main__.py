@@ -1,4 +1,4 @@
-"""The `buendnisbot` command: run (default), console, db upgrade, check-config."""
+"""The `buendnisbot` command: run (default), console, db upgrade, check-config, secret."""
 
 from __future__ import annotations
 
@@ -25,12 +25,18 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check-config", help="read the configuration and report problems")
     sub.add_parser("health", help="exit 0 if a running bot wrote its heartbeat recently")
+    sub.add_parser("secret", help="print a new random secret key (for secret_key)")
     alias = sub.add_parser("pseudonym", help="how the log names an account, chat or room")
     alias.add_argument(
         "id", help="platform:id, e.g. telegram:123456789 or matrix:@anna:example.org"
     )
     args = parser.parse_args(argv)
 
+    if args.command == "secret":
+        from handlers.polls.secret import new_key
+
+        print(new_key())
+        return 0
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
@@ -69,6 +75,15 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(upgrade())
         print("database is up to date")
         return 0
+    from bot.single import AlreadyRunning, hold_single_lock
+    from handlers.polls.secret import SecretKeyError
+
+    try:
+        # Only `run` (and the console, which runs the bot too) holds the SQLite lock.
+        lock = hold_single_lock(settings.database_url)
+    except AlreadyRunning as exc:
+        print(f"buendnisbot: {exc}", file=sys.stderr)
+        return 1
     if command == "run":
         from bot import stages
 
@@ -78,8 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"buendnisbot: configuration error: {exc}", file=sys.stderr)
         return 2
+    except SecretKeyError as exc:
+        print(f"buendnisbot: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         pass
+    finally:
+        if lock is not None:
+            lock.close()
     return 0
 
 

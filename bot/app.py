@@ -18,12 +18,13 @@ from bot.config import Settings
 from bot.context import Services
 from bot.core import Transport
 from bot.i18n import Translator
+from bot.leader import Leadership, migration_lock
 from bot.logs import use_pseudonym_key
 from bot.outbox_queue import route_through_queue
 from bot.web.health import health_endpoint
 from bot.web.server import WebServer
 from handlers.features import FEATURES
-from handlers.polls.secret import secret_key
+from handlers.polls.secret import SecretKeyError, agreed_key
 from handlers.reminders.engine import ReminderEngine
 from handlers.reminders.text import compose_reminder
 from storage.db import Database
@@ -36,6 +37,9 @@ HEARTBEAT_SECONDS = 30
 # (`docker stop`) must end the process within 2 s. What is cut short is safe: a command's
 # transaction rolls back, a reminder delivery stays `sending` and resumes at the next start.
 STOP_GRACE_SECONDS = 1.2
+# How often the leader looks at the database for work other processes planned, or whose
+# lease ran out (`@feature.on_rescan` hooks).
+RESCAN_SECONDS = 5.0
 
 
 def _touch(path: Path) -> None:
@@ -79,34 +83,64 @@ class App:
         route_through_queue(self.services)
         self.dispatcher = Dispatcher(self.services)
         self._stopping = asyncio.Event()
-        self._started: list[Transport] = []
+        self._started: list[Transport] = []  # opened (every process)
+        self._receiving: list[Transport] = []  # receiving (the leader)
+        self.leadership: Leadership | None = None
+        self._rescan: asyncio.Task[None] | None = None
+        self._reminder_grace = 0.0
+        self._menus: Any = None
 
     @property
     def transports(self) -> list[Transport]:
         return list(self.services.transports.values())
 
     async def prepare_database(self) -> None:
+        """Migrate and seed; on PostgreSQL under a lock, as processes may start at once."""
         db = self.services.db
-        await db.upgrade()
-        async with db.write() as session:
-            await seed_ags(session, self.settings.ags_file)
+        lock = contextlib.nullcontext() if db.is_sqlite else migration_lock(db.url)
+        async with lock:
+            await db.upgrade()
+            async with db.write() as session:
+                await seed_ags(session, self.settings.ags_file)
 
     async def start(self) -> None:
+        """What every process does (database, key, web server, transports able to send),
+        then the leader's duties: at once on SQLite, once elected on PostgreSQL."""
         await self.prepare_database()
         await self.services.listener.start()  # every process: other processes' writes
         try:
-            use_pseudonym_key(await secret_key(self.settings))
+            use_pseudonym_key(await agreed_key(self.settings, self.services.db))
+        except SecretKeyError:
+            raise
         except (OSError, RuntimeError) as exc:
             log.warning("log pseudonyms keyed for this run only, no secret key: %s", exc)
-        self.services.timers.start()
+        for transport in self.transports:
+            transport.use_database(self.services.db)
         if self.web is not None:
             await self.start_web(self.web)
-        menus = build_menus(self.services.registry, self.services.translator)
+        self._menus = build_menus(self.services.registry, self.services.translator)
         for transport in self.transports:
-            await transport.start(self.dispatcher)
+            await transport.open(self.dispatcher)
             self._started.append(transport)
+        log.info("node %s started", self.services.node_id)
+        if self.services.db.is_sqlite:
+            await self._lead()
+        else:
+            self.services.leading = False
+            self.leadership = Leadership(
+                self.services.db.url, self._lead, self._follow, node_id=self.services.node_id
+            )
+            await self.leadership.start()
+
+    async def _lead(self) -> None:
+        """Elected: receive, run the timers, the start-up steps and the rescans."""
+        self.services.leading = True
+        self.services.timers.start()
+        for transport in self.transports:
+            await transport.lead()
+            self._receiving.append(transport)
             try:
-                await transport.publish_menus(menus)
+                await transport.publish_menus(self._menus)
             except Exception:
                 log.exception("%s: could not publish the command menus", transport.platform)
             log.info("%s transport started", transport.platform)
@@ -115,13 +149,50 @@ class App:
                 await hook(self.services)
             except Exception:
                 log.exception("start-up step %s failed", hook.__qualname__)
+        if self.services.registry.rescan_hooks:
+            self._rescan = asyncio.create_task(self._rescan_loop(), name="rescan")
+
+    async def _follow(self) -> None:
+        """Not (or no longer) the leader: stop every duty at once (`leading` first, so
+        that nothing new is started meanwhile); sends cut short keep their leases."""
+        self.services.leading = False
+        rescan, self._rescan = self._rescan, None
+        if rescan is not None:
+            rescan.cancel()
+            await asyncio.gather(rescan, return_exceptions=True)
+        for transport in self._receiving:
+            try:
+                await transport.unlead()
+            except Exception:
+                log.exception("%s transport did not stop receiving", transport.platform)
+        self._receiving.clear()
+        await self.services.timers.stop(grace=0.0)
+        if self.services.reminders is not None:
+            await self.services.reminders.stop(grace=self._reminder_grace)
+
+    async def _rescan_loop(self) -> None:
+        """While leading: the rescan hooks, every RESCAN_SECONDS."""
+        while True:
+            await asyncio.sleep(RESCAN_SECONDS)
+            for hook in self.services.registry.rescan_hooks:
+                if not self.services.leading:
+                    return
+                try:
+                    await hook(self.services)
+                except Exception as exc:
+                    log.warning("rescan %s failed: %s", hook.__qualname__, type(exc).__name__)
+
+    @property
+    def role(self) -> str:
+        return "leader" if self.services.leading else "standby"
 
     async def start_web(self, web: WebServer) -> None:
         """The features' routes and `/healthz`, then listen (transports add theirs later)."""
         services = self.services
         for (method, pattern), handler in services.registry.routes.items():
             web.add(method, pattern, functools.partial(handler, services))
-        web.add("GET", "/healthz", health_endpoint(services.db, self._running))
+        who = lambda: {"role": self.role, "node": services.node_id}  # noqa: E731
+        web.add("GET", "/healthz", health_endpoint(services.db, self._running, who))
         await web.start()
 
     def _running(self) -> list[tuple[str, bool]]:
@@ -132,7 +203,11 @@ class App:
         ]
 
     async def stop(self) -> None:
-        """Stop taking messages, let running commands finish and reply, then disconnect."""
+        """Stop taking messages, let running commands finish and reply, then disconnect.
+        A leader among several then hands over at once: duties stopped, lock released
+        (a standby leads within about a second: a rolling restart)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_GRACE_SECONDS
         for transport in self._started:
             try:
                 await transport.stop_receiving()
@@ -140,12 +215,18 @@ class App:
                 log.exception("%s transport did not stop receiving", transport.platform)
         if self.web is not None:
             await self.web.stop()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + STOP_GRACE_SECONDS
         try:
-            await asyncio.wait_for(self.dispatcher.drain(), timeout=STOP_GRACE_SECONDS)
+            await asyncio.wait_for(
+                self.dispatcher.drain(), timeout=max(0.0, deadline - loop.time())
+            )
         except TimeoutError:
             log.warning("stopping with commands still running")
+        if self.leadership is not None:
+            self._reminder_grace = max(0.0, deadline - loop.time())
+            await self.leadership.stop()  # -> _follow (if leading), then the lock goes
+        if self._rescan is not None:
+            self._rescan.cancel()
+            await asyncio.gather(self._rescan, return_exceptions=True)
         # No planned job starts any more; one under way (a poll's close) gets what is left.
         await self.services.timers.stop(grace=max(0.0, deadline - loop.time()))
         if self.services.reminders is not None:
@@ -157,6 +238,7 @@ class App:
             except Exception:
                 log.exception("%s transport did not stop cleanly", transport.platform)
         self._started.clear()
+        self._receiving.clear()
         await self.services.listener.stop()
         await self.dispatcher.close()
         await self.services.db.dispose()

@@ -77,6 +77,7 @@ ENV = {
     "telegram.webhook_url": "BUENDNISBOT_TELEGRAM_WEBHOOK_URL",
     "telegram.webhook_secret": "BUENDNISBOT_TELEGRAM_WEBHOOK_SECRET",
     "telegram.webhook_listen": "BUENDNISBOT_TELEGRAM_WEBHOOK_LISTEN",
+    "telegram.base_url": "BUENDNISBOT_TELEGRAM_BASE_URL",
     "matrix.homeserver": "BUENDNISBOT_MATRIX_HOMESERVER",
     "matrix.user_id": "BUENDNISBOT_MATRIX_USER_ID",
     "matrix.password": "BUENDNISBOT_MATRIX_PASSWORD",
@@ -306,6 +307,11 @@ def _telegram(flat: Mapping[str, Any]) -> TelegramSettings | None:
     secret = _str(flat, "telegram.webhook_secret")
     if mode == "webhook":
         check_webhook_secret(secret, _name("telegram.webhook_secret"))
+    base_url = _str(flat, "telegram.base_url").rstrip("/")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{_name('telegram.base_url')}: needs a URL like http://127.0.0.1:8081 (or leave it out)"
+        )
     return TelegramSettings(
         token=Secret(token),
         mode=mode,
@@ -313,6 +319,7 @@ def _telegram(flat: Mapping[str, Any]) -> TelegramSettings | None:
         webhook_listen=_str(flat, "telegram.webhook_listen", "127.0.0.1") or "127.0.0.1",
         webhook_port=port,
         webhook_secret=Secret(secret),
+        base_url=base_url,
     )
 
 

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.refs import (  # noqa: F401  (the seam names them; defined apart to keep this short)
     MAX_COMMAND,
@@ -21,6 +21,9 @@ from bot.refs import (  # noqa: F401  (the seam names them; defined apart to kee
     well_formed,
 )
 from bot.rich import AccountRef, Rich
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,21 @@ class Transport(Protocol):
     command_prefix: str
 
     async def start(self, inbox: Inbox) -> None:
-        """Connect and begin delivering messages; return once receiving runs."""
+        """Connect and begin delivering messages; return once receiving runs
+        (`open` then `lead`: one process)."""
+
+    async def open(self, inbox: Inbox) -> None:
+        """Every process among several: connect so that sending works (and, where the
+        network pushes updates to any process, take them). Receiving waits for `lead`."""
+
+    async def lead(self) -> None:
+        """This process leads (bot/leader.py): begin receiving (after `open`)."""
+
+    async def unlead(self) -> None:
+        """This process no longer leads: stop receiving at once; `lead` may come again."""
+
+    def use_database(self, db: Database) -> None:
+        """Where to keep what the next leader needs (Matrix: its sync position)."""
 
     async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
         """Send a message. `key` makes a retried send idempotent where the network allows."""
@@ -271,6 +288,25 @@ class BaseTransport:
     `capabilities` first), no menus, nothing to stop receiving separately."""
 
     command_prefix: str = "/"
+    _lead_inbox: Inbox | None = None
+
+    async def start(self, inbox: Inbox) -> None:
+        raise NotImplementedError
+
+    async def open(self, inbox: Inbox) -> None:
+        """Networks without a split: nothing until `lead`, which starts them whole."""
+        self._lead_inbox = inbox
+
+    async def lead(self) -> None:
+        if self._lead_inbox is None:
+            raise RuntimeError("lead() before open()")
+        await self.start(self._lead_inbox)
+
+    async def unlead(self) -> None:
+        await self.stop_receiving()
+
+    def use_database(self, db: Database) -> None:
+        return None
 
     async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
         raise NotImplementedError

@@ -59,6 +59,9 @@ class TelegramSettings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: Secret = Secret("")
+    # The Bot API server, as "http://host:port" (its methods under /bot<token>/): empty
+    # for Telegram's own; a self-hosted telegram-bot-api server, or a test's.
+    base_url: str = ""
 
 
 @dataclass(frozen=True)

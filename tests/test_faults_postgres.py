@@ -202,7 +202,9 @@ async def test_postgres_stopped_for_10_s(
         await asyncio.sleep(max(0.0, paused_at[0] + OUTAGE - time.monotonic()))
         assert server.paused
         reminders_meanwhile = [t for t in sent_to(bot, "ag2-gruppe") if t.startswith("⏰")]
-        still_running = timers.running and engine(services).started
+        # The leader lock's connection broke with the server: the process stepped down
+        # (no scheduler, no reminder engine) instead of running on blind (bot/leader.py).
+        stepped_down = not services.leading and not timers.running
         await asyncio.to_thread(server.resume)
     finally:
         if server.paused:
@@ -211,8 +213,16 @@ async def test_postgres_stopped_for_10_s(
     for (who, _where, command), replies in window.items():
         expected = SORRY_EN if LANGUAGE[who] == "en" else SORRY_DE
         assert replies == [expected], (who, command, replies)
-    assert still_running, "the scheduler or the reminder engine stopped during the outage"
+    assert stepped_down, "a leader cut off from the database went on with its duties"
     assert reminders_meanwhile == []
+    # Leading again without any help, it catches up at once: the reminder of the window
+    # (marked late: it fell due before this lead began).
+    for _ in range(int(RECOVERY_LIMIT * 10)):
+        if any(t.startswith("⏰") for t in sent_to(bot, "ag2-gruppe")):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.wait_for(engine(services).wait_idle(), RECOVERY_LIMIT)
+    assert services.leading
 
     # --- after: nothing of the window was written, not even the interrupted join ------
     assert await memberships(bot) == before_members
@@ -242,7 +252,7 @@ async def test_postgres_stopped_for_10_s(
         deliveries = list(
             await session.execute(select(ReminderDelivery.target, ReminderDelivery.status))
         )
-    assert [status for _id, status in due] == ["sent"], due
+    assert [status for _id, status in due] in (["sent"], ["late-sent"]), due
     assert deliveries == [("chat:1", "sent")]
     reminder_texts = [t for t in sent_to(bot, "ag2-gruppe") if t.startswith("⏰")]
     assert len(reminder_texts) == 1
@@ -256,11 +266,12 @@ async def test_postgres_stopped_for_10_s(
     assert len(unavailable) == 1 + len(WINDOW_COMMANDS)
     assert all("database is unavailable" in r.getMessage() for r in unavailable)
     retries = [r for r in records if r.name == "handlers.reminders.engine"]
-    assert retries, "the reminder did not fall due inside the outage"
     assert all(
         f"reminder {due[0][0]}: the database is unavailable" in r.getMessage() for r in retries
     )
-    assert {r.name for r in records} <= {"bot.commands.dispatch", "handlers.reminders.engine"}
+    assert any(r.name == "bot.leader" and "lost" in r.getMessage() for r in records)
+    expected_loggers = {"bot.commands.dispatch", "handlers.reminders.engine", "bot.leader"}
+    assert {r.name for r in records} <= expected_loggers
     for record in records:  # no SQL, no parameters, no message text in the log
         assert "SELECT" not in record.getMessage() and "ag3" not in record.getMessage()
 

@@ -127,9 +127,10 @@ async def test_telegram_logs_name_private_chats_by_pseudonym(
 async def test_the_pseudonyms_are_keyed_with_the_bots_secret_key(tmp_path: Path) -> None:
     """Stable across restarts with the same key; another key, other pseudonyms."""
     seen = []
-    for key in ("first-secret-key", "first-secret-key", "other-secret-key"):
+    # Another key needs another database: a database remembers its key's fingerprint.
+    for key, db in (("first-secret-key", "a"), ("first-secret-key", "a"), ("other-key", "b")):
         settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            database_url=f"sqlite+aiosqlite:///{tmp_path / db}.db",
             ags_file=ROOT / "config" / "ags.toml",
             secret_key=Secret(key),
         )

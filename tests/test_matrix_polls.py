@@ -250,7 +250,22 @@ async def test_votes_cast_while_the_bot_is_stopped_are_fetched(
                 (bo.user_id, (2,)),
             }
             assert all(v.at is not None and v.event_id for v in votes)
-            assert handled == []  # the backlog is not replayed live; the fetch covers it
+            # The gap since the saved sync position (younger than 5 minutes) is handed on:
+            # each voter's latest vote of it, with its time (the latest wins); the position
+            # is saved up to a second behind, so the vote before the restart may come once
+            # more. The fetch covers older gaps.
+            gap = [(anna.user_id, (1,)), (bo.user_id, (2,))]
+
+            def seen_now() -> list[tuple[str, tuple[int, ...]]]:
+                return [(v.voter.id if v.voter else "", v.options) for v in handled]
+
+            for _ in range(100):
+                if all(vote in seen_now() for vote in gap):
+                    break
+                await asyncio.sleep(0.05)
+            seen = seen_now()
+            assert all(vote in seen for vote in gap), seen
+            assert set(seen) <= {*gap, (anna.user_id, (2,)), (anna.user_id, (0,))}, seen
 
             await bot.transport.close_poll(sent, text("Beendet"), key="close")
             await anna.wait_for(_of_type(room_id, bot.user_id, POLL_END))

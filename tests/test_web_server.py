@@ -43,7 +43,13 @@ async def test_healthz_says_database_and_transports(bot: BotHarness, server: Web
     answer = await request(server, "/healthz")
     assert answer.status == 200
     assert answer.headers["Content-Type"] == "application/json"
-    assert json.loads(answer.body) == {"database": True, "ok": True, "transports": {"fake": True}}
+    who = {"node": bot.app.services.node_id, "role": "leader"}  # one process always leads
+    assert json.loads(answer.body) == {
+        "database": True,
+        "ok": True,
+        "transports": {"fake": True},
+        **who,
+    }
 
     bot.app._started.clear()  # the transport is not running any more
     answer = await request(server, "/healthz")
@@ -52,6 +58,7 @@ async def test_healthz_says_database_and_transports(bot: BotHarness, server: Web
         "database": True,
         "ok": False,
         "transports": {"fake": False},
+        **who,
     }
 
 

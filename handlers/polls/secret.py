@@ -29,6 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Settings
+from storage.cluster import state
+from storage.db import Database
+
+# `bot_state` row with HMAC(key, KEY_CHECK_MESSAGE): every process checks its key against it.
+KEY_CHECK = "secret_key.check"
+KEY_CHECK_MESSAGE = b"buendnisbot/key-check"
+
+
+class SecretKeyError(RuntimeError):
+    """The secret key is missing or not the one the other processes use (start refused)."""
 
 
 def _read_or_create(path: Path) -> bytes:
@@ -63,6 +73,51 @@ async def secret_key(settings: Settings) -> bytes:
     key = await asyncio.to_thread(_read_or_create, settings.key_file)
     if not key:
         raise RuntimeError(f"the key file {settings.key_file} is empty")
+    return key
+
+
+def new_key() -> str:
+    """A fresh key, as `buendnisbot secret` prints it."""
+    return secrets.token_hex(32)
+
+
+def fingerprint(key: bytes) -> str:
+    return hmac.new(key, KEY_CHECK_MESSAGE, hashlib.sha256).hexdigest()
+
+
+def _refuses_new_file(settings: Settings) -> bool:
+    """PostgreSQL means maybe several processes, each with a data folder of its own: a
+    key file made in one of them would differ from the others', so none is made unless
+    the configuration names the file (a shared volume)."""
+    return (
+        settings.database_url.startswith("postgresql")
+        and not settings.secret_key
+        and settings.secret_key_file is None
+        and not settings.key_file.exists()
+    )
+
+
+async def agreed_key(settings: Settings, db: Database) -> bytes:
+    """The key, checked against the fingerprint the first process stored; at start-up.
+
+    The key itself never goes into the database: a copy of the database alone must not
+    tell whose an anonymous ballot is."""
+    if _refuses_new_file(settings):
+        raise SecretKeyError(
+            "no secret key configured. With PostgreSQL every process needs the same one: "
+            "set secret_key (BUENDNISBOT_SECRET_KEY) or secret_key_file to the same value "
+            "or file for all of them (`buendnisbot secret` prints a new key)"
+        )
+    key = await secret_key(settings)
+    mine = fingerprint(key)
+    stored = await db.run(lambda session: state.put_first(session, KEY_CHECK, mine))
+    if not hmac.compare_digest(stored, mine):
+        raise SecretKeyError(
+            "the secret key differs from the one the database was started with (another "
+            "process or an earlier start used another key): anonymous ballots and /connect "
+            "codes would not match. Give this process the same secret_key or "
+            "secret_key_file as the others"
+        )
     return key
 
 

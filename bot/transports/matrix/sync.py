@@ -23,14 +23,17 @@ import nio
 
 from bot.config import MatrixSettings
 from bot.transports.matrix.login import MatrixLoginError, password_login
+from bot.transports.matrix.position import RESUME_TIMELINE
 from bot.transports.matrix.send import backoff, http_status
 
 log = logging.getLogger(__name__)
 
 SYNC_TIMEOUT_MS = 30_000
 SYNC_TOKEN_SAVE_INTERVAL = 30.0  # seconds between saves of the sync position
-# The backlog is never answered, so the first sync needs room state but hardly any timeline.
+# The backlog is never answered, so the first sync needs room state but hardly any timeline
+# (a first sync resumed from the shared position reads up to RESUME_TIMELINE events a room).
 FIRST_SYNC_FILTER = {"room": {"timeline": {"limit": 1}}}
+RESUME_FILTER = {"room": {"timeline": {"limit": RESUME_TIMELINE}}}
 
 AfterSync = Callable[[nio.SyncResponse], Awaitable[None]]
 
@@ -43,19 +46,22 @@ class Syncer:
         self.synced = asyncio.Condition()  # notified after every sync (and at stop)
         self._after: AfterSync | None = None
         self._token_saved_at: float | None = None
+        self.on_restart: Callable[[], None] | None = None
 
     @property
     def running(self) -> bool:
         return self.task is not None
 
-    async def first_sync(self) -> None:
-        """The backlog: read for state (the caller answers none of it)."""
+    async def first_sync(self, *, resume: bool = False) -> None:
+        """The backlog: read for state (the caller answers none of it), or, `resume`d
+        from the shared position (position.py), with the events since then."""
         store = self.client.store
         if store is not None and not self.client.loaded_sync_token:
             self.client.loaded_sync_token = store.load_sync_token()
         failures = 0
         while True:
-            resp = await self.client.sync(timeout=0, sync_filter=FIRST_SYNC_FILTER, full_state=True)
+            wanted = RESUME_FILTER if resume else FIRST_SYNC_FILTER
+            resp = await self.client.sync(timeout=0, sync_filter=wanted, full_state=True)
             if isinstance(resp, nio.SyncResponse):
                 self.save_token()
                 return
@@ -65,6 +71,10 @@ class Syncer:
                 # ignored anyway).
                 log.warning("matrix: saved sync position not accepted; syncing from scratch")
                 self.client.loaded_sync_token = None
+                self.client.next_batch = ""
+                if resume and self.on_restart is not None:
+                    self.on_restart()  # from scratch: the backlog is not answered after all
+                resume = False
                 continue
             await self._failed(resp, failures)
 

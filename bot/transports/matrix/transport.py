@@ -22,8 +22,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable
 from typing import Any
 
 import nio
@@ -32,15 +31,11 @@ from bot import stages
 from bot.config import MatrixSettings
 from bot.core import (
     BaseTransport,
-    Button,
     Capabilities,
     ChatRef,
     DirectMessageUnavailable,
     Inbox,
     MemberJoined,
-    PollSpec,
-    PollVote,
-    SentPoll,
     SentRef,
     UserRef,
 )
@@ -49,17 +44,21 @@ from bot.transports.matrix.client import QuietStore, StagedClient
 from bot.transports.matrix.direct import DirectRooms
 from bot.transports.matrix.doors import MatrixDoors
 from bot.transports.matrix.edit import MatrixEdits
+from bot.transports.matrix.handon import MatrixHandOn
 from bot.transports.matrix.invites import Invites
 from bot.transports.matrix.keys import RoomKeys
 from bot.transports.matrix.login import log_in
 from bot.transports.matrix.media_io import MatrixMedia
 from bot.transports.matrix.poll_io import MatrixPolls
+from bot.transports.matrix.position import Continuity
 from bot.transports.matrix.private import PrivateRooms
 from bot.transports.matrix.receive import chat_ref, incoming, member, user_ref
 from bot.transports.matrix.send import SEND_BUDGET, RoomSender
 from bot.transports.matrix.session import prepare_store
 from bot.transports.matrix.sync import Syncer, housekeeping
 from bot.transports.matrix.text import PLATFORM, notice_content, transaction_id
+from bot.transports.positions import DbPositions
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ STOP_GRACE = 10.0  # seconds stop() waits for sends still in flight
 # --- the transport ----------------------------------------------------------------------
 
 
-class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
+class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
     platform = PLATFORM
     command_prefix = "!"
     # Buttons are reactions the bot puts under its notice (media.py); edits: edit.py.
@@ -106,6 +105,8 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
         self._receiving = False
         self._callbacks_registered = False
         self.syncer = Syncer(self.client, settings)
+        self.continuity = Continuity()
+        self.syncer.on_restart = self._not_resuming
         self.sender = RoomSender(self.client, send_budget)
         self._invites = Invites(self, settings.allowed_inviters)
         self._polls = MatrixPolls(self)
@@ -126,24 +127,55 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
     def is_live(self, room_id: str) -> bool:
         """Whether events in the room are answered: after the first sync, and in rooms the
         bot was in by then or joined since (their history stays unanswered)."""
+        if self.continuity.cutoff_ms is not None:  # a resumed first sync (position.py)
+            return self._live and room_id in self.client.rooms
         return self._live and room_id in self._live_rooms
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def start(self, inbox: Inbox) -> None:
         """Log in, read the backlog without answering it, then sync in the background."""
+        await self.open(inbox)
+        await self.lead()
+
+    def use_database(self, db: Database) -> None:
+        self.continuity.positions = DbPositions(db)
+
+    async def open(self, inbox: Inbox) -> None:
+        """Every process: nothing to connect. Only the leader logs in and uses the store,
+        so one device's encryption keys are never used by two processes at once."""
         self._inbox = inbox
+
+    async def lead(self) -> None:
+        """Log in and sync: from the shared position if there is one (answering what came
+        since, position.py), else from the store's, leaving the backlog unanswered."""
         self.sender.stopped = False
         self._receiving = True
         await asyncio.to_thread(prepare_store, self.settings.store_path)
         self._register_callbacks()
         await log_in(self.client, self.settings)
-        await self.syncer.first_sync()
+        shared = await self.continuity.resume_from()
+        if shared:
+            self.client.loaded_sync_token = shared
+            self.client.next_batch = shared  # not this process's own, older one
+            self._live = True  # answer the gap, see is_live
+        await self.syncer.first_sync(resume=bool(shared))
+        self.continuity.batch_done(self.client.next_batch)
+        self.continuity.cutoff_ms = None
         self._live_rooms = set(self.client.rooms)
         self._live = True
         await housekeeping(self.client)
         self.syncer.start(self._after_sync)
         log.info("matrix: logged in as %s (device %s)", self.user_id, self.client.device_id)
+
+    def _not_resuming(self) -> None:
+        self._live = False
+        self.continuity.cutoff_ms = None
+
+    async def unlead(self) -> None:
+        """No longer the leader: stop syncing and sending at once and close the session
+        (another process now uses the device); `lead` logs in again."""
+        await self.stop(grace=0.0)
 
     async def stop_receiving(self) -> None:
         """Take no new messages; commands already received may still send their replies."""
@@ -151,17 +183,18 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
         self._receiving = False
         await self.syncer.stop()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
         """Stop receiving, let sends already under way finish, then close the connection."""
         await self.stop_receiving()
         try:
-            async with asyncio.timeout(STOP_GRACE):
+            async with asyncio.timeout(grace):
                 await self.sender.idle()
         except TimeoutError:
             log.warning("matrix: %d sends still running at shutdown", self.sender.in_flight)
         for job in list(self._background):
             job.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        await self.continuity.stop()
         self.sender.stopped = True  # nio would quietly open a new HTTP session for a late send
         await self.client.close()
 
@@ -189,6 +222,7 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
             if joined.timeline.limited and room_id in self._live_rooms:
                 # Poll responses may have fallen into the gap: read them back.
                 self.spawn(self._polls.catch_up(room_id), "poll catch-up")
+        self.continuity.batch_done(resp.next_batch)
         await housekeeping(self.client)
         if stages.enabled:
             for key in self.client.stage_keys:
@@ -204,14 +238,14 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
                     event.event_id,
                 )
                 return
-            if event.sender == self.user_id or self._inbox is None:
+            if not self._fresh(event):
                 return
             message = incoming(room, event, self.user_id)
             if stages.enabled:
                 self.client.staged(event.event_id)
-            if message is not None:
+            if message is not None and self._inbox is not None:
                 message = dataclasses.replace(message, chat=self.chat_ref(room))
-                await self._inbox.message(message)
+                self.continuity.track(await self._inbox.message(message))
         except Exception:
             log.exception("matrix: could not take message %s", event.event_id)
 
@@ -224,9 +258,12 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
 
     def _takes(self, room: nio.MatrixRoom, event: Any) -> bool:
         """Live events from others only: the backlog and the bot's own events are left."""
-        return (
-            self.is_live(room.room_id) and event.sender != self.user_id and self._inbox is not None
-        )
+        return self.is_live(room.room_id) and self._fresh(event)
+
+    def _fresh(self, event: Any) -> bool:
+        """From someone else, to be answered: not the bot's own, not too old (position.py)."""
+        ours = event.sender == self.user_id or self._inbox is None
+        return not ours and self.continuity.fresh(event)
 
     async def _on_unknown(self, room: nio.MatrixRoom, event: nio.UnknownEvent) -> None:
         """Poll responses (plain, or decrypted by nio) go to the poll half."""
@@ -275,7 +312,7 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
             if (
                 event.membership != "join"
                 or event.prev_membership == "join"
-                or not self.is_live(room.room_id)
+                or not self._takes(room, event)
                 or self._inbox is None
             ):
                 return
@@ -321,40 +358,6 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
         event_id = await self._send_content(chat.id, notice_content(message), transaction_id(key))
         return SentRef(chat, event_id)
 
-    async def send_poll(self, chat: ChatRef, poll: PollSpec, *, key: str | None = None) -> SentPoll:
-        self._check_private(chat)
-        return await self._polls.send_poll(chat, poll, key=key)
-
-    async def close_poll(self, sent: SentPoll, result: Rich, *, key: str | None = None) -> None:
-        await self._polls.close_poll(sent, result, key=key)
-
-    async def fetch_poll_votes(self, sent: SentPoll) -> list[PollVote]:
-        return await self._polls.fetch_poll_votes(sent)
-
-    async def send_file(
-        self,
-        chat: ChatRef,
-        filename: str,
-        data: bytes,
-        mime: str,
-        caption: Rich | None = None,
-        *,
-        key: str | None = None,
-    ) -> SentRef:
-        self._check_private(chat)
-        return await self._media.send_file(chat, filename, data, mime, caption, key=key)
-
-    async def send_with_buttons(
-        self,
-        chat: ChatRef,
-        message: Rich,
-        buttons: tuple[Button, ...],
-        *,
-        key: str | None = None,
-    ) -> SentRef:
-        self._check_private(chat)
-        return await self._media.send_with_buttons(chat, message, buttons, key=key)
-
     async def send_direct(
         self, account: AccountRef, message: Rich, *, key: str | None = None
     ) -> SentRef:
@@ -366,31 +369,3 @@ class MatrixTransport(MatrixDoors, MatrixEdits, BaseTransport):
 
     async def _send_content(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
         return await self.send_event(room_id, "m.room.message", content, tx_id)
-
-    async def send_event(
-        self,
-        room_id: str,
-        event_type: str,
-        content: dict[str, Any],
-        tx_id: str,
-        *,
-        done: Callable[[Any], bool] | None = None,
-    ) -> str:
-        return await self.sender.send_event(room_id, event_type, content, tx_id, done=done)
-
-    def busy(self) -> AbstractAsyncContextManager[None]:
-        return self.sender.busy()
-
-    async def retrying(
-        self,
-        call: Callable[[], Awaitable[Any]],
-        expected: type,
-        what: str,
-        *,
-        budget: float | None = None,
-        done: Callable[[Any], bool] | None = None,
-    ) -> Any:
-        return await self.sender.retrying(call, expected, what, budget=budget, done=done)
-
-    async def wait_for_room(self, room_id: str, until: Callable[[], bool] | None = None) -> None:
-        await self.syncer.wait_for_room(room_id, until)

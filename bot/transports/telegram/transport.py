@@ -22,13 +22,11 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import (
     CallbackQuery,
     Message,
     Update,
-    User,
 )
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import (
@@ -63,8 +61,9 @@ from bot.transports.telegram.flood import GROUP, SlidingWindowLimiter
 from bot.transports.telegram.incoming import to_incoming
 from bot.transports.telegram.menus import DEFAULT_MENU_LANGUAGE, publish_menus
 from bot.transports.telegram.send import TelegramApp
+from bot.transports.telegram.startup import check_bot_settings, webhook_options
 from bot.transports.telegram.topics import TelegramTopics
-from bot.transports.telegram.webhook import Webhook, serve_webhook
+from bot.transports.telegram.webhook import Webhook, register_webhook, route_webhook
 from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
@@ -128,6 +127,13 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
     # --- life cycle --------------------------------------------------------------------
 
     async def start(self, inbox: Inbox) -> None:
+        """Connect and receive (one process; several: `open` on each, `lead` on the leader)."""
+        await self.open(inbox)
+        await self.lead()
+
+    async def open(self, inbox: Inbox) -> None:
+        """Connect and be able to send; in webhook mode on the bot's web server, also take
+        the updates Telegram posts there (any process may: updates are stateless)."""
         if self.settings.mode == "webhook":
             # load_settings refuses this already; settings built in code are checked here.
             check_webhook_secret(self.settings.webhook_secret.reveal())
@@ -138,6 +144,9 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
             .token(self.settings.token.reveal())
             .job_queue(None)  # scheduling is the bot's own (APScheduler, rebuilt from tables)
         )
+        if self.settings.base_url:  # a self-hosted Bot API server (or a test's)
+            base = self.settings.base_url.rstrip("/")
+            builder = builder.base_url(base + "/bot").base_file_url(base + "/file/bot")
         if self.rate_limits:
             builder = builder.rate_limiter(
                 self.rate_limiter
@@ -182,13 +191,19 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
                 "telegram.token: Telegram rejected the bot token; copy it again from @BotFather"
             ) from None
         self._me = app.bot.bot
-        self._check_bot_settings(self._me)
+        check_bot_settings(self._me)
         await app.start()
+        if self.settings.mode == "webhook" and self._web is not None:
+            self._webhook = route_webhook(app, self.settings, self._web)
+
+    async def lead(self) -> None:
+        """The leader's part: long polling, or telling Telegram the webhook's address."""
+        app = self.application
         updater = app.updater
         if updater is None:
             raise RuntimeError("the Telegram application was built without an updater")
-        if self.settings.mode == "webhook" and self._web is not None:
-            self._webhook = await serve_webhook(app, self.settings, self._web, ALLOWED_UPDATES)
+        if self._webhook is not None:
+            await register_webhook(app, self.settings, ALLOWED_UPDATES)
         elif self.settings.mode == "webhook":
             await updater.start_webhook(**self._webhook_options())
         else:
@@ -198,44 +213,19 @@ class TelegramTransport(TelegramTopics, TelegramDoors, TelegramEdits):
         log.info(
             "telegram: receiving via %s as @%s (id %s)",
             self.settings.mode,
-            self._me.username,
-            self._me.id,
+            self._me.username if self._me is not None else "?",
+            self._me.id if self._me is not None else "?",
         )
 
     def _webhook_options(self) -> dict[str, Any]:
-        """Listen where the settings say; the URL path comes from the public URL (never
-        from the token, which would then show up in proxy logs)."""
-        secret = self.settings.webhook_secret.reveal()
-        return {
-            "listen": self.settings.webhook_listen,
-            "port": self.settings.webhook_port,
-            "url_path": urlsplit(self.settings.webhook_url).path.lstrip("/"),
-            "webhook_url": self.settings.webhook_url,
-            "secret_token": secret,
-            "allowed_updates": list(ALLOWED_UPDATES),
-        }
+        return webhook_options(self.settings, ALLOWED_UPDATES)
 
-    def _check_bot_settings(self, me: User) -> None:
-        """Say at start-up what the BotFather settings mean for this bot; warn only where
-        something it needs is missing."""
-        if not me.can_join_groups:
-            log.warning(
-                "telegram: @%s cannot be added to groups. Fix it in @BotFather: /setjoingroups "
-                "(or /mybots -> @%s -> Bot Settings -> Allow Groups? -> Turn groups on).",
-                me.username,
-                me.username,
-            )
-        if me.can_read_all_group_messages:
-            log.info(
-                "telegram: privacy mode is off: the bot receives every group message but acts "
-                "only on commands. Turning it on is recommended (@BotFather: /setprivacy -> "
-                "Enable; then remove and re-add the bot in each group)."
-            )
-        else:
-            log.info(
-                "telegram: privacy mode is on: in groups the bot sees commands and service "
-                "messages only, which is all it needs."
-            )
+    async def unlead(self) -> None:
+        """No longer the leader: stop polling at once (a webhook on the bot's own web
+        server stays: every process takes its updates)."""
+        app = self._app
+        if app is not None and app.updater is not None and app.updater.running:
+            await app.updater.stop()
 
     async def stop_receiving(self) -> None:
         """Take no new updates; commands already received may still send their replies."""

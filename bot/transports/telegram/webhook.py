@@ -55,13 +55,8 @@ def webhook_path(settings: TelegramSettings) -> str:
     return urlsplit(settings.webhook_url).path or "/"
 
 
-async def serve_webhook(
-    app: TelegramApp,
-    settings: TelegramSettings,
-    web: WebServer,
-    allowed_updates: Sequence[str],
-) -> Webhook:
-    """Route the webhook's path on `web`, then tell Telegram where to send updates."""
+def route_webhook(app: TelegramApp, settings: TelegramSettings, web: WebServer) -> Webhook:
+    """Take the updates Telegram posts to the webhook's path on `web` (every process)."""
     hook = Webhook(app, settings)
     log.info(
         "telegram: webhook served by the bot's web server on %s:%s (telegram.webhook_listen "
@@ -70,9 +65,15 @@ async def serve_webhook(
         web.port,
     )
     web.add("POST", webhook_path(settings), hook)
+    return hook
+
+
+async def register_webhook(
+    app: TelegramApp, settings: TelegramSettings, allowed_updates: Sequence[str]
+) -> None:
+    """Tell Telegram where to send updates (the leader, once it leads)."""
     await app.bot.set_webhook(
         url=settings.webhook_url,
         secret_token=settings.webhook_secret.reveal(),
         allowed_updates=list(allowed_updates),
     )
-    return hook
