@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.clock import ManualClock
-from bot.config import Settings
+from bot.config import Secret, Settings
 from bot.core import ChatRef, SentRef
 from bot.outbox_queue import LeaderRouted
 from bot.rich import text
@@ -48,7 +48,13 @@ async def setting(
         tmp_path, synapse, account, admins=(f"matrix:{human.user_id}", "fake:admin")
     )
     try:
-        yield human, dataclasses.replace(settings, database_url=postgres_url), synapse
+        yield (
+            human,
+            dataclasses.replace(
+                settings, database_url=postgres_url, secret_key=Secret("shared-secret")
+            ),
+            synapse,
+        )
     finally:
         await human.close()
 
