@@ -52,6 +52,7 @@ from storage.notify import OUTBOX, OUTBOX_DONE, notify
 
 if TYPE_CHECKING:
     from bot.context import Services
+    from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -143,20 +144,16 @@ class LeaderRouted(BaseTransport):
         await self.open(inbox)
         await self.lead()
 
+    def use_database(self, db: Database) -> None:
+        self.real.use_database(db)  # Matrix keeps its sync position there for the next leader
+
     async def open(self, inbox: Inbox) -> None:
         self._inbox = inbox
-        opening = getattr(self.real, "open", None)
-        if opening is not None:
-            await opening(inbox)
+        await self.real.open(inbox)
 
     async def lead(self) -> None:
         """Elected: the real transport runs here from now on, and the drain with it."""
-        leading = getattr(self.real, "lead", None)
-        if leading is not None:
-            await leading()
-        else:
-            assert self._inbox is not None, "open() first"
-            await self.real.start(self._inbox)
+        await self.real.lead()
         self.live = True
         await self.drain.start()
 
@@ -164,8 +161,7 @@ class LeaderRouted(BaseTransport):
         """No longer the leader: calls go to the queue again, for the next leader."""
         await self.drain.stop()
         self.live = False
-        unleading = getattr(self.real, "unlead", None)
-        await (unleading() if unleading is not None else self.real.stop_receiving())
+        await self.real.unlead()
 
     async def stop_receiving(self) -> None:
         await self.drain.stop()

@@ -225,3 +225,19 @@ async def test_a_call_given_up_for_want_of_a_leader_is_queued_again_when_retried
         for bot in (leader, replica):
             await bot.app.services.listener.stop()
             await bot.close()
+
+
+def test_the_router_stands_in_for_every_method_of_the_transport_protocol() -> None:
+    """A protocol method the router inherits instead of passing on is silently lost on the
+    leader (`use_database` was: the new leader's Matrix kept no sync position, and the
+    messages of a failover's gap were never answered)."""
+    from bot.core import BaseTransport
+    from bot.outbox_queue import LeaderRouted
+
+    protocol = {
+        name
+        for name, member in vars(BaseTransport).items()
+        if callable(member) and not name.startswith("_")
+    }
+    missing = sorted(name for name in protocol if name not in vars(LeaderRouted))
+    assert missing == []
