@@ -74,7 +74,9 @@ async def prepare(url: str, scale: Scale, rounds: int = ROUNDS) -> Bench:
         reminder_id = seeded.reminders[i]
         now = services.now()
         rows = await services.db.run(
-            lambda s: deliveries.claim(s, reminder_id, now, timedelta(minutes=5))
+            lambda s: deliveries.claim(
+                s, reminder_id, now, timedelta(minutes=5), owner=services.node_id
+            )
         )
         assert rows is not None and len(rows.deliveries) > 50, reminder_id
 

@@ -7,10 +7,17 @@ over. So that the new one answers what arrived in between, and nothing twice:
   cut short by a crash is read again by the next leader;
 - a new leader's first sync starts there and answers its events that are younger than
   `RESUME_WINDOW` (older ones were asked too long ago to be answered now);
-- an event read again whose reply already went out is answered with the same
-  transaction id (reply keys come from the event id, text.py `transaction_id`): the
-  homeserver drops the repeat, since all processes log in as one device with one access
-  token (credentials beside the store on a shared volume, or `matrix.access_token`).
+- a command read again whose reply already went out is not handled again: the resumed
+  sync also brings the bot's own events, each with the transaction id it was sent with
+  (all processes log in as one device with one access token: credentials beside the
+  store on a shared volume, or `matrix.access_token`), and a reply's id comes from the
+  command's event id (text.py `transaction_id`), so `answered` tells which commands were
+  answered. Handling one twice would do its work twice (a second poll), not only reply;
+- a reply that went out while its command is handled again anyway (no reply yet seen,
+  e.g. a crash between the homeserver's answer and the sync) keeps its transaction id,
+  and the homeserver drops the repeat;
+- a clean stop saves the position of everything handled, so a rolling restart reads
+  nothing again.
 Without a position (the first start ever, or one process without `Positions`) the
 backlog stays unanswered as before.
 """
@@ -128,20 +135,37 @@ class Continuity:
             log.warning("matrix: could not save the sync position (%s)", type(exc).__name__)
 
     async def stop(self) -> None:
-        """Stop saving. No last write: the saved position is at most SAVE_EVERY behind,
-        and the few events after it are read again and answered with the same
-        transaction ids (dropped by the homeserver). A write under way gets STOP_SAVE."""
+        """Stop saving, after a last write of what is handled (at most STOP_SAVE seconds:
+        SIGTERM must end the process within 2 s; a position left behind only means that
+        the next leader reads a few events again and skips the answered ones)."""
         saver, self._saver = self._saver, None
         if saver is not None:
             saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await saver
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._save_finished(wait=False), timeout=STOP_SAVE)
         if self._writing is not None and not self._writing.done():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._writing), timeout=STOP_SAVE)
         self._batch = []
         self._done.clear()
         self.cutoff_ms = None
+
+
+def answered(resp: Any, bot_user_id: str) -> set[str]:
+    """The transaction ids of the bot's own events in a sync response (the homeserver
+    shows them to the device that sent them): which replies went out already."""
+    found: set[str] = set()
+    for room in getattr(getattr(resp, "rooms", None), "join", {}).values():
+        for event in room.timeline.events:
+            if getattr(event, "sender", None) != bot_user_id:
+                continue
+            unsigned = (getattr(event, "source", None) or {}).get("unsigned") or {}
+            txn = unsigned.get("transaction_id")
+            if isinstance(txn, str):
+                found.add(txn)
+    return found
 
 
 def _finished(work: Awaitable[Any]) -> bool:

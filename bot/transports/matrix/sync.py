@@ -52,7 +52,7 @@ class Syncer:
     def running(self) -> bool:
         return self.task is not None
 
-    async def first_sync(self, *, resume: bool = False) -> None:
+    async def first_sync(self, *, resume: bool = False) -> nio.SyncResponse:
         """The backlog: read for state (the caller answers none of it), or, `resume`d
         from the shared position (position.py), with the events since then."""
         store = self.client.store
@@ -64,7 +64,7 @@ class Syncer:
             resp = await self.client.sync(timeout=0, sync_filter=wanted, full_state=True)
             if isinstance(resp, nio.SyncResponse):
                 self.save_token()
-                return
+                return resp
             failures += 1
             if http_status(resp) == 400 and self.client.loaded_sync_token:
                 # A token from before a homeserver reset: start over (the backlog is

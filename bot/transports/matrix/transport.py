@@ -35,6 +35,7 @@ from bot.core import (
     ChatRef,
     DirectMessageUnavailable,
     Inbox,
+    IncomingMessage,
     MemberJoined,
     SentRef,
     UserRef,
@@ -50,7 +51,7 @@ from bot.transports.matrix.keys import RoomKeys
 from bot.transports.matrix.login import log_in
 from bot.transports.matrix.media_io import MatrixMedia
 from bot.transports.matrix.poll_io import MatrixPolls
-from bot.transports.matrix.position import Continuity
+from bot.transports.matrix.position import Continuity, answered
 from bot.transports.matrix.private import PrivateRooms
 from bot.transports.matrix.receive import chat_ref, incoming, member, user_ref
 from bot.transports.matrix.send import SEND_BUDGET, RoomSender
@@ -106,6 +107,7 @@ class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
         self._callbacks_registered = False
         self.syncer = Syncer(self.client, settings)
         self.continuity = Continuity()
+        self._held: list[IncomingMessage] = []  # commands of a resumed first sync
         self.syncer.on_restart = self._not_resuming
         self.sender = RoomSender(self.client, send_budget)
         self._invites = Invites(self, settings.allowed_inviters)
@@ -156,17 +158,35 @@ class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
         await log_in(self.client, self.settings)
         shared = await self.continuity.resume_from()
         if shared:
-            self.client.loaded_sync_token = shared
-            self.client.next_batch = shared  # not this process's own, older one
+            self.client.loaded_sync_token = shared  # not this process's own, older one
+            # Not `next_batch`: nio drops a sync response whose next_batch equals its own,
+            # so a quiet room's resumed first sync would be dropped whole (no rooms at all).
+            self.client.next_batch = None
             self._live = True  # answer the gap, see is_live
-        await self.syncer.first_sync(resume=bool(shared))
-        self.continuity.batch_done(self.client.next_batch)
+        first = await self.syncer.first_sync(resume=bool(shared))
         self.continuity.cutoff_ms = None
+        await self._handle_resumed(first)
+        self.continuity.batch_done(self.client.next_batch)
         self._live_rooms = set(self.client.rooms)
         self._live = True
         await housekeeping(self.client)
         self.syncer.start(self._after_sync)
         log.info("matrix: logged in as %s (device %s)", self.user_id, self.client.device_id)
+
+    async def _handle_resumed(self, first: nio.SyncResponse) -> None:
+        """The commands of a resumed first sync, held until the whole sync was read: those
+        whose reply is among the bot's own events were answered before and are skipped."""
+        held, self._held = self._held, []
+        if not held:
+            return
+        done = answered(first, self.user_id)
+        for message in held:
+            first_reply = f"reply:{message.chat.key}:{message.message_id}:0"
+            if transaction_id(first_reply) in done:
+                log.info("matrix: %s was answered before the takeover", message.message_id)
+                continue
+            assert self._inbox is not None
+            self.continuity.track(await self._inbox.message(message))
 
     def _not_resuming(self) -> None:
         self._live = False
@@ -245,6 +265,9 @@ class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
                 self.client.staged(event.event_id)
             if message is not None and self._inbox is not None:
                 message = dataclasses.replace(message, chat=self.chat_ref(room))
+                if self.continuity.cutoff_ms is not None:  # a resumed first sync: see lead
+                    self._held.append(message)
+                    return
                 self.continuity.track(await self._inbox.message(message))
         except Exception:
             log.exception("matrix: could not take message %s", event.event_id)
