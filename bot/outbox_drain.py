@@ -127,8 +127,8 @@ class Drain:
             method, args, kwargs = load_call(payload)
             if method not in ALLOWED:
                 raise ValueError(f"not a queued call: {method[:40]}")
-            if method in KEYED:
-                kwargs["key"] = key or f"outbox:{row_id}"
+            if method in KEYED:  # the caller's whole key (the row's may be shortened)
+                kwargs["key"] = kwargs.get("key") or key or f"outbox:{row_id}"
             result: Any = await getattr(self._real, method)(*args, **kwargs)
         except asyncio.CancelledError:
             raise
