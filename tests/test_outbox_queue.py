@@ -143,6 +143,37 @@ async def test_two_calls_whose_long_keys_differ_only_at_the_end_are_both_made(
     assert [status for status, _ in await rows(leader)] == ["sent", "sent"]
 
 
+async def test_a_call_that_never_returns_at_the_leader_is_given_up(
+    pair: tuple[BotHarness, BotHarness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call that hangs at the leader (nio retries a timed-out request without end)
+    would hold its row `sending` and a drain slot forever (eight such and nothing from a
+    replica reaches Matrix any more): it is given up after the time its caller waits."""
+    import bot.outbox_queue
+
+    leader, replica = pair
+    monkeypatch.setattr(bot.outbox_queue, "SENDING_WAIT", 1.5)
+    replica.app.services.transports["matrix"].queue.wait = 0.5
+    leader.app.services.transports["matrix"].drain.call_budget = 0.5
+    fake = leader.transports["matrix"]
+    plain_send = fake.send
+
+    async def send(chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        if key == "hangs":
+            await asyncio.Event().wait()
+        return await plain_send(chat, message, key=key)
+
+    fake.send = send  # type: ignore[method-assign]
+    routed = replica.app.services.transports["matrix"]
+    room = ChatRef("matrix", "!raum:localhost")
+
+    with pytest.raises(QueuedSendError):
+        await routed.send(room, text("Hängt"), key="hangs")
+
+    assert await rows(leader) == [("failed", "hangs")]
+    assert await routed.send(room, text("Geht"), key="next") == SentRef(room, "1")
+
+
 async def test_errors_come_back_as_the_transport_raised_them(
     pair: tuple[BotHarness, BotHarness],
 ) -> None:
