@@ -130,7 +130,7 @@ class Leadership:
         self._said_standby = False
         log.info("leading (node %s)", self.node_id)
         self.leading = True
-        lead = asyncio.create_task(self._lead(), name="leader-duties")
+        lead: asyncio.Future[None] = asyncio.ensure_future(self._lead())
         try:
             while not lead.done():
                 await asyncio.wait({lead}, timeout=self.check_every)
