@@ -137,8 +137,8 @@ class App:
         self.services.leading = True
         self.services.timers.start()
         for transport in self.transports:
+            self._receiving.append(transport)  # first: a lead cut short is stopped too
             await transport.lead()
-            self._receiving.append(transport)
             try:
                 await transport.publish_menus(self._menus)
             except Exception:

@@ -125,10 +125,23 @@ class Leadership:
         return won
 
     async def _elected(self) -> None:
+        """Take the duties up, checking the lock meanwhile: the start-up steps may take
+        minutes, and a leader that lost the lock in the middle must stop then, not after."""
         self._said_standby = False
         log.info("leading (node %s)", self.node_id)
         self.leading = True
-        await self._lead()
+        lead: asyncio.Future[None] = asyncio.ensure_future(self._lead())
+        try:
+            while not lead.done():
+                await asyncio.wait({lead}, timeout=self.check_every)
+                if not lead.done() and not await self._still_held():
+                    log.warning("lost the leader lock while taking over: stopping the duties")
+                    raise ConnectionError("the leader lock was lost while taking over")
+            lead.result()
+        finally:
+            if not lead.done():
+                lead.cancel()
+                await asyncio.gather(lead, return_exceptions=True)
 
     async def _lost(self) -> None:
         if self.leading:

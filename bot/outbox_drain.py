@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0  # a look at the queue at least this often
 PARALLEL = 8  # calls made at once
 KEEP_DONE = timedelta(days=1)  # done rows are deleted after this
+# A call not done after this long is given up (`failed`): its caller stopped waiting
+# (bot/outbox_queue.py: QUEUE_WAIT + SENDING_WAIT), and nio retries a timed-out request
+# without end, so a hung call would hold its row and a drain slot for good.
+CALL_BUDGET = 110.0
 
 
 class Drain:
@@ -45,6 +49,7 @@ class Drain:
         self._task: asyncio.Task[None] | None = None
         self._busy: set[int] = set()
         self.made = 0  # calls made (sent or failed), for tests and logs
+        self.call_budget = CALL_BUDGET
         services.listener.on(OUTBOX, lambda _payload: self.wake())
         services.listener.on_connect(self.wake)
 
@@ -127,9 +132,10 @@ class Drain:
             method, args, kwargs = load_call(payload)
             if method not in ALLOWED:
                 raise ValueError(f"not a queued call: {method[:40]}")
-            if method in KEYED:
-                kwargs["key"] = key or f"outbox:{row_id}"
-            result: Any = await getattr(self._real, method)(*args, **kwargs)
+            if method in KEYED:  # the caller's whole key (the row's may be shortened)
+                kwargs["key"] = kwargs.get("key") or key or f"outbox:{row_id}"
+            async with asyncio.timeout(self.call_budget):
+                result: Any = await getattr(self._real, method)(*args, **kwargs)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

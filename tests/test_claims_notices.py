@@ -15,6 +15,7 @@ import pytest
 from bot.context import Services
 from bot.core import ChatRef, SentRef
 from bot.rich import Rich
+from handlers.nudges import claims
 from handlers.nudges.schedule import nudge_due, nudge_job
 from storage.leases import LEASE
 from storage.notices import rows
@@ -113,3 +114,48 @@ async def test_a_datepoll_started_on_another_process_gets_its_nudge_planned_by_t
     assert leader.due(nudge_job("datepoll", poll_id)) is None
     await run_hooks(pair.a.app.services, start=False)
     assert leader.due(nudge_job("datepoll", poll_id)) == NUDGE_AT
+
+
+class Slow(FakeTransport):
+    """Once `armed`, waits in every private message until `go` is set (a slow network)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+        self.waiting, self.go = asyncio.Event(), asyncio.Event()
+
+    async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        if chat.is_direct and self.armed:
+            self.waiting.set()
+            await self.go.wait()
+        return await super().send(chat, message, key=key)
+
+
+async def test_a_notice_slow_to_send_keeps_its_lease(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A nudge whose send takes longer than the lease (a Matrix send retrying for a
+    minute) stays with its sender: the leader's rescan at B does not send it again."""
+    monkeypatch.setattr(claims, "RENEW_EVERY", 0.05)
+    a = await BotHarness.create(database_url, transport=Slow())
+    b = await BotHarness.create(database_url)
+    try:
+        ag2 = await with_members(a)
+        b.app.services.clock = ag2.clock
+        _sid, poll_id = await start_datepoll(ag2)
+        ag2.clock.set(NUDGE_AT)
+        slow = a.transport
+        assert isinstance(slow, Slow)
+        slow.armed = True
+        task = asyncio.create_task(nudge_due(a.app.services, "datepoll", poll_id))
+        await asyncio.wait_for(slow.waiting.wait(), 10)
+        for _ in range(3):  # 60 s pass while A is still sending (and renewing)
+            ag2.clock.advance(seconds=LEASE.total_seconds() * 2 / 3)
+            await asyncio.sleep(0.3)
+            await run_hooks(b.app.services, start=False)
+        slow.go.set()
+        await task
+        assert sorted(nudges_to(a) + nudges_to(b)) == ["dm-ben", "dm-carl"]
+    finally:
+        await a.close()
+        await b.close()

@@ -15,7 +15,9 @@ import pytest
 from bot.context import Services
 from bot.core import ChatRef, SentRef
 from bot.rich import Rich
+from handlers.polls import lifecycle
 from handlers.polls.lifecycle import close_due
+from storage.leases import LEASE
 from tests.support.fake import BotHarness, Chat, FakeTransport
 from tests.support.poll_chat import START, Clock, poll_row, setup_ag, start_poll
 
@@ -104,3 +106,27 @@ async def test_the_rescan_plans_the_close_of_a_poll_started_on_another_process(
     assert pair.a.app.services.timers.due(job) is None
     await rescan(pair.a.app.services)
     assert pair.a.app.services.timers.due(job) == START + timedelta(hours=1)
+
+
+async def test_a_result_slow_to_post_keeps_its_lease(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result that takes longer than the lease to post (a Telegram group's flood
+    window of 20 a minute, a Matrix send retrying for a minute) stays with its poster:
+    the leader's rescan at B must not post it a second time."""
+    monkeypatch.setattr(lifecycle, "END_RENEW_EVERY", 0.05)
+    short_id = await start_poll(pair.group, "anna", WANN)
+    poll = await poll_row(pair.a, short_id)
+    pair.clock.advance(hours=1)
+    pausing = pair.a.transport
+    assert isinstance(pausing, Pausing)
+    pausing.armed = True
+    closing = asyncio.create_task(close_due(pair.a.app.services, poll.id))
+    await asyncio.wait_for(pausing.paused.wait(), 10)
+    for _ in range(3):  # 60 s pass while A is still posting (and renewing)
+        pair.clock.advance(seconds=LEASE.total_seconds() * 2 / 3)
+        await asyncio.sleep(0.3)
+        await rescan(pair.b.app.services)
+    pausing.go.set()
+    await closing
+    assert results(pair.a, pair.b) == Counter({"ag2-gruppe": 1, "ag2-zweitgruppe": 1})

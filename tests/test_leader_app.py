@@ -117,3 +117,42 @@ async def test_a_stop_while_taking_over_ends_even_if_a_duty_swallows_the_cancel(
     finally:
         await first.app.stop()
         await second.app.stop()
+
+
+async def test_a_leader_cut_off_while_taking_over_steps_down_without_finishing_it(
+    postgres_url: str,
+) -> None:
+    """The start-up steps can take minutes (resuming every interrupted send). A leader
+    whose lock session ends meanwhile stops at once, as it does later: otherwise the
+    standby leads too, and both receive, for as long as the steps run."""
+    first = await BotHarness.create(postgres_url)
+    second = await BotHarness.create(postgres_url)
+    entered = asyncio.Event()
+
+    async def slow(_services: Services) -> None:
+        entered.set()
+        await asyncio.sleep(30)
+
+    first.app.services.registry.start_hooks.append(slow)
+    try:
+        starting = asyncio.create_task(first.app.start())
+        await asyncio.wait_for(entered.wait(), 10)
+        await second.app.start()
+        one, two = first.app.services, second.app.services
+        assert (one.leading, two.leading) == (True, False)
+        leadership = first.app.leadership
+        assert leadership is not None and leadership._conn is not None
+        admin = await asyncpg.connect(asyncpg_dsn(postgres_url))
+        try:
+            pid = leadership._conn.get_server_pid()
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+        stepped_down = await until(lambda: not one.leading, within=10)
+        assert not one.timers.running
+        await until(lambda: two.leading, within=5)
+        assert stepped_down < 3.0, stepped_down
+        await asyncio.wait_for(starting, 5)
+    finally:
+        await first.app.stop()
+        await second.app.stop()

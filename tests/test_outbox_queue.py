@@ -21,7 +21,7 @@ from bot.clock import ManualClock
 from bot.core import ChatRef, SentRef
 from bot.outbox_codec import QueuedSendError
 from bot.outbox_queue import LeaderRouted
-from bot.rich import text
+from bot.rich import Rich, text
 from storage.cluster.models import OutboxMessage
 from tests.support.fake import BotHarness, FakeTransport
 
@@ -111,6 +111,67 @@ async def test_a_call_keyed_twice_is_made_once(pair: tuple[BotHarness, BotHarnes
     assert first == second == SentRef(room, "1")
     assert [s.text for s in leader.transports["matrix"].sent] == ["Hallo"]
     assert await rows(leader) == [("sent", "k1")]
+
+
+async def test_two_calls_whose_long_keys_differ_only_at_the_end_are_both_made(
+    pair: tuple[BotHarness, BotHarness],
+) -> None:
+    """A room of a homeserver with a long name: the keys of a command's two replies
+    (`reply:<chat>:<event>:1` and `:2`) are longer than a send key's column and differ
+    only at their end; the second is a message of its own, not the first one again."""
+    leader, replica = pair
+    routed = replica.app.services.transports["matrix"]
+    room = ChatRef("matrix", "!AbCdEfGhIjKlMnOpQr:" + "verein-" * 25 + "example.org")
+    event = "$" + "e" * 43
+    keys = [f"reply:{room.key}:{event}:{n}" for n in (1, 2)]
+    fake = leader.transports["matrix"]
+    made: list[str | None] = []
+    plain_send = fake.send
+
+    async def send(chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        made.append(key)
+        return await plain_send(chat, message, key=key)
+
+    fake.send = send  # type: ignore[method-assign]
+
+    first = await routed.send(room, text("Eins"), key=keys[0])
+    second = await routed.send(room, text("Zwei"), key=keys[1])
+
+    assert [s.text for s in fake.sent] == ["Eins", "Zwei"]
+    assert made == keys, "the leader sends with the caller's whole key (its transaction id)"
+    assert first != second
+    assert [status for status, _ in await rows(leader)] == ["sent", "sent"]
+
+
+async def test_a_call_that_never_returns_at_the_leader_is_given_up(
+    pair: tuple[BotHarness, BotHarness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call that hangs at the leader (nio retries a timed-out request without end)
+    would hold its row `sending` and a drain slot forever (eight such and nothing from a
+    replica reaches Matrix any more): it is given up after the time its caller waits."""
+    import bot.outbox_queue
+
+    leader, replica = pair
+    monkeypatch.setattr(bot.outbox_queue, "SENDING_WAIT", 1.5)
+    replica.app.services.transports["matrix"].queue.wait = 0.5
+    leader.app.services.transports["matrix"].drain.call_budget = 0.5
+    fake = leader.transports["matrix"]
+    plain_send = fake.send
+
+    async def send(chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
+        if key == "hangs":
+            await asyncio.Event().wait()
+        return await plain_send(chat, message, key=key)
+
+    fake.send = send  # type: ignore[method-assign]
+    routed = replica.app.services.transports["matrix"]
+    room = ChatRef("matrix", "!raum:localhost")
+
+    with pytest.raises(QueuedSendError):
+        await routed.send(room, text("Hängt"), key="hangs")
+
+    assert await rows(leader) == [("failed", "hangs")]
+    assert await routed.send(room, text("Geht"), key="next") == SentRef(room, "1")
 
 
 async def test_errors_come_back_as_the_transport_raised_them(

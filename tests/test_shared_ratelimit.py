@@ -100,6 +100,28 @@ async def test_concurrent_commands_on_two_bots_take_each_token_once(
     assert sorted(replies) == sorted([AGS] * 5 + [SLOW_DOWN])
 
 
+async def test_two_hosts_whose_clocks_differ_by_20_s_limit_a_flood_once(
+    postgres_url: str,
+) -> None:
+    """The buckets are refilled by the processes' clocks. With the second host 20 s
+    ahead, a flood split across both must not get 20 s of refill (here: the full
+    burst) at every switch from one to the other: `at` never goes back."""
+    behind, ahead = Clock(), Clock()
+    ahead.advance(20)
+    one = await limited_bot(postgres_url, behind)
+    two = await limited_bot(postgres_url, ahead)
+    try:
+        replies = [r.split("\n")[0] for r in await one.group().say("mallory", "/ags")]
+        for i in range(39):
+            bot = (two, one)[i % 2]
+            replies += [r.split("\n")[0] for r in await bot.group().say("mallory", "/ags")]
+        # The first switch to the host ahead refills 20 s (the one token spent), once.
+        assert replies == [AGS] * 6 + [SLOW_DOWN]
+    finally:
+        await one.close()
+        await two.close()
+
+
 async def test_anonymous_admins_share_one_bucket_per_chat_across_bots(
     two_bots: tuple[BotHarness, BotHarness, Clock],
 ) -> None:

@@ -32,7 +32,9 @@ from storage.notices.models import NoticeKind, NoticeStatus
 
 if TYPE_CHECKING:
     from bot.context import Services
-    from bot.outbox import Reader
+    from bot.core import SentRef
+    from bot.outbox import Audience, Reader
+    from storage.meetings.occurrences import OccurrenceView
 
 feature = c.Feature("datepoll-notices")
 PARALLEL = 8
@@ -120,32 +122,43 @@ async def _deliver(services: Services, notice_id: int, resume: bool, free_only: 
             ),
         )
 
-    # The person's networks in turn; an error other than "cannot be written to
-    # privately" is raised: `deliver` tries again with backoff.
-    written = await claims.write_privately(
-        services, notice_id, found.accounts, found.language, text, errors_raise=True
-    )
+    async with claims.keeping(services, notice_id):  # until it is marked
+        # The person's networks in turn; an error other than "cannot be written to
+        # privately" is raised: `deliver` tries again with backoff.
+        written = await claims.write_privately(
+            services, notice_id, found.accounts, found.language, text, errors_raise=True
+        )
+        if written.status is NoticeStatus.SENDING:
+            pass  # held below, after the renewals (they would shorten the hold)
+        elif written.audience is None or written.sent is None:
+            await _mark(services, notice_id, NoticeStatus.FAILED)
+            return
+        else:
+            await _send_ics(services, notice_id, meeting, written.audience, written.sent)
+            await _record_sent(services, notice_id)
     if written.status is NoticeStatus.SENDING:
         log.warning("notice %d: no running network reaches the person; kept", notice_id)
         await claims.hold(services, notice_id)
         return
-    if written.audience is None or written.sent is None:
-        await _mark(services, notice_id, NoticeStatus.FAILED)
-        return
-    reader = services.outbox.reader(written.audience)
-    transport = services.outbox.transport(written.audience)
+    log.info("notice %d (picked m%d) sent", notice_id, meeting.id)
+
+
+async def _send_ics(
+    services: Services, notice_id: int, meeting: OccurrenceView, audience: Audience, sent: SentRef
+) -> None:
+    """The meeting as a calendar file after the notice, where the network takes files."""
+    reader = services.outbox.reader(audience)
+    transport = services.outbox.transport(audience)
     if transport is not None and reader.capabilities.files:
         data = meeting_ics(reader.lang, meeting, services.now())
         await transport.send_file(
-            written.sent.chat,
+            sent.chat,
             ics_name(meeting.id),
             data,
             "text/calendar",
             reader.t("Zum Importieren in deinen Kalender."),
             key=send_key(notice_id) + ":ics",
         )
-    await _record_sent(services, notice_id)
-    log.info("notice %d (picked m%d) sent", notice_id, meeting.id)
 
 
 async def _mark(services: Services, notice_id: int, status: NoticeStatus) -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.core import DirectMessageUnavailable, SentRef
+from bot.lease_keeper import RENEW_EVERY, kept
 from bot.outbox import Audience, Text
 from handlers.people import account_ref
+from storage.leases import LEASE
 from storage.models import Account
 from storage.notices import rows
 from storage.notices.models import NoticeStatus
@@ -51,6 +54,17 @@ async def hold(services: Services, notice_id: int) -> None:
     """Keep the notice for `HOLD` (it stays `sending`, with our lease)."""
     owner, now = services.node_id, services.now()
     await services.db.run(lambda s: rows.hold(s, notice_id, owner=owner, now=now, ttl=HOLD))
+
+
+def keeping(services: Services, notice_id: int) -> AbstractAsyncContextManager[None]:
+    """Renew our lease on the notice while the block sends it (until it is marked): a
+    send may take longer than the lease, and a rescan would then send it again."""
+
+    async def renew() -> None:
+        owner, now = services.node_id, services.now()
+        await services.db.run(lambda s: rows.hold(s, notice_id, owner=owner, now=now, ttl=LEASE))
+
+    return kept(renew, what=f"notice {notice_id}", every=RENEW_EVERY)
 
 
 async def mark(services: Services, notice_id: int, status: NoticeStatus) -> None:

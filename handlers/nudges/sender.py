@@ -82,13 +82,14 @@ async def _deliver(
         direct = person_id in await subject_rows.wants_direct(session, [person_id])
         accounts = await repo.accounts_of(session, person_id)
         language = await repo.person_language(session, person_id)
-    status = await _send(
-        services, notice_id, kind, subject_key, person_id, direct, accounts, language
-    )
-    if status is NoticeStatus.SENDING:
+    async with claims.keeping(services, notice_id):  # until it is marked
+        status = await _send(
+            services, notice_id, kind, subject_key, person_id, direct, accounts, language
+        )
+        if status is not NoticeStatus.SENDING:
+            await _record(services, notice_id, status)
+    if status is NoticeStatus.SENDING:  # after the renewals: they would shorten the hold
         await claims.hold(services, notice_id)
-    else:
-        await _record(services, notice_id, status)
     if status is NoticeStatus.FAILED:
         now = services.now()
         await services.db.run(lambda s: prefs.mark_unreachable(s, person_id, now))

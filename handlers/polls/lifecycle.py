@@ -22,15 +22,18 @@ from typing import Any
 
 from bot.commands import Feature
 from bot.context import Services
-from bot.core import ChatRef, PollSpec, SentPoll
+from bot.core import ChatRef, PollSpec, SentPoll, Transport
 from bot.i18n import Lang
+from bot.lease_keeper import RENEW_EVERY, kept
 from bot.rich import Rich, bold, code, lines
 from handlers.polls.render import chat_lang, deadline_full, prefix_of
 from handlers.polls.tally import result_text, send_chart
 from handlers.polls.views import tally_of, view_by_id
 from handlers.polls.votes import catch_up
 from storage.db import DatabaseUnavailable
+from storage.leases import LEASE
 from storage.polls import polls
+from storage.polls.ballots import Tally
 from storage.polls.models import PollMessage
 from storage.polls.view import PollView
 
@@ -146,6 +149,9 @@ async def close_poll(services: Services, poll_id: int) -> bool:
 # A chat whose end could not be posted (its network down or not running here) is kept
 # this long by its holder before it is tried again.
 END_HOLD = timedelta(minutes=5)
+# While a chat's end is posted its lease is renewed this often (a post may take longer
+# than the lease: a group's flood window, a Matrix send retrying).
+END_RENEW_EVERY = RENEW_EVERY
 
 
 async def finish_close(services: Services, poll_id: int) -> None:
@@ -174,25 +180,39 @@ async def finish_close(services: Services, poll_id: int) -> None:
             continue
         lang = chat_lang(services, chat)
         final = result_text(services, lang, view, tally, final=True)
+        renew = partial(_take, services, polls.hold_message, message.id, ttl=LEASE)
         try:
-            if message.native_id and message.network_closed_at is None:
-                await transport.close_poll(
-                    _sent(message), final, key=f"poll-close:{view.short_id}:{chat.key}"
-                )
-                await services.db.run(
-                    partial(polls.mark_message, message_id=message.id, network_closed=True)
-                )
-            if message.result_sent_at is None:
-                await transport.send(chat, final, key=f"poll-result:{view.short_id}:{chat.key}")
-                await send_chart(
-                    transport, chat, lang, view, tally, key=f"poll-chart:{view.short_id}:{chat.key}"
-                )
-                await services.db.run(
-                    partial(polls.mark_message, message_id=message.id, result=True)
-                )
+            async with kept(renew, what=f"poll {view.short_id}", every=END_RENEW_EVERY):
+                await _end_in_chat(services, transport, message, view, tally, lang, final)
         except Exception:
             log.exception("poll %s: could not end it on %s", view.short_id, chat.platform)
             await _take(services, polls.hold_message, message.id, ttl=END_HOLD)
+
+
+async def _end_in_chat(
+    services: Services,
+    transport: Transport,
+    message: PollMessage,
+    view: PollView,
+    tally: Tally,
+    lang: Lang,
+    final: Rich,
+) -> None:
+    """Close the native poll and post the result in one chat, each step marked."""
+    chat = ChatRef(message.platform, message.chat_id)
+    if message.native_id and message.network_closed_at is None:
+        await transport.close_poll(
+            _sent(message), final, key=f"poll-close:{view.short_id}:{chat.key}"
+        )
+        await services.db.run(
+            partial(polls.mark_message, message_id=message.id, network_closed=True)
+        )
+    if message.result_sent_at is None:
+        await transport.send(chat, final, key=f"poll-result:{view.short_id}:{chat.key}")
+        await send_chart(
+            transport, chat, lang, view, tally, key=f"poll-chart:{view.short_id}:{chat.key}"
+        )
+        await services.db.run(partial(polls.mark_message, message_id=message.id, result=True))
 
 
 async def _take(services: Services, step: Any, message_id: int, **more: Any) -> Any:

@@ -29,6 +29,9 @@ def _refilled(row: str) -> str:
     )
 
 
+# `at` never goes back: of two hosts whose clocks differ, the one ahead would otherwise
+# refill the difference again at every input after one of the other (a flood alternating
+# between them got the burst anew each time); so the difference counts once.
 # `prev` locks the row first: a second process taking from the same bucket waits for this
 # statement's transaction and then reads its result. It is joined into the INSERT so that
 # it runs before the update (read only in RETURNING, it would run after it and find the
@@ -45,7 +48,7 @@ SELECT :key, CAST(:burst AS float8) - 1, CAST(:now AS timestamptz), false
 FROM (SELECT 1) AS one LEFT JOIN prev ON true
 ON CONFLICT (key) DO UPDATE SET
   tokens = CASE WHEN {_refilled("b")} >= 1 THEN {_refilled("b")} - 1 ELSE {_refilled("b")} END,
-  at = CAST(:now AS timestamptz),
+  at = GREATEST(b.at, CAST(:now AS timestamptz)),
   warned = CASE WHEN {_refilled("b")} >= CAST(:burst AS float8) THEN false
                 WHEN {_refilled("b")} >= 1 THEN b.warned ELSE true END
 RETURNING (SELECT refilled FROM prev), (SELECT warned FROM prev)

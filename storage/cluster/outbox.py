@@ -3,6 +3,7 @@ network only the leader is connected to (Matrix). See bot/outbox_queue.py."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,17 @@ class Outcome:
     last_error: str | None
 
 
+def fit_key(send_key: str) -> str:
+    """The key as the column holds it: a longer one keeps its start and ends in a hash of
+    the whole key. Cut short instead, two keys differing only at the end (a command's
+    replies in a room of a homeserver with a long name) were one row: the second call
+    got the first one's result and was never made."""
+    if len(send_key) <= SEND_KEY_MAX:
+        return send_key
+    digest = hashlib.sha256(send_key.encode()).hexdigest()
+    return f"{send_key[: SEND_KEY_MAX - len(digest) - 1]}#{digest}"
+
+
 async def enqueue(
     session: AsyncSession, platform: str, payload: str, send_key: str | None, now: datetime
 ) -> int:
@@ -33,7 +45,7 @@ async def enqueue(
     gives its result again). A row under the key that failed (given up, or cancelled
     because no leader took it) is queued again with this call."""
     if send_key is not None:
-        send_key = send_key[:SEND_KEY_MAX]
+        send_key = fit_key(send_key)
         existing = await session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.send_key == send_key)
         )

@@ -1,0 +1,45 @@
+"""Keeping a lease while a send runs (storage/leases.py).
+
+A lease runs out after `storage.leases.LEASE`; a send may take longer (Telegram's flood
+window of 20 messages a minute per group, a Matrix send retrying for a minute). A row
+whose lease ran out in the middle of its send is free for the leader's rescan, which
+sends it again: on Telegram a second message. So whoever sends a leased row renews the
+lease until the row is marked, as the reminders' fan-out does (handlers/reminders/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from storage.leases import LEASE
+
+log = logging.getLogger(__name__)
+
+RENEW_EVERY = LEASE.total_seconds() / 3  # seconds between renewals
+
+
+@contextlib.asynccontextmanager
+async def kept(
+    renew: Callable[[], Awaitable[object]], *, what: str, every: float = RENEW_EVERY
+) -> AsyncIterator[None]:
+    """Call `renew` every `every` seconds while the block runs (a failed renewal is
+    logged and tried again at the next turn)."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await renew()
+            except Exception as exc:
+                log.warning("%s: lease not renewed: %r", what, type(exc))
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
