@@ -26,15 +26,20 @@ async def kept(
     renew: Callable[[], Awaitable[object]], *, what: str, every: float = RENEW_EVERY
 ) -> AsyncIterator[None]:
     """Call `renew` every `every` seconds while the block runs (a failed renewal is
-    logged and tried again at the next turn)."""
+    logged and tried again at the next turn). A `renew` that returns False says the row
+    is no longer ours: renewing stops."""
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(every)
             try:
-                await renew()
+                held = await renew()
             except Exception as exc:
                 log.warning("%s: lease not renewed: %r", what, type(exc))
+                continue
+            if held is False:
+                log.warning("%s: another process holds it now", what)
+                return
 
     task = asyncio.create_task(loop())
     try:

@@ -297,14 +297,10 @@ class ReminderEngine:
         if claim is None:
             return
         waiting = [t for t in claim.targets if t.status not in FINISHED_DELIVERIES]
-        renewing = asyncio.create_task(sender.keep_alive(reminder_id), name="reminder-lease")
-        try:
+        async with sender.keeping(reminder_id):
             results = await asyncio.gather(
                 *(sender.deliver(claim, t) for t in waiting), return_exceptions=True
             )
-        finally:
-            renewing.cancel()
-            await asyncio.gather(renewing, return_exceptions=True)
         outage: DatabaseUnavailable | None = None
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, Exception):

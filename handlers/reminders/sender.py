@@ -7,7 +7,7 @@ reached the network and `sent` only after it did, so a restart resends exactly t
 that may be missing.
 
 The reminder and each delivery are leased to this process (`services.node_id`) before
-anything is sent; `keep_alive` renews the leases while a fan-out runs, so another
+anything is sent; `keeping` renews the leases while a fan-out runs, so another
 process takes them over only once this one stopped renewing (it died).
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -23,11 +24,11 @@ from zoneinfo import ZoneInfo
 
 from bot.core import Button, ChatRef, DirectMessageUnavailable, Transport
 from bot.i18n import Lang
+from bot.lease_keeper import RENEW_EVERY, kept
 from bot.outbox import Audience
 from bot.rich import AccountRef, Rich
 from handlers.meetings.text import shown_end
 from storage.db import DatabaseUnavailable
-from storage.leases import LEASE
 from storage.meetings import deliveries
 from storage.meetings import settings as prefs
 from storage.meetings.models import DeliveryStatus
@@ -42,7 +43,6 @@ LATE_GRACE = timedelta(seconds=60)  # a scheduled firing later than this is "lat
 CATCH_UP_GRACE = timedelta(seconds=1)  # at start-up: due before we started is "late"
 RETRY_BASE = 2.0  # seconds; doubled per failed attempt
 RETRY_MAX = 300.0
-RENEW_EVERY = LEASE.total_seconds() / 3  # seconds between lease renewals during a fan-out
 # A reminder with deliveries no network here can reach is held this long, then fired again.
 PARK = timedelta(minutes=15)
 
@@ -149,22 +149,17 @@ class ReminderSender:
             lambda s: deliveries.finish(s, reminder_id, now(), owner=owner, hold_until=hold)
         )
 
-    async def keep_alive(self, reminder_id: int) -> None:
+    def keeping(self, reminder_id: int) -> AbstractAsyncContextManager[None]:
         """Renew this process's leases on the reminder and its deliveries under way, every
-        `renew_every` seconds, until cancelled (when the fan-out is over)."""
+        `renew_every` seconds, while the block runs (the fan-out)."""
         now, owner = self.services.now, self.services.node_id
-        while True:
-            await asyncio.sleep(self.renew_every)
-            try:
-                held = await self.services.db.run(
-                    lambda s: deliveries.renew(s, reminder_id, now(), owner=owner)
-                )
-            except DatabaseUnavailable as exc:
-                log.warning("reminder %d: lease not renewed (%s)", reminder_id, exc)
-                continue
-            if not held:
-                log.warning("reminder %d: another process holds it now", reminder_id)
-                return
+
+        async def renew() -> bool:
+            return await self.services.db.run(
+                lambda s: deliveries.renew(s, reminder_id, now(), owner=owner)
+            )
+
+        return kept(renew, what=f"reminder {reminder_id}", every=self.renew_every)
 
     async def release_all(self) -> None:
         """At a stop: give up this process's leases (the next one resumes at once)."""
