@@ -60,6 +60,8 @@ class Writes:
 
     def __init__(self, db: Database) -> None:
         self.watches: weakref.WeakSet[TableWatch] = weakref.WeakSet()
+        # The tables any watch names, kept as watches come (read at every write statement).
+        self.watched: frozenset[str] = frozenset()
         self.tag = secrets.token_hex(4)  # this process's own notifications are skipped
         self._postgres = not db.is_sqlite
         self._flag = f"buendnisbot_wrote_{id(self)}"
@@ -70,6 +72,7 @@ class Writes:
 
     def add(self, watch: TableWatch) -> None:
         self.watches.add(watch)
+        self.watched |= watch.tables
 
     def bump(self, tables: Iterable[str]) -> None:
         written = set(tables)
@@ -88,15 +91,12 @@ class Writes:
         if tag != self.tag:
             self.bump(t for t in tables.split(",") if t)
 
-    def _watched(self) -> frozenset[str]:
-        return frozenset().union(*(w.tables for w in list(self.watches)))
-
     def _before_execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         match = _WRITE.match(statement)
         if match is None:
             return
         table = match.group(1).lower()
-        if table in self._watched():
+        if table in self.watched:
             conn.info.setdefault(self._flag, set()).add(table)
             self.bump([table])
 
