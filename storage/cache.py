@@ -120,16 +120,10 @@ class Writes:
 
 
 def writes_of(db: Database) -> Writes:
-    """The one `Writes` of a database (made at its first watch)."""
-    writes = _WRITES.get(db)
-    if writes is None:
-        writes = _WRITES[db] = Writes(db)
-    return writes
-
-
-# One `Writes` per Database object, forgotten with it (not state: what it holds is
-# rebuilt by the next watch).
-_WRITES: weakref.WeakKeyDictionary[Database, Writes] = weakref.WeakKeyDictionary()
+    """The one `Writes` of a database (made at its first watch, kept on the Database)."""
+    if db.writes is None:
+        db.writes = Writes(db)
+    return db.writes
 
 
 def listen_for_writes(db: Database, listener: Listener) -> None:

@@ -19,7 +19,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -27,7 +27,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy import text as sql_text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -37,6 +37,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import sqlite_connection
+from storage.sqlite_writer import Outcome, SqliteWriter
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Executable
+
+    from storage.cache import Writes
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +113,18 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
+        # The single-statement transactions of the command path (`statement`) on a file
+        # of SQLite: one connection in a thread of its own, batches committed together.
+        self._writer: SqliteWriter | None = None
+        if parsed.get_driver_name() == "aiosqlite" and parsed.database not in (
+            None,
+            "",
+            ":memory:",
+        ):
+            self._writer = SqliteWriter(parsed, self._write_lock, _sqlite_pragmas)
+        # This database's writes to tables that caches watch (storage/cache.py), made at
+        # the first watch.
+        self.writes: Writes | None = None
 
     def sharing(self) -> Database:
         """Another Database on this one's connection pool, dialect and compiled statements,
@@ -117,7 +135,17 @@ class Database:
         twin.__dict__.update(self.__dict__)  # url, the write lock, whatever comes later
         twin.engine = self.engine.execution_options()
         twin.sessions = async_sessionmaker(twin.engine, expire_on_commit=False)
+        twin.writes = None  # its caches watch its own engine's events
         return twin
+
+    @property
+    def sql_engines(self) -> list[Engine]:
+        """Every engine that runs this database's SQL (the pool's, and the SQLite writer's
+        of `statement`), for whoever listens to the SQL itself (tests, tracing)."""
+        engines = [self.engine.sync_engine]
+        if self._writer is not None:
+            engines.append(self._writer.engine)
+        return engines
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -126,12 +154,9 @@ class Database:
             yield session
 
     @contextlib.asynccontextmanager
-    async def write(self, *, single_statement: bool = False) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed when the block ends, rolled back on any error.
-
-        `single_statement`: the block runs one statement and nothing after it that could
-        fail; on aiosqlite that statement then commits in its own trip to the thread
-        (storage/sqlite_connection.py), saving the commit's."""
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back on any error (a
+        transaction of one statement is cheaper as `statement`)."""
         lock = self._write_lock if self.is_sqlite else contextlib.nullcontext()
         async with (
             self._unavailable_as_error(),
@@ -140,23 +165,7 @@ class Database:
             session.begin(),
         ):
             await self._connect(session)
-            driver = await self._one_trip(session) if single_statement else None
-            try:
-                yield session
-            finally:
-                if driver is not None:  # not left for the connection's next user
-                    driver.commit_next = False
-
-    async def _one_trip(self, session: AsyncSession) -> sqlite_connection.StopOnceConnection | None:
-        """Let the session's next statement commit in its own trip (aiosqlite only)."""
-        if not self.is_sqlite:
-            return None
-        raw = await (await session.connection()).get_raw_connection()
-        driver = raw.driver_connection
-        if not isinstance(driver, sqlite_connection.StopOnceConnection):
-            return None
-        driver.commit_next = True
-        return driver
+            yield session
 
     async def _connect(self, session: AsyncSession) -> None:
         """Take the session's connection now, not at its first query, so that a server
@@ -189,13 +198,11 @@ class Database:
         work: Callable[[AsyncSession], Awaitable[T]],
         *,
         attempts: int = 4,
-        single_statement: bool = False,
     ) -> T:
-        """Run `work` in a write transaction, retried on races (unique keys, serialisation);
-        `single_statement`: see `write`."""
+        """Run `work` in a write transaction, retried on races (unique keys, serialisation)."""
         for attempt in range(1, attempts + 1):
             try:
-                async with self.write(single_statement=single_statement) as session:
+                async with self.write() as session:
                     return await work(session)
             except IntegrityError:
                 if attempt == attempts:
@@ -207,6 +214,58 @@ class Database:
                 log.debug("transient database error, retrying (attempt %d)", attempt)
             await asyncio.sleep(0.01 * attempt)
         raise AssertionError("unreachable")
+
+    async def statement(
+        self, statement: Executable, params: dict[str, Any] | None = None, *, attempts: int = 4
+    ) -> Outcome:
+        """Run one INSERT, UPDATE or DELETE (RETURNING allowed) as a transaction of its
+        own and return what it did, once committed.
+
+        For the command path's one-statement transactions (a known member's `/join`): on
+        a SQLite file it goes to the one writer (storage/sqlite_writer.py: one trip to
+        its thread, committed together with the statements waiting at the same moment);
+        elsewhere it is one connection's transaction, without an ORM session. Retried on
+        transient errors (deadlocks, serialisation); a constraint's error is raised.
+        An INSERT names its key: one whose key the database makes has it returned
+        (implicit RETURNING) on PostgreSQL, where the row count then says nothing."""
+        for attempt in range(1, attempts + 1):
+            try:
+                if self._writer is not None:
+                    return await self._through_writer(statement, params)
+                return await self._on_connection(statement, params)
+            except DBAPIError as exc:
+                if isinstance(exc, IntegrityError) or attempt == attempts or not _is_retryable(exc):
+                    raise
+                log.debug("transient database error, retrying (attempt %d)", attempt)
+            await asyncio.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
+
+    async def _through_writer(
+        self, statement: Executable, params: dict[str, Any] | None
+    ) -> Outcome:
+        assert self._writer is not None
+        # The writer's connection is not this engine's, so its events do not reach the
+        # caches: they are told here, as the statement goes and once it is committed.
+        tables = _written_tables(statement)
+        if self.writes is not None:
+            self.writes.bump(tables)
+        try:
+            return await self._writer.execute(statement, params)
+        finally:
+            if self.writes is not None:
+                self.writes.bump(tables)
+
+    async def _on_connection(self, statement: Executable, params: dict[str, Any] | None) -> Outcome:
+        async with self._unavailable_as_error():
+            try:
+                async with self.engine.begin() as conn:
+                    result = await conn.execute(statement, params)
+                    if result.returns_rows:
+                        rows = tuple(tuple(row) for row in result)
+                        return Outcome(len(rows), rows)
+                    return Outcome(result.rowcount)
+            except OSError as exc:  # asyncpg's refused or timed-out connection
+                raise DatabaseUnavailable(_describe(exc)) from exc
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query in time (for `/healthz`)."""
@@ -223,6 +282,8 @@ class Database:
             await conn.run_sync(_upgrade_on)
 
     async def dispose(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
         await self.engine.dispose()
 
 
@@ -248,6 +309,15 @@ def _describe(error: BaseException | None) -> str:
     named = error.__cause__ if error.__cause__ is not None else error
     text = " ".join(str(error).split())
     return f"{type(named).__name__}: {text}"[:_REASON_MAX]
+
+
+def _written_tables(statement: Executable) -> frozenset[str]:
+    """The table an INSERT, UPDATE or DELETE writes."""
+    table = getattr(statement, "table", None)
+    name = getattr(table, "name", None)
+    if not isinstance(name, str):
+        raise TypeError("Database.statement takes an INSERT, UPDATE or DELETE")
+    return frozenset({name.lower()})
 
 
 def _is_retryable(exc: DBAPIError) -> bool:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, and_, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repo
+from storage.db import Database
 from storage.models import Account, Ag, JoinPolicy, JoinRequest, Membership, Role
 
 # --- joining and leaving -------------------------------------------------------------
@@ -25,6 +26,30 @@ class Pending:
     person_id: int
     accounts: list[Account]
     requested_at: datetime
+
+
+# What people do most, each a transaction of one statement (`Database.statement`: on
+# SQLite one trip to the writer's thread, shared with the commands of the same moment).
+_MEMBERSHIP: Table = Membership.__table__  # type: ignore[assignment]
+_MEMBER_LEAVES = delete(_MEMBERSHIP).where(
+    and_(
+        _MEMBERSHIP.c.person_id == bindparam("person"),
+        _MEMBERSHIP.c.ag_id == bindparam("ag"),
+        _MEMBERSHIP.c.role != Role.LEAD.value,
+    )
+)
+
+
+async def join_alone(db: Database, person_id: int, ag_id: int) -> bool:
+    """`repo.join` as a transaction of its own: False if the person was in the AG."""
+    stmt = repo.join_statement(db.engine.dialect.name)
+    return (await db.statement(stmt, {"person": person_id, "ag": ag_id})).rowcount > 0
+
+
+async def leave_as_member(db: Database, person_id: int, ag_id: int) -> bool:
+    """A member who does not lead the AG leaves, as a transaction of its own; False
+    when the person is no such member (not in the AG, or a lead: `leave` then)."""
+    return (await db.statement(_MEMBER_LEAVES, {"person": person_id, "ag": ag_id})).rowcount > 0
 
 
 async def leave(session: AsyncSession, person_id: int, ag_id: int) -> tuple[bool, bool]:

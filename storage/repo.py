@@ -182,16 +182,22 @@ _THIS_MEMBERSHIP = and_(
 _LEAVE = delete(_MEMBERSHIP).where(_THIS_MEMBERSHIP).returning(_MEMBERSHIP.c.role)
 
 
-async def join(session: AsyncSession, person_id: int, ag_id: int) -> bool:
-    """Add the membership; False if it already existed (safe under concurrent joins)."""
-    dialect = session.get_bind().dialect.name
+def join_statement(dialect: str) -> Any:
+    """The INSERT of a membership that does nothing when it exists (`person`, `ag`)."""
     stmt = _JOIN.get(dialect)
     if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = _JOIN[dialect] = (
-            _insert(session)(_MEMBERSHIP)
+            insert(_MEMBERSHIP)
             .values(person_id=bindparam("person"), ag_id=bindparam("ag"), role=Role.MEMBER.value)
             .on_conflict_do_nothing()
         )
+    return stmt
+
+
+async def join(session: AsyncSession, person_id: int, ag_id: int) -> bool:
+    """Add the membership; False if it already existed (safe under concurrent joins)."""
+    stmt = join_statement(session.get_bind().dialect.name)
     result = await session.execute(stmt, {"person": person_id, "ag": ag_id})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -7,9 +7,9 @@ wake-ups of the event loop each; a known member's `/join` took four, `/my` five.
 statement is one trip (the thread makes the cursor, executes, fetches every row and
 closes the cursor; the rows are handed out from memory), and a commit or rollback with
 no transaction open (SQLite opens one only at the first write) is none, exactly what
-sqlite3 itself would do then. So `/leave` is two trips (the statement, the commit) and
-`/my` one. A transaction of a single statement (`Database.write(single_statement=True)`,
-a known member's `/join`) commits in the statement's own trip: one in all.
+sqlite3 itself would do then. So a transaction of one statement is two trips (the
+statement, the commit) and `/my` one. (The command path's one-statement transactions, a
+known member's `/join` and `/leave`, go to the writer instead: storage/sqlite_writer.py.)
 tests/test_sqlite_handoffs.py counts them.
 
 Stopping: when a task is cancelled while it waits for SQLite, SQLAlchemy closes the
@@ -46,8 +46,8 @@ class OneTripCursor(aiosqlite.Cursor):
         self._lastrowid: int | None = None
         self._arraysize = 1
 
-    def _trip(self, call: Callable[..., Any], commit: bool, *args: Any) -> _Outcome:
-        """In the worker thread: run, read everything, close; commit if asked."""
+    def _trip(self, call: Callable[..., Any], *args: Any) -> _Outcome:
+        """In the worker thread: run, read everything, close."""
         connection = self._conn._conn
         cursor = connection.cursor()
         try:
@@ -57,18 +57,10 @@ class OneTripCursor(aiosqlite.Cursor):
             outcome = rows, description, cursor.rowcount, cursor.lastrowid
         finally:
             cursor.close()
-        if commit and connection.in_transaction:
-            connection.commit()
         return outcome
 
     async def _run(self, call: Callable[..., Any], *args: Any) -> OneTripCursor:
-        conn = self._conn
-        commit = isinstance(conn, StopOnceConnection) and conn.commit_next
-        try:
-            outcome: _Outcome = await self._execute(self._trip, call, commit, *args)
-        finally:
-            if commit and isinstance(conn, StopOnceConnection):
-                conn.commit_next = False
+        outcome: _Outcome = await self._execute(self._trip, call, *args)
         rows, self._description, self._rowcount, self._lastrowid = outcome
         self._rows = deque(rows)
         return self
@@ -128,9 +120,6 @@ class StopOnceConnection(aiosqlite.Connection):
     # differ, the thread may be opening a transaction right now (a cancelled wait).
     _queued = 0
     _finished = 0
-    # Set by `Database.write(single_statement=True)`: the next statement commits in its
-    # own trip, and the commit that follows finds nothing open (no trip).
-    commit_next = False
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         def counted() -> Any:

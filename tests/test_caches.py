@@ -135,7 +135,8 @@ def recorder(db: Database) -> list[str]:
     def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(statement)
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    for engine in db.sql_engines:  # the SQLite writer's too (Database.statement)
+        event.listen(engine, "before_cursor_execute", record)
     return statements
 
 

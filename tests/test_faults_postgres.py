@@ -27,8 +27,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, select
 
 from handlers.reminders.engine import engine
 from storage import repo
@@ -165,24 +164,22 @@ async def test_postgres_stopped_for_10_s(
     }
     assert "carl" not in before_accounts
 
-    # The outage begins inside Anna's `/join ag3`: row inserted, not yet committed.
-    original_join = repo.join
+    # The outage begins inside Anna's `/join ag3`: row inserted, not yet committed (a
+    # known member's join is one statement: the server stops right after it ran).
     paused_at: list[float] = []
+    sql_engine = services.db.engine.sync_engine
 
-    async def join_then_outage(session: AsyncSession, person_id: int, ag_id: int) -> bool:
-        joined = await original_join(session, person_id, ag_id)
-        if not paused_at:
-            in_transaction = await session.scalar(
-                select(Membership.ag_id).where(
-                    Membership.person_id == person_id, Membership.ag_id == ag_id
-                )
-            )
-            assert in_transaction == ag_id  # written, visible inside the transaction
-            await asyncio.to_thread(server.pause)
-            paused_at.append(time.monotonic())
-        return joined
+    def insert_then_outage(conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if paused_at or not statement.startswith("INSERT INTO membership"):
+            return
+        in_transaction = conn.exec_driver_sql(
+            "SELECT count(*) FROM membership m JOIN ag ON ag.id = m.ag_id WHERE ag.slug = 'ag3'"
+        ).scalar()
+        assert in_transaction == 1  # written, visible inside the transaction
+        server.pause()
+        paused_at.append(time.monotonic())
 
-    monkeypatch.setattr(repo, "join", join_then_outage)
+    event.listen(sql_engine, "after_cursor_execute", insert_then_outage)
     occurrence = (await occurrences(bot))[0]
     await remind_in(bot.app, occurrence.id, REMINDER_AFTER)
     caplog.clear()
@@ -192,7 +189,7 @@ async def test_postgres_stopped_for_10_s(
         # --- the window -----------------------------------------------------------
         interrupted = await anna.say("anna", "/join ag3")
         assert server.paused and paused_at
-        monkeypatch.setattr(repo, "join", original_join)
+        event.remove(sql_engine, "after_cursor_execute", insert_then_outage)
         assert interrupted == [SORRY_DE]
 
         window: dict[tuple[str, str, str], list[str]] = {}

@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import repo
 from storage.db import Database, DatabaseUnavailable, is_server_gone
+from storage.sqlite_writer import SqliteWriter
 from tests.support.fake import BotHarness
 
 
@@ -46,15 +45,16 @@ async def test_a_locked_sqlite_database_gets_the_generic_apology(
     its stack trace), not an outage: the generic apology, not "try again in a moment"."""
     attempts = 0
 
-    async def locked(session: AsyncSession, person_id: int, ag_id: int) -> bool:
+    def locked(_writer: SqliteWriter, _work: object) -> list[object]:
         nonlocal attempts
         attempts += 1
         raise OperationalError("INSERT ...", None, sqlite3.OperationalError("database is locked"))
 
-    monkeypatch.setattr(repo, "join", locked)
+    await bot.dm("anna").say("anna", "/start")  # anna is known: `/join` is one statement
+    monkeypatch.setattr(SqliteWriter, "_run", locked)  # in the writer's thread
     replies = await bot.dm("anna").say("anna", "/join ag2")
     assert replies == ["Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal."]
-    assert attempts == 4  # retried by `Database.run` as a race first
+    assert attempts == 4  # retried by `Database.statement` as a passing lock first
     assert [
         r.exc_info is not None for r in caplog.records if r.name == "bot.commands.dispatch"
     ] == [True]

@@ -10,7 +10,7 @@ import pytest
 
 from bot.commands.dispatch import Dispatcher
 from bot.core import IncomingMessage
-from storage import repo
+from storage import membership
 from tests.support.fake import BotHarness
 from tests.support.state import knows, roles_of
 
@@ -297,8 +297,8 @@ async def test_a_crash_gets_an_apology_without_details_and_the_bot_carries_on(
     async def broken_join(*args: object, **kwargs: object) -> bool:
         raise RuntimeError("connection to 10.0.0.7 reset; token=abc123")
 
-    original_join = repo.join
-    monkeypatch.setattr(repo, "join", broken_join)
+    original_join = membership.join_alone
+    monkeypatch.setattr(membership, "join_alone", broken_join)
     dm = bot.dm("alice")
 
     with caplog.at_level(logging.ERROR, logger="bot.commands.dispatch"):
@@ -311,7 +311,7 @@ async def test_a_crash_gets_an_apology_without_details_and_the_bot_carries_on(
     assert logged.exc_info is not None
     assert "join ag2" not in logged.getMessage(), "message bodies stay out of the log"
 
-    monkeypatch.setattr(repo, "join", original_join)
+    monkeypatch.setattr(membership, "join_alone", original_join)
     assert (await dm.say("alice", "/join ag2"))[0].startswith("Willkommen")
     assert (await bot.dm("bob").say("bob", "/ags"))[0].startswith("Die AGs des Bündnisses:")
 

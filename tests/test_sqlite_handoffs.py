@@ -32,24 +32,30 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield seen
 
 
-async def test_a_known_members_join_is_one_trip_and_leave_two(
+async def test_a_known_members_join_and_leave_are_one_trip_each(
     bot: BotHarness, trips: list[str]
 ) -> None:
+    """A known member's `/join` and a member's `/leave` are transactions of one statement:
+    one trip to the SQLite writer's thread each with its commit, none to aiosqlite's
+    (storage/sqlite_writer.py; was 4 and 5 trips, then 1 and 2)."""
+    writer = bot.app.services.db._writer
+    assert writer is not None
     group = bot.group()
     await group.say("anna", "/join ag2")  # anna is known from now on
     await group.say("anna", "/leave ag2")
     trips.clear()
+    batches = writer.batches
     replies = await group.say("anna", "/join ag2")
     assert replies[0].startswith("Willkommen in der AG Transparenz und Beteiligung (ag2)!")
-    assert len(trips) == 1, trips  # the statement with its commit (was 4: cursor, close, commit)
-    trips.clear()
+    assert (trips, writer.batches - batches) == ([], 1)
     assert await group.say("anna", "/join ag2") == [
         "Du bist schon in der AG Transparenz und Beteiligung (ag2)."
     ]
-    assert len(trips) == 1, trips
-    trips.clear()
-    await group.say("anna", "/leave ag2")
-    assert len(trips) == 2, trips  # the statement, the commit (was 5: cursor, fetch, close)
+    assert (trips, writer.batches - batches) == ([], 2)
+    assert (await group.say("anna", "/leave ag2"))[0].startswith(
+        "Du hast die AG Transparenz und Beteiligung (ag2) verlassen."
+    )
+    assert (trips, writer.batches - batches) == ([], 3)
     assert await group.say("anna", "/leave ag2") == [
         "Du bist nicht in der AG Transparenz und Beteiligung (ag2)."
     ]
@@ -157,30 +163,5 @@ async def test_a_write_cancelled_while_the_thread_works_is_not_left_open(tmp_pat
         async with db.read() as session:
             names = (await session.execute(text("SELECT name FROM t"))).scalars()
             assert list(names) == ["w"]
-    finally:
-        await db.dispose()
-
-
-async def test_a_single_statement_write_commits_once_and_leaves_nothing_armed(
-    tmp_path: Any, trips: list[str]
-) -> None:
-    """`write(single_statement=True)` commits in the statement's trip; a block that fails
-    before its statement must not leave the next session's first statement committing."""
-    db = await _db(tmp_path)
-    try:
-        trips.clear()
-        async with db.write(single_statement=True) as session:
-            await session.execute(text("INSERT INTO t (name) VALUES ('one')"))
-        assert len(trips) == 1, trips
-        with pytest.raises(RuntimeError):
-            async with db.write(single_statement=True) as session:
-                raise RuntimeError("before any statement")
-        with pytest.raises(IntegrityError):
-            async with db.write() as session:
-                await session.execute(text("INSERT INTO t (name) VALUES ('two')"))
-                await session.execute(text("INSERT INTO t (name) VALUES ('one')"))
-        async with db.read() as session:
-            names = (await session.execute(text("SELECT name FROM t ORDER BY id"))).scalars()
-            assert list(names) == ["one"]  # 'two' went with its transaction
     finally:
         await db.dispose()

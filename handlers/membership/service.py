@@ -20,9 +20,7 @@ from storage.models import Account, Ag, JoinPolicy, Role
 async def join(ctx: Context, ag: Ag) -> bool:
     """The sender joins the AG; False when they were in it already."""
     person_id = await ctx.ensure_person()
-    return await ctx.db.run(
-        lambda session: repo.join(session, person_id, ag.id), single_statement=True
-    )
+    return await membership.join_alone(ctx.db, person_id, ag.id)
 
 
 @dataclass(frozen=True)
@@ -35,6 +33,9 @@ class Left:
 async def leave(ctx: Context, ag: Ag) -> Left:
     """The sender leaves the AG, or takes back their waiting request for it."""
     person_id = await ctx.ensure_person()
+    if await membership.leave_as_member(ctx.db, person_id, ag.id):
+        return Left(True, False, False)
+    # A lead's leave (did it take the last lead?), or no member: one transaction.
     left, last_lead = await ctx.db.run(lambda session: membership.leave(session, person_id, ag.id))
     if left:
         return Left(True, last_lead, False)

@@ -1,0 +1,192 @@
+"""SQLite's one writer: the single-statement transactions of many commands, run in one
+trip to one thread and committed together (group commit).
+
+SQLite takes one writer at a time, and the Database already lets one write run at a time
+in this process (its write lock). What a write costs on the command path is not SQLite's
+work (some 20 µs for `/join`) but the way there: an ORM session, a connection from the
+pool, and the trips to aiosqlite's thread, each two wake-ups of the event loop. A command
+whose whole transaction is one statement (a known member's `/join`, a member's `/leave`)
+hands it to `SqliteWriter.execute` instead:
+
+- One connection (SQLAlchemy's synchronous engine on the same file, the same pragmas)
+  lives in one thread of its own. Statements are compiled and cached as anywhere else
+  (SQLAlchemy's compiled cache, Python-side column defaults, type processing).
+- Statements that arrive while a batch is under way wait for the next one; a batch is
+  one trip: every statement in order, then one COMMIT. So under load the trips and the
+  commits are shared, and alone a statement is one trip with its commit.
+- A statement that fails on a constraint is undone alone (SQLite undoes only the failing
+  statement): its caller gets the error, the others their results. Any other error
+  (the disk, a broken connection) fails the whole batch: nothing of it is committed, and
+  every caller gets the error.
+- Each caller gets its outcome only after the COMMIT: a reply still follows its commit.
+  A caller cancelled before its batch began is left out of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import Executable
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 200  # statements in one transaction at most (a burst is split)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a statement did: rows it changed, and what it returned (RETURNING)."""
+
+    rowcount: int
+    rows: tuple[tuple[Any, ...], ...] = ()
+
+    def scalar(self) -> Any:
+        """The first column of the first row returned, or None."""
+        return self.rows[0][0] if self.rows else None
+
+
+@dataclass
+class _Waiting:
+    statement: Executable
+    params: Mapping[str, Any] | None
+    future: asyncio.Future[Outcome]
+
+
+class SqliteWriter:
+    """The one connection that runs `execute`'s statements, in a thread of its own."""
+
+    def __init__(
+        self,
+        url: URL,
+        lock: asyncio.Lock,
+        on_connect: Callable[[Any, Any], None],
+    ) -> None:
+        self.engine: Engine = create_engine(
+            url.set(drivername="sqlite"),
+            poolclass=StaticPool,  # one connection, used by the one thread below
+            connect_args={"check_same_thread": False},
+            hide_parameters=True,
+        )
+        event.listen(self.engine, "connect", on_connect)
+        self._lock = lock
+        self._thread: ThreadPoolExecutor | None = None  # made at the first batch
+        self._connection: Connection | None = None
+        self._waiting: list[_Waiting] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self.batches = 0  # trips to the thread so far (the tests count them)
+
+    async def execute(self, statement: Executable, params: Mapping[str, Any] | None) -> Outcome:
+        """Run `statement` in a transaction of its own (shared with whatever statements
+        wait at the same moment) and return its outcome once it is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self._waiting.append(_Waiting(statement, params, future))
+        flushing = self._flushing
+        if flushing is None or flushing.done() or flushing.get_loop() is not loop:
+            self._flushing = asyncio.create_task(self._flush(), name="sqlite-writer")
+        return await future
+
+    async def _flush(self) -> None:
+        """Run what waits, batch after batch, until nothing does."""
+        loop = asyncio.get_running_loop()
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        thread = self._thread
+        while self._waiting:
+            async with self._lock:
+                batch = [w for w in self._waiting[:MAX_BATCH] if not w.future.cancelled()]
+                del self._waiting[:MAX_BATCH]
+                if not batch:
+                    continue
+                work = [(w.statement, w.params) for w in batch]
+                self.batches += 1
+                try:
+                    # Shielded: a cancelled flush must not leave the thread's transaction
+                    # to a later batch; the batch ends (COMMIT or ROLLBACK) either way.
+                    outcomes = await asyncio.shield(loop.run_in_executor(thread, self._run, work))
+                except BaseException as exc:  # the whole batch failed: tell everyone
+                    for waiting in batch:
+                        if not waiting.future.done():
+                            waiting.future.set_exception(_copy(exc))
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+            for waiting, outcome in zip(batch, outcomes, strict=True):
+                if waiting.future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    waiting.future.set_exception(outcome)
+                else:
+                    waiting.future.set_result(outcome)
+
+    def _run(
+        self, work: Sequence[tuple[Executable, Mapping[str, Any] | None]]
+    ) -> list[Outcome | BaseException]:
+        """In the writer's thread: each statement in order, then one COMMIT."""
+        conn = self._connection
+        if conn is None:
+            conn = self._connection = self.engine.connect()
+        outcomes: list[Outcome | BaseException] = []
+        try:
+            for statement, params in work:
+                try:
+                    result = conn.execute(statement, params)
+                except IntegrityError as exc:  # SQLite undid this statement alone
+                    outcomes.append(exc)
+                    continue
+                if result.returns_rows:  # RETURNING: sqlite3's rowcount says 0 here
+                    rows = tuple(tuple(row) for row in result)
+                    outcomes.append(Outcome(len(rows), rows))
+                else:
+                    outcomes.append(Outcome(result.rowcount))
+            conn.commit()
+        except BaseException:
+            self._discard()
+            raise
+        return outcomes
+
+    def _discard(self) -> None:
+        """After an error of the connection itself: roll back, start anew next time."""
+        conn, self._connection = self._connection, None
+        if conn is None:
+            return
+        try:
+            conn.rollback()
+            conn.close()
+        except Exception:
+            log.debug("sqlite writer: the broken connection did not close cleanly")
+        self.engine.dispose()
+
+    async def close(self) -> None:
+        """Finish what waits, then close the connection and end the thread. The writer
+        may be used again after (a new connection, a new thread)."""
+        flushing, self._flushing = self._flushing, None
+        if flushing is not None and flushing.get_loop() is asyncio.get_running_loop():
+            await asyncio.gather(flushing, return_exceptions=True)
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        await asyncio.get_running_loop().run_in_executor(thread, self._close_connection)
+        thread.shutdown(wait=False)
+
+    def _close_connection(self) -> None:
+        conn, self._connection = self._connection, None
+        if conn is not None:
+            conn.close()
+        self.engine.dispose()
+
+
+def _copy(exc: BaseException) -> BaseException:
+    """The batch's error for one caller (a cancelled batch is an error, not a cancel)."""
+    if isinstance(exc, asyncio.CancelledError):
+        return RuntimeError("the write was cut short while the bot stopped")
+    return exc
