@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +39,20 @@ def _updates(n: int) -> list[dict[str, Any]]:
     return out
 
 
-def _summary(latencies: list[float], elapsed: float) -> dict[str, float]:
+def _summary(latencies: list[float]) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
-        "per_second": len(latencies) / elapsed,
+        "per_second": 1000 * len(latencies) / sum(latencies),  # one command at a time
         "p50_ms": statistics.median(ordered),
         "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
     }
 
 
-async def _bare(n: int) -> dict[str, float]:
+Side = Callable[[int], Awaitable[None]]
+
+
+async def _echo(n: int) -> tuple[Side, Callable[[], Awaitable[None]]]:
+    """A bare PTB handler that only echoes, on its own fake Bot API."""
     api = BotApi()
     ptb = (
         ApplicationBuilder()
@@ -65,52 +70,94 @@ async def _bare(n: int) -> dict[str, float]:
     ptb.add_handler(CommandHandler(["join", "leave"], echo))
     await ptb.initialize()
     payloads = _updates(n)
-    latencies: list[float] = []
-    start = time.perf_counter()
-    for payload in payloads:
-        t0 = time.perf_counter()
-        await ptb.process_update(Update.de_json(payload, ptb.bot))
-        latencies.append((time.perf_counter() - t0) * 1000)
-    elapsed = time.perf_counter() - start
-    await ptb.shutdown()
-    assert len(api.delivered()) == n
-    return _summary(latencies, elapsed)
+
+    async def one(i: int) -> None:
+        await ptb.process_update(Update.de_json(payloads[i], ptb.bot))
+
+    return one, ptb.shutdown
 
 
-async def _whole_bot(n: int) -> dict[str, Any]:
+async def _sqlite_write(folder: str) -> tuple[Side, Callable[[], Awaitable[None]]]:
+    """One committed write through aiosqlite's thread, nothing else: what any command
+    that stores something costs at least on SQLite (WAL, synchronous=NORMAL, as the bot)."""
+    conn = await aiosqlite.connect(f"{folder}/floor.db")
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute("CREATE TABLE m (person INTEGER, ag INTEGER, PRIMARY KEY (person, ag))")
+    await conn.commit()
+
+    async def one(i: int) -> None:
+        if (i // 100) % 2 == 0:
+            await conn.execute("INSERT INTO m VALUES (?, 2) ON CONFLICT DO NOTHING", (i % 100,))
+        else:
+            await conn.execute("DELETE FROM m WHERE person = ? AND ag = 2", (i % 100,))
+        await conn.commit()
+
+    return one, conn.close
+
+
+async def _whole_bot(folder: str, n: int) -> tuple[Side, App, BotApi, TelegramTransport]:
     api = BotApi()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
-            ags_file=ROOT / "config" / "ags.toml",
-            heartbeat_file=Path(tmp) / "heartbeat",
-        )
-        transport = TelegramTransport(
-            TelegramSettings(token=Secret(BOT_TOKEN)),
-            request=api.request,
-            get_updates_request=api.updates_request,
-            rate_limits=False,  # both sides without Telegram's pacing: this measures the bot
-        )
-        app = App(settings, [transport])
-        await app.start()
-        ptb = transport.application
-        for payload in _updates(200):  # warm-up: people and caches exist
-            await ptb.process_update(Update.de_json(payload, ptb.bot))
-            await app.dispatcher.drain()
-        sent_before = len(api.delivered())
-        latencies: list[float] = []
-        payloads = _updates(n)
-        start = time.perf_counter()
-        for payload in payloads:
-            t0 = time.perf_counter()
-            await ptb.process_update(Update.de_json(payload, ptb.bot))
-            await app.dispatcher.drain()
-            latencies.append((time.perf_counter() - t0) * 1000)
-        elapsed = time.perf_counter() - start
-        stage_steps = await _stages(ptb, app, min(n, 2_000), Path(tmp) / "stages.log")
-        await app.stop()
-    assert len(api.delivered()) - sent_before == n + min(n, 2_000), "a command went unanswered"
-    return {**_summary(latencies, elapsed), "stages_p50_ms": stage_steps}
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{folder}/bench.db",
+        ags_file=ROOT / "config" / "ags.toml",
+        heartbeat_file=Path(folder) / "heartbeat",
+    )
+    transport = TelegramTransport(
+        TelegramSettings(token=Secret(BOT_TOKEN)),
+        request=api.request,
+        get_updates_request=api.updates_request,
+        rate_limits=False,  # both sides without Telegram's pacing: this measures the bot
+    )
+    app = App(settings, [transport])
+    await app.start()
+    # The updates are handed to PTB here, as to the echo: no long poll waits beside them
+    # (the fake Bot API would wake it at every send, which a real one does not).
+    await transport.stop_receiving()
+    ptb = transport.application
+    for payload in _updates(ROUND):  # warm-up: people and caches exist
+        await ptb.process_update(Update.de_json(payload, ptb.bot))
+        await app.dispatcher.drain()
+    payloads = _updates(n)  # each its own message id: a reply is sent once per message
+
+    async def one(i: int) -> None:
+        await ptb.process_update(Update.de_json(payloads[i], ptb.bot))
+        await app.dispatcher.drain()
+
+    return one, app, api, transport
+
+
+ROUND = 200  # commands per side and turn: 100 people join, then leave
+
+
+async def _turns(sides: dict[str, Side], n: int) -> dict[str, list[float]]:
+    """`n` commands per side, ROUND at a time, the sides taking turns in an order that
+    rotates: a busy moment of the machine falls on every side alike."""
+    latencies: dict[str, list[float]] = {name: [] for name in sides}
+    names = list(sides)
+    for turn in range(n // ROUND):
+        order = names[turn % len(names) :] + names[: turn % len(names)]
+        for name in order:
+            one, out = sides[name], latencies[name]
+            for i in range(turn * ROUND, (turn + 1) * ROUND):
+                t0 = time.perf_counter()
+                await one(i)
+                out.append((time.perf_counter() - t0) * 1000)
+    return latencies
+
+
+async def _burst(app: App, ptb: Any, n: int, batch: int = 100) -> float:
+    """Commands a second when they come as long polling hands them over: `batch` updates
+    at once (getUpdates returns up to 100), each given to PTB without waiting for the
+    one before to be answered (the dispatcher runs them as tasks, one person's in order),
+    then the next batch. Every command is answered before the clock stops."""
+    payloads = _updates(n)
+    start = time.perf_counter()
+    for first in range(0, n, batch):
+        for i in range(first, first + batch):
+            await ptb.process_update(Update.de_json(payloads[i], ptb.bot))
+        await app.dispatcher.drain()
+    return n / (time.perf_counter() - start)
 
 
 STAGES = ("update", "received", "dispatched", "task", "context", "handler", "reply", "send")
@@ -135,50 +182,30 @@ async def _stages(ptb: Any, app: App, n: int, path: Path) -> dict[str, float]:
     return step_medians(stages.read(str(path)).values(), STAGES)
 
 
-async def _sqlite_write(n: int) -> dict[str, float]:
-    """One committed write through aiosqlite's thread, nothing else: what any command
-    that stores something costs at least on SQLite (WAL, synchronous=NORMAL, as the bot)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        async with aiosqlite.connect(f"{tmp}/floor.db") as conn:
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA synchronous=NORMAL")
-            await conn.execute(
-                "CREATE TABLE m (person INTEGER, ag INTEGER, PRIMARY KEY (person, ag))"
-            )
-            await conn.commit()
-
-            async def once(i: int) -> None:
-                if (i // 100) % 2 == 0:
-                    await conn.execute(
-                        "INSERT INTO m VALUES (?, 2) ON CONFLICT DO NOTHING", (i % 100,)
-                    )
-                else:
-                    await conn.execute("DELETE FROM m WHERE person = ? AND ag = 2", (i % 100,))
-                await conn.commit()
-
-            for i in range(200):
-                await once(i)
-            latencies: list[float] = []
-            start = time.perf_counter()
-            for i in range(n):
-                t0 = time.perf_counter()
-                await once(i)
-                latencies.append((time.perf_counter() - t0) * 1000)
-            elapsed = time.perf_counter() - start
-    return _summary(latencies, elapsed)
-
-
 async def telegram_command_path(n: int = 10_000) -> dict[str, Any]:
-    bare = await _bare(n)
-    write = await _sqlite_write(n)
-    bot = await _whole_bot(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        echo, echo_done = await _echo(n)
+        write, write_done = await _sqlite_write(tmp)
+        bot, app, api, transport = await _whole_bot(tmp, n)
+        sent_before = len(api.delivered())
+        lat = await _turns({"echo": echo, "write": write, "bot": bot}, n)
+        burst = await _burst(app, transport.application, n)
+        answered = len(api.delivered()) - sent_before
+        stage_steps = await _stages(
+            transport.application, app, min(n, 2_000), Path(tmp) / "stages.log"
+        )
+        await app.stop()
+        await echo_done()
+        await write_done()
+    assert answered == 2 * n, f"{2 * n - answered} commands went unanswered"
+    bot_s, echo_s, write_s = _summary(lat["bot"]), _summary(lat["echo"]), _summary(lat["write"])
     return {
         "name": "Telegram /join+/leave via PTB Application, whole bot vs bare echo",
         "n": n,
-        "bot": bot,
-        "floor": bare,
-        "sqlite_write": write,
-        "ratio_p50": bot["p50_ms"] / bare["p50_ms"],
-        "ratio_to_echo_plus_write": bot["p50_ms"] / (bare["p50_ms"] + write["p50_ms"]),
-        "goal": "p50 within 2x of the bare handler, >= 1,000 commands/s",
+        "bot": {**bot_s, "burst_per_second": burst, "stages_p50_ms": stage_steps},
+        "floor": echo_s,
+        "sqlite_write": write_s,
+        "ratio_p50": bot_s["p50_ms"] / echo_s["p50_ms"],
+        "ratio_to_echo_plus_write": bot_s["p50_ms"] / (echo_s["p50_ms"] + write_s["p50_ms"]),
+        "goal": "p50 within 2x of bare echo + one write; >= 1,500 commands/s",
     }

@@ -40,10 +40,11 @@ _MEMBER_LEAVES = delete(_MEMBERSHIP).where(
 )
 
 
-async def join_alone(db: Database, person_id: int, ag_id: int) -> bool:
+async def join_alone(db: Database, person_id: int, ag_id: int, at: datetime) -> bool:
     """`repo.join` as a transaction of its own: False if the person was in the AG."""
     stmt = repo.join_statement(db.engine.dialect.name)
-    return (await db.statement(stmt, {"person": person_id, "ag": ag_id})).rowcount > 0
+    params = {"person": person_id, "ag": ag_id, "at": at}
+    return (await db.statement(stmt, params)).rowcount > 0
 
 
 async def leave_as_member(db: Database, person_id: int, ag_id: int) -> bool:

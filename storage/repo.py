@@ -21,6 +21,7 @@ from storage.models import (
     Membership,
     Person,
     Role,
+    utcnow,
 )
 from storage.text import visible
 
@@ -183,13 +184,18 @@ _LEAVE = delete(_MEMBERSHIP).where(_THIS_MEMBERSHIP).returning(_MEMBERSHIP.c.rol
 
 
 def join_statement(dialect: str) -> Any:
-    """The INSERT of a membership that does nothing when it exists (`person`, `ag`)."""
+    """The INSERT of a membership that does nothing when it exists (`person`, `ag`, `at`)."""
     stmt = _JOIN.get(dialect)
     if stmt is None:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = _JOIN[dialect] = (
             insert(_MEMBERSHIP)
-            .values(person_id=bindparam("person"), ag_id=bindparam("ag"), role=Role.MEMBER.value)
+            .values(
+                person_id=bindparam("person"),
+                ag_id=bindparam("ag"),
+                role=Role.MEMBER.value,
+                joined_at=bindparam("at"),
+            )
             .on_conflict_do_nothing()
         )
     return stmt
@@ -198,7 +204,7 @@ def join_statement(dialect: str) -> Any:
 async def join(session: AsyncSession, person_id: int, ag_id: int) -> bool:
     """Add the membership; False if it already existed (safe under concurrent joins)."""
     stmt = join_statement(session.get_bind().dialect.name)
-    result = await session.execute(stmt, {"person": person_id, "ag": ag_id})
+    result = await session.execute(stmt, {"person": person_id, "ag": ag_id, "at": utcnow()})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -9,8 +9,12 @@ whose whole transaction is one statement (a known member's `/join`, a member's `
 hands it to `SqliteWriter.execute` instead:
 
 - One connection (SQLAlchemy's synchronous engine on the same file, the same pragmas)
-  lives in one thread of its own. Statements are compiled and cached as anywhere else
-  (SQLAlchemy's compiled cache, Python-side column defaults, type processing).
+  lives in one thread of its own.
+- A statement whose values are all given (no Python-side default to compute) and that
+  returns no rows is compiled once, on the event loop, to its SQL and the order and type
+  conversions of its parameters (`_Plain`): in the thread it is sqlite3 alone, which
+  leaves the interpreter to the event loop while it works. Any other statement runs
+  through SQLAlchemy in the thread (defaults, RETURNING rows converted).
 - Statements that arrive while a batch is under way wait for the next one; a batch is
   one trip: every statement in order, then one COMMIT. So under load the trips and the
   commits are shared, and alone a statement is one trip with its commit.
@@ -26,16 +30,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import URL, Dialect
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidRequestError
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +61,45 @@ class Outcome:
         return self.rows[0][0] if self.rows else None
 
 
+@dataclass(frozen=True)
+class _Plain:
+    """A statement as sqlite3 takes it: its SQL, and how to order and convert the values."""
+
+    sql: str
+    names: tuple[str, ...]
+    convert: tuple[Callable[[Any], Any] | None, ...]
+    defaults: Mapping[str, Any]  # values the statement itself holds (`role != 'lead'`)
+
+    def values(self, params: Mapping[str, Any] | None) -> tuple[Any, ...]:
+        given = {**self.defaults, **(params or {})}
+        missing = [name for name in self.names if name not in given]
+        if missing:  # as SQLAlchemy would refuse it
+            raise InvalidRequestError(f"a value is required for {', '.join(missing)}")
+        return tuple(
+            given[name] if convert is None else convert(given[name])
+            for name, convert in zip(self.names, self.convert, strict=True)
+        )
+
+
+def _plain(statement: Executable, dialect: Dialect) -> _Plain | None:
+    """The statement compiled for sqlite3, or None where SQLAlchemy must run it."""
+    if not isinstance(statement, ClauseElement):
+        return None
+    compiled = statement.compile(dialect=dialect)
+    if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
+        return None
+    if compiled.insert_prefetch or compiled.update_prefetch or compiled.effective_returning:
+        return None
+    names = tuple(compiled.positiontup)
+    convert = tuple(compiled.binds[name].type.bind_processor(dialect) for name in names)
+    held = {n: v for n, v in compiled.construct_params(_check=False).items() if v is not None}
+    return _Plain(compiled.string, names, convert, held)
+
+
 @dataclass
 class _Waiting:
-    statement: Executable
-    params: Mapping[str, Any] | None
+    statement: Executable | _Plain
+    params: Mapping[str, Any] | tuple[Any, ...] | None
     future: asyncio.Future[Outcome]
 
 
@@ -83,13 +125,24 @@ class SqliteWriter:
         self._waiting: list[_Waiting] = []
         self._flushing: asyncio.Task[None] | None = None
         self.batches = 0  # trips to the thread so far (the tests count them)
+        # Statements compiled for sqlite3 (None: SQLAlchemy runs it), per statement object.
+        self._plain: weakref.WeakKeyDictionary[Executable, _Plain | None] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def execute(self, statement: Executable, params: Mapping[str, Any] | None) -> Outcome:
         """Run `statement` in a transaction of its own (shared with whatever statements
         wait at the same moment) and return its outcome once it is committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
-        self._waiting.append(_Waiting(statement, params, future))
+        try:
+            plain = self._plain[statement]
+        except KeyError:
+            plain = self._plain[statement] = _plain(statement, self.engine.dialect)
+        if plain is None:
+            self._waiting.append(_Waiting(statement, params, future))
+        else:  # converted here, on the loop: the thread runs sqlite3 only
+            self._waiting.append(_Waiting(plain, plain.values(params), future))
         flushing = self._flushing
         if flushing is None or flushing.done() or flushing.get_loop() is not loop:
             self._flushing = asyncio.create_task(self._flush(), name="sqlite-writer")
@@ -128,16 +181,19 @@ class SqliteWriter:
                 else:
                     waiting.future.set_result(outcome)
 
-    def _run(
-        self, work: Sequence[tuple[Executable, Mapping[str, Any] | None]]
-    ) -> list[Outcome | BaseException]:
+    def _run(self, work: Sequence[tuple[Any, Any]]) -> list[Outcome | BaseException]:
         """In the writer's thread: each statement in order, then one COMMIT."""
         conn = self._connection
         if conn is None:
             conn = self._connection = self.engine.connect()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
         outcomes: list[Outcome | BaseException] = []
         try:
             for statement, params in work:
+                if isinstance(statement, _Plain):
+                    outcomes.append(self._run_plain(conn, raw, statement, params))
+                    continue
                 try:
                     result = conn.execute(statement, params)
                 except IntegrityError as exc:  # SQLite undid this statement alone
@@ -148,11 +204,37 @@ class SqliteWriter:
                     outcomes.append(Outcome(len(rows), rows))
                 else:
                     outcomes.append(Outcome(result.rowcount))
-            conn.commit()
+            if conn.in_transaction():
+                conn.commit()
+            raw.commit()  # sqlite3's own transaction, opened by the plain statements
         except BaseException:
             self._discard()
             raise
         return outcomes
+
+    def _run_plain(
+        self, conn: Connection, raw: Any, plain: _Plain, values: tuple[Any, ...]
+    ) -> Outcome | BaseException:
+        """One compiled statement on the sqlite3 connection; its constraint error is its
+        own (returned), any other error the batch's (raised), both as SQLAlchemy raises
+        them. The engine's cursor events see it as any other statement (tracing, tests)."""
+        events = self.engine.dispatch
+        cursor = raw.cursor()
+        try:
+            if events.before_cursor_execute:
+                events.before_cursor_execute(conn, cursor, plain.sql, values, None, False)
+            cursor.execute(plain.sql, values)
+            if events.after_cursor_execute:
+                events.after_cursor_execute(conn, cursor, plain.sql, values, None, False)
+            return Outcome(cursor.rowcount)
+        except sqlite3.IntegrityError as exc:  # SQLite undid this statement alone
+            return DBAPIError.instance(plain.sql, None, exc, sqlite3.Error, hide_parameters=True)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(
+                plain.sql, None, exc, sqlite3.Error, hide_parameters=True
+            ) from exc
+        finally:
+            cursor.close()
 
     def _discard(self) -> None:
         """After an error of the connection itself: roll back, start anew next time."""

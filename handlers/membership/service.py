@@ -20,7 +20,7 @@ from storage.models import Account, Ag, JoinPolicy, Role
 async def join(ctx: Context, ag: Ag) -> bool:
     """The sender joins the AG; False when they were in it already."""
     person_id = await ctx.ensure_person()
-    return await membership.join_alone(ctx.db, person_id, ag.id)
+    return await membership.join_alone(ctx.db, person_id, ag.id, ctx.services.now())
 
 
 @dataclass(frozen=True)
