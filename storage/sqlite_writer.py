@@ -29,11 +29,14 @@ hands it to `SqliteWriter.execute` instead:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
+import queue
 import sqlite3
+import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,7 +123,7 @@ class SqliteWriter:
         )
         event.listen(self.engine, "connect", on_connect)
         self._lock = lock
-        self._thread: ThreadPoolExecutor | None = None  # made at the first batch
+        self._thread: _Thread | None = None  # started at the first batch
         self._connection: Connection | None = None
         self._waiting: list[_Waiting] = []
         self._flushing: asyncio.Task[None] | None = None
@@ -152,7 +155,7 @@ class SqliteWriter:
         """Run what waits, batch after batch, until nothing does."""
         loop = asyncio.get_running_loop()
         if self._thread is None:
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+            self._thread = _Thread()
         thread = self._thread
         while self._waiting:
             async with self._lock:
@@ -163,23 +166,15 @@ class SqliteWriter:
                 work = [(w.statement, w.params) for w in batch]
                 self.batches += 1
                 try:
-                    # Shielded: a cancelled flush must not leave the thread's transaction
-                    # to a later batch; the batch ends (COMMIT or ROLLBACK) either way.
-                    outcomes = await asyncio.shield(loop.run_in_executor(thread, self._run, work))
-                except BaseException as exc:  # the whole batch failed: tell everyone
-                    for waiting in batch:
-                        if not waiting.future.done():
-                            waiting.future.set_exception(_copy(exc))
+                    # The callers hear of their outcome as the thread's answer arrives, in
+                    # the same turn of the loop; the lock is held until then.
+                    await thread.call(loop, self._run, work, then=functools.partial(_settle, batch))
+                except BaseException as exc:
+                    # The flush itself was cancelled (the loop ends): the batch still ends
+                    # in the thread (COMMIT or ROLLBACK), but nobody will hear of it.
+                    _settle(batch, _copy(exc))
                     if isinstance(exc, asyncio.CancelledError):
                         raise
-                    continue
-            for waiting, outcome in zip(batch, outcomes, strict=True):
-                if waiting.future.done():
-                    continue
-                if isinstance(outcome, BaseException):
-                    waiting.future.set_exception(outcome)
-                else:
-                    waiting.future.set_result(outcome)
 
     def _run(self, work: Sequence[tuple[Any, Any]]) -> list[Outcome | BaseException]:
         """In the writer's thread: each statement in order, then one COMMIT."""
@@ -257,14 +252,76 @@ class SqliteWriter:
         thread, self._thread = self._thread, None
         if thread is None:
             return
-        await asyncio.get_running_loop().run_in_executor(thread, self._close_connection)
-        thread.shutdown(wait=False)
+        await thread.call(asyncio.get_running_loop(), self._close_connection)
+        thread.stop()
 
     def _close_connection(self) -> None:
         conn, self._connection = self._connection, None
         if conn is not None:
             conn.close()
         self.engine.dispose()
+
+
+class _Thread:
+    """The writer's one thread. Handing it work never blocks the event loop (a C queue;
+    a pool executor takes locks the busy thread may hold), and its answer comes back
+    with one wake-up of the loop. A daemon, as aiosqlite's: a process that ends without
+    closing the database is not kept alive by it (SQLite's commits are atomic)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="sqlite-writer", daemon=True)
+        self._thread.start()
+
+    def call(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        fn: Callable[..., Any],
+        *args: Any,
+        then: Callable[[Any], None] | None = None,
+    ) -> asyncio.Future[Any]:
+        """`fn(*args)` in the thread; a future of its result. `then` gets the result (or
+        the exception) on the loop first, in the same turn."""
+        future: asyncio.Future[Any] = loop.create_future()
+        self._jobs.put((loop, future, fn, args, then))
+        return future
+
+    def stop(self) -> None:
+        """End the thread once the work handed to it is done."""
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, future, fn, args, then = job
+            try:
+                got: Any = fn(*args)
+            except BaseException as exc:
+                got = exc
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_answer, future, got, then)
+
+
+def _answer(future: asyncio.Future[Any], got: Any, then: Callable[[Any], None] | None) -> None:
+    """On the loop: the thread's answer to whoever waits for it."""
+    if then is not None:
+        then(got)
+    if not future.done():
+        if isinstance(got, BaseException):
+            future.set_exception(got)
+        else:
+            future.set_result(got)
+
+
+def _settle(batch: Sequence[_Waiting], got: list[Outcome | BaseException] | BaseException) -> None:
+    """Each caller's outcome (or the whole batch's error), unless it stopped waiting."""
+    for i, waiting in enumerate(batch):
+        if waiting.future.done():
+            continue
+        outcome = got if isinstance(got, BaseException) else got[i]
+        if isinstance(outcome, BaseException):
+            waiting.future.set_exception(outcome)
+        else:
+            waiting.future.set_result(outcome)
 
 
 def _copy(exc: BaseException) -> BaseException:
