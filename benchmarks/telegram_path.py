@@ -51,8 +51,12 @@ def _summary(latencies: list[float]) -> dict[str, float]:
 Side = Callable[[int], Awaitable[None]]
 
 
-async def _echo(n: int) -> tuple[Side, Callable[[], Awaitable[None]]]:
-    """A bare PTB handler that only echoes, on its own fake Bot API."""
+async def _echo(
+    n: int, store: aiosqlite.Connection | None = None
+) -> tuple[Side, Callable[[], Awaitable[None]]]:
+    """A bare PTB handler that only echoes, on its own fake Bot API; with `store`, it
+    first writes the sender's row (`/join`) or deletes it (`/leave`) and commits, as the
+    least a bot that keeps its commands does before it answers."""
     api = BotApi()
     ptb = (
         ApplicationBuilder()
@@ -64,7 +68,14 @@ async def _echo(n: int) -> tuple[Side, Callable[[], Awaitable[None]]]:
     )
 
     async def echo(upd: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
-        assert upd.message is not None
+        assert upd.message is not None and upd.message.from_user is not None
+        if store is not None:
+            person = upd.message.from_user.id
+            if (upd.message.text or "").startswith("/join"):
+                await store.execute("INSERT INTO m VALUES (?, 2) ON CONFLICT DO NOTHING", (person,))
+            else:
+                await store.execute("DELETE FROM m WHERE person = ? AND ag = 2", (person,))
+            await store.commit()
         await upd.message.reply_text(upd.message.text or "")
 
     ptb.add_handler(CommandHandler(["join", "leave"], echo))
@@ -77,14 +88,20 @@ async def _echo(n: int) -> tuple[Side, Callable[[], Awaitable[None]]]:
     return one, ptb.shutdown
 
 
-async def _sqlite_write(folder: str) -> tuple[Side, Callable[[], Awaitable[None]]]:
-    """One committed write through aiosqlite's thread, nothing else: what any command
-    that stores something costs at least on SQLite (WAL, synchronous=NORMAL, as the bot)."""
-    conn = await aiosqlite.connect(f"{folder}/floor.db")
+async def _store(path: str) -> aiosqlite.Connection:
+    """A table of memberships on SQLite (WAL, synchronous=NORMAL, as the bot)."""
+    conn = await aiosqlite.connect(path)
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA synchronous=NORMAL")
     await conn.execute("CREATE TABLE m (person INTEGER, ag INTEGER, PRIMARY KEY (person, ag))")
     await conn.commit()
+    return conn
+
+
+async def _sqlite_write(folder: str) -> tuple[Side, Callable[[], Awaitable[None]]]:
+    """One committed write through aiosqlite's thread, nothing else, one after another:
+    what any command that stores something costs at least on SQLite."""
+    conn = await _store(f"{folder}/floor.db")
 
     async def one(i: int) -> None:
         if (i // 100) % 2 == 0:
@@ -186,9 +203,12 @@ async def telegram_command_path(n: int = 10_000) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         echo, echo_done = await _echo(n)
         write, write_done = await _sqlite_write(tmp)
+        storing = await _store(f"{tmp}/storing.db")
+        echo_write, echo_write_done = await _echo(n, storing)
         bot, app, api, transport = await _whole_bot(tmp, n)
         sent_before = len(api.delivered())
-        lat = await _turns({"echo": echo, "write": write, "bot": bot}, n)
+        sides = {"echo": echo, "write": write, "echo_write": echo_write, "bot": bot}
+        lat = await _turns(sides, n)
         burst = await _burst(app, transport.application, n)
         answered = len(api.delivered()) - sent_before
         stage_steps = await _stages(
@@ -197,15 +217,20 @@ async def telegram_command_path(n: int = 10_000) -> dict[str, Any]:
         await app.stop()
         await echo_done()
         await write_done()
+        await echo_write_done()
+        await storing.close()
     assert answered == 2 * n, f"{2 * n - answered} commands went unanswered"
     bot_s, echo_s, write_s = _summary(lat["bot"]), _summary(lat["echo"]), _summary(lat["write"])
+    echo_write_s = _summary(lat["echo_write"])
     return {
         "name": "Telegram /join+/leave via PTB Application, whole bot vs bare echo",
         "n": n,
         "bot": {**bot_s, "burst_per_second": burst, "stages_p50_ms": stage_steps},
         "floor": echo_s,
         "sqlite_write": write_s,
+        "echo_write": echo_write_s,
         "ratio_p50": bot_s["p50_ms"] / echo_s["p50_ms"],
+        "ratio_to_echo_write_bot": bot_s["p50_ms"] / echo_write_s["p50_ms"],
         "ratio_to_echo_plus_write": bot_s["p50_ms"] / (echo_s["p50_ms"] + write_s["p50_ms"]),
         "goal": "p50 within 2x of bare echo + one write; >= 1,500 commands/s",
     }
