@@ -226,6 +226,7 @@ class Database:
         its thread, committed together with the statements waiting at the same moment);
         elsewhere it is one connection's transaction, without an ORM session. Retried on
         transient errors (deadlocks, serialisation); a constraint's error is raised.
+        Never inside a `write()` block: on SQLite both wait for the one write lock.
         An INSERT names its key: one whose key the database makes has it returned
         (implicit RETURNING) on PostgreSQL, where the row count then says nothing."""
         for attempt in range(1, attempts + 1):

@@ -35,12 +35,15 @@ async def leave(ctx: Context, ag: Ag) -> Left:
     person_id = await ctx.ensure_person()
     if await membership.leave_as_member(ctx.db, person_id, ag.id):
         return Left(True, False, False)
-    # A lead's leave (did it take the last lead?), or no member: one transaction.
-    left, last_lead = await ctx.db.run(lambda session: membership.leave(session, person_id, ag.id))
+    # A lead's leave (did it take the last lead?), or no member (a request taken back?).
+    return await ctx.db.run(lambda session: _leave_or_withdraw(session, person_id, ag.id))
+
+
+async def _leave_or_withdraw(session: repo.Session, person_id: int, ag_id: int) -> Left:
+    left, last_lead = await membership.leave(session, person_id, ag_id)
     if left:
         return Left(True, last_lead, False)
-    withdrawn = await ctx.db.run(lambda session: membership.withdraw(session, person_id, ag.id))
-    return Left(False, False, withdrawn)
+    return Left(False, False, await membership.withdraw(session, person_id, ag_id))
 
 
 async def summaries(ctx: Context) -> list[repo.AgSummary]:
