@@ -9,6 +9,7 @@ from bot.commands import Registry
 from bot.context import Context
 from bot.core import ChatRef, IncomingMessage, UserRef
 from bot.i18n import N_
+from storage import repo
 from tests.support.fake import BotHarness
 
 
@@ -70,3 +71,35 @@ async def test_a_crashing_handler_gets_an_apology_and_the_bot_carries_on(
     assert replies == ["Da ist bei mir etwas schiefgegangen. Bitte versuch es gleich noch einmal."]
     assert "secret internal detail" not in replies[0]
     assert "Willkommen" in (await group.say("alice", "/join ag2"))[0]
+
+
+async def test_a_burst_of_joins_and_leaves_shares_commits_and_keeps_each_persons_order(
+    bot: BotHarness,
+) -> None:
+    """Fifty known people each send `/join ag2` then `/leave ag2` at once, without waiting
+    for answers: every command gets its own answer after its commit, in each person's
+    order, and the joins and leaves share trips to SQLite's writer (group commit)."""
+    people = [f"p{i}" for i in range(50)]
+    for who in people:  # known: their /join is one statement
+        await (await bot.app.dispatcher.message(_message(who, "start")))
+    writer = bot.app.services.db._writer
+    assert writer is not None
+    batches, sent = writer.batches, len(bot.transport.sent)
+    tasks = []
+    for who in people:
+        tasks.append(await bot.app.dispatcher.message(_message(who, "join ag2")))
+        tasks.append(await bot.app.dispatcher.message(_message(who, "leave ag2")))
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+    texts = [s.text for s in bot.transport.sent[sent:]]
+    assert len(texts) == 100
+    assert sum(t.startswith("Willkommen in der AG") for t in texts) == 50
+    assert sum(t.startswith("Du hast die AG") for t in texts) == 50
+    assert writer.batches - batches < 100  # shared, not one trip per command
+    async with bot.app.services.db.read() as session:
+        ag2 = await repo.ag_by_slug(session, "ag2")
+        assert ag2 is not None
+        members = await repo.members_of(session, ag2.id)
+        assert members == []  # each person's leave came after their join
+        anna = await repo.ensure_account(session, "fake", "anna", "Anna")
+        await repo.join(session, anna.person_id, ag2.id)
+        assert len(await repo.members_of(session, ag2.id)) == 1  # (the check can see one)
