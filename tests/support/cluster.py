@@ -64,7 +64,9 @@ class TelegramHttp:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # As Telegram does, a long poll whose client went away (a node stopped or killed)
+        # is abandoned: otherwise stopping waits out its time-out (PTB asks for 10 s).
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 
