@@ -16,7 +16,8 @@ has one writer at a time, so there the plain conditional UPDATE is enough.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,28 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.types import UtcDateTime
 
 OWNER_MAX = 64
-LEASE = timedelta(seconds=30)  # how long a taken row stays ours without a renewal
+DEFAULT_LEASE = timedelta(seconds=30)
+LEASE_ENV = "BUENDNISBOT_LEASE_SECONDS"
+
+
+def lease_length(environ: Mapping[str, str] = os.environ) -> timedelta:
+    """How long a taken row stays ours without a renewal: 30 s, or `BUENDNISBOT_LEASE_SECONDS`.
+    The knob is for tests that kill a process and wait for its leases to run out (a few
+    seconds instead of 30); in production a short lease risks a second send on Telegram
+    whenever a renewal is late. Renewals (bot/lease_keeper.py) run at a third of it."""
+    raw = environ.get(LEASE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LEASE
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = float("nan")
+    if not 1 <= seconds <= 3600:  # also false for nan
+        raise ValueError(f"{LEASE_ENV} must be a number of seconds from 1 to 3600, not {raw!r}")
+    return timedelta(seconds=seconds)
+
+
+LEASE = lease_length()  # read once, at import: every default below and every renewal follows it
 
 
 class Leased:

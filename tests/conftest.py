@@ -50,10 +50,10 @@ def sqlite_url(tmp_path: Path, migrated_sqlite: Path) -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Both storage back-ends: a test using this runs once on each."""
+    """Both storage back-ends, at the newest migration: a test using this runs once on each."""
     if request.param == "sqlite":
         return fresh_sqlite(request.getfixturevalue("migrated_sqlite"), tmp_path)
-    return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("migrated_postgres_url"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -5,8 +5,13 @@ taking several rows at once get disjoint rows (SKIP LOCKED)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from storage import leases
@@ -96,3 +101,35 @@ async def test_owners_taking_many_at_once_get_disjoint_rows(database_url: str) -
     finally:
         for db in dbs:
             await db.dispose()
+
+
+def test_the_lease_is_30_seconds_unless_the_environment_sets_another() -> None:
+    assert leases.LEASE == leases.DEFAULT_LEASE == timedelta(seconds=30)
+    assert leases.lease_length({}) == timedelta(seconds=30)
+    assert leases.lease_length({leases.LEASE_ENV: " 4 "}) == timedelta(seconds=4)
+    assert leases.lease_length({leases.LEASE_ENV: "2.5"}) == timedelta(seconds=2.5)
+    for bad in ("0", "-3", "abc", "nan", "inf", "3601"):
+        with pytest.raises(ValueError, match=f"BUENDNISBOT_LEASE_SECONDS must be .* not '{bad}'"):
+            leases.lease_length({leases.LEASE_ENV: bad})
+
+
+def test_a_process_started_with_a_short_lease_takes_and_renews_at_its_pace() -> None:
+    """What tests/test_reminders_crash.py and the cluster's fan-out test rely on: a killed
+    process's rows come free after the knob's seconds, and its renewals (the lease keeper's
+    and the outbox queue's, a third of it) keep up with it."""
+    probe = (
+        "import inspect; from storage import leases; import bot.lease_keeper as k; "
+        "print(leases.LEASE.total_seconds(), k.RENEW_EVERY, "
+        "*(inspect.signature(f).parameters['ttl'].default.total_seconds() "
+        "for f in (leases.take, leases.take_many, leases.renew)))"
+    )
+    env = {**os.environ, leases.LEASE_ENV: "6"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == ["6.0", "2.0", "6.0", "6.0", "6.0"]

@@ -110,3 +110,34 @@ def test_start_failure_raises_with_log_tail(tmp_path: Path) -> None:
         server.start(tmp_path)
     assert not server.is_running
     server.stop()
+
+
+_migrated_copies: list[str] = []
+
+
+@pytest.mark.parametrize("run", ["first", "second"])
+async def test_each_test_gets_its_own_copy_of_the_migrated_database(
+    migrated_postgres_url: str, run: str
+) -> None:
+    """What `database_url` hands the PostgreSQL side of a test: the newest schema (as the
+    SQLite side gets it), in a database of its own: what one test writes, the next does
+    not see, and the template itself stays untouched."""
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config
+
+    engine = create_async_engine(migrated_postgres_url)
+    try:
+        async with engine.begin() as conn:
+            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
+            name = await conn.scalar(text("SELECT current_database()"))
+            assert name not in _migrated_copies
+            left = await conn.scalar(
+                text("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'left%'")
+            )
+            assert left == 0
+            _migrated_copies.append(name)
+            await conn.execute(text(f"CREATE TABLE left_by_{run} (id int)"))
+    finally:
+        await engine.dispose()

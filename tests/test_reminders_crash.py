@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from storage.db import Database
+from storage.leases import LEASE_ENV
 from storage.meetings.models import Reminder, ReminderDelivery
 from tests.support.matrix_bot import ask, register_bot, room_with_bot, wait_joined
 from tests.support.synapse import MatrixHuman, SeenEvent, SynapseServer
@@ -31,6 +32,9 @@ from tests.support.synapse_fixtures import unique_name
 pytestmark = pytest.mark.synapse
 ROOT = Path(__file__).resolve().parents[1]
 ROOMS = 16
+# The bot's lease length (storage/leases.py) in the kill test: the third start resumes the
+# killed one's deliveries once their leases ran out, after 4 s instead of production's 30 s.
+LEASE_SECONDS = 4.0
 
 
 def write_config(
@@ -64,10 +68,13 @@ allowed_inviters = [":localhost"]
 
 
 class BotProcess:
-    """`python -m bot run` in the background, its log in a file."""
+    """`python -m bot run` in the background, its log in a file; `lease_seconds`: its
+    lease length (production's 30 s unless given)."""
 
-    def __init__(self, config: Path, log: Path) -> None:
+    def __init__(self, config: Path, log: Path, lease_seconds: float | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BUENDNISBOT_")}
+        if lease_seconds is not None:
+            env[LEASE_ENV] = str(lease_seconds)
         self.log = log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "--config", str(config), "run"],
@@ -122,10 +129,11 @@ async def resumed_once(
     bot_id: str,
     rooms: list[str],
     mark: int,
+    lease_seconds: float | None = None,
 ) -> BotProcess:
     """Start the bot again and prove the interrupted fan-out ends with every room's
     reminder delivered and seen exactly once; the running bot, for the caller to stop."""
-    bot = BotProcess(config, log)
+    bot = BotProcess(config, log, lease_seconds)
     started = time.monotonic()
     while (await delivery_counts(db))["sent"] < len(rooms):
         assert time.monotonic() - started < 40, await delivery_counts(db)
@@ -178,7 +186,7 @@ async def test_kill_9_in_the_middle_of_a_fan_out_leaves_one_copy_per_room(
     config = write_config(tmp_path, synapse, account.user_id, account.password, human.user_id)
     log = tmp_path / "bot.log"
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    bot = BotProcess(config, log)
+    bot = BotProcess(config, log, LEASE_SECONDS)
     try:
         await human.start_sync()
         rooms = await rooms_with_a_meeting(human, ben, account.user_id, ROOMS)
@@ -195,7 +203,7 @@ async def test_kill_9_in_the_middle_of_a_fan_out_leaves_one_copy_per_room(
 
         # The second start: killed once the first rooms have their reminder.
         mark = human.mark()
-        bot = BotProcess(config, log)
+        bot = BotProcess(config, log, LEASE_SECONDS)
 
         def some_arrived(_seen: SeenEvent) -> bool:
             return len(reminder_notices(human, account.user_id, rooms)) >= 3
@@ -207,7 +215,9 @@ async def test_kill_9_in_the_middle_of_a_fan_out_leaves_one_copy_per_room(
         assert sum(at_kill.values()) == ROOMS
 
         # The third start resumes the interrupted fan-out.
-        bot = await resumed_once(config, log, db, human, account.user_id, rooms, mark)
+        bot = await resumed_once(
+            config, log, db, human, account.user_id, rooms, mark, LEASE_SECONDS
+        )
     finally:
         bot.stop()
         await db.dispose()

@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from storage.leases import LEASE_ENV
 from tests.support.telegram_api import BotApi, Json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +65,9 @@ class TelegramHttp:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # As Telegram does, a long poll whose client went away (a node stopped or killed)
+        # is abandoned: otherwise stopping waits out its time-out (PTB asks for 10 s).
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 
@@ -125,11 +128,15 @@ def write_config(
 class Node:
     """One `python -m bot run`, its log in `<workdir>/<name>.log`."""
 
-    def __init__(self, config: Path, log: Path, web_port: int = 0) -> None:
+    def __init__(
+        self, config: Path, log: Path, web_port: int = 0, lease_seconds: float | None = None
+    ) -> None:
         self.config = config
         self.log_path = log
         self.web_port = web_port
         env = {k: v for k, v in os.environ.items() if not k.startswith("BUENDNISBOT_")}
+        if lease_seconds is not None:  # a dead node's leases run out sooner than in 30 s
+            env[LEASE_ENV] = str(lease_seconds)
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "--config", str(config), "run"],
@@ -193,11 +200,16 @@ class Node:
 
 
 class Cluster:
-    """Nodes sharing one database (and whatever else the configuration names)."""
+    """Nodes sharing one database (and whatever else the configuration names).
+    `lease_seconds`: the nodes' lease length (storage/leases.py), for tests that wait for a
+    killed node's leases to run out."""
 
-    def __init__(self, workdir: Path, database_url: str, **config: Any) -> None:
+    def __init__(
+        self, workdir: Path, database_url: str, lease_seconds: float | None = None, **config: Any
+    ) -> None:
         self.workdir = workdir
         self.database_url = database_url
+        self.lease_seconds = lease_seconds
         self.config = config
         self.nodes: list[Node] = []
         self._count = 0
@@ -208,7 +220,7 @@ class Cluster:
         port = free_port()
         settings = {**self.config, **overrides}
         config = write_config(self.workdir, name, self.database_url, web_port=port, **settings)
-        node = Node(config, self.workdir / f"{name}.log", port)
+        node = Node(config, self.workdir / f"{name}.log", port, self.lease_seconds)
         self.nodes.append(node)
         return node
 
@@ -243,8 +255,10 @@ class Cluster:
 
 
 @contextmanager
-def cluster(workdir: Path, database_url: str, **config: Any) -> Iterator[Cluster]:
-    nodes = Cluster(workdir, database_url, **config)
+def cluster(
+    workdir: Path, database_url: str, lease_seconds: float | None = None, **config: Any
+) -> Iterator[Cluster]:
+    nodes = Cluster(workdir, database_url, lease_seconds, **config)
     try:
         yield nodes
     finally:

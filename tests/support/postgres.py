@@ -200,14 +200,16 @@ class PostgresServer:
     def sqlalchemy_url(self, dbname: str) -> str:
         return f"postgresql+asyncpg://{SUPERUSER}@{HOST}:{self.port}/{dbname}"
 
-    async def acreate_database(self, name: str) -> str:
-        """Create an empty database ``name`` and return its SQLAlchemy URL."""
+    async def acreate_database(self, name: str, template: str = "template0") -> str:
+        """Create database ``name`` as a copy of ``template`` (by default empty) and return
+        its SQLAlchemy URL. Nobody may be connected to the template meanwhile."""
         _check_db_name(name)
+        _check_db_name(template)
         conn = await asyncpg.connect(self.admin_dsn, timeout=10)
         try:
             # template0 stays pristine; FILE_COPY is about twice as fast as the default
             # WAL_LOG for a tiny template when fsync is off.
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 STRATEGY FILE_COPY')
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         finally:
             await conn.close()
         return self.sqlalchemy_url(name)
@@ -221,9 +223,9 @@ class PostgresServer:
         finally:
             await conn.close()
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, template: str = "template0") -> str:
         """Sync ``acreate_database`` for fixtures; works with or without a running loop."""
-        return _run_coroutine(self.acreate_database(name))
+        return _run_coroutine(self.acreate_database(name, template))
 
     def drop_database(self, name: str) -> None:
         """Sync ``adrop_database`` for fixtures; works with or without a running loop."""
