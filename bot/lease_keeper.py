@@ -19,6 +19,7 @@ from storage.leases import LEASE
 log = logging.getLogger(__name__)
 
 RENEW_EVERY = LEASE.total_seconds() / 3  # seconds between renewals
+FINISH = 5.0  # seconds a renewal under way may take to finish when the block ends
 
 
 @contextlib.asynccontextmanager
@@ -27,11 +28,20 @@ async def kept(
 ) -> AsyncIterator[None]:
     """Call `renew` every `every` seconds while the block runs (a failed renewal is
     logged and tried again at the next turn). A `renew` that returns False says the row
-    is no longer ours: renewing stops."""
+    is no longer ours: renewing stops.
+
+    At the block's end a renewal under way is let finish (for at most FINISH seconds)
+    rather than cancelled: cut off in the middle of its statement, it left the
+    connection to be cleaned up under the next one's feet (seen once on a loaded machine:
+    a PendingRollbackError, then a test waiting out its time-out)."""
+    stop = asyncio.Event()
 
     async def loop() -> None:
         while True:
-            await asyncio.sleep(every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set():
+                return
             try:
                 held = await renew()
             except Exception as exc:
@@ -45,6 +55,10 @@ async def kept(
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), FINISH)
+        except TimeoutError:  # a renewal that hangs (the database gone) is given up
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
