@@ -268,7 +268,10 @@ class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
                 if self.continuity.cutoff_ms is not None:  # a resumed first sync: see lead
                     self._held.append(message)
                     return
-                self.continuity.track(await self._inbox.message(message))
+                work = await self._inbox.message(message)
+                if work is not None:
+                    self.syncer.hold_for(work)  # the next sync waits for it (sync.py)
+                self.continuity.track(work)
         except Exception:
             log.exception("matrix: could not take message %s", event.event_id)
 
