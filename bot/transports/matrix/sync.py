@@ -54,7 +54,7 @@ class Syncer:
         self._after: AfterSync | None = None
         self._token_saved_at: float | None = None
         self.on_restart: Callable[[], None] | None = None
-        self._held: list[Awaitable[Any]] = []  # the commands of the sync under way
+        self._held: list[asyncio.Future[Any]] = []  # the commands of the sync under way
         self._wanted = asyncio.Event()  # someone waits for the next sync
 
     @property
@@ -94,6 +94,7 @@ class Syncer:
 
     async def stop(self) -> None:
         task, self.task = self.task, None
+        self._held = []
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -130,15 +131,16 @@ class Syncer:
             await self._hold()
 
     def hold_for(self, work: Awaitable[Any]) -> None:
-        """A command of the sync under way: the next sync waits for it (see SYNC_HOLD)."""
-        self._held.append(work)
+        """A command of the sync under way (its task): the next sync waits for it (see
+        SYNC_HOLD). Anything but a task or future is not waited for (never started here)."""
+        if isinstance(work, asyncio.Future):
+            self._held.append(work)
 
     async def _hold(self) -> None:
         """Until the commands of the last sync are done, someone waits for a sync, or
         SYNC_HOLD passed."""
         held, self._held = self._held, []
-        pending = {asyncio.ensure_future(w) for w in held}
-        pending = {w for w in pending if not w.done()}
+        pending = {w for w in held if not w.done()}
         if not pending:
             return
         self._wanted.clear()
@@ -188,15 +190,20 @@ class Syncer:
         def ready() -> bool:
             return room_id in self.client.rooms and (until is None or until())
 
+        def done() -> bool:
+            if ready() or self.task is None:
+                return True
+            self._wanted.set()  # after every sync: a command waiting for one holds none back
+            return False
+
         while not ready():
-            self._wanted.set()  # a command waiting for a sync must not hold the sync back
             if self.task is None:
                 # Shutting down (receiving stopped): sync once ourselves; messages are not
                 # taken any more, so nothing in it gets answered.
                 await self.client.sync(timeout=0)
                 continue
             async with self.synced:
-                await self.synced.wait_for(lambda: ready() or self.task is None)
+                await self.synced.wait_for(done)
 
 
 async def housekeeping(client: nio.AsyncClient) -> None:
