@@ -1,6 +1,7 @@
 """A bare matrix-nio echo bot in its own process, the floor of benchmark 2.
 
     python -m benchmarks.echo_bot HOMESERVER USER_ID PASSWORD STAGES [--store DIR]
+        [--content FILE] [--from-task]
 
 Answers every text from someone else with the same text as a notice, from inside nio's
 own `sync_forever`; joins every room it is invited to. With `--store` nio's encryption is
@@ -8,16 +9,22 @@ on (its store in DIR, device keys uploaded before the first sync), otherwise the
 store and no encryption. Writes the same stage lines as the bot (bot/stages.py): `sync`
 (the sync response arrived), `callback`, `send`, `sent`, keyed by the event answered.
 Runs until killed (SIGTERM).
+
+For experiments that change one thing against the bot (the row-2 text in report.py):
+`--content FILE` answers with that JSON content instead (e.g. the bot's notice, with its
+HTML and `m.mentions`), `--from-task` sends from a task, so that nio's next sync goes out
+while the answer is being sent, as the bot's did before its sync waited for its commands.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import nio
 
@@ -33,7 +40,15 @@ class EchoClient(nio.AsyncClient):
         await super().receive_response(response)
 
 
-async def run(homeserver: str, user_id: str, password: str, stages: IO[str], store: str) -> None:
+async def run(
+    homeserver: str,
+    user_id: str,
+    password: str,
+    stages: IO[str],
+    store: str,
+    content: dict[str, Any] | None = None,
+    from_task: bool = False,
+) -> None:
     if store:
         config = nio.AsyncClientConfig(encryption_enabled=True)
         client = EchoClient(homeserver, user_id, store_path=store, config=config)
@@ -48,15 +63,25 @@ async def run(homeserver: str, user_id: str, password: str, stages: IO[str], sto
     def mark(key: str, stage: str, at_ns: int | None = None) -> None:
         stages.write(f"{key} {stage} {at_ns or time.monotonic_ns()}\n")
 
+    async def answer(room_id: str, key: str, answer: dict[str, Any]) -> None:
+        mark(key, "send")
+        await client.room_send(room_id, "m.room.message", answer)
+        mark(key, "sent")
+
+    sending: set[asyncio.Task[None]] = set()
+
     async def echo(room: nio.MatrixRoom, event: nio.RoomMessageText) -> None:
         if event.sender == user_id:
             return
         mark(event.event_id, "sync", client.synced_at_ns)
         mark(event.event_id, "callback")
-        content = {"msgtype": "m.notice", "body": event.body}
-        mark(event.event_id, "send")
-        await client.room_send(room.room_id, "m.room.message", content)
-        mark(event.event_id, "sent")
+        reply = dict(content) if content else {"msgtype": "m.notice", "body": event.body}
+        if not from_task:
+            await answer(room.room_id, event.event_id, reply)
+            return
+        task = asyncio.create_task(answer(room.room_id, event.event_id, reply))
+        sending.add(task)
+        task.add_done_callback(sending.discard)
 
     async def invited(room: nio.MatrixRoom, _event: nio.InviteMemberEvent) -> None:
         await client.join(room.room_id)
@@ -77,11 +102,24 @@ def main() -> None:
     for name in ("homeserver", "user_id", "password", "stages"):
         parser.add_argument(name)
     parser.add_argument("--store", default="", help="nio store folder: encryption on")
+    parser.add_argument("--content", default="", help="JSON file: answer with this content")
+    parser.add_argument("--from-task", action="store_true", help="send from a task")
     args = parser.parse_args()
     if args.store:
         Path(args.store).mkdir(parents=True, exist_ok=True)
+    content = json.loads(Path(args.content).read_text("utf-8")) if args.content else None
     with open(args.stages, "a", buffering=1, encoding="utf-8") as stages:
-        asyncio.run(run(args.homeserver, args.user_id, args.password, stages, args.store))
+        asyncio.run(
+            run(
+                args.homeserver,
+                args.user_id,
+                args.password,
+                stages,
+                args.store,
+                content,
+                args.from_task,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import signal
 import time
@@ -269,12 +270,23 @@ class App:
                 waiters.append(asyncio.create_task(finished.wait()))
         try:
             await self.start()
+            settle_heap()
             waiters.append(asyncio.create_task(self._heartbeat()))
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
             await self.stop()
+
+
+def settle_heap() -> None:
+    """What start-up built lives as long as the process (modules, ORM mappers, settings,
+    the transports' state): frozen out of the garbage collector, so that its full
+    collections no longer walk all of it in the middle of a command (issue 18: a Matrix
+    command's p95 about 10 ms lower in benchmark 2, 4 runs). Only the real process does
+    this (`run`), not tests that start and stop many apps in one process."""
+    gc.collect()
+    gc.freeze()
 
 
 def build_transports(

@@ -4,8 +4,8 @@ Why it looks the way it does:
 - One device for the bot's whole life: a fixed device id, nio's store and the access token
   kept in the store folder, so encrypted rooms survive restarts and no devices pile up.
 - Our own sync loop instead of `sync_forever` (sync.py): the backlog is read for state but
-  never answered, and handlers run as tasks of the Inbox, so a slow handler never stalls
-  receiving.
+  never answered, and handlers run as tasks of the Inbox: the next sync waits for them
+  (so that it does not meet the reply at the homeserver) for SYNC_HOLD at most.
 - Every send has a transaction id derived from its key: a retry after a rate limit or an
   outage reuses it, and the homeserver drops the duplicate.
 - Polls (MSC3381) live in poll_io, files and reaction "buttons" in media_io, waiting for
@@ -268,7 +268,10 @@ class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
                 if self.continuity.cutoff_ms is not None:  # a resumed first sync: see lead
                     self._held.append(message)
                     return
-                self.continuity.track(await self._inbox.message(message))
+                work = await self._inbox.message(message)
+                if work is not None:
+                    self.syncer.hold_for(work)  # the next sync waits for it (sync.py)
+                self.continuity.track(work)
         except Exception:
             log.exception("matrix: could not take message %s", event.event_id)
 
