@@ -121,7 +121,7 @@ class Writes:
 
 def writes_of(db: Database) -> Writes:
     """The one `Writes` of a database (made at its first watch, kept on the Database)."""
-    if db.writes is None:
+    if not isinstance(db.writes, Writes):
         db.writes = Writes(db)
     return db.writes
 

@@ -17,9 +17,9 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -42,8 +42,6 @@ from storage.sqlite_writer import Outcome, SqliteWriter
 if TYPE_CHECKING:
     from sqlalchemy.sql import Executable
 
-    from storage.cache import Writes
-
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -57,6 +55,13 @@ CONNECT_TIMEOUT = 5.0
 # admin shutdown, crash shutdown, "cannot connect now" (starting up or shutting down).
 _GONE_STATES = frozenset({"57P01", "57P02", "57P03"})
 _REASON_MAX = 200
+
+
+class TableWrites(Protocol):
+    """What the caches keep per database (storage/cache.py `Writes`): told of the writes
+    its engine's events do not see (the SQLite writer's)."""
+
+    def bump(self, tables: Iterable[str]) -> None: ...
 
 
 class DatabaseUnavailable(Exception):
@@ -124,7 +129,7 @@ class Database:
             self._writer = SqliteWriter(parsed, self._write_lock, _sqlite_pragmas)
         # This database's writes to tables that caches watch (storage/cache.py), made at
         # the first watch.
-        self.writes: Writes | None = None
+        self.writes: TableWrites | None = None
 
     def sharing(self) -> Database:
         """Another Database on this one's connection pool, dialect and compiled statements,
