@@ -136,7 +136,8 @@ async def test_encrypted_room(synapse: SynapseServer, tmp_path: Path) -> None:
             room_id = await room_with_bot(human, bot.user_id, encrypted=True)
             seen = await ask(human, room_id, bot.user_id, "!ags", contains=AG2)
             assert seen.event.decrypted  # it came encrypted and the human could read it
-            assert seen.source["content"]["m.mentions"] == {"user_ids": []}
+            # A private room: a notice that mentions nobody carries no `m.mentions`.
+            assert "m.mentions" not in seen.source["content"]
     finally:
         await human.close()
 
@@ -265,6 +266,9 @@ async def test_mentions_and_escaping(synapse: SynapseServer, tmp_path: Path) -> 
             escaped = await ask(admin, room_id, bot.user_id, "!join <b>x</b>", contains="<b>x</b>")
             assert "&lt;b&gt;x&lt;/b&gt;" in escaped.content["formatted_body"]
             assert "<b>x</b>" not in escaped.content["formatted_body"]
+            # A room of three: a notice that mentions nobody says so, and nobody named
+            # in it is pinged by name.
+            assert escaped.content["m.mentions"] == {"user_ids": []}
     finally:
         await admin.close()
         await anna.close()

@@ -112,6 +112,15 @@ def test_notice_content_escapes_and_mentions() -> None:
         '<b>Tele</b> <a href="https://matrix.to/#/@quiet:example.org">Q</a><br>&lt;b&gt;x&lt;/b&gt;'
     )
     assert content["m.mentions"] == {"user_ids": ["@anna:example.org"]}
+    assert notice_content(message, private=True)["m.mentions"] == content["m.mentions"]
+
+
+def test_a_private_notice_that_mentions_nobody_goes_without_m_mentions() -> None:
+    """In a room of the bot and one person there is nobody to keep from being pinged;
+    in any other room an empty `m.mentions` keeps clients from pinging everyone named."""
+    listing = text("Mitglieder: Anna, Ben, Carl")
+    assert "m.mentions" not in notice_content(listing, private=True)
+    assert notice_content(listing)["m.mentions"] == {"user_ids": []}
 
 
 def test_retry_delays() -> None:

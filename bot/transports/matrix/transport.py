@@ -380,8 +380,9 @@ class MatrixTransport(MatrixHandOn, MatrixDoors, MatrixEdits, BaseTransport):
             raise DirectMessageUnavailable()
 
     async def send(self, chat: ChatRef, message: Rich, *, key: str | None = None) -> SentRef:
-        self._check_private(chat)
-        event_id = await self._send_content(chat.id, notice_content(message), transaction_id(key))
+        self._check_private(chat)  # a chat sent to as private is private now
+        content = notice_content(message, private=chat.is_direct)
+        event_id = await self._send_content(chat.id, content, transaction_id(key))
         return SentRef(chat, event_id)
 
     async def send_direct(
