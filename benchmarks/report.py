@@ -265,7 +265,7 @@ def render(
         "overwrites it. -->",
         "# Benchmarks",
         "",
-        "This page is written by `make bench` at the end of every run (about 4 minutes); "
+        "This page is written by `make bench` at the end of every run (about 5 minutes); "
         "change its text in `benchmarks/report.py`. The run also prints the table and saves "
         "it as JSON in `benchmarks/results/`; `python -m benchmarks.report` writes this page "
         "again from the newest saved run; `python -m benchmarks growth` runs one benchmark "
