@@ -102,7 +102,7 @@ async def telegram_path() -> Row:
 async def matrix_path() -> Row:
     from benchmarks.matrix_path import matrix_command_path
 
-    r = await matrix_command_path(200)
+    r = await matrix_command_path(500)
     bot, bare, e2e = r["bot"], r["bare"], r["e2e"]
     return Row(
         "2. commands, Matrix via Synapse, each bot its own process",
