@@ -5,10 +5,11 @@ take down the others of its batch."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete, event, text
 
 from storage.db import Database
 from tests.test_sqlite_writer import ADD, T, _add, _db, _names
@@ -45,27 +46,41 @@ async def test_an_in_list_statement_does_not_fail_the_other_callers_of_its_batch
     assert await _names(db) == ["kept"]
 
 
-async def test_a_statement_waiting_for_the_write_lock_while_the_writer_closes_is_not_lost(
+async def test_a_statement_that_arrives_while_the_writer_closes_is_written_or_refused_cleanly(
     db: Database,
 ) -> None:
-    # Shutdown while a command's write waits behind another transaction (a `write()` block
-    # holds the lock): `close()` stops the thread the waiting flush already chose, so the
-    # statement is queued behind the thread's end and its caller never wakes; the flush
-    # keeps the write lock for ever.
+    # `close()` gives up the thread (`_thread = None`) before that thread has closed the
+    # connection; a command's statement arriving meanwhile starts a SECOND thread, which
+    # takes the same connection (`_connection`, the StaticPool's one) while the first
+    # thread closes it and disposes the engine. Here the first thread is busy when close
+    # begins (a slow batch), and the second is held inside its statement until the close
+    # is over: the statement then runs on a closed connection.
     writer = db._writer
     assert writer is not None
     await db.statement(*_add("first"))  # the thread exists; that flush is over
-    await db._write_lock.acquire()
+    loop = asyncio.get_running_loop()
+    first_thread = writer._thread
+    assert first_thread is not None
+    busy, entered, proceed = threading.Event(), threading.Event(), threading.Event()
+    first_thread.call(loop, busy.wait, 5)  # a batch still under way in the thread
+
+    def hold(*_args: object) -> None:
+        entered.set()
+        proceed.wait(5)
+
     closing = asyncio.create_task(writer.close())
-    late = asyncio.create_task(db.statement(*_add("late")))
-    for _ in range(5):
+    for _ in range(3):
         await asyncio.sleep(0)
-    db._write_lock.release()
+    assert writer._thread is None  # close() waits for the first thread now
+    event.listen(writer.engine, "before_cursor_execute", hold)
+    late = asyncio.create_task(db.statement(*_add("late")))
+    assert await loop.run_in_executor(None, entered.wait, 5)  # on a second thread
+    busy.set()
     await asyncio.wait_for(closing, 5)
-    await asyncio.wait_for(late, 5)  # hangs: TimeoutError
+    proceed.set()
+    event.remove(writer.engine, "before_cursor_execute", hold)
+    await asyncio.wait_for(late, 5)  # ProgrammingError: Cannot operate on a closed database
     assert await _names(db) == ["first", "late"]
-    await asyncio.wait_for(db._write_lock.acquire(), 5)
-    db._write_lock.release()
 
 
 __all__ = ["ADD"]
