@@ -78,8 +78,10 @@ async def test_a_statement_that_arrives_while_the_writer_closes_is_written_or_re
     busy.set()
     await asyncio.wait_for(closing, 5)
     proceed.set()
-    event.remove(writer.engine, "before_cursor_execute", hold)
-    await asyncio.wait_for(late, 5)  # ProgrammingError: Cannot operate on a closed database
+    try:
+        await asyncio.wait_for(late, 5)  # ProgrammingError: Cannot operate on a closed database
+    finally:
+        event.remove(writer.engine, "before_cursor_execute", hold)
     assert await _names(db) == ["first", "late"]
 
 
