@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, event, text
+from sqlalchemy import bindparam, delete, event, text, update
 
 from storage.db import Database
 from tests.test_sqlite_writer import ADD, T, _add, _db, _names
@@ -83,6 +83,18 @@ async def test_a_statement_that_arrives_while_the_writer_closes_is_written_or_re
     finally:
         event.remove(writer.engine, "before_cursor_execute", hold)
     assert await _names(db) == ["first", "late"]
+
+
+async def test_an_update_that_sets_a_column_to_null_runs_on_the_writer_as_anywhere_else(
+    db: Database,
+) -> None:
+    # `.values(name=None)` is a bound NULL; the writer's compiled form drops every held
+    # value that is None and then asks the caller for it ("a value is required for name").
+    await db.statement(*_add("gone"))
+    clear = update(T).where(T.c.name == bindparam("old")).values(name=None)
+    outcome = await db.statement(clear, {"old": "gone"})
+    assert outcome.rowcount == 1
+    assert await _names(db) == [None]
 
 
 __all__ = ["ADD"]
