@@ -18,10 +18,10 @@ hands it to `SqliteWriter.execute` instead:
 - Statements that arrive while a batch is under way wait for the next one; a batch is
   one trip: every statement in order, then one COMMIT. So under load the trips and the
   commits are shared, and alone a statement is one trip with its commit.
-- A statement that fails on a constraint is undone alone (SQLite undoes only the failing
-  statement): its caller gets the error, the others their results. Any other error
-  (the disk, a broken connection) fails the whole batch: nothing of it is committed, and
-  every caller gets the error.
+- A statement that fails is undone alone where SQLite undoes only it (a constraint, an
+  error in the statement itself): its caller gets the error, the others their results.
+  An error that ends the transaction (the disk, a broken connection, a ROLLBACK conflict
+  clause) fails the whole batch: nothing of it is committed, and every caller gets it.
 - Each caller gets its outcome only after the COMMIT: a reply still follows its commit.
   A caller cancelled before its batch began is left out of it.
 """
@@ -42,7 +42,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, Dialect
-from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidRequestError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -93,9 +93,17 @@ def _plain(statement: Executable, dialect: Dialect) -> _Plain | None:
         return None
     if compiled.insert_prefetch or compiled.update_prefetch or compiled.effective_returning:
         return None
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        return None  # an IN list: rendered only as SQLAlchemy executes it
     names = tuple(compiled.positiontup)
     convert = tuple(compiled.binds[name].type.bind_processor(dialect) for name in names)
-    held = {n: v for n, v in compiled.construct_params(_check=False).items() if v is not None}
+    # The values the statement holds, NULL included; a bound parameter without one is
+    # the caller's to give.
+    held = {
+        name: value
+        for name, value in compiled.construct_params(_check=False).items()
+        if not compiled.binds[name].required
+    }
     return _Plain(compiled.string, names, convert, held)
 
 
@@ -154,15 +162,15 @@ class SqliteWriter:
     async def _flush(self) -> None:
         """Run what waits, batch after batch, until nothing does."""
         loop = asyncio.get_running_loop()
-        if self._thread is None:
-            self._thread = _Thread()
-        thread = self._thread
         while self._waiting:
             async with self._lock:
                 batch = [w for w in self._waiting[:MAX_BATCH] if not w.future.cancelled()]
                 del self._waiting[:MAX_BATCH]
                 if not batch:
                     continue
+                if self._thread is None:  # the first batch, or the first after a close
+                    self._thread = _Thread()
+                thread = self._thread
                 work = [(w.statement, w.params) for w in batch]
                 self.batches += 1
                 try:
@@ -186,19 +194,16 @@ class SqliteWriter:
         outcomes: list[Outcome | BaseException] = []
         try:
             for statement, params in work:
-                if isinstance(statement, _Plain):
-                    outcomes.append(self._run_plain(conn, raw, statement, params))
-                    continue
+                begun = raw.in_transaction
                 try:
-                    result = conn.execute(statement, params)
-                except IntegrityError as exc:  # SQLite undid this statement alone
-                    outcomes.append(exc)
-                    continue
-                if result.returns_rows:  # RETURNING: sqlite3's rowcount says 0 here
-                    rows = tuple(tuple(row) for row in result)
-                    outcomes.append(Outcome(len(rows), rows))
-                else:
-                    outcomes.append(Outcome(result.rowcount))
+                    if isinstance(statement, _Plain):
+                        outcomes.append(self._run_plain(conn, raw, statement, params))
+                    else:
+                        outcomes.append(_run_full(conn, statement, params))
+                except DBAPIError as exc:
+                    if exc.connection_invalidated or (begun and not raw.in_transaction):
+                        raise  # SQLite rolled the batch back (the disk, a ROLLBACK conflict)
+                    outcomes.append(exc)  # SQLite undid this statement alone
             if conn.in_transaction():
                 conn.commit()
             raw.commit()  # sqlite3's own transaction, opened by the plain statements
@@ -209,10 +214,9 @@ class SqliteWriter:
 
     def _run_plain(
         self, conn: Connection, raw: Any, plain: _Plain, values: tuple[Any, ...]
-    ) -> Outcome | BaseException:
-        """One compiled statement on the sqlite3 connection; its constraint error is its
-        own (returned), any other error the batch's (raised), both as SQLAlchemy raises
-        them. The engine's cursor events see it as any other statement (tracing, tests)."""
+    ) -> Outcome:
+        """One compiled statement on the sqlite3 connection; its error raised as SQLAlchemy
+        raises it. The engine's cursor events see it as any other statement (tracing, tests)."""
         events = self.engine.dispatch
         cursor = raw.cursor()
         try:
@@ -222,14 +226,13 @@ class SqliteWriter:
             if events.after_cursor_execute:
                 events.after_cursor_execute(conn, cursor, plain.sql, values, None, False)
             return Outcome(cursor.rowcount)
-        except sqlite3.IntegrityError as exc:  # SQLite undid this statement alone
-            return DBAPIError.instance(plain.sql, None, exc, sqlite3.Error, hide_parameters=True)
         except sqlite3.Error as exc:
             raise DBAPIError.instance(
                 plain.sql, None, exc, sqlite3.Error, hide_parameters=True
             ) from exc
         finally:
-            cursor.close()
+            with contextlib.suppress(sqlite3.Error):  # a connection closed under it
+                cursor.close()
 
     def _discard(self) -> None:
         """After an error of the connection itself: roll back, start anew next time."""
@@ -246,20 +249,32 @@ class SqliteWriter:
     async def close(self) -> None:
         """Finish what waits, then close the connection and end the thread. The writer
         may be used again after (a new connection, a new thread)."""
-        flushing, self._flushing = self._flushing, None
+        flushing = self._flushing
         if flushing is not None and flushing.get_loop() is asyncio.get_running_loop():
             await asyncio.gather(flushing, return_exceptions=True)
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        await thread.call(asyncio.get_running_loop(), self._close_connection)
-        thread.stop()
+        # Under the write lock: no batch runs while the connection closes, and one that
+        # comes meanwhile starts a new thread and connection after it.
+        async with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is None:
+                return
+            await thread.call(asyncio.get_running_loop(), self._close_connection)
+            thread.stop()
 
     def _close_connection(self) -> None:
         conn, self._connection = self._connection, None
         if conn is not None:
             conn.close()
         self.engine.dispose()
+
+
+def _run_full(conn: Connection, statement: Executable, params: Any) -> Outcome:
+    """A statement SQLAlchemy runs (defaults to compute, RETURNING rows to convert)."""
+    result = conn.execute(statement, params)
+    if result.returns_rows:  # RETURNING: sqlite3's rowcount says 0 here
+        rows = tuple(tuple(row) for row in result)
+        return Outcome(len(rows), rows)
+    return Outcome(result.rowcount)
 
 
 class _Thread:

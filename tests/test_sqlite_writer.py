@@ -96,20 +96,39 @@ async def test_a_constraint_error_is_its_own_callers_and_the_others_are_written(
         await db.dispose()
 
 
-async def test_any_other_error_leaves_the_whole_batch_unwritten_and_the_next_works(
-    db: Database,
-) -> None:
+async def test_an_error_of_the_statement_itself_is_its_own_callers(db: Database) -> None:
     try:
         results = await asyncio.gather(
             db.statement(*_add("a")),
-            db.statement(delete(GONE)),  # no such table: not a constraint
+            db.statement(delete(GONE)),  # no such table: SQLite undoes this statement alone
             db.statement(*_add("b")),
             return_exceptions=True,
         )
-        assert all(isinstance(r, OperationalError) for r in results), results
-        assert await _names(db) == []
+        assert isinstance(results[1], OperationalError)
+        assert [r.rowcount for r in (results[0], results[2])] == [1, 1]  # type: ignore[union-attr]
+        assert await _names(db) == ["a", "b"]
+    finally:
+        await db.dispose()
+
+
+async def test_an_error_that_ends_the_transaction_leaves_the_whole_batch_unwritten(
+    db: Database,
+) -> None:
+    """A ROLLBACK conflict clause ends the transaction as a full disk would: nothing of the
+    batch is written, every caller hears so, and the next batch works."""
+    rolls_back = insert(T).prefix_with("OR ROLLBACK").values(id=bindparam("id"), name="taken")
+    try:
+        await db.statement(*_add("taken"))
+        results = await asyncio.gather(
+            db.statement(*_add("a")),
+            db.statement(rolls_back, {"id": 999}),  # UNIQUE(name): the transaction ends
+            db.statement(*_add("b")),
+            return_exceptions=True,
+        )
+        assert all(isinstance(r, IntegrityError) for r in results), results
+        assert await _names(db) == ["taken"]
         assert (await db.statement(*_add("c"))).rowcount == 1
-        assert await _names(db) == ["c"]
+        assert await _names(db) == ["taken", "c"]
     finally:
         await db.dispose()
 

@@ -49,40 +49,39 @@ async def test_an_in_list_statement_does_not_fail_the_other_callers_of_its_batch
 async def test_a_statement_that_arrives_while_the_writer_closes_is_written_or_refused_cleanly(
     db: Database,
 ) -> None:
-    # `close()` gives up the thread (`_thread = None`) before that thread has closed the
-    # connection; a command's statement arriving meanwhile starts a SECOND thread, which
-    # takes the same connection (`_connection`, the StaticPool's one) while the first
-    # thread closes it and disposes the engine. Here the first thread is busy when close
-    # begins (a slow batch), and the second is held inside its statement until the close
-    # is over: the statement then runs on a closed connection.
+    # `close()` gave up the thread (`_thread = None`) before that thread had closed the
+    # connection; a command's statement arriving meanwhile started a SECOND thread, which
+    # took the same connection while the first thread closed it (ProgrammingError: Cannot
+    # operate on a closed database). Now the close holds the write lock: the late statement
+    # waits for it, then runs on a new thread and connection.
     writer = db._writer
     assert writer is not None
     await db.statement(*_add("first"))  # the thread exists; that flush is over
     loop = asyncio.get_running_loop()
     first_thread = writer._thread
     assert first_thread is not None
-    busy, entered, proceed = threading.Event(), threading.Event(), threading.Event()
+    busy, entered = threading.Event(), threading.Event()
     first_thread.call(loop, busy.wait, 5)  # a batch still under way in the thread
 
-    def hold(*_args: object) -> None:
+    def note(*_args: object) -> None:
         entered.set()
-        proceed.wait(5)
 
     closing = asyncio.create_task(writer.close())
     for _ in range(3):
         await asyncio.sleep(0)
-    assert writer._thread is None  # close() waits for the first thread now
-    event.listen(writer.engine, "before_cursor_execute", hold)
-    late = asyncio.create_task(db.statement(*_add("late")))
-    assert await loop.run_in_executor(None, entered.wait, 5)  # on a second thread
-    busy.set()
-    await asyncio.wait_for(closing, 5)
-    proceed.set()
+    event.listen(writer.engine, "before_cursor_execute", note)
     try:
-        await asyncio.wait_for(late, 5)  # ProgrammingError: Cannot operate on a closed database
+        late = asyncio.create_task(db.statement(*_add("late")))
+        await asyncio.sleep(0.05)
+        assert not entered.is_set()  # it waits for the close
+        busy.set()
+        await asyncio.wait_for(closing, 5)
+        await asyncio.wait_for(late, 5)
+        assert entered.is_set()
     finally:
-        event.remove(writer.engine, "before_cursor_execute", hold)
+        event.remove(writer.engine, "before_cursor_execute", note)
     assert await _names(db) == ["first", "late"]
+    assert writer._thread is not first_thread
 
 
 async def test_an_update_that_sets_a_column_to_null_runs_on_the_writer_as_anywhere_else(
