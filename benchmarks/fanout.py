@@ -26,9 +26,8 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from benchmarks.telegram_bot import started_bot
 from bot.app import App
-from bot.config import Secret, Settings, TelegramSettings
-from bot.transports.telegram import TelegramTransport
 from handlers.reminders.engine import engine
 from storage import repo
 from storage.meetings.models import (
@@ -39,7 +38,6 @@ from storage.meetings.models import (
     ReminderPreference,
 )
 from storage.models import Account, Membership, Person
-from tests.support.telegram_api import BOT_TOKEN
 from tests.support.telegram_limits import FloodLimits, LimitedBotApi
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,18 +107,8 @@ async def fanout_benchmark(recipients: int = 1000) -> dict[str, Any]:
     limits = FloodLimits()
     api = LimitedBotApi(limits)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
-            ags_file=ROOT / "config" / "ags.toml",
-            heartbeat_file=Path(tmp) / "heartbeat",
-        )
-        transport = TelegramTransport(
-            TelegramSettings(token=Secret(BOT_TOKEN)),
-            request=api.request,
-            get_updates_request=api.updates_request,
-        )
-        app = App(settings, [transport])
-        await app.start()
+        app, _transport = await started_bot(tmp, api)
+        settings = app.services.settings
         try:
             reminder_id = await plant_reminder(app, recipients)
             reminders = engine(app.services)

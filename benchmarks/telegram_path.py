@@ -20,13 +20,12 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
 from benchmarks.stage_times import step_medians
+from benchmarks.telegram_bot import started_bot
 from bot import stages
 from bot.app import App
-from bot.config import Secret, Settings, TelegramSettings
 from bot.transports.telegram import TelegramTransport
 from tests.support.telegram_api import BOT_TOKEN, BotApi, group, message, update, user
 
-ROOT = Path(__file__).resolve().parents[1]
 GROUP = group(-100777, "Bench")
 
 
@@ -115,19 +114,8 @@ async def _sqlite_write(folder: str) -> tuple[Side, Callable[[], Awaitable[None]
 
 async def _whole_bot(folder: str, n: int) -> tuple[Side, App, BotApi, TelegramTransport]:
     api = BotApi()
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{folder}/bench.db",
-        ags_file=ROOT / "config" / "ags.toml",
-        heartbeat_file=Path(folder) / "heartbeat",
-    )
-    transport = TelegramTransport(
-        TelegramSettings(token=Secret(BOT_TOKEN)),
-        request=api.request,
-        get_updates_request=api.updates_request,
-        rate_limits=False,  # both sides without Telegram's pacing: this measures the bot
-    )
-    app = App(settings, [transport])
-    await app.start()
+    # Both sides without Telegram's pacing: this measures the bot.
+    app, transport = await started_bot(folder, api, rate_limits=False)
     # The updates are handed to PTB here, as to the echo: no long poll waits beside them
     # (the fake Bot API would wake it at every send, which a real one does not).
     await transport.stop_receiving()

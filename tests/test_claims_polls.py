@@ -73,18 +73,25 @@ def results(*bots: BotHarness) -> Counter[str]:
     )
 
 
-async def test_two_bots_closing_one_poll_post_one_result_per_chat(pair: Pair) -> None:
+async def _a_posting_the_result(pair: Pair) -> tuple[asyncio.Task[None], Pausing, int]:
+    """A poll due to close; bot A closes it and is held posting the result in the first
+    chat: A's closing, its held transport, and the poll's id."""
     short_id = await start_poll(pair.group, "anna", WANN)
     poll = await poll_row(pair.a, short_id)
     pair.clock.advance(hours=1)
     pausing = pair.a.transport
     assert isinstance(pausing, Pausing)
     pausing.armed = True
-    # Bot A closes the poll and is posting the result in the first chat ...
     closing = asyncio.create_task(close_due(pair.a.app.services, poll.id))
     await asyncio.wait_for(pausing.paused.wait(), 10)
+    return closing, pausing, poll.id
+
+
+async def test_two_bots_closing_one_poll_post_one_result_per_chat(pair: Pair) -> None:
+    # Bot A closes the poll and is posting the result in the first chat ...
+    closing, pausing, poll_id = await _a_posting_the_result(pair)
     # ... while bot B's close job fires, B starts and B's rescans run.
-    await close_due(pair.b.app.services, poll.id)
+    await close_due(pair.b.app.services, poll_id)
     for hook in pair.b.app.services.registry.start_hooks:
         await hook(pair.b.app.services)
     await rescan(pair.b.app.services)
@@ -115,14 +122,7 @@ async def test_a_result_slow_to_post_keeps_its_lease(
     window of 20 a minute, a Matrix send retrying for a minute) stays with its poster:
     the leader's rescan at B must not post it a second time."""
     monkeypatch.setattr(lifecycle, "END_RENEW_EVERY", 0.05)
-    short_id = await start_poll(pair.group, "anna", WANN)
-    poll = await poll_row(pair.a, short_id)
-    pair.clock.advance(hours=1)
-    pausing = pair.a.transport
-    assert isinstance(pausing, Pausing)
-    pausing.armed = True
-    closing = asyncio.create_task(close_due(pair.a.app.services, poll.id))
-    await asyncio.wait_for(pausing.paused.wait(), 10)
+    closing, pausing, _poll_id = await _a_posting_the_result(pair)
     for _ in range(3):  # 60 s pass while A is still posting (and renewing)
         pair.clock.advance(seconds=LEASE.total_seconds() * 2 / 3)
         await asyncio.sleep(0.3)
